@@ -1,0 +1,1 @@
+/* placeholder: the TOML reader (issue 2) */
