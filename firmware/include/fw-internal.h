@@ -1,0 +1,32 @@
+/*
+ * Contract between the generic runtime (firmware/lib) and each
+ * architecture (firmware/arch/<arch>); images do not include this.
+ * Both architectures define every function declared here, with the same
+ * names, so firmware/lib needs no #ifdef.
+ */
+#ifndef FW_INTERNAL_H
+#define FW_INTERNAL_H
+
+#include "fw.h"
+
+/* ---- provided by arch/<arch> ---- */
+
+/* One character to the UART, no locking; usable from the first instruction
+ * of C (on aarch64 also with the MMU off). */
+void fw_arch_putc(char c);
+/* This vCPU is done with fw_main() and not vCPU 0: take it out of the way
+ * (x86_64 cli;hlt, aarch64 PSCI CPU_OFF). */
+noreturn void fw_arch_park(void);
+
+/* ---- provided by lib/ for arch/<arch> ---- */
+
+/* The arch entry code calls this on every vCPU once the vCPU can run C with
+ * working atomics; it calls fw_main() and does the end-of-run bookkeeping. */
+noreturn void fw_runtime_run(unsigned cpu);
+/* Called once, on vCPU 0, from the point atomic instructions behave (on
+ * aarch64 that is after the MMU is on; before, memory is Device memory and
+ * exclusives are not guaranteed). Until then the console takes no lock,
+ * which is safe because only vCPU 0 runs. */
+void fw_runtime_atomics_ready(void);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * fw.h: the runtime API of vmm's freestanding guest firmware.
+ *
+ * Each image defines fw_main(), which the runtime calls once on every vCPU.
+ * When fw_main() has returned on every vCPU, vCPU 0 ends the VM with status
+ * fw_exit_status. Images are built for x86_64 and aarch64 from the same
+ * source, so nothing here is architecture-specific; firmware/README.md
+ * describes what each architecture does underneath.
+ */
+#ifndef FW_H
+#define FW_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Statuses the runtime itself ends the VM with, kept away from the small
+ * values images use for their own results. */
+#define FW_EXIT_RUNTIME_ERROR 126   /* fw_panic(): the runtime or image gave up */
+#define FW_EXIT_RESET_FAILED  127   /* fw_reset(): the machine did not reset */
+
+/* ---- supplied by the image ---- */
+
+/* Runs on every vCPU: concurrently on x86_64; on aarch64 vCPU 0 enters
+ * first and starts the others with PSCI CPU_ON just before its own call. */
+void fw_main(unsigned cpu);
+
+/* Status vCPU 0 ends the VM with once fw_main() returned everywhere. */
+extern int fw_exit_status;
+
+/* ---- console (16550 on x86_64, PL011 on aarch64) ---- */
+
+void fw_putc(char c);
+/* Writes s as is: unlike stdio's puts, no newline is added. */
+void fw_puts(const char *s);
+/*
+ * printf subset: %d %i %u %x %X %o %c %s %p %%, length modifiers hh h l ll
+ * z t j, flags '-' and '0', a field width (digits or '*'), a precision for
+ * %s. The output of one call is never interleaved with another vCPU's.
+ * Returns the number of characters written.
+ */
+int fw_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int fw_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* ---- ending the VM ---- */
+
+/* vmm's exact exit register: the VM ends with status `status`. */
+noreturn void fw_exit(unsigned status);
+/* QEMU isa-debug-exit style: the VM ends with status (v << 1) | 1. */
+noreturn void fw_debug_exit(unsigned v);
+/* aarch64: PSCI SYSTEM_OFF. x86_64: exit status 0 (no ACPI here). */
+noreturn void fw_poweroff(void);
+/* aarch64: PSCI SYSTEM_RESET. x86_64: 0xfe to port 0x64 (i8042 reset line).
+ * Either way, if it comes back: FW_EXIT_RESET_FAILED. */
+noreturn void fw_reset(void);
+/* Prints "fw panic on vCPU <n>: <message>" and exits FW_EXIT_RUNTIME_ERROR. */
+noreturn void fw_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- machine ---- */
+
+unsigned fw_cpu_id(void);
+unsigned fw_nr_cpus(void);
+const char *fw_arch_name(void);            /* "x86_64" or "aarch64" */
+uint64_t fw_ram_size(void);                /* bytes of guest RAM */
+/* The flattened device tree vmm passed (aarch64), or NULL (x86_64). */
+const void *fw_dtb(void);
+
+/* ---- deliberate faults (for testing vmm's reports) ---- */
+
+/* Executes an undefined instruction (x86_64 ud2, aarch64 udf #0). */
+void fw_undefined_instruction(void);
+/* Prints what it is about to do, then takes a fault the guest cannot
+ * handle: x86_64 loads a zero-limit IDT and executes int3 (triple fault);
+ * aarch64 branches to 0x10000000, where nothing is (instruction abort). */
+noreturn void fw_fatal_fault(void);
+
+/* ---- SMP ---- */
+
+/* Ticket lock: vCPUs get it in the order they asked. */
+typedef struct {
+	uint32_t next;
+	uint32_t owner;
+} fw_spinlock_t;
+#define FW_SPINLOCK_INIT { 0, 0 }
+
+void fw_spin_lock(fw_spinlock_t *lock);
+void fw_spin_unlock(fw_spinlock_t *lock);
+/* Hint for busy-wait loops (x86_64 pause, aarch64 yield). */
+void fw_cpu_relax(void);
+/* Stops this vCPU for good with interrupts masked. */
+noreturn void fw_halt(void);
+
+/* ---- device tree (a small freestanding FDT reader) ---- */
+
+/*
+ * Walks the structure block in order. Depth 0 is the root node, whose name
+ * is "". A property is reported with the depth of the node holding it.
+ * Any callback may be NULL. Returns 0, or -1 if the blob is malformed.
+ */
+struct fw_fdt_visitor {
+	void (*begin_node)(void *ctx, unsigned depth, const char *name);
+	void (*end_node)(void *ctx, unsigned depth);
+	void (*prop)(void *ctx, unsigned depth, const char *name,
+		     const void *value, uint32_t len);
+};
+int fw_fdt_walk(const void *fdt, const struct fw_fdt_visitor *v, void *ctx);
+/* Size the header claims, or 0 if fdt does not start with an FDT header. */
+uint32_t fw_fdt_size(const void *fdt);
+/* Big-endian cells as the FDT stores them; p need only be byte-aligned. */
+uint32_t fw_be32(const void *p);
+uint64_t fw_fdt_cells(const void *p, unsigned ncells);   /* 1 or 2 cells */
+
+/* ---- the C library functions the compiler may call on its own ---- */
+
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *restrict d, const void *restrict s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif

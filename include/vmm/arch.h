@@ -1,0 +1,41 @@
+/*
+ * What each architecture provides. src/arch/<arch>/ implements the same
+ * names; meson compiles one of them, so generic code has no #ifdef.
+ */
+#ifndef VMM_ARCH_H
+#define VMM_ARCH_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch-types.h" /* struct arch_vm, struct arch_vcpu: src/arch/<arch>/ */
+
+struct vm;
+struct vcpu;
+
+extern const char arch_name[];      /* "x86_64", "aarch64" */
+uint16_t arch_elf_machine(void);    /* EM_X86_64, EM_AARCH64 */
+uint64_t arch_ram_base(void);
+
+/* The guest-physical window [*lo, *hi) a firmware image may occupy, given
+ * the VM's shape: what vmm itself puts in RAM (page tables, stacks, the
+ * device tree) lies outside it. Pure, so config checks can use it. */
+void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi);
+
+/* After KVM_CREATE_VM and RAM, before vCPUs: interrupt controller set-up
+ * that must precede vCPUs, and the architecture's devices. */
+bool arch_vm_init(struct vm *vm, GError **error);
+/* After KVM_CREATE_VCPU and the kvm_run mapping. */
+bool arch_vcpu_init(struct vcpu *vcpu, GError **error);
+/* After every vCPU exists (GIC initialisation, device tree). */
+bool arch_vm_finalize(struct vm *vm, GError **error);
+/* Registers for a firmware entered at @entry (every vCPU is told its index). */
+bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error);
+/* Exits only this architecture produces; false when @vcpu's exit is not one. */
+bool arch_handle_exit(struct vcpu *vcpu);
+/* A register summary for crash reports, one "name=value" group per line. */
+void arch_vcpu_dump(struct vcpu *vcpu, GString *out);
+void arch_vm_destroy(struct vm *vm);
+
+#endif

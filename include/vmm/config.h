@@ -1,0 +1,47 @@
+/*
+ * A VM's configuration, read from a TOML file. Everything a user can get
+ * wrong is checked here, before KVM is touched, with one message naming
+ * the file, the position and the key.
+ */
+#ifndef VMM_CONFIG_H
+#define VMM_CONFIG_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_CONFIG_DEFAULT_MEMORY (128ULL << 20)
+#define VMM_CONFIG_MIN_MEMORY     (2ULL << 20)
+/* No KVM accepts more; the real limit (KVM_CAP_MAX_VCPUS) is checked when
+ * KVM is opened. */
+#define VMM_CONFIG_MAX_VCPUS      4096
+
+struct vmm_config {
+    char *path;           /* the file, as given */
+    char *name;           /* [vm] name */
+    uint64_t memory;      /* bytes */
+    unsigned vcpus;
+    char *firmware;       /* resolved path of the ELF image */
+    char *console_file;   /* NULL: stdout */
+    char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
+    uint8_t *image;       /* the firmware image, read and checked */
+    size_t image_size;
+};
+
+/* Defaults for everything; used before a file is read. */
+void config_init(struct vmm_config *cfg);
+bool config_load(struct vmm_config *cfg, const char *path, GError **error);
+void config_clear(struct vmm_config *cfg);
+
+/* Parses "64M", "1G", "512K" or a plain number of bytes. */
+bool config_parse_size(const char *text, uint64_t *bytes);
+
+/* Bundled firmware named @name: $VMM_FIRMWARE_DIR, else the firmware/
+ * folder beside the vmm binary. Newly allocated path. */
+char *config_firmware_path(const char *name);
+
+/* The host's physical memory, the ceiling for guest RAM. */
+uint64_t config_host_memory(void);
+
+#endif

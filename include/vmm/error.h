@@ -1,0 +1,36 @@
+/* vmm's own errors, and the process exit statuses they map to. */
+#ifndef VMM_ERROR_H
+#define VMM_ERROR_H
+
+#include <glib.h>
+
+#define VMM_ERROR (vmm_error_quark())
+GQuark vmm_error_quark(void);
+
+/* One code per exit status a failure of vmm itself can end with. */
+typedef enum {
+    VMM_ERROR_CONFIG,   /* bad arguments or configuration */
+    VMM_ERROR_NO_KVM,   /* no usable /dev/kvm */
+    VMM_ERROR_KVM,      /* a KVM ioctl failed */
+    VMM_ERROR_HOST,     /* any other host failure (memory, threads, files) */
+} VmmError;
+
+/* Exit statuses: docs and README have the same table. */
+enum {
+    VMM_EXIT_GUEST_MAX   = 119, /* 0..119: the guest's own status */
+    VMM_EXIT_CRASHED     = 120, /* triple fault, internal error, unhandled exception */
+    VMM_EXIT_PANIC       = 121, /* guest kernel panic */
+    VMM_EXIT_TIMEOUT     = 124,
+    VMM_EXIT_USAGE       = 125, /* bad arguments or configuration */
+    VMM_EXIT_NO_KVM      = 126,
+    VMM_EXIT_KVM_ERROR   = 127, /* KVM or host error while running */
+    VMM_EXIT_SIGNAL_BASE = 128, /* + signal number, after an orderly stop */
+};
+
+/* The exit status for a failure reported through @error (any domain). */
+int vmm_error_exit_status(const GError *error);
+
+/* Print "vmm: <message>" on stderr: the one place vmm's messages go out. */
+void vmm_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+#endif

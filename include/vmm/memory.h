@@ -1,0 +1,30 @@
+/* Guest physical memory: host mappings registered as KVM memslots. */
+#ifndef VMM_MEMORY_H
+#define VMM_MEMORY_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+struct mem_region {
+    uint64_t gpa;
+    uint64_t size;
+    uint8_t *hva;
+    bool readonly;
+};
+
+#define VMM_MAX_MEM_REGIONS 4
+
+/* Maps @size bytes of anonymous memory and registers it at @gpa. */
+struct mem_region *vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size,
+                                 bool readonly, GError **error);
+
+/* Host address of [gpa, gpa + len), or NULL unless the whole range lies in
+ * one region: guest-supplied addresses go through here, never around it. */
+void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+void vm_free_memory(struct vm *vm);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * A virtual machine: its KVM handle, memory, I/O registry, vCPUs, and the
+ * one record of why and how it stopped.
+ */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/arch.h"
+#include "vmm/iobus.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+
+struct console;
+struct vmm_config;
+
+struct vcpu {
+    struct vm *vm;
+    unsigned id;
+    int fd;
+    struct kvm_run *run;
+    pthread_t thread;
+    bool thread_started;
+    struct arch_vcpu arch;
+};
+
+typedef enum {
+    VM_STOP_NONE,
+    VM_STOP_GUEST_EXIT, /* the guest chose a status (exit device) */
+    VM_STOP_POWEROFF,   /* PSCI SYSTEM_OFF and the like: status 0 */
+    VM_STOP_RESET,      /* the guest asked for a reset: the VM ends, status 0 */
+    VM_STOP_CRASH,      /* triple fault, internal error, unhandled exception */
+    VM_STOP_SIGNAL,     /* SIGINT/SIGTERM to vmm */
+    VM_STOP_TIMEOUT,    /* the run's time limit passed */
+    VM_STOP_ERROR,      /* a KVM or host error while running */
+} vm_stop_reason;
+
+struct vm_stop {
+    vm_stop_reason reason;
+    int status;       /* vmm's exit status for this stop */
+    char *message;    /* for the user, NULL when there is nothing to say */
+};
+
+struct vm {
+    struct kvm *kvm;
+    int fd;
+    char *name;
+    uint64_t ram_size;
+
+    struct mem_region mem[VMM_MAX_MEM_REGIONS];
+    unsigned nr_mem;
+    struct mem_region *ram;
+
+    struct iobus iobus;
+    struct console *console;
+
+    unsigned nr_vcpus;
+    struct vcpu *vcpus;
+
+    /* Stop state: the first vm_stop() wins; the others are ignored. */
+    GMutex lock;
+    GCond cond;
+    int stopping;            /* atomic: read on every exit */
+    struct vm_stop stop;
+    unsigned running_threads;
+    void (*on_stopped)(struct vm *vm, void *data); /* from the last vCPU thread */
+    void *on_stopped_data;
+
+    struct arch_vm arch;
+};
+
+/* Creates the VM, its RAM and vCPUs, and the architecture's devices;
+ * nothing runs yet. */
+struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
+                     unsigned nr_vcpus, struct console *console, GError **error);
+void vm_destroy(struct vm *vm);
+
+/* Loads an ELF64 image (already read from @path) into guest RAM and
+ * points the boot vCPUs at its entry. */
+bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
+                      size_t size, GError **error);
+
+/* Starts one thread per vCPU. */
+bool vm_start(struct vm *vm, GError **error);
+
+/* Asks every vCPU to stop; the first call decides the outcome.
+ * Safe from any thread. @fmt may be NULL. */
+void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+static inline bool vm_is_stopping(struct vm *vm)
+{
+    return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
+}
+/* Blocks until every vCPU thread has returned. */
+void vm_join(struct vm *vm);
+
+/* Ends the VM because of a fatal exit on @vcpu, with its registers. */
+void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* The vCPU thread body (vcpu.c). */
+void *vcpu_thread(void *opaque);
+
+/* Installs the signal used to kick vCPUs out of KVM_RUN. */
+void vcpu_kick_init(void);
+
+#endif

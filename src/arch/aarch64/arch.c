@@ -1,0 +1,155 @@
+/* aarch64: machine layout, the GICv3, devices and default exception vectors. */
+#include <elf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm-guest/platform.h"
+#include "vmm/arch.h"
+#include "vmm/error.h"
+#include "vmm/hw/exit_device.h"
+#include "vmm/hw/pl011.h"
+#include "vmm/vm.h"
+#include "aarch64.h"
+
+const char arch_name[] = "aarch64";
+
+uint16_t arch_elf_machine(void)
+{
+    return EM_AARCH64;
+}
+
+uint64_t arch_ram_base(void)
+{
+    return VMM_ARM_RAM_BASE;
+}
+
+/* The device tree takes the last 2 MiB of RAM; images load below it. */
+static uint64_t dtb_gpa(uint64_t ram_size)
+{
+    return VMM_ARM_RAM_BASE + (ram_size > DTB_MAX_SIZE ? ram_size - DTB_MAX_SIZE : 0);
+}
+
+void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi)
+{
+    *lo = VMM_ARM_RAM_BASE;
+    *hi = dtb_gpa(ram_size);
+}
+
+/*
+ * VBAR_EL1 resets to 0, so a guest that faults before installing its own
+ * vectors would loop forever inside KVM (an abort on unmapped memory is
+ * reflected back into the guest). A read-only page of vectors at 0 turns
+ * that into an MMIO write to the exit device's crash register instead.
+ */
+static bool map_default_vectors(struct vm *vm, GError **error)
+{
+    uint64_t size = MAX((uint64_t)sysconf(_SC_PAGESIZE), 0x1000);
+    struct mem_region *r;
+
+    G_STATIC_ASSERT((VMM_ARM_EXIT_BASE & 0xffff) == 0 && VMM_ARM_EXIT_BASE >> 16 == 0x090f);
+    G_STATIC_ASSERT(VMM_EXIT_REG_CRASH == 8);
+    if (!kvm_check_cap(vm->fd, KVM_CAP_READONLY_MEM)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_NO_KVM, "KVM lacks KVM_CAP_READONLY_MEM");
+        return false;
+    }
+    r = vm_add_memory(vm, VMM_ARM_VECTORS_BASE, size, false, error);
+    if (!r)
+        return false;
+    for (uint32_t v = 0; v < 16; v++) {
+        uint32_t code[] = {
+            0xd2a121f0,                  /* movz x16, #0x090f, lsl #16 */
+            0x52800011 | (v << 5),       /* movz w17, #v                */
+            0xb9000a11,                  /* str  w17, [x16, #8]         */
+            0x14000000,                  /* b    .                      */
+        };
+        memcpy(r->hva + v * 0x80, code, sizeof(code));
+    }
+    /* Made read-only only now that it is written: re-register the slot. */
+    struct kvm_userspace_memory_region slot = {
+        .slot = (uint32_t)(r - vm->mem), .flags = KVM_MEM_READONLY,
+        .guest_phys_addr = r->gpa, .memory_size = r->size, .userspace_addr = (uintptr_t)r->hva,
+    };
+    struct kvm_userspace_memory_region gone = slot;
+    gone.memory_size = 0;
+    gone.flags = 0;
+    if (vmm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &gone, error) < 0 ||
+        vmm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot, error) < 0)
+        return false;
+    r->readonly = true;
+    return true;
+}
+
+static bool gic_create(struct vm *vm, GError **error)
+{
+    struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+    uint64_t dist = VMM_ARM_GICD_BASE, redist = VMM_ARM_GICR_BASE;
+    struct kvm_device_attr attr = { .group = KVM_DEV_ARM_VGIC_GRP_ADDR };
+
+    if (vmm_ioctl(vm->fd, KVM_CREATE_DEVICE, &dev, error) < 0) {
+        g_prefix_error(error, "GICv3: ");
+        return false;
+    }
+    vm->arch.gic_fd = dev.fd;
+    attr.attr = KVM_VGIC_V3_ADDR_TYPE_DIST;
+    attr.addr = (uintptr_t)&dist;
+    if (vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0)
+        return false;
+    attr.attr = KVM_VGIC_V3_ADDR_TYPE_REDIST;
+    attr.addr = (uintptr_t)&redist;
+    return vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) >= 0;
+}
+
+bool arch_vm_init(struct vm *vm, GError **error)
+{
+    vm->arch.gic_fd = -1;
+    vm->arch.dtb_gpa = dtb_gpa(vm->ram_size);
+    if ((uint64_t)vm->nr_vcpus * GICR_STRIDE > VMM_ARM_PL011_BASE - VMM_ARM_GICR_BASE) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "vm.vcpus: %u vCPUs do not fit this machine's GIC redistributor space",
+                    vm->nr_vcpus);
+        return false;
+    }
+    /* An MMIO access KVM cannot decode becomes an exit vmm can report. */
+    if (kvm_check_cap(vm->fd, KVM_CAP_ARM_NISV_TO_USER)) {
+        struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+        if (vmm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap, error) < 0)
+            return false;
+    }
+    return map_default_vectors(vm, error) && gic_create(vm, error) &&
+           pl011_register(vm, VMM_ARM_PL011_BASE, error) &&
+           exit_device_register_mmio(vm, VMM_ARM_EXIT_BASE, VMM_ARM_EXIT_SIZE, error);
+}
+
+bool arch_vm_finalize(struct vm *vm, GError **error)
+{
+    struct kvm_device_attr init = {
+        .group = KVM_DEV_ARM_VGIC_GRP_CTRL, .attr = KVM_DEV_ARM_VGIC_CTRL_INIT,
+    };
+
+    /* The GIC can only be initialised once every vCPU exists. */
+    if (vmm_ioctl(vm->arch.gic_fd, KVM_SET_DEVICE_ATTR, &init, error) < 0) {
+        g_prefix_error(error, "GICv3 init: ");
+        return false;
+    }
+    return arm_fdt_build(vm, "", error);
+}
+
+bool arch_handle_exit(struct vcpu *vcpu)
+{
+    struct kvm_run *run = vcpu->run;
+
+    if (run->exit_reason == KVM_EXIT_ARM_NISV) {
+        vcpu_crash(vcpu, "MMIO access at %#llx that KVM cannot decode",
+                   (unsigned long long)run->arm_nisv.fault_ipa);
+        return true;
+    }
+    return false;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+    if (vm->arch.gic_fd > 0) /* 0: never created */
+        close(vm->arch.gic_fd);
+    vm->arch.gic_fd = -1;
+}

@@ -1,0 +1,165 @@
+/* The device tree an aarch64 guest boots with (x0 at entry). */
+#include <libfdt.h>
+#include <string.h>
+
+#include "vmm-guest/platform.h"
+#include "vmm/error.h"
+#include "vmm/vm.h"
+#include "aarch64.h"
+
+enum { PHANDLE_GIC = 1, PHANDLE_CLK = 2 };
+
+/* GIC interrupt specifier cells. */
+#define GIC_SPI 0
+#define GIC_PPI 1
+#define IRQ_LEVEL_HIGH 4
+
+static int prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
+{
+    fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
+
+    return fdt_property(fdt, name, v, sizeof(v));
+}
+
+static int add_cpus(void *fdt, struct vm *vm)
+{
+    int err = fdt_begin_node(fdt, "cpus");
+
+    err |= fdt_property_u32(fdt, "#address-cells", 1);
+    err |= fdt_property_u32(fdt, "#size-cells", 0);
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        /* Aff2..Aff0: KVM numbers vCPUs so that Aff3 stays 0. */
+        uint32_t reg = vm->vcpus[i].arch.mpidr & 0xffffff;
+        char name[32];
+
+        g_snprintf(name, sizeof(name), "cpu@%x", reg);
+        err |= fdt_begin_node(fdt, name);
+        err |= fdt_property_string(fdt, "device_type", "cpu");
+        err |= fdt_property_string(fdt, "compatible", "arm,armv8");
+        err |= fdt_property_string(fdt, "enable-method", "psci");
+        err |= fdt_property_u32(fdt, "reg", reg);
+        err |= fdt_end_node(fdt);
+    }
+    return err | fdt_end_node(fdt);
+}
+
+static int add_gic_timer_psci(void *fdt, struct vm *vm)
+{
+    uint32_t timer_irqs[] = {
+        /* secure physical, non-secure physical, virtual, hypervisor PPIs */
+        GIC_PPI, 13, IRQ_LEVEL_HIGH, GIC_PPI, 14, IRQ_LEVEL_HIGH,
+        GIC_PPI, 11, IRQ_LEVEL_HIGH, GIC_PPI, 10, IRQ_LEVEL_HIGH,
+    };
+    fdt64_t gic_reg[4] = {
+        cpu_to_fdt64(VMM_ARM_GICD_BASE), cpu_to_fdt64(VMM_ARM_GICD_SIZE),
+        cpu_to_fdt64(VMM_ARM_GICR_BASE), cpu_to_fdt64(GICR_STRIDE * vm->nr_vcpus),
+    };
+    char name[48];
+    int err;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(timer_irqs); i++)
+        timer_irqs[i] = cpu_to_fdt32(timer_irqs[i]);
+
+    g_snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)VMM_ARM_GICD_BASE);
+    err = fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
+    err |= fdt_property_u32(fdt, "#interrupt-cells", 3);
+    err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+    err |= fdt_property(fdt, "reg", gic_reg, sizeof(gic_reg));
+    err |= fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
+    err |= fdt_end_node(fdt);
+
+    err |= fdt_begin_node(fdt, "timer");
+    err |= fdt_property_string(fdt, "compatible", "arm,armv8-timer");
+    err |= fdt_property(fdt, "interrupts", timer_irqs, sizeof(timer_irqs));
+    err |= fdt_property(fdt, "always-on", NULL, 0);
+    err |= fdt_end_node(fdt);
+
+    err |= fdt_begin_node(fdt, "psci");
+    err |= fdt_property_string(fdt, "compatible", "arm,psci-0.2");
+    err |= fdt_property_string(fdt, "method", "hvc");
+    return err | fdt_end_node(fdt);
+}
+
+static int add_devices(void *fdt)
+{
+    static const char pl011_compat[] = "arm,pl011\0arm,primecell";
+    static const char clock_names[] = "uartclk\0apb_pclk";
+    uint32_t uart_irq[] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(1), cpu_to_fdt32(IRQ_LEVEL_HIGH) };
+    uint32_t clocks[] = { cpu_to_fdt32(PHANDLE_CLK), cpu_to_fdt32(PHANDLE_CLK) };
+    char name[48];
+    int err;
+
+    err = fdt_begin_node(fdt, "apb-pclk");
+    err |= fdt_property_string(fdt, "compatible", "fixed-clock");
+    err |= fdt_property_u32(fdt, "#clock-cells", 0);
+    err |= fdt_property_u32(fdt, "clock-frequency", 24000000);
+    err |= fdt_property_string(fdt, "clock-output-names", "clk24mhz");
+    err |= fdt_property_u32(fdt, "phandle", PHANDLE_CLK);
+    err |= fdt_end_node(fdt);
+
+    g_snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)VMM_ARM_PL011_BASE);
+    err |= fdt_begin_node(fdt, name);
+    err |= fdt_property(fdt, "compatible", pl011_compat, sizeof(pl011_compat));
+    err |= prop_u64_pair(fdt, "reg", VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE);
+    err |= fdt_property(fdt, "interrupts", uart_irq, sizeof(uart_irq));
+    err |= fdt_property(fdt, "clocks", clocks, sizeof(clocks));
+    err |= fdt_property(fdt, "clock-names", clock_names, sizeof(clock_names));
+    err |= fdt_end_node(fdt);
+
+    g_snprintf(name, sizeof(name), "vmm-exit@%llx", (unsigned long long)VMM_ARM_EXIT_BASE);
+    err |= fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "vmm,exit-device");
+    err |= prop_u64_pair(fdt, "reg", VMM_ARM_EXIT_BASE, VMM_ARM_EXIT_SIZE);
+    return err | fdt_end_node(fdt);
+}
+
+bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
+{
+    size_t size = 64 * 1024;
+    g_autofree void *fdt = g_malloc0(size);
+    char memname[48], stdout_path[64];
+    void *dst;
+    int err;
+
+    g_snprintf(memname, sizeof(memname), "memory@%llx", (unsigned long long)vm->ram->gpa);
+    g_snprintf(stdout_path, sizeof(stdout_path), "/pl011@%llx",
+               (unsigned long long)VMM_ARM_PL011_BASE);
+
+    err = fdt_create(fdt, size);
+    err |= fdt_finish_reservemap(fdt);
+    err |= fdt_begin_node(fdt, "");
+    err |= fdt_property_string(fdt, "compatible", "linux,dummy-virt");
+    err |= fdt_property_string(fdt, "model", "vmm");
+    err |= fdt_property_u32(fdt, "#address-cells", 2);
+    err |= fdt_property_u32(fdt, "#size-cells", 2);
+    err |= fdt_property_u32(fdt, "interrupt-parent", PHANDLE_GIC);
+
+    err |= fdt_begin_node(fdt, "chosen");
+    err |= fdt_property_string(fdt, "bootargs", bootargs);
+    err |= fdt_property_string(fdt, "stdout-path", stdout_path);
+    err |= fdt_end_node(fdt);
+
+    err |= fdt_begin_node(fdt, memname);
+    err |= fdt_property_string(fdt, "device_type", "memory");
+    err |= prop_u64_pair(fdt, "reg", vm->ram->gpa, vm->ram_size);
+    err |= fdt_end_node(fdt);
+
+    err |= add_cpus(fdt, vm);
+    err |= add_gic_timer_psci(fdt, vm);
+    err |= add_devices(fdt);
+    err |= fdt_end_node(fdt);
+    err |= fdt_finish(fdt);
+    if (err) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "building the device tree failed");
+        return false;
+    }
+    dst = gpa_to_hva(vm, vm->arch.dtb_gpa, fdt_totalsize(fdt));
+    if (!dst) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "guest RAM is too small for the device tree; raise vm.memory");
+        return false;
+    }
+    memcpy(dst, fdt, fdt_totalsize(fdt));
+    return true;
+}

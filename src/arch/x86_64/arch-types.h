@@ -1,0 +1,15 @@
+/* x86_64 parts of struct vm and struct vcpu (included through vmm/arch.h). */
+#ifndef VMM_ARCH_TYPES_H
+#define VMM_ARCH_TYPES_H
+
+struct kvm_cpuid2;
+
+struct arch_vm {
+    struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
+};
+
+struct arch_vcpu {
+    int unused;
+};
+
+#endif

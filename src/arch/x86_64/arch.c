@@ -1,0 +1,137 @@
+/* x86_64: machine layout, devices, and the boot page tables. */
+#include <elf.h>
+#include <string.h>
+
+#include "vmm-guest/platform.h"
+#include "vmm/arch.h"
+#include "vmm/error.h"
+#include "vmm/hw/exit_device.h"
+#include "vmm/hw/uart16550.h"
+#include "vmm/vm.h"
+#include "layout.h"
+#include "x86.h"
+
+const char arch_name[] = "x86_64";
+
+uint16_t arch_elf_machine(void)
+{
+    return EM_X86_64;
+}
+
+uint64_t arch_ram_base(void)
+{
+    return VMM_X86_RAM_BASE;
+}
+
+/* GiB of guest-physical space the boot page tables identity-map: all of
+ * RAM, and at least the first 4 GiB. */
+static uint64_t mapped_gib(uint64_t ram_size)
+{
+    uint64_t gib = (ram_size + (1ULL << 30) - 1) >> 30;
+
+    return MIN(MAX(gib, 4), X86_MAX_MAPPED_GIB);
+}
+
+/* Per-vCPU stacks sit at the top of mapped RAM. */
+static uint64_t stacks_top(uint64_t ram_size)
+{
+    return MIN(ram_size, mapped_gib(ram_size) << 30);
+}
+
+void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t stacks = (uint64_t)nr_vcpus * VMM_X86_STACK_SIZE;
+    uint64_t top = stacks_top(ram_size);
+
+    *lo = X86_IMAGE_MIN;
+    *hi = top > stacks + X86_IMAGE_MIN ? top - stacks : X86_IMAGE_MIN;
+}
+
+uint64_t x86_vcpu_stack_top(struct vm *vm, unsigned id)
+{
+    return stacks_top(vm->ram_size) - (uint64_t)id * VMM_X86_STACK_SIZE;
+}
+
+static void write_gdt(uint8_t *ram)
+{
+    uint64_t gdt[] = {
+        0,
+        0x00af9b000000ffffULL, /* 64-bit code, DPL 0 */
+        0x00cf93000000ffffULL, /* flat data */
+        0x00008b0000000067ULL, /* 64-bit TSS (busy), base 0, limit 0x67: low half */
+        0,                     /* and its high half */
+    };
+
+    memcpy(ram + X86_GDT_ADDR, gdt, sizeof(gdt));
+}
+
+static void write_page_tables(uint8_t *ram, uint64_t ram_size)
+{
+    uint64_t *pml4 = (uint64_t *)(ram + X86_PML4_ADDR);
+    uint64_t *pdpt = (uint64_t *)(ram + X86_PDPT_ADDR);
+    uint64_t gib = mapped_gib(ram_size);
+
+    /* Present | writable; 2 MiB pages (PS) in the page directories. */
+    pml4[0] = X86_PDPT_ADDR | 0x3;
+    for (uint64_t g = 0; g < gib; g++) {
+        uint64_t *pd = (uint64_t *)(ram + X86_PD_ADDR + g * 0x1000);
+
+        pdpt[g] = (X86_PD_ADDR + g * 0x1000) | 0x3;
+        for (uint64_t i = 0; i < 512; i++)
+            pd[i] = ((g << 30) + (i << 21)) | 0x83;
+    }
+}
+
+bool arch_vm_init(struct vm *vm, GError **error)
+{
+    int nent = 128;
+    struct kvm_cpuid2 *cpuid;
+
+    /* Intel needs three pages for its real-mode TSS somewhere; AMD ignores it. */
+    if (kvm_check_cap(vm->fd, KVM_CAP_SET_TSS_ADDR) &&
+        vmm_ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL, error) < 0)
+        return false;
+
+    for (;;) {
+        cpuid = g_malloc0(sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+        cpuid->nent = nent;
+        int r = __vmm_ioctl(vm->kvm->fd, KVM_GET_SUPPORTED_CPUID, cpuid);
+        if (r == 0)
+            break;
+        g_free(cpuid);
+        if (r != -E2BIG || nent >= 4096) {
+            g_set_error(error, VMM_ERROR, VMM_ERROR_KVM, "KVM_GET_SUPPORTED_CPUID: %s",
+                        g_strerror(-r));
+            return false;
+        }
+        nent *= 2;
+    }
+    vm->arch.cpuid = cpuid;
+
+    if (vm->ram_size < X86_IMAGE_MIN) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "an x86_64 guest needs at least 1 MiB of RAM");
+        return false;
+    }
+    write_gdt(vm->ram->hva);
+    write_page_tables(vm->ram->hva, vm->ram_size);
+
+    return uart16550_register(vm, VMM_X86_COM1_PORT, error) &&
+           exit_device_register_pio(vm, VMM_X86_DEBUG_EXIT_PORT, VMM_X86_EXIT_PORT, error);
+}
+
+bool arch_vm_finalize(struct vm *vm, GError **error)
+{
+    return true;
+}
+
+bool arch_handle_exit(struct vcpu *vcpu)
+{
+    return false;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+    g_free(vm->arch.cpuid);
+    vm->arch.cpuid = NULL;
+}

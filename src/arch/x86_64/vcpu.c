@@ -1,0 +1,106 @@
+/* x86_64 vCPUs: CPUID, and the 64-bit long-mode state firmware starts in. */
+#include <string.h>
+
+#include "vmm/arch.h"
+#include "vmm/error.h"
+#include "vmm/vm.h"
+#include "layout.h"
+#include "x86.h"
+
+#define CR0_PE 0x1ULL
+#define CR0_MP 0x2ULL
+#define CR0_ET 0x10ULL
+#define CR0_NE 0x20ULL
+#define CR0_WP 0x10000ULL
+#define CR0_PG 0x80000000ULL
+#define CR4_PAE 0x20ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
+#define CPUID_1_ECX_HYPERVISOR (1U << 31)
+
+bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
+{
+    const struct kvm_cpuid2 *base = vcpu->vm->arch.cpuid;
+    size_t size = sizeof(*base) + base->nent * sizeof(base->entries[0]);
+    g_autofree struct kvm_cpuid2 *cpuid = g_memdup2(base, size);
+
+    /* Each vCPU learns its own APIC ID, and that it runs under a hypervisor. */
+    for (unsigned i = 0; i < cpuid->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+        switch (e->function) {
+        case 0x1:
+            e->ebx = (e->ebx & 0x00ffffff) | (vcpu->id << 24);
+            e->ecx |= CPUID_1_ECX_HYPERVISOR;
+            break;
+        case 0xb:
+        case 0x1f:
+            e->edx = vcpu->id;
+            break;
+        }
+    }
+    return vmm_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid, error) >= 0;
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code)
+{
+    *s = (struct kvm_segment){
+        .base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
+        .present = 1, .dpl = 0, .db = !code, .s = 1, .l = code, .g = 1,
+    };
+}
+
+bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
+{
+    struct vm *vm = vcpu->vm;
+    struct kvm_sregs sregs;
+    struct kvm_regs regs = {
+        .rip = entry,
+        .rsp = x86_vcpu_stack_top(vm, vcpu->id),
+        .rdi = vcpu->id,
+        .rsi = vm->nr_vcpus,
+        .rdx = vm->ram_size,
+        .rflags = 0x2, /* interrupts off; bit 1 is always set */
+    };
+
+    if (vmm_ioctl(vcpu->fd, KVM_GET_SREGS, &sregs, error) < 0)
+        return false;
+    flat_segment(&sregs.cs, X86_SEL_CODE, 0xb, true);
+    flat_segment(&sregs.ds, X86_SEL_DATA, 0x3, false);
+    sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+    sregs.tr = (struct kvm_segment){
+        .base = 0, .limit = 0x67, .selector = X86_SEL_TSS, .type = 0xb, .present = 1,
+    };
+    sregs.gdt.base = X86_GDT_ADDR;
+    sregs.gdt.limit = 5 * 8 - 1;
+    /* No IDT: any exception becomes a triple fault that vmm reports. */
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr3 = X86_PML4_ADDR;
+    sregs.cr4 = CR4_PAE;
+    sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    sregs.efer = EFER_LME | EFER_LMA;
+
+    return vmm_ioctl(vcpu->fd, KVM_SET_SREGS, &sregs, error) >= 0 &&
+           vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
+}
+
+void arch_vcpu_dump(struct vcpu *vcpu, GString *out)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+
+    if (__vmm_ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+        __vmm_ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+        g_string_append(out, "\n  (registers unavailable)");
+        return;
+    }
+    g_string_append_printf(out,
+        "\n  rip=%016llx rsp=%016llx rflags=%016llx"
+        "\n  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx"
+        "\n  rsi=%016llx rdi=%016llx rbp=%016llx"
+        "\n  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%016llx"
+        "\n  cs=%04x idt=%016llx+%x",
+        r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
+        s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector, s.idt.base, s.idt.limit);
+}

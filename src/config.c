@@ -1,0 +1,330 @@
+/*
+ * The VM configuration file. Every mistake is reported once, at its
+ * position in the file, before KVM is touched.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/arch.h"
+#include "vmm/config.h"
+#include "vmm/error.h"
+#include "vmm/loader.h"
+#include "vmm/toml.h"
+
+/* The schema: the only sections and keys a config may contain. */
+static const char *const vm_keys[] = { "name", "memory", "vcpus", NULL };
+static const char *const boot_keys[] = { "firmware", NULL };
+static const char *const console_keys[] = { "file", NULL };
+static const struct {
+    const char *name;
+    const char *const *keys;
+} sections[] = {
+    { "vm", vm_keys },
+    { "boot", boot_keys },
+    { "console", console_keys },
+};
+
+void config_init(struct vmm_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->memory = VMM_CONFIG_DEFAULT_MEMORY;
+    cfg->vcpus = 1;
+}
+
+void config_clear(struct vmm_config *cfg)
+{
+    g_free(cfg->path);
+    g_free(cfg->name);
+    g_free(cfg->firmware);
+    g_free(cfg->console_file);
+    g_free(cfg->vcpus_at);
+    g_free(cfg->image);
+    config_init(cfg);
+}
+
+uint64_t config_host_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+
+    return pages > 0 && page > 0 ? (uint64_t)pages * page : UINT64_MAX;
+}
+
+bool config_parse_size(const char *text, uint64_t *bytes)
+{
+    char *end;
+    guint64 n;
+    unsigned shift = 0;
+
+    if (!g_ascii_isdigit(text[0]))
+        return false;
+    errno = 0;
+    n = g_ascii_strtoull(text, &end, 10);
+    if (errno)
+        return false;
+    switch (g_ascii_toupper(*end)) {
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    case '\0': break;
+    default: return false;
+    }
+    if (*end == 'i' && shift)
+        end++;
+    if ((*end == 'B' || *end == 'b') && shift)
+        end++;
+    if (*end || n > (UINT64_MAX >> shift))
+        return false;
+    *bytes = n << shift;
+    return true;
+}
+
+char *config_firmware_path(const char *name)
+{
+    const char *dir = g_getenv("VMM_FIRMWARE_DIR");
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *exedir = exe ? g_path_get_dirname(exe) : g_strdup(".");
+    g_autofree char *file = g_strdup_printf("%s-%s.elf", name, arch_name);
+
+    if (dir && *dir)
+        return g_build_filename(dir, file, NULL);
+    return g_build_filename(exedir, "firmware", file, NULL);
+}
+
+/* Distance between two short keys, to suggest the key a typo meant. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned row[64];
+
+    if (la >= G_N_ELEMENTS(row) || lb >= G_N_ELEMENTS(row))
+        return UINT_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diag = row[0];
+
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned up = row[j];
+
+            row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + (a[i - 1] != b[j - 1]));
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static void unknown_key(GError **error, const toml_value *at, const char *key,
+                        const char *section, const char *const *known)
+{
+    const char *best = NULL;
+    unsigned best_d = 3; /* suggest only close matches */
+
+    for (; *known; known++) {
+        unsigned d = edit_distance(key, *known);
+
+        if (d < best_d) {
+            best_d = d;
+            best = *known;
+        }
+    }
+    if (best)
+        toml_set_error(error, at, "unknown key \"%s\" in [%s]; did you mean \"%s\"?",
+                       key, section, best);
+    else
+        toml_set_error(error, at, "unknown key \"%s\" in [%s]", key, section);
+}
+
+static bool check_schema(const toml_value *root, GError **error)
+{
+    for (size_t i = 0; i < toml_table_size(root); i++) {
+        const char *name = toml_table_key(root, i);
+        const toml_value *sec = toml_table_value(root, i);
+        size_t s = 0;
+
+        while (s < G_N_ELEMENTS(sections) && strcmp(sections[s].name, name) != 0)
+            s++;
+        if (s == G_N_ELEMENTS(sections)) {
+            toml_set_error(error, sec, "unknown section [%s] (known: [vm], [boot], [console])",
+                           name);
+            return false;
+        }
+        if (toml_type_of(sec) != TOML_TABLE) {
+            toml_set_error(error, sec, "%s: expected a table, found %s %s", name,
+                           toml_type_of(sec) == TOML_INTEGER ? "an" : "a",
+                           toml_type_name(toml_type_of(sec)));
+            return false;
+        }
+        for (size_t k = 0; k < toml_table_size(sec); k++) {
+            const char *key = toml_table_key(sec, k);
+            const char *const *known = sections[s].keys;
+
+            while (*known && strcmp(*known, key) != 0)
+                known++;
+            if (!*known) {
+                unknown_key(error, toml_table_value(sec, k), key, name, sections[s].keys);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool read_memory(struct vmm_config *cfg, const toml_value *root, GError **error)
+{
+    const toml_value *v = toml_lookup(root, "vm.memory");
+    uint64_t host = config_host_memory();
+    g_autofree char *shown = NULL;
+
+    if (!v)
+        return true;
+    if (toml_type_of(v) == TOML_INTEGER) {
+        int64_t mib = toml_integer(v);
+
+        if (mib < 0 || (uint64_t)mib > (UINT64_MAX >> 20)) {
+            toml_set_error(error, v, "vm.memory: %" G_GINT64_FORMAT " MiB is not a memory size",
+                           mib);
+            return false;
+        }
+        cfg->memory = (uint64_t)mib << 20;
+        shown = g_strdup_printf("%" G_GINT64_FORMAT " MiB", mib);
+    } else if (toml_type_of(v) == TOML_STRING) {
+        if (!config_parse_size(toml_string(v), &cfg->memory)) {
+            toml_set_error(error, v, "vm.memory: \"%s\" is not a size "
+                           "(use a number of MiB, or a string such as \"512M\" or \"2G\")",
+                           toml_string(v));
+            return false;
+        }
+        shown = g_strdup(toml_string(v));
+    } else {
+        toml_set_error(error, v, "vm.memory: expected an integer (MiB) or a string such "
+                       "as \"512M\", found a %s", toml_type_name(toml_type_of(v)));
+        return false;
+    }
+    if (cfg->memory < VMM_CONFIG_MIN_MEMORY) {
+        toml_set_error(error, v, "vm.memory: %s is too small: a VM needs at least 2 MiB",
+                       shown);
+        return false;
+    }
+    if (cfg->memory > host) {
+        toml_set_error(error, v, "vm.memory: %s is more than this host's memory (%"
+                       G_GUINT64_FORMAT " MiB)", shown, host >> 20);
+        return false;
+    }
+    if (cfg->memory & 0xfffff) {
+        toml_set_error(error, v, "vm.memory: %s is not a whole number of MiB", shown);
+        return false;
+    }
+    return true;
+}
+
+static bool read_vm(struct vmm_config *cfg, const toml_value *root, GError **error)
+{
+    const char *name;
+    int64_t vcpus;
+    const toml_value *v;
+    unsigned line, col;
+
+    if (!toml_get_string(root, "vm.name", NULL, &name, error) ||
+        !toml_get_int(root, "vm.vcpus", 1, &vcpus, error) ||
+        !read_memory(cfg, root, error))
+        return false;
+    if (name) {
+        if (!*name || strlen(name) > 64 || strpbrk(name, "/\\\n\t ")) {
+            toml_set_error(error, toml_lookup(root, "vm.name"),
+                           "vm.name: \"%s\" is not a VM name (1 to 64 characters, "
+                           "no spaces or slashes)", name);
+            return false;
+        }
+        cfg->name = g_strdup(name);
+    } else {
+        g_autofree char *base = g_path_get_basename(cfg->path);
+        char *dot = strrchr(base, '.');
+
+        if (dot && dot != base)
+            *dot = '\0';
+        cfg->name = g_strdup(base);
+    }
+    v = toml_lookup(root, "vm.vcpus");
+    if (vcpus < 1 || vcpus > VMM_CONFIG_MAX_VCPUS) {
+        toml_set_error(error, v, "vm.vcpus: %" G_GINT64_FORMAT " is out of range (1 to %d)",
+                       vcpus, VMM_CONFIG_MAX_VCPUS);
+        return false;
+    }
+    cfg->vcpus = vcpus;
+    if (v) {
+        toml_pos(v, &line, &col);
+        cfg->vcpus_at = g_strdup_printf("%s:%u:%u", cfg->path, line, col);
+    } else {
+        cfg->vcpus_at = g_strdup(cfg->path);
+    }
+    return true;
+}
+
+/* A path in the config is relative to the config file's folder. */
+static char *config_relative(const struct vmm_config *cfg, const char *path)
+{
+    g_autofree char *dir = NULL;
+
+    if (g_path_is_absolute(path))
+        return g_strdup(path);
+    dir = g_path_get_dirname(cfg->path);
+    return g_build_filename(dir, path, NULL);
+}
+
+static bool read_boot(struct vmm_config *cfg, const toml_value *root, GError **error)
+{
+    const char *fw;
+    const toml_value *v;
+    uint64_t lo, hi, entry;
+    g_autoptr(GError) err = NULL;
+    struct load_target t = { .e_machine = arch_elf_machine() };
+
+    if (!toml_get_string(root, "boot.firmware", NULL, &fw, error))
+        return false;
+    if (!fw) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [boot] needs firmware = a bundled firmware name such as \"hello\" "
+                    "or the path of an ELF image", cfg->path);
+        return false;
+    }
+    v = toml_lookup(root, "boot.firmware");
+    /* A bare name is bundled firmware; anything path-like is a file. */
+    if (strchr(fw, '/') || g_str_has_suffix(fw, ".elf"))
+        cfg->firmware = config_relative(cfg, fw);
+    else
+        cfg->firmware = config_firmware_path(fw);
+    if (!image_read(cfg->firmware, cfg->memory, &cfg->image, &cfg->image_size, &err)) {
+        toml_set_error(error, v, "boot.firmware: %s", err->message);
+        return false;
+    }
+    arch_load_window(cfg->memory, cfg->vcpus, &lo, &hi);
+    t.lo = lo;
+    t.hi = hi;
+    if (!elf_load(cfg->firmware, cfg->image, cfg->image_size, &t, &entry, &err)) {
+        toml_set_error(error, v, "boot.firmware: %s", err->message);
+        return false;
+    }
+    return true;
+}
+
+bool config_load(struct vmm_config *cfg, const char *path, GError **error)
+{
+    toml_value *root;
+    const char *console;
+    bool ok;
+
+    cfg->path = g_strdup(path);
+    root = toml_parse_file(path, error);
+    if (!root)
+        return false;
+    ok = check_schema(root, error) && read_vm(cfg, root, error) &&
+         toml_get_string(root, "console.file", NULL, &console, error) &&
+         read_boot(cfg, root, error);
+    if (ok && console)
+        cfg->console_file = config_relative(cfg, console);
+    toml_free(root);
+    return ok;
+}

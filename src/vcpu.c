@@ -1,0 +1,155 @@
+/*
+ * The vCPU loop: KVM_RUN, then one switch from the exit reason to a device
+ * model or a stop. Everything an architecture alone produces goes to
+ * arch_handle_exit().
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "vmm/error.h"
+#include "vmm/vm.h"
+
+static void kick_handler(int sig)
+{
+    (void)sig; /* only here so that KVM_RUN returns EINTR */
+}
+
+void vcpu_kick_init(void)
+{
+    struct sigaction sa = { .sa_handler = kick_handler };
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...)
+{
+    GString *msg = g_string_new("guest crashed: ");
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_string_append_vprintf(msg, fmt, ap);
+    va_end(ap);
+    g_string_append_printf(msg, " on vCPU %u", vcpu->id);
+    arch_vcpu_dump(vcpu, msg);
+    vm_stop(vcpu->vm, VM_STOP_CRASH, VMM_EXIT_CRASHED, "%s", msg->str);
+    g_string_free(msg, TRUE);
+}
+
+static void handle_pio(struct vcpu *vcpu)
+{
+    struct kvm_run *run = vcpu->run;
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+    /* rep ins/outs arrive as one exit with count > 1. */
+    for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+        iobus_access(&vcpu->vm->iobus, IOBUS_PIO, vcpu, run->io.port, data,
+                     run->io.size, is_write);
+}
+
+static void handle_system_event(struct vcpu *vcpu)
+{
+    struct vm *vm = vcpu->vm;
+
+    switch (vcpu->run->system_event.type) {
+    case KVM_SYSTEM_EVENT_SHUTDOWN:
+        vm_stop(vm, VM_STOP_POWEROFF, 0, NULL);
+        break;
+    case KVM_SYSTEM_EVENT_RESET:
+        vm_stop(vm, VM_STOP_RESET, 0, "guest reset: the VM ends");
+        break;
+    case KVM_SYSTEM_EVENT_CRASH:
+        vcpu_crash(vcpu, "the guest reported a crash (system event)");
+        break;
+    default:
+        vcpu_crash(vcpu, "unknown system event %u", vcpu->run->system_event.type);
+        break;
+    }
+}
+
+/* Parks a vCPU that has nothing more to do until the VM stops. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+    struct vm *vm = vcpu->vm;
+
+    g_mutex_lock(&vm->lock);
+    while (!vm_is_stopping(vm))
+        g_cond_wait(&vm->cond, &vm->lock);
+    g_mutex_unlock(&vm->lock);
+}
+
+static void vcpu_handle_exit(struct vcpu *vcpu)
+{
+    struct kvm_run *run = vcpu->run;
+
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        handle_pio(vcpu);
+        break;
+    case KVM_EXIT_MMIO:
+        iobus_access(&vcpu->vm->iobus, IOBUS_MMIO, vcpu, run->mmio.phys_addr,
+                     run->mmio.data, run->mmio.len, run->mmio.is_write);
+        break;
+    case KVM_EXIT_INTR:
+        break;
+    case KVM_EXIT_HLT:
+        /* Without an in-kernel irqchip nothing can wake a halted vCPU. */
+        vcpu_park(vcpu);
+        break;
+    case KVM_EXIT_SYSTEM_EVENT:
+        handle_system_event(vcpu);
+        break;
+    case KVM_EXIT_SHUTDOWN:
+        vcpu_crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+        break;
+    case KVM_EXIT_INTERNAL_ERROR:
+        vcpu_crash(vcpu, "KVM internal error, suberror %u (KVM_EXIT_INTERNAL_ERROR)",
+                   run->internal.suberror);
+        break;
+    case KVM_EXIT_FAIL_ENTRY:
+        vcpu_crash(vcpu, "entry failed, hardware reason %#llx (KVM_EXIT_FAIL_ENTRY)",
+                   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        break;
+    default:
+        if (!arch_handle_exit(vcpu))
+            vcpu_crash(vcpu, "unexpected KVM exit reason %u", run->exit_reason);
+        break;
+    }
+}
+
+void *vcpu_thread(void *opaque)
+{
+    struct vcpu *vcpu = opaque;
+    struct vm *vm = vcpu->vm;
+    char name[16];
+    sigset_t kick;
+
+    g_snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+    pthread_setname_np(pthread_self(), name);
+    sigemptyset(&kick);
+    sigaddset(&kick, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+    while (!vm_is_stopping(vm)) {
+        int r = __vmm_ioctl(vcpu->fd, KVM_RUN, NULL);
+
+        if (r == -EINTR || r == -EAGAIN)
+            continue;
+        if (r < 0) {
+            vm_stop(vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, "KVM_RUN on vCPU %u: %s",
+                    vcpu->id, g_strerror(-r));
+            break;
+        }
+        vcpu_handle_exit(vcpu);
+    }
+
+    g_mutex_lock(&vm->lock);
+    bool last = --vm->running_threads == 0;
+    g_mutex_unlock(&vm->lock);
+    if (last && vm->on_stopped)
+        vm->on_stopped(vm, vm->on_stopped_data);
+    return NULL;
+}

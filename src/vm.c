@@ -1,0 +1,175 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/console.h"
+#include "vmm/error.h"
+#include "vmm/loader.h"
+#include "vmm/vm.h"
+
+static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
+{
+    struct vcpu *vcpu = &vm->vcpus[id];
+    void *run;
+
+    vcpu->vm = vm;
+    vcpu->id = id;
+    vcpu->fd = vmm_ioctl(vm->fd, KVM_CREATE_VCPU, id, error);
+    if (vcpu->fd < 0)
+        return false;
+    run = mmap(NULL, vm->kvm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+               vcpu->fd, 0);
+    if (run == MAP_FAILED) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_KVM, "mmap of vCPU %u's kvm_run: %s",
+                    id, g_strerror(errno));
+        return false;
+    }
+    vcpu->run = run;
+    return arch_vcpu_init(vcpu, error);
+}
+
+struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
+                     unsigned nr_vcpus, struct console *console, GError **error)
+{
+    struct vm *vm = g_new0(struct vm, 1);
+
+    vm->kvm = kvm;
+    vm->name = g_strdup(name);
+    vm->ram_size = ram_size;
+    vm->console = console;
+    vm->nr_vcpus = nr_vcpus;
+    vm->vcpus = g_new0(struct vcpu, nr_vcpus);
+    for (unsigned i = 0; i < nr_vcpus; i++)
+        vm->vcpus[i].fd = -1;
+    g_mutex_init(&vm->lock);
+    g_cond_init(&vm->cond);
+    iobus_init(&vm->iobus);
+
+    vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
+    if (vm->fd < 0)
+        goto fail;
+    vm->ram = vm_add_memory(vm, arch_ram_base(), ram_size, false, error);
+    if (!vm->ram || !arch_vm_init(vm, error))
+        goto fail;
+    for (unsigned i = 0; i < nr_vcpus; i++)
+        if (!vcpu_create(vm, i, error))
+            goto fail;
+    if (!arch_vm_finalize(vm, error))
+        goto fail;
+    return vm;
+
+fail:
+    vm_destroy(vm);
+    return NULL;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    vm_join(vm);
+    arch_vm_destroy(vm);
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *vcpu = &vm->vcpus[i];
+
+        if (vcpu->run)
+            munmap(vcpu->run, vm->kvm->vcpu_mmap_size);
+        if (vcpu->fd >= 0)
+            close(vcpu->fd);
+    }
+    vm_free_memory(vm);
+    if (vm->fd > 0)
+        close(vm->fd);
+    iobus_destroy(&vm->iobus);
+    g_mutex_clear(&vm->lock);
+    g_cond_clear(&vm->cond);
+    g_free(vm->stop.message);
+    g_free(vm->vcpus);
+    g_free(vm->name);
+    g_free(vm);
+}
+
+bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
+                      size_t size, GError **error)
+{
+    struct load_target t = {
+        .e_machine = arch_elf_machine(),
+        .ram = vm->ram->hva,
+        .ram_gpa = vm->ram->gpa,
+    };
+    uint64_t entry;
+
+    arch_load_window(vm->ram_size, vm->nr_vcpus, &t.lo, &t.hi);
+    if (!elf_load(path, image, size, &t, &entry, error))
+        return false;
+    for (unsigned i = 0; i < vm->nr_vcpus; i++)
+        if (!arch_vcpu_boot_firmware(&vm->vcpus[i], entry, error))
+            return false;
+    return true;
+}
+
+bool vm_start(struct vm *vm, GError **error)
+{
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *vcpu = &vm->vcpus[i];
+        int e;
+
+        g_mutex_lock(&vm->lock);
+        vm->running_threads++;
+        g_mutex_unlock(&vm->lock);
+        e = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+        if (e) {
+            g_mutex_lock(&vm->lock);
+            vm->running_threads--;
+            g_mutex_unlock(&vm->lock);
+            g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
+                        "cannot start the thread of vCPU %u: %s", i, g_strerror(e));
+            vm_stop(vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, NULL);
+            return false;
+        }
+        vcpu->thread_started = true;
+    }
+    return true;
+}
+
+void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, ...)
+{
+    g_mutex_lock(&vm->lock);
+    if (vm->stop.reason == VM_STOP_NONE) {
+        vm->stop.reason = reason;
+        vm->stop.status = status;
+        if (fmt) {
+            va_list ap;
+
+            va_start(ap, fmt);
+            vm->stop.message = g_strdup_vprintf(fmt, ap);
+            va_end(ap);
+        }
+        __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+        /* immediate_exit covers a vCPU about to enter KVM_RUN; the signal
+         * one already inside it. */
+        for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+            struct vcpu *vcpu = &vm->vcpus[i];
+
+            if (vcpu->run)
+                __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+            if (vcpu->thread_started && !pthread_equal(vcpu->thread, pthread_self()))
+                pthread_kill(vcpu->thread, SIGUSR1);
+        }
+        g_cond_broadcast(&vm->cond);
+    }
+    g_mutex_unlock(&vm->lock);
+}
+
+void vm_join(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        if (vm->vcpus[i].thread_started) {
+            pthread_join(vm->vcpus[i].thread, NULL);
+            vm->vcpus[i].thread_started = false;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+# Shared by the integration tests: . "$(dirname "$0")/lib.sh"
+# POSIX sh (busybox sh in the nested bed). A test exits 0 on pass, 77 on
+# skip, anything else on failure.
+#
+# Environment (set by meson and by tests/nested/init):
+#   VMM               the vmm binary
+#   VMM_FIRMWARE_DIR  where <name>-<arch>.elf are
+#   VMM_SRCDIR        the source tree (configs/ is there)
+#   ARCH              x86_64 or aarch64
+#   VMM_BED           set inside the nested bed: a missing /dev/kvm fails
+#                     rather than skips
+# shellcheck shell=sh disable=SC2034 # the variables set here are the tests'
+
+set -u
+
+TESTDIR=$(cd "$(dirname "$0")" && pwd)
+CONFIGS=$TESTDIR/configs
+: "${VMM:?VMM is not set}" "${VMM_FIRMWARE_DIR:?VMM_FIRMWARE_DIR is not set}" "${VMM_SRCDIR:?VMM_SRCDIR is not set}"
+ARCH=${ARCH:-$(uname -m)}
+export VMM_FIRMWARE_DIR ARCH
+case "$ARCH" in
+    x86_64) OTHER_ARCH=aarch64 ;;
+    aarch64) OTHER_ARCH=x86_64 ;;
+    *) echo "unknown ARCH $ARCH"; exit 1 ;;
+esac
+# seconds one vmm run may take before the test gives up on it
+VMM_TIMEOUT=${VMM_TIMEOUT:-30}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+status=
+cmdline=
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+# show: what the last vmm run did
+show() {
+    [ -n "$cmdline" ] || return 0
+    echo "command: $cmdline"
+    echo "status: $status"
+    echo "--- stdout:"
+    cat "$T/stdout" 2>/dev/null
+    echo "--- stderr:"
+    cat "$T/stderr" 2>/dev/null
+    echo "---"
+}
+
+fail() { echo "FAIL: $*"; show; exit 1; }
+
+need_vmm() {
+    [ -x "$VMM" ] || fail "no vmm binary at $VMM"
+}
+
+# need_kvm: skip without a usable /dev/kvm (fail inside the bed)
+need_kvm() {
+    need_vmm
+    if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+        return 0
+    fi
+    [ -n "${VMM_BED:-}" ] && fail "no usable /dev/kvm in the nested test bed"
+    skip "no usable /dev/kvm"
+}
+
+# firmware NAME: the path of a bundled firmware for this arch (fails if absent)
+firmware() {
+    [ -e "$VMM_FIRMWARE_DIR/$1-$ARCH.elf" ] || fail "no firmware $VMM_FIRMWARE_DIR/$1-$ARCH.elf"
+    echo "$VMM_FIRMWARE_DIR/$1-$ARCH.elf"
+}
+
+# vmm ARGS...: run vmm (with a time limit), stdout to $T/stdout, stderr to
+# $T/stderr, its exit status in $status
+vmm() {
+    cmdline="vmm $*"
+    timeout "$VMM_TIMEOUT" "$VMM" "$@" >"$T/stdout" 2>"$T/stderr" </dev/null
+    status=$?
+}
+
+expect_status() {
+    [ "$status" = "$1" ] || fail "exit status $status, expected $1"
+}
+
+expect_stdout_has() {
+    grep -qF -- "$1" "$T/stdout" || fail "stdout lacks '$1'"
+}
+
+expect_stdout_lacks() {
+    ! grep -qF -- "$1" "$T/stdout" || fail "stdout has '$1'"
+}
+
+expect_stderr_has() {
+    grep -qF -- "$1" "$T/stderr" || fail "stderr lacks '$1'"
+}
+
+# count_lines FILE STRING: how many lines of FILE hold STRING
+count_lines() {
+    grep -cF -- "$2" "$1"
+}
+
+# expect_crash: the guest crashed: status 120, "guest crashed" and a
+# register dump with the program counter on stderr
+expect_crash() {
+    expect_status 120
+    grep -qi 'guest crashed' "$T/stderr" || fail "stderr lacks 'guest crashed'"
+    case "$ARCH" in
+        x86_64) pc=rip ;;
+        aarch64) pc=pc ;;
+    esac
+    grep -qiw "$pc" "$T/stderr" || fail "stderr has no register dump with $pc"
+}
+
+# expect_config_error [--no-file] CONFIG WORD...: "vmm run CONFIG" exits 125
+# having printed nothing on stdout and exactly one line on stderr, starting
+# "vmm: ", naming CONFIG's file (not with --no-file) and at least one WORD
+# (when WORDs are given).
+# With no /dev/kvm the check must still come first: these run on the host.
+expect_config_error() {
+    name_file=yes
+    if [ "$1" = --no-file ]; then name_file=no; shift; fi
+    cfg=$1
+    shift
+    need_vmm
+    vmm run "$cfg"
+    expect_status 125
+    [ ! -s "$T/stdout" ] || fail "something on stdout"
+    n=$(grep -c '' "$T/stderr")
+    [ "$n" = 1 ] || fail "$n lines on stderr, expected exactly one"
+    grep -q '^vmm: ' "$T/stderr" || fail "the message does not start with 'vmm: '"
+    if [ "$name_file" = yes ]; then
+        expect_stderr_has "${cfg##*/}"
+    fi
+    [ $# = 0 ] && return 0
+    for w in "$@"; do
+        grep -qF -- "$w" "$T/stderr" && return 0
+    done
+    fail "the message names none of: $*"
+}
+
+# le VALUE BYTES: VALUE as BYTES little-endian bytes
+le() {
+    _v=$1 _n=$2
+    while [ "$_n" -gt 0 ]; do
+        # shellcheck disable=SC2059 # the format is the byte
+        printf "\\$(printf %03o $((_v & 255)))"
+        _v=$((_v >> 8))
+        _n=$((_n - 1))
+    done
+}
+
+# make_elf FILE ARCH ADDR MEMSZ: a minimal ELF64 executable for ARCH with one
+# PT_LOAD segment at ADDR of MEMSZ bytes (its first 0x78 bytes are the file's
+# own headers; the rest is zero-filled), entry point ADDR
+make_elf() {
+    case "$2" in
+        x86_64) _m=62 ;;
+        aarch64) _m=183 ;;
+    esac
+    {
+        printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000'
+        le 2 2; le "$_m" 2; le 1 4        # e_type EXEC, e_machine, e_version
+        le "$3" 8; le 64 8; le 0 8        # e_entry, e_phoff, e_shoff
+        le 0 4; le 64 2; le 56 2; le 1 2  # e_flags, e_ehsize, e_phentsize, e_phnum
+        le 64 2; le 0 2; le 0 2           # e_shentsize, e_shnum, e_shstrndx
+        le 1 4; le 5 4; le 0 8            # p_type LOAD, p_flags R+X, p_offset
+        le "$3" 8; le "$3" 8              # p_vaddr, p_paddr
+        le 120 8; le "$4" 8; le 4096 8    # p_filesz, p_memsz, p_align
+    } >"$1"
+}
+
+# load_addr: where this arch's firmware is linked (1 MiB into RAM)
+load_addr() {
+    case "$ARCH" in
+        x86_64) echo $((0x100000)) ;;
+        aarch64) echo $((0x40100000)) ;;
+    esac
+}

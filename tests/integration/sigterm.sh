@@ -1,0 +1,28 @@
+#!/bin/sh
+# SIGTERM to vmm running a guest that spins: an orderly stop, a message
+# saying so, status 143
+. "$(dirname "$0")/lib.sh"
+need_kvm
+cmdline="vmm run $CONFIGS/spin.toml, SIGTERM"
+"$VMM" run "$CONFIGS/spin.toml" >"$T/stdout" 2>"$T/stderr" </dev/null &
+pid=$!
+# wait for the vCPU thread(s), up to 10 s, then let it spin a second
+threads() { set -- "/proc/$pid/task/"*; echo $#; }
+i=0
+while [ "$i" -lt 100 ] && [ -d "/proc/$pid" ] && [ "$(threads)" -lt 2 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 1
+if ! kill -TERM "$pid" 2>/dev/null; then
+    wait "$pid"
+    status=$?
+    fail "vmm ended before SIGTERM"
+fi
+( sleep 20; kill -KILL "$pid" 2>/dev/null ) &
+wd=$!
+wait "$pid"
+status=$?
+kill "$wd" 2>/dev/null
+expect_status 143
+expect_stderr_has stopped
