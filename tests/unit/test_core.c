@@ -1,0 +1,191 @@
+/* Unit tests of the core that need no KVM: I/O registry, ELF checks, sizes. */
+#include <check.h>
+#include <elf.h>
+#include <string.h>
+
+#include "vmm/config.h"
+#include "vmm/error.h"
+#include "vmm/iobus.h"
+#include "vmm/loader.h"
+
+static unsigned calls;
+static uint64_t last_offset;
+
+static void count_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
+                     unsigned len, bool is_write)
+{
+    calls++;
+    last_offset = offset;
+    if (!is_write)
+        memset(data, 0x5a, len);
+}
+
+START_TEST(iobus_routes_and_rejects_overlap)
+{
+    struct iobus bus;
+    GError *err = NULL;
+    uint8_t buf[4];
+
+    iobus_init(&bus);
+    ck_assert(iobus_register(&bus, IOBUS_PIO, 0x3f8, 8, count_io, NULL, "uart", &err));
+    ck_assert(iobus_register(&bus, IOBUS_PIO, 0xf4, 4, count_io, NULL, "exit", &err));
+    ck_assert(iobus_register(&bus, IOBUS_MMIO, 0x3f8, 8, count_io, NULL, "other bus", &err));
+    ck_assert(!iobus_register(&bus, IOBUS_PIO, 0x3fc, 8, count_io, NULL, "clash", &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "overlaps uart"));
+    g_clear_error(&err);
+    ck_assert(!iobus_register(&bus, IOBUS_PIO, 0x3f0, 9, count_io, NULL, "clash2", &err));
+    g_clear_error(&err);
+    ck_assert(!iobus_register(&bus, IOBUS_MMIO, UINT64_MAX - 1, 4, count_io, NULL, "wrap", &err));
+    g_clear_error(&err);
+    ck_assert(!iobus_register(&bus, IOBUS_MMIO, 0x1000, 0, count_io, NULL, "empty", &err));
+    g_clear_error(&err);
+
+    calls = 0;
+    iobus_access(&bus, IOBUS_PIO, NULL, 0x3fd, buf, 1, false);
+    ck_assert_uint_eq(calls, 1);
+    ck_assert_uint_eq(last_offset, 5);
+    ck_assert_uint_eq(buf[0], 0x5a);
+    ck_assert_ptr_null(iobus_find(&bus, IOBUS_PIO, 0x400));
+    ck_assert_ptr_null(iobus_find(&bus, IOBUS_PIO, 0x3f7));
+    ck_assert_ptr_nonnull(iobus_find(&bus, IOBUS_PIO, 0xf7));
+    /* Unclaimed reads float high and are counted, never crash. */
+    iobus_access(&bus, IOBUS_PIO, NULL, 0x80, buf, 4, false);
+    ck_assert_uint_eq(buf[3], 0xff);
+    ck_assert_uint_eq(bus.unclaimed[IOBUS_PIO], 1);
+    ck_assert_uint_eq(calls, 1);
+    iobus_destroy(&bus);
+}
+END_TEST
+
+START_TEST(sizes_parse)
+{
+    uint64_t b;
+
+    ck_assert(config_parse_size("64M", &b) && b == 64ULL << 20);
+    ck_assert(config_parse_size("2G", &b) && b == 2ULL << 30);
+    ck_assert(config_parse_size("512k", &b) && b == 512ULL << 10);
+    ck_assert(config_parse_size("1GiB", &b) && b == 1ULL << 30);
+    ck_assert(config_parse_size("4096", &b) && b == 4096);
+    ck_assert(!config_parse_size("", &b));
+    ck_assert(!config_parse_size("M", &b));
+    ck_assert(!config_parse_size("-1M", &b));
+    ck_assert(!config_parse_size("64Q", &b));
+    ck_assert(!config_parse_size("99999999999999999999G", &b));
+    ck_assert(!config_parse_size("17179869184G", &b)); /* overflows 64 bits */
+}
+END_TEST
+
+/* A minimal ELF64 executable with one PT_LOAD segment. */
+static size_t make_elf(uint8_t *buf, uint16_t machine, uint64_t paddr, uint64_t memsz,
+                       uint64_t entry)
+{
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
+    size_t size = sizeof(*eh) + sizeof(*ph) + 16;
+
+    memset(buf, 0, size);
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_type = ET_EXEC;
+    eh->e_machine = machine;
+    eh->e_entry = entry;
+    eh->e_phoff = sizeof(*eh);
+    eh->e_phentsize = sizeof(*ph);
+    eh->e_phnum = 1;
+    ph->p_type = PT_LOAD;
+    ph->p_offset = sizeof(*eh) + sizeof(*ph);
+    ph->p_paddr = paddr;
+    ph->p_filesz = 16;
+    ph->p_memsz = memsz;
+    memset(buf + ph->p_offset, 0xab, 16);
+    return size;
+}
+
+START_TEST(elf_checks)
+{
+    uint8_t img[512], ram[0x400];
+    struct load_target t = { .e_machine = EM_X86_64, .lo = 0x100, .hi = 0x400 };
+    uint64_t entry;
+    GError *err = NULL;
+    size_t n;
+
+    n = make_elf(img, EM_X86_64, 0x200, 0x40, 0x210);
+    ck_assert(elf_load("ok.elf", img, n, &t, &entry, &err));
+    ck_assert_uint_eq(entry, 0x210);
+
+    /* Loads, zero-filling past p_filesz. */
+    memset(ram, 0x11, sizeof(ram));
+    t.ram = ram;
+    t.ram_gpa = 0;
+    ck_assert(elf_load("ok.elf", img, n, &t, &entry, &err));
+    ck_assert_uint_eq(ram[0x200], 0xab);
+    ck_assert_uint_eq(ram[0x20f], 0xab);
+    ck_assert_uint_eq(ram[0x210], 0);
+    ck_assert_uint_eq(ram[0x23f], 0);
+    ck_assert_uint_eq(ram[0x240], 0x11);
+    t.ram = NULL;
+
+    n = make_elf(img, EM_AARCH64, 0x200, 0x40, 0x210);
+    ck_assert(!elf_load("arm.elf", img, n, &t, &entry, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "image is for aarch64, but this host runs x86_64"));
+    g_clear_error(&err);
+
+    n = make_elf(img, EM_X86_64, 0x300, 0x200, 0x300);
+    ck_assert(!elf_load("big.elf", img, n, &t, &entry, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "does not fit in guest RAM"));
+    g_clear_error(&err);
+
+    n = make_elf(img, EM_X86_64, UINT64_MAX - 8, 0x20, UINT64_MAX - 8);
+    ck_assert(!elf_load("wrap.elf", img, n, &t, &entry, &err));
+    g_clear_error(&err);
+
+    n = make_elf(img, EM_X86_64, 0x200, 0x40, 0x300);
+    ck_assert(!elf_load("entry.elf", img, n, &t, &entry, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "entry point"));
+    g_clear_error(&err);
+
+    ck_assert(!elf_load("text.elf", (const uint8_t *)"hello", 5, &t, &entry, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "not an ELF image"));
+    g_clear_error(&err);
+
+    /* Program headers pointing past the end of the file. */
+    n = make_elf(img, EM_X86_64, 0x200, 0x40, 0x210);
+    ((Elf64_Ehdr *)img)->e_phnum = 200;
+    ck_assert(!elf_load("ph.elf", img, n, &t, &entry, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "corrupt program headers"));
+    g_clear_error(&err);
+}
+END_TEST
+
+START_TEST(exit_statuses)
+{
+    GError *e = g_error_new(VMM_ERROR, VMM_ERROR_NO_KVM, "x");
+
+    ck_assert_int_eq(vmm_error_exit_status(e), 126);
+    e->code = VMM_ERROR_CONFIG;
+    ck_assert_int_eq(vmm_error_exit_status(e), 125);
+    e->code = VMM_ERROR_KVM;
+    ck_assert_int_eq(vmm_error_exit_status(e), 127);
+    g_error_free(e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, iobus_routes_and_rejects_overlap);
+    tcase_add_test(tc, sizes_parse);
+    tcase_add_test(tc, elf_checks);
+    tcase_add_test(tc, exit_statuses);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
