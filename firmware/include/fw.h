@@ -16,10 +16,11 @@
 #include <stdint.h>
 #include <stdnoreturn.h>
 
-/* Statuses the runtime itself ends the VM with, kept away from the small
- * values images use for their own results. */
-#define FW_EXIT_RUNTIME_ERROR 126   /* fw_panic(): the runtime or image gave up */
-#define FW_EXIT_RESET_FAILED  127   /* fw_reset(): the machine did not reset */
+/* Statuses the runtime itself ends the VM with: away from the small values
+ * images use for their own results, and below 120, from where vmm keeps
+ * statuses for itself (docs/abi.md). */
+#define FW_EXIT_RESET_FAILED  117   /* fw_reset(): the machine did not reset */
+#define FW_EXIT_RUNTIME_ERROR 118   /* fw_panic(): the runtime or image gave up */
 
 /* ---- supplied by the image ---- */
 

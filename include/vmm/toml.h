@@ -76,6 +76,8 @@ char *toml_key_path(const toml_value *v);
 /* Tables, entries in document order. */
 size_t toml_table_size(const toml_value *t);
 const char *toml_table_key(const toml_value *t, size_t i);
+/* Keys may contain NUL too ("\u0000"): the length in bytes. */
+size_t toml_table_key_len(const toml_value *t, size_t i);
 toml_value *toml_table_value(const toml_value *t, size_t i);
 toml_value *toml_table_get(const toml_value *t, const char *key);
 

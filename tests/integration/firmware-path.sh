@@ -4,8 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm
 mkdir -p "$T/vm/images" "$T/elsewhere"
-cp "$(firmware hello)" "$T/vm/images/my-hello.elf"
-printf '[vm]\nmemory = "64M"\n\n[boot]\nfirmware = "images/my-hello.elf"\n' >"$T/vm/path.toml"
+cp "$(firmware hello)" "$T/vm/images/hello.elf"
+printf '[vm]\nmemory = "64M"\n\n[boot]\nfirmware = "images/hello.elf"\n' >"$T/vm/path.toml"
 cd "$T/elsewhere" || exit 1
 vmm run ../vm/path.toml
 expect_status 0

@@ -141,8 +141,9 @@ expect_config_error() {
 le() {
     _v=$1 _n=$2
     while [ "$_n" -gt 0 ]; do
-        # shellcheck disable=SC2059 # the format is the byte
-        printf "\\$(printf %03o $((_v & 255)))"
+        _b=$((_v & 255))
+        # shellcheck disable=SC2059 # the format is the byte, in octal
+        printf "\\$((_b >> 6))$(((_b >> 3) & 7))$((_b & 7))"
         _v=$((_v >> 8))
         _n=$((_n - 1))
     done

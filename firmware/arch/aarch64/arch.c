@@ -333,6 +333,9 @@ noreturn void fw_arm_boot_cpu_main(void)
 	unsigned i;
 
 	fw_runtime_atomics_ready();
+	/* What the secondaries read once their MMU is on (fw_nr_cpus(), the
+	 * console state) must be visible before they start. */
+	__asm__ volatile("dsb ish" : : : "memory");
 	for (i = 1; i < nr_cpus; i++) {
 		int64_t r = psci(PSCI_0_2_FN_CPU_ON_64, cpu_mpidr[i],
 				 (uintptr_t)fw_arm_secondary_entry, i);
