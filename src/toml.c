@@ -987,10 +987,9 @@ static toml_value *number_value_in(parser *P, const word *w, GString *d)
 
 static toml_value *number_value(parser *P, const word *w)
 {
-    GString *d = g_string_sized_new(w->n + 2);
-    toml_value *v = number_value_in(P, w, d);
-    g_string_free(d, TRUE);
-    return v;
+    /* Words are never inside strings, so the string buffer is free. */
+    g_string_truncate(P->buf, 0);
+    return number_value_in(P, w, P->buf);
 }
 
 static bool digits_at(const char *s, size_t n, size_t i, size_t count)
@@ -1557,7 +1556,7 @@ static bool parse_header(parser *P)
     if (!parse_key(P, " in table header"))
         return false;
     if (peek(P) != ']' || (aot && peek_at(P, 1) != ']')) {
-        if (peek(P) == -1 || peek(P) == '#' || at_newline(P))
+        if (peek(P) == -1 || peek(P) == '#' || at_newline(P) || peek(P) == ']')
             return fail(P, "missing \"%s\" at end of table header", close);
         describe(P, found, sizeof found);
         return fail(P, "expected \"%s\" at end of table header, found %s", close, found);

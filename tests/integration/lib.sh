@@ -28,6 +28,8 @@ VMM_TIMEOUT=${VMM_TIMEOUT:-30}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 cd "$T" || exit 1
 
 status=

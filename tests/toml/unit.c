@@ -96,7 +96,7 @@ START_TEST(missing_equals)
     assert_error("memory \"64M\"\n", SOURCE ":1:8: expected \"=\" after key \"memory\", found '\"'");
     assert_error("memory 64M\n", SOURCE ":1:8: expected \"=\" after key \"memory\", found \"64M\"");
     assert_error("[vm]\nvcpus\n", SOURCE ":2:6: expected \"=\" after key \"vcpus\", found end of line");
-    assert_error("memory: 64\n", SOURCE ":1:7: expected \"=\" after key \"memory\", found \":64\"");
+    assert_error("memory: 64\n", SOURCE ":1:7: expected \"=\" after key \"memory\", found \":\"");
     assert_error("= 1\n", SOURCE ":1:1: expected a key, found \"=\"");
 }
 END_TEST

@@ -1,0 +1,100 @@
+/*
+ * Calls a guest can make to vmm: one set of function IDs for every conduit
+ * (x86_64 vmcall/vmmcall, aarch64 hvc/smc under the SMC Calling
+ * Convention, and the ucall doorbell). Constants only: shared with the
+ * freestanding firmware. docs/abi.md describes each call.
+ *
+ * IDs follow SMCCC: fast call, SMC64, owner 6 (vendor-specific hypervisor
+ * service). vmm's own functions start at 0x1000, clear of KVM's vendor
+ * functions (0, 1 and pKVM's low numbers) and of the generic queries at
+ * 0xff00-0xffff, which use SMC32 IDs as the SMCCC defines them.
+ *
+ * Conduits:
+ *   x86_64:  rax = ID; arguments in rdi, rsi, rdx, r10; results in rax (and
+ *            rdi, rsi, rdx for calls with several results). A refused call
+ *            returns -EINVAL (-22) in rax; a VM allowed no call at all gets
+ *            #UD, and a permitted VM calling outside ring 0 gets #GP(0),
+ *            both at the vmcall instruction.
+ *   aarch64: x0 = ID; arguments in x1-x4; results in x0-x3. A refused call
+ *            returns SMCCC_RET_NOT_SUPPORTED (-1) in x0. hvc #0 and smc #0
+ *            behave the same.
+ *   ucall:   see struct vmm_ucall below.
+ */
+#ifndef VMM_GUEST_CALLS_H
+#define VMM_GUEST_CALLS_H
+
+/* Standard vendor-hypervisor service queries (SMCCC), answered by vmm. */
+#define VMM_CALL_VENDOR_HYP_UID       0x8600ff01U /* -> x0-x3: vmm's UUID */
+#define VMM_CALL_VENDOR_HYP_REVISION  0x8600ff03U /* -> x0 major, x1 minor */
+
+/* vmm's UUID as the four 32-bit words of the Call UID answer. */
+#define VMM_UUID_W0 0x6d6d7600U
+#define VMM_UUID_W1 0x4a1e9b52U
+#define VMM_UUID_W2 0x8c3f1d27U
+#define VMM_UUID_W3 0x5ae0c6b1U
+#define VMM_ABI_MAJOR 1
+#define VMM_ABI_MINOR 0
+
+#define VMM_CALL_BASE        0xc6001000U
+/* info: */
+#define VMM_CALL_VERSION     0xc6001000U /* -> ret0 (major << 16) | minor */
+#define VMM_CALL_FEATURES    0xc6001001U /* a1 = function ID -> 0 if this VM may call it, else refused */
+#define VMM_CALL_WHOAMI      0xc6001002U /* -> ret0 vCPU index, ret1 role (0 restricted, 1 service), ret2 VM id, ret3 first 8 bytes of the VM name */
+/* console: */
+#define VMM_CALL_CONSOLE_WRITE 0xc6001010U /* a1 = GPA, a2 = length (<= 4096) -> ret0 bytes written */
+/* VM management, service VMs only (wired to the VM manager by the control socket): */
+#define VMM_CALL_VM_CREATE   0xc6001020U /* a1 = image index -> ret0 VM id */
+#define VMM_CALL_VM_START    0xc6001021U /* a1 = VM id */
+#define VMM_CALL_VM_STOP     0xc6001022U /* a1 = VM id */
+#define VMM_CALL_VM_DESTROY  0xc6001023U /* a1 = VM id */
+#define VMM_CALL_VM_QUERY    0xc6001024U /* a1 = VM id -> ret0 state, ret1 exit status */
+/* ucall commands, reached through the ucall doorbell: */
+#define VMM_CALL_UCALL_PRINT 0xc6001030U
+#define VMM_CALL_UCALL_SYNC  0xc6001031U
+#define VMM_CALL_UCALL_DONE  0xc6001032U
+#define VMM_CALL_UCALL_ABORT 0xc6001033U
+#define VMM_CALL_LAST        0xc60010ffU
+
+/* Return codes in ret0 (aarch64 values; x86_64 turns refusals into -EINVAL). */
+#define VMM_RET_SUCCESS        0
+#define VMM_RET_NOT_SUPPORTED  (-1)
+#define VMM_RET_INVALID        (-3)
+#define VMM_X86_RET_EINVAL     (-22)
+
+/* Some SMCCC IDs KVM answers itself, for tests and benchmarks. */
+#define SMCCC_VERSION_ID       0x80000000U
+#define SMCCC_TRNG_VERSION_ID  0x84000050U
+
+/*
+ * ucall: vmm reserves one struct vmm_ucall per vCPU in guest RAM when the
+ * VM is created, each holding its own guest-physical address in `self`.
+ * A guest fills its vCPU's structure and writes that address to the
+ * doorbell: x86_64 a 32-bit `out` to VMM_X86_UCALL_PORT (the area lies
+ * below 4 GiB); aarch64 a 64-bit store to VMM_ARM_UCALL_DOORBELL. Where
+ * the area is: x86_64 r8 at entry holds its address; aarch64 the device
+ * tree node "vmm,ucall" has `reg` = the doorbell and `vmm,ucall-area` =
+ * <address size>. Structure i is at area + i * VMM_UCALL_STRIDE.
+ * vmm refuses (and counts) a doorbell value outside guest RAM, not
+ * VMM_UCALL_STRIDE aligned, whose `self` differs, or whose text runs off
+ * its buffer.
+ */
+#define VMM_X86_UCALL_PORT     0xe8
+#define VMM_ARM_UCALL_DOORBELL 0x090e0000ULL
+#define VMM_ARM_UCALL_SIZE     0x1000
+#define VMM_UCALL_STRIDE       0x1000
+#define VMM_UCALL_TEXT_MAX     3968
+
+#ifndef __ASSEMBLER__
+struct vmm_ucall {
+    unsigned long long self;   /* written by vmm: this structure's GPA */
+    unsigned int cmd;          /* VMM_CALL_UCALL_* */
+    unsigned int line;         /* abort: source line */
+    unsigned long long arg;    /* sync: stage; done: exit status */
+    unsigned int file_len;     /* abort: bytes of text[] that are the file name */
+    unsigned int text_len;     /* bytes used in text[] (file name, then message) */
+    unsigned long long reserved[12];
+    char text[VMM_UCALL_TEXT_MAX];
+};
+#endif
+
+#endif

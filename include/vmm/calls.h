@@ -1,0 +1,88 @@
+/*
+ * The guest call dispatcher: one table of calls, one pure decision on
+ * whether a VM may make a call, one handler prototype. The conduits
+ * (src/arch/*: vmcall, hvc/smc; src/ucall.c: the ucall doorbell) decode
+ * registers into a struct guest_call and encode the outcome back the way
+ * their architecture refuses calls.
+ */
+#ifndef VMM_CALLS_H
+#define VMM_CALLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/policy.h"
+
+struct vcpu;
+
+typedef enum { CONDUIT_VMCALL, CONDUIT_HVC, CONDUIT_SMC, CONDUIT_UCALL } call_conduit;
+
+/* What a handler reports; conduits encode it for their architecture. */
+typedef enum { CALL_OK, CALL_NOT_SUPPORTED, CALL_INVALID } call_status;
+
+struct guest_call {
+    uint32_t id;
+    uint64_t args[4];        /* a1..a4 */
+    uint64_t ret[4];         /* results, valid when the handler returns CALL_OK */
+    call_conduit conduit;
+    unsigned privilege;      /* x86 CPL; 0 elsewhere */
+    /* ucall only: copied out of guest memory before the handler runs */
+    const char *text;
+    size_t text_len, file_len;
+    unsigned line;
+};
+
+typedef call_status (*call_handler_fn)(struct vcpu *vcpu, struct guest_call *call);
+
+struct call_entry {
+    uint32_t first, last;    /* function ID range */
+    const char *name;
+    call_handler_fn handler;
+    uint32_t perm;           /* 0: service VMs only; else GUEST_FLAG() bits, all required */
+    service_id service;      /* the bit in the VM's service bitmap that enables it */
+    unsigned nr_results;     /* result registers the handler fills */
+};
+
+typedef enum {
+    CALL_ALLOWED,
+    CALL_REFUSED_NO_CALLS,    /* the VM may make no call at all (x86: #UD) */
+    CALL_REFUSED_PRIVILEGE,   /* outside ring 0 (x86: #GP(0)) */
+    CALL_REFUSED_UNKNOWN,     /* no such function */
+    CALL_REFUSED_SERVICE,     /* the service is off in the VM's bitmap */
+    CALL_REFUSED_ROLE,        /* service-only call from a non-service VM */
+    CALL_REFUSED_FLAGS,       /* the VM lacks a flag the call needs */
+    CALL_VERDICT_COUNT
+} call_verdict;
+extern const char *const call_verdict_names[CALL_VERDICT_COUNT];
+
+extern const struct call_entry call_table[];
+extern const size_t call_table_len;
+
+/* The entry serving @id, or NULL. O(log n). */
+const struct call_entry *call_lookup(uint32_t id);
+
+/* Pure: may a VM with policy @p make the call of entry @e (NULL: unknown
+ * ID) at privilege level @privilege? No ioctls, no state. */
+call_verdict call_decide(const struct vm_policy *p, const struct call_entry *e,
+                         unsigned privilege);
+
+/* Decides, counts, logs refusals (rate-limited), and runs the handler when
+ * allowed; @call->ret is preset to a refusal before any handler runs.
+ * Returns the verdict; *status is the handler's result when allowed. */
+call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_status *status);
+
+/* Per-VM counters: index call_table_len counts unknown IDs. */
+struct call_stats {
+    uint64_t (*count)[CALL_VERDICT_COUNT]; /* [call_table_len + 1] */
+    uint64_t ucall_rejected;               /* doorbell values refused */
+    GMutex log_lock;
+    gint64 log_window;                     /* monotonic second of the window */
+    unsigned log_lines, log_suppressed;
+};
+void call_stats_init(struct call_stats *s);
+void call_stats_clear(struct call_stats *s);
+/* Rate-limited refusal log: a few lines a second per VM, then a count. */
+void call_log_refusal(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+#endif
