@@ -13,23 +13,11 @@ static uint32_t le_value(const uint8_t *data, unsigned len)
     return v;
 }
 
-static void guest_exit(struct vcpu *vcpu, unsigned status)
-{
-    status &= 0xff; /* what a process exit status can carry, as in QEMU */
-    if (status > VMM_EXIT_GUEST_MAX) {
-        vm_stop(vcpu->vm, VM_STOP_GUEST_EXIT, VMM_EXIT_GUEST_MAX,
-                "guest exit status %u is above %d (reserved for vmm): reported as %d",
-                status, VMM_EXIT_GUEST_MAX, VMM_EXIT_GUEST_MAX);
-        return;
-    }
-    vm_stop(vcpu->vm, VM_STOP_GUEST_EXIT, status, NULL);
-}
-
 static void debug_exit_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
                           unsigned len, bool is_write)
 {
     if (is_write)
-        guest_exit(vcpu, (le_value(data, len) << 1) | 1);
+        vm_guest_exit(vcpu->vm, (le_value(data, len) << 1) | 1);
     else
         memset(data, 0xff, len);
 }
@@ -38,7 +26,7 @@ static void status_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t 
                       unsigned len, bool is_write)
 {
     if (is_write)
-        guest_exit(vcpu, le_value(data, len));
+        vm_guest_exit(vcpu->vm, le_value(data, len));
     else
         memset(data, 0xff, len);
 }

@@ -16,6 +16,7 @@
 static const char *const vm_keys[] = { "name", "memory", "vcpus", NULL };
 static const char *const boot_keys[] = { "firmware", NULL };
 static const char *const console_keys[] = { "file", NULL };
+static const char *const policy_keys[] = { "role", "flags", "services", NULL };
 static const struct {
     const char *name;
     const char *const *keys;
@@ -23,6 +24,7 @@ static const struct {
     { "vm", vm_keys },
     { "boot", boot_keys },
     { "console", console_keys },
+    { "policy", policy_keys },
 };
 
 void config_init(struct vmm_config *cfg)
@@ -30,6 +32,7 @@ void config_init(struct vmm_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory = VMM_CONFIG_DEFAULT_MEMORY;
     cfg->vcpus = 1;
+    policy_init(&cfg->policy);
 }
 
 void config_clear(struct vmm_config *cfg)
@@ -147,7 +150,7 @@ static bool check_schema(const toml_value *root, GError **error)
         while (s < G_N_ELEMENTS(sections) && strcmp(sections[s].name, name) != 0)
             s++;
         if (s == G_N_ELEMENTS(sections)) {
-            toml_set_error(error, sec, "unknown section [%s] (known: [vm], [boot], [console])",
+            toml_set_error(error, sec, "unknown section [%s] (known: [vm], [boot], [console], [policy])",
                            name);
             return false;
         }
@@ -322,7 +325,7 @@ bool config_load(struct vmm_config *cfg, const char *path, GError **error)
         return false;
     ok = check_schema(root, error) && read_vm(cfg, root, error) &&
          toml_get_string(root, "console.file", NULL, &console, error) &&
-         read_boot(cfg, root, error);
+         read_boot(cfg, root, error) && policy_from_toml(&cfg->policy, root, error);
     if (ok && console)
         cfg->console_file = config_relative(cfg, console);
     toml_free(root);

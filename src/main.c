@@ -78,7 +78,8 @@ static struct vm *build_vm(struct kvm *kvm, struct vmm_config *cfg, struct conso
         return NULL;
     }
     vm = vm_create(kvm, cfg->name, cfg->memory, cfg->vcpus, console, error);
-    if (vm && !vm_load_firmware(vm, cfg->firmware, cfg->image, cfg->image_size, error)) {
+    if (vm && (!vm_set_policy(vm, &cfg->policy, error) ||
+               !vm_load_firmware(vm, cfg->firmware, cfg->image, cfg->image_size, error))) {
         vm_destroy(vm);
         vm = NULL;
     }

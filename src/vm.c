@@ -47,6 +47,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
+    policy_init(&vm->policy);
+    call_stats_init(&vm->call_stats);
 
     vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
     if (vm->fd < 0)
@@ -84,6 +86,7 @@ void vm_destroy(struct vm *vm)
     if (vm->fd > 0)
         close(vm->fd);
     iobus_destroy(&vm->iobus);
+    call_stats_clear(&vm->call_stats);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);
@@ -111,8 +114,33 @@ bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
     return true;
 }
 
+bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
+{
+    bool frozen;
+
+    g_mutex_lock(&vm->lock);
+    frozen = vm->policy.frozen;
+    if (!frozen) {
+        vm->policy = *policy;
+        vm->policy.frozen = false;
+        policy_update(&vm->policy);
+    }
+    g_mutex_unlock(&vm->lock);
+    if (frozen)
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: the policy is fixed once the VM has run", vm->name);
+    return !frozen;
+}
+
 bool vm_start(struct vm *vm, GError **error)
 {
+    /* From here on what a guest may call never changes (and KVM holds the
+     * parts it enforces). */
+    g_mutex_lock(&vm->lock);
+    vm->policy.frozen = true;
+    g_mutex_unlock(&vm->lock);
+    if (!arch_vm_apply_policy(vm, error))
+        return false;
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         struct vcpu *vcpu = &vm->vcpus[i];
         int e;
@@ -172,4 +200,16 @@ void vm_join(struct vm *vm)
             vm->vcpus[i].thread_started = false;
         }
     }
+}
+
+void vm_guest_exit(struct vm *vm, unsigned status)
+{
+    status &= 0xff; /* what a process exit status can carry, as in QEMU */
+    if (status > VMM_EXIT_GUEST_MAX) {
+        vm_stop(vm, VM_STOP_GUEST_EXIT, VMM_EXIT_GUEST_MAX,
+                "guest exit status %u is above %d (reserved for vmm): reported as %d",
+                status, VMM_EXIT_GUEST_MAX, VMM_EXIT_GUEST_MAX);
+        return;
+    }
+    vm_stop(vm, VM_STOP_GUEST_EXIT, status, NULL);
 }

@@ -68,9 +68,13 @@
 /*
  * ucall: vmm reserves one struct vmm_ucall per vCPU in guest RAM when the
  * VM is created, each holding its own guest-physical address in `self`.
- * A guest fills its vCPU's structure and writes that address to the
- * doorbell: x86_64 a 32-bit `out` to VMM_X86_UCALL_PORT (the area lies
- * below 4 GiB); aarch64 a 64-bit store to VMM_ARM_UCALL_DOORBELL. Where
+ * A guest fills its vCPU's structure and rings the doorbell: x86_64 a
+ * 32-bit `out` of the structure's page number (address / 4096) to
+ * VMM_X86_UCALL_PORT; aarch64 a 64-bit store of its address to
+ * VMM_ARM_UCALL_DOORBELL. `cmd` may be any function ID (the ucall
+ * commands below, or any other call, with `arg` as its first argument);
+ * the answer comes back in `ret` with aarch64's codes (-1 not supported,
+ * -3 invalid) by the time the doorbell write completes. Where
  * the area is: x86_64 r8 at entry holds its address; aarch64 the device
  * tree node "vmm,ucall" has `reg` = the doorbell and `vmm,ucall-area` =
  * <address size>. Structure i is at area + i * VMM_UCALL_STRIDE.
@@ -87,12 +91,13 @@
 #ifndef __ASSEMBLER__
 struct vmm_ucall {
     unsigned long long self;   /* written by vmm: this structure's GPA */
-    unsigned int cmd;          /* VMM_CALL_UCALL_* */
+    unsigned int cmd;          /* VMM_CALL_UCALL_* or any function ID */
     unsigned int line;         /* abort: source line */
     unsigned long long arg;    /* sync: stage; done: exit status */
     unsigned int file_len;     /* abort: bytes of text[] that are the file name */
     unsigned int text_len;     /* bytes used in text[] (file name, then message) */
-    unsigned long long reserved[12];
+    long long ret[4];          /* written by vmm: the call's results, as on aarch64 */
+    unsigned long long reserved[8];
     char text[VMM_UCALL_TEXT_MAX];
 };
 #endif

@@ -17,6 +17,9 @@ struct vcpu;
 extern const char arch_name[];      /* "x86_64", "aarch64" */
 uint16_t arch_elf_machine(void);    /* EM_X86_64, EM_AARCH64 */
 uint64_t arch_ram_base(void);
+/* The in-kernel KVM services (SVC_BIT() of enum service_id) a policy can
+ * govern on this architecture. */
+uint64_t arch_kvm_services(void);
 
 /* The guest-physical window [*lo, *hi) a firmware image may occupy, given
  * the VM's shape: what vmm itself puts in RAM (page tables, stacks, the
@@ -32,6 +35,10 @@ bool arch_vcpu_init(struct vcpu *vcpu, GError **error);
 bool arch_vm_finalize(struct vm *vm, GError **error);
 /* Registers for a firmware entered at @entry (every vCPU is told its index). */
 bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error);
+/* Before the VM first runs, with its policy fixed: hand KVM what it
+ * enforces itself (aarch64: the firmware service bitmaps, the SMCCC
+ * filter). Says plainly what this host cannot do. */
+bool arch_vm_apply_policy(struct vm *vm, GError **error);
 /* Exits only this architecture produces; false when @vcpu's exit is not one. */
 bool arch_handle_exit(struct vcpu *vcpu);
 /* A register summary for crash reports, one "name=value" group per line. */

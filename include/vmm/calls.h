@@ -1,7 +1,7 @@
 /*
  * The guest call dispatcher: one table of calls, one pure decision on
  * whether a VM may make a call, one handler prototype. The conduits
- * (src/arch/*: vmcall, hvc/smc; src/ucall.c: the ucall doorbell) decode
+ * (src/arch/<arch>/: vmcall, hvc/smc; src/ucall.c: the ucall doorbell) decode
  * registers into a struct guest_call and encode the outcome back the way
  * their architecture refuses calls.
  */
@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <glib.h>
 
 #include "vmm/policy.h"
 
@@ -58,6 +60,25 @@ extern const char *const call_verdict_names[CALL_VERDICT_COUNT];
 
 extern const struct call_entry call_table[];
 extern const size_t call_table_len;
+/* The table is sorted, its ranges disjoint, its entries complete. */
+bool call_table_check(void);
+
+/* The handlers (calls_info.c, calls_vm.c, ucall.c). */
+call_status call_vendor_uid(struct vcpu *vcpu, struct guest_call *call);
+call_status call_vendor_revision(struct vcpu *vcpu, struct guest_call *call);
+call_status call_version(struct vcpu *vcpu, struct guest_call *call);
+call_status call_features(struct vcpu *vcpu, struct guest_call *call);
+call_status call_whoami(struct vcpu *vcpu, struct guest_call *call);
+call_status call_console_write(struct vcpu *vcpu, struct guest_call *call);
+call_status call_vm_create(struct vcpu *vcpu, struct guest_call *call);
+call_status call_vm_start(struct vcpu *vcpu, struct guest_call *call);
+call_status call_vm_stop(struct vcpu *vcpu, struct guest_call *call);
+call_status call_vm_destroy(struct vcpu *vcpu, struct guest_call *call);
+call_status call_vm_query(struct vcpu *vcpu, struct guest_call *call);
+call_status call_ucall_print(struct vcpu *vcpu, struct guest_call *call);
+call_status call_ucall_sync(struct vcpu *vcpu, struct guest_call *call);
+call_status call_ucall_done(struct vcpu *vcpu, struct guest_call *call);
+call_status call_ucall_abort(struct vcpu *vcpu, struct guest_call *call);
 
 /* The entry serving @id, or NULL. O(log n). */
 const struct call_entry *call_lookup(uint32_t id);
@@ -82,6 +103,8 @@ struct call_stats {
 };
 void call_stats_init(struct call_stats *s);
 void call_stats_clear(struct call_stats *s);
+/* One counter: @entry indexes call_table, call_table_len is "unknown ID". */
+uint64_t call_stats_get(const struct call_stats *s, size_t entry, call_verdict v);
 /* Rate-limited refusal log: a few lines a second per VM, then a count. */
 void call_log_refusal(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

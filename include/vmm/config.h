@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/policy.h"
+
 #define VMM_CONFIG_DEFAULT_MEMORY (128ULL << 20)
 #define VMM_CONFIG_MIN_MEMORY     (2ULL << 20)
 /* No KVM accepts more; the real limit (KVM_CAP_MAX_VCPUS) is checked when
@@ -27,6 +29,7 @@ struct vmm_config {
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;
+    struct vm_policy policy; /* [policy] */
 };
 
 /* Defaults for everything; used before a file is read. */

@@ -11,9 +11,12 @@
 #include <stdint.h>
 
 #include "vmm/arch.h"
+#include "vmm/calls.h"
 #include "vmm/iobus.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
+#include "vmm/policy.h"
+#include "vmm/vm-host.h"
 
 struct console;
 struct vmm_config;
@@ -49,6 +52,7 @@ struct vm {
     struct kvm *kvm;
     int fd;
     char *name;
+    uint64_t id;             /* the manager's number for it (0 under vmm run) */
     uint64_t ram_size;
 
     struct mem_region mem[VMM_MAX_MEM_REGIONS];
@@ -60,6 +64,13 @@ struct vm {
 
     unsigned nr_vcpus;
     struct vcpu *vcpus;
+
+    /* Guest calls: the policy is fixed once the VM first runs (vm_start). */
+    struct vm_policy policy;
+    struct call_stats call_stats;
+    uint64_t ucall_gpa;      /* the per-vCPU ucall areas (include/vmm-guest/calls.h) */
+    const struct vm_host_ops *host;  /* NULL: no manager */
+    void *host_data;
 
     /* Stop state: the first vm_stop() wins; the others are ignored. */
     GMutex lock;
@@ -84,13 +95,18 @@ void vm_destroy(struct vm *vm);
 bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
                       size_t size, GError **error);
 
-/* Starts one thread per vCPU. */
+/* Replaces the call policy; false (with the reason) once the VM has run. */
+bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error);
+
+/* Fixes the policy (and gives it to KVM), then starts one thread per vCPU. */
 bool vm_start(struct vm *vm, GError **error);
 
 /* Asks every vCPU to stop; the first call decides the outcome.
  * Safe from any thread. @fmt may be NULL. */
 void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, ...)
     G_GNUC_PRINTF(4, 5);
+/* The guest chose its exit status (0-255; above 119 is reported as 119). */
+void vm_guest_exit(struct vm *vm, unsigned status);
 static inline bool vm_is_stopping(struct vm *vm)
 {
     return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);

@@ -34,6 +34,9 @@ int arm_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *value);
 bool arm_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t value, const char *what,
                  GError **error);
 
+/* smccc.c: the hvc/smc call conduit. */
+void arm_handle_hypercall(struct vcpu *vcpu);
+
 /* Builds the device tree for @vm into guest RAM at vm->arch.dtb_gpa. */
 bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error);
 

@@ -3,11 +3,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm-guest/calls.h"
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
 
@@ -23,7 +25,8 @@ uint64_t arch_ram_base(void)
     return VMM_ARM_RAM_BASE;
 }
 
-/* The device tree takes the last 2 MiB of RAM; images load below it. */
+/* The device tree takes the last 2 MiB of RAM, the ucall area the pages
+ * below it; images load below that. */
 static uint64_t dtb_gpa(uint64_t ram_size)
 {
     return VMM_ARM_RAM_BASE + (ram_size > DTB_MAX_SIZE ? ram_size - DTB_MAX_SIZE : 0);
@@ -32,7 +35,27 @@ static uint64_t dtb_gpa(uint64_t ram_size)
 void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi)
 {
     *lo = VMM_ARM_RAM_BASE;
-    *hi = dtb_gpa(ram_size);
+    uint64_t ucall = ucall_area_size(nr_vcpus), dtb = dtb_gpa(ram_size);
+
+    *hi = dtb > VMM_ARM_RAM_BASE + ucall ? dtb - ucall : VMM_ARM_RAM_BASE;
+}
+
+static void ucall_doorbell(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
+                           unsigned len, bool is_write)
+{
+    uint64_t gpa = 0;
+
+    if (!is_write) {
+        memset(data, 0, len);
+        return;
+    }
+    if (offset != 0 || len != 8) {
+        call_log_refusal(vcpu, "ucall doorbell: a %u-byte write at offset %llu (expected "
+                         "8 bytes at 0)", len, (unsigned long long)offset);
+        return;
+    }
+    memcpy(&gpa, data, sizeof(gpa));
+    ucall_ring(vcpu, gpa);
 }
 
 /*
@@ -116,7 +139,16 @@ bool arch_vm_init(struct vm *vm, GError **error)
         if (vmm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap, error) < 0)
             return false;
     }
+    if (vm->arch.dtb_gpa - VMM_ARM_RAM_BASE < ucall_area_size(vm->nr_vcpus)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "vm.memory: too small for %u vCPUs' ucall areas and the device tree",
+                    vm->nr_vcpus);
+        return false;
+    }
+    ucall_area_init(vm, vm->arch.dtb_gpa - ucall_area_size(vm->nr_vcpus));
     return map_default_vectors(vm, error) && gic_create(vm, error) &&
+           iobus_register(&vm->iobus, IOBUS_MMIO, VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE,
+                          ucall_doorbell, NULL, "ucall", error) &&
            pl011_register(vm, VMM_ARM_PL011_BASE, error) &&
            exit_device_register_mmio(vm, VMM_ARM_EXIT_BASE, VMM_ARM_EXIT_SIZE, error);
 }
@@ -139,6 +171,10 @@ bool arch_handle_exit(struct vcpu *vcpu)
 {
     struct kvm_run *run = vcpu->run;
 
+    if (run->exit_reason == KVM_EXIT_HYPERCALL) {
+        arm_handle_hypercall(vcpu);
+        return true;
+    }
     if (run->exit_reason == KVM_EXIT_ARM_NISV) {
         vcpu_crash(vcpu, "MMIO access at %#llx that KVM cannot decode",
                    (unsigned long long)run->arm_nisv.fault_ipa);

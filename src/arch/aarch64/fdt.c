@@ -2,8 +2,10 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "vmm-guest/calls.h"
 #include "vmm-guest/platform.h"
 #include "vmm/error.h"
+#include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
 
@@ -114,6 +116,20 @@ static int add_devices(void *fdt)
     return err | fdt_end_node(fdt);
 }
 
+/* The ucall doorbell, and where the per-vCPU structures are. */
+static int add_ucall(void *fdt, struct vm *vm)
+{
+    char name[48];
+    int err;
+
+    g_snprintf(name, sizeof(name), "vmm-ucall@%llx", (unsigned long long)VMM_ARM_UCALL_DOORBELL);
+    err = fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "vmm,ucall");
+    err |= prop_u64_pair(fdt, "reg", VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE);
+    err |= prop_u64_pair(fdt, "vmm,ucall-area", vm->ucall_gpa, ucall_area_size(vm->nr_vcpus));
+    return err | fdt_end_node(fdt);
+}
+
 bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 {
     size_t size = 64 * 1024;
@@ -148,6 +164,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     err |= add_cpus(fdt, vm);
     err |= add_gic_timer_psci(fdt, vm);
     err |= add_devices(fdt);
+    err |= add_ucall(fdt, vm);
     err |= fdt_end_node(fdt);
     err |= fdt_finish(fdt);
     if (err) {

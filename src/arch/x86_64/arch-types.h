@@ -2,10 +2,13 @@
 #ifndef VMM_ARCH_TYPES_H
 #define VMM_ARCH_TYPES_H
 
+#include <stdbool.h>
+
 struct kvm_cpuid2;
 
 struct arch_vm {
     struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
+    bool vmcall_unavailable;  /* KVM cannot hand vmcall to vmm (no Xen intercept) */
 };
 
 struct arch_vcpu {

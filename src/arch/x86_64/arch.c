@@ -2,11 +2,13 @@
 #include <elf.h>
 #include <string.h>
 
+#include "vmm-guest/calls.h"
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/uart16550.h"
+#include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "layout.h"
 #include "x86.h"
@@ -32,7 +34,12 @@ static uint64_t mapped_gib(uint64_t ram_size)
     return MIN(MAX(gib, 4), X86_MAX_MAPPED_GIB);
 }
 
-/* Per-vCPU stacks sit at the top of mapped RAM. */
+uint64_t arch_kvm_services(void)
+{
+    return 0; /* KVM's x86 services are CPUID and MSR features, not calls */
+}
+
+/* Per-vCPU stacks sit at the top of mapped RAM, the ucall area below them. */
 static uint64_t stacks_top(uint64_t ram_size)
 {
     return MIN(ram_size, mapped_gib(ram_size) << 30);
@@ -40,11 +47,31 @@ static uint64_t stacks_top(uint64_t ram_size)
 
 void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi)
 {
-    uint64_t stacks = (uint64_t)nr_vcpus * VMM_X86_STACK_SIZE;
+    uint64_t stacks = (uint64_t)nr_vcpus * VMM_X86_STACK_SIZE + ucall_area_size(nr_vcpus);
     uint64_t top = stacks_top(ram_size);
 
     *lo = X86_IMAGE_MIN;
     *hi = top > stacks + X86_IMAGE_MIN ? top - stacks : X86_IMAGE_MIN;
+}
+
+static uint64_t ucall_area_gpa(struct vm *vm)
+{
+    return stacks_top(vm->ram_size) - (uint64_t)vm->nr_vcpus * VMM_X86_STACK_SIZE -
+           ucall_area_size(vm->nr_vcpus);
+}
+
+/* The doorbell carries the structure's page number: an `out` is 32 bits. */
+static void ucall_doorbell(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
+                           unsigned len, bool is_write)
+{
+    uint32_t pfn = 0;
+
+    if (!is_write) {
+        memset(data, 0xff, len);
+        return;
+    }
+    memcpy(&pfn, data, MIN(len, sizeof(pfn)));
+    ucall_ring(vcpu, (uint64_t)pfn << 12);
 }
 
 uint64_t x86_vcpu_stack_top(struct vm *vm, unsigned id)
@@ -116,7 +143,11 @@ bool arch_vm_init(struct vm *vm, GError **error)
     write_gdt(vm->ram->hva);
     write_page_tables(vm->ram->hva, vm->ram_size);
 
-    return uart16550_register(vm, VMM_X86_COM1_PORT, error) &&
+    ucall_area_init(vm, ucall_area_gpa(vm));
+    return x86_vmcall_init(vm, error) &&
+           iobus_register(&vm->iobus, IOBUS_PIO, VMM_X86_UCALL_PORT, 4, ucall_doorbell, NULL,
+                          "ucall", error) &&
+           uart16550_register(vm, VMM_X86_COM1_PORT, error) &&
            exit_device_register_pio(vm, VMM_X86_DEBUG_EXIT_PORT, VMM_X86_EXIT_PORT, error);
 }
 
@@ -125,8 +156,21 @@ bool arch_vm_finalize(struct vm *vm, GError **error)
     return true;
 }
 
+bool arch_vm_apply_policy(struct vm *vm, GError **error)
+{
+    if (vm->policy.may_call && !x86_vmcall_available(vm))
+        vmm_log("%s: this host's KVM cannot hand vmcall to vmm (no Xen hypercall "
+                "intercept, KVM_CAP_XEN_HVM): vmcall is unavailable, the ucall "
+                "port still works", vm->name);
+    return true;
+}
+
 bool arch_handle_exit(struct vcpu *vcpu)
 {
+    if (vcpu->run->exit_reason == KVM_EXIT_XEN) {
+        x86_handle_vmcall(vcpu);
+        return true;
+    }
     return false;
 }
 

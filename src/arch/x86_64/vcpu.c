@@ -1,6 +1,8 @@
 /* x86_64 vCPUs: CPUID, and the 64-bit long-mode state firmware starts in. */
+#include <asm/kvm_para.h>
 #include <string.h>
 
+#include "vmm-guest/calls.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
 #include "vmm/vm.h"
@@ -37,6 +39,14 @@ bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
         case 0x1f:
             e->edx = vcpu->id;
             break;
+        case KVM_CPUID_FEATURES:
+            /* These make Linux issue KVM hypercalls, which the call
+             * intercept would hand to vmm's dispatcher as unknown. */
+            if (!x86_vmcall_available(vcpu->vm))
+                break;
+            e->eax &= ~((1U << KVM_FEATURE_PV_UNHALT) | (1U << KVM_FEATURE_PV_SEND_IPI) |
+                        (1U << KVM_FEATURE_PV_SCHED_YIELD));
+            break;
         }
     }
     return vmm_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid, error) >= 0;
@@ -60,6 +70,7 @@ bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
         .rdi = vcpu->id,
         .rsi = vm->nr_vcpus,
         .rdx = vm->ram_size,
+        .r8 = vm->ucall_gpa + (uint64_t)vcpu->id * VMM_UCALL_STRIDE,
         .rflags = 0x2, /* interrupts off; bit 1 is always set */
     };
 

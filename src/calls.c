@@ -1,0 +1,210 @@
+/*
+ * The guest call table and the one dispatch path every conduit uses.
+ * Handlers for the calls themselves live in calls_*.c; this file only
+ * decides, counts and logs.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/calls.h"
+#include "vmm/error.h"
+#include "vmm/vm.h"
+#include "vmm-guest/calls.h"
+
+#define INFO GUEST_FLAG(GUEST_FLAG_INFO)
+#define CONSOLE GUEST_FLAG(GUEST_FLAG_CONSOLE)
+#define UCALL GUEST_FLAG(GUEST_FLAG_UCALL)
+#define SERVICE_ONLY 0
+
+/* Sorted by ID (checked at start-up by call_table_check()). */
+const struct call_entry call_table[] = {
+    { VMM_CALL_VENDOR_HYP_UID, VMM_CALL_VENDOR_HYP_UID, "vendor-hyp-uid",
+      call_vendor_uid, INFO, SVC_VMM_INFO, 4 },
+    { VMM_CALL_VENDOR_HYP_REVISION, VMM_CALL_VENDOR_HYP_REVISION, "vendor-hyp-revision",
+      call_vendor_revision, INFO, SVC_VMM_INFO, 2 },
+    { VMM_CALL_VERSION, VMM_CALL_VERSION, "version", call_version, INFO, SVC_VMM_INFO, 1 },
+    { VMM_CALL_FEATURES, VMM_CALL_FEATURES, "features", call_features, INFO,
+      SVC_VMM_INFO, 1 },
+    { VMM_CALL_WHOAMI, VMM_CALL_WHOAMI, "whoami", call_whoami, INFO, SVC_VMM_INFO, 4 },
+    { VMM_CALL_CONSOLE_WRITE, VMM_CALL_CONSOLE_WRITE, "console-write", call_console_write,
+      CONSOLE, SVC_VMM_CONSOLE, 1 },
+    { VMM_CALL_VM_CREATE, VMM_CALL_VM_CREATE, "vm-create", call_vm_create, SERVICE_ONLY,
+      SVC_VMM_VM, 1 },
+    { VMM_CALL_VM_START, VMM_CALL_VM_START, "vm-start", call_vm_start, SERVICE_ONLY,
+      SVC_VMM_VM, 1 },
+    { VMM_CALL_VM_STOP, VMM_CALL_VM_STOP, "vm-stop", call_vm_stop, SERVICE_ONLY,
+      SVC_VMM_VM, 1 },
+    { VMM_CALL_VM_DESTROY, VMM_CALL_VM_DESTROY, "vm-destroy", call_vm_destroy, SERVICE_ONLY,
+      SVC_VMM_VM, 1 },
+    { VMM_CALL_VM_QUERY, VMM_CALL_VM_QUERY, "vm-query", call_vm_query, SERVICE_ONLY,
+      SVC_VMM_VM, 3 },
+    { VMM_CALL_UCALL_PRINT, VMM_CALL_UCALL_PRINT, "ucall-print", call_ucall_print, UCALL,
+      SVC_VMM_UCALL, 1 },
+    { VMM_CALL_UCALL_SYNC, VMM_CALL_UCALL_SYNC, "ucall-sync", call_ucall_sync, UCALL,
+      SVC_VMM_UCALL, 1 },
+    { VMM_CALL_UCALL_DONE, VMM_CALL_UCALL_DONE, "ucall-done", call_ucall_done, UCALL,
+      SVC_VMM_UCALL, 1 },
+    { VMM_CALL_UCALL_ABORT, VMM_CALL_UCALL_ABORT, "ucall-abort", call_ucall_abort, UCALL,
+      SVC_VMM_UCALL, 1 },
+};
+const size_t call_table_len = G_N_ELEMENTS(call_table);
+
+const char *const call_verdict_names[CALL_VERDICT_COUNT] = {
+    [CALL_ALLOWED] = "allowed",
+    [CALL_REFUSED_NO_CALLS] = "no-calls",
+    [CALL_REFUSED_PRIVILEGE] = "privilege",
+    [CALL_REFUSED_UNKNOWN] = "unknown",
+    [CALL_REFUSED_SERVICE] = "service-disabled",
+    [CALL_REFUSED_ROLE] = "service-only",
+    [CALL_REFUSED_FLAGS] = "missing-flags",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(call_verdict_names) == CALL_VERDICT_COUNT);
+
+bool call_table_check(void)
+{
+    for (size_t i = 0; i < call_table_len; i++) {
+        const struct call_entry *e = &call_table[i];
+
+        if (e->first > e->last || (i && call_table[i - 1].last >= e->first) ||
+            !e->handler || e->nr_results > 4 || e->service >= SVC_COUNT)
+            return false;
+    }
+    return true;
+}
+
+static int cmp_id(const void *key, const void *elem)
+{
+    uint32_t id = *(const uint32_t *)key;
+    const struct call_entry *e = elem;
+
+    return id < e->first ? -1 : id > e->last ? 1 : 0;
+}
+
+const struct call_entry *call_lookup(uint32_t id)
+{
+    return bsearch(&id, call_table, call_table_len, sizeof(call_table[0]), cmp_id);
+}
+
+call_verdict call_decide(const struct vm_policy *p, const struct call_entry *e,
+                         unsigned privilege)
+{
+    if (!p->may_call)
+        return CALL_REFUSED_NO_CALLS;
+    if (privilege != 0)
+        return CALL_REFUSED_PRIVILEGE;
+    if (!e)
+        return CALL_REFUSED_UNKNOWN;
+    if (!(p->services & SVC_BIT(e->service)))
+        return CALL_REFUSED_SERVICE;
+    if (e->perm == 0)
+        return p->role == VM_ROLE_SERVICE ? CALL_ALLOWED : CALL_REFUSED_ROLE;
+    if ((p->flags & e->perm) != e->perm)
+        return CALL_REFUSED_FLAGS;
+    return CALL_ALLOWED;
+}
+
+void call_stats_init(struct call_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->count = g_malloc0_n(call_table_len + 1, sizeof(*s->count));
+    g_mutex_init(&s->log_lock);
+}
+
+void call_stats_clear(struct call_stats *s)
+{
+    if (!s->count)
+        return;
+    g_free(s->count);
+    s->count = NULL;
+    g_mutex_clear(&s->log_lock);
+}
+
+uint64_t call_stats_get(const struct call_stats *s, size_t entry, call_verdict v)
+{
+    return __atomic_load_n(&s->count[entry][v], __ATOMIC_RELAXED);
+}
+
+/* Lines per second per VM before refusals are only counted. */
+#define REFUSAL_LOG_BURST 5
+
+static bool refusal_log_allowed(struct call_stats *s, unsigned *suppressed)
+{
+    gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
+    bool ok;
+
+    g_mutex_lock(&s->log_lock);
+    *suppressed = 0;
+    if (now != s->log_window) {
+        *suppressed = s->log_suppressed;
+        s->log_window = now;
+        s->log_lines = 0;
+        s->log_suppressed = 0;
+    }
+    ok = s->log_lines < REFUSAL_LOG_BURST;
+    if (ok)
+        s->log_lines++;
+    else
+        s->log_suppressed++;
+    g_mutex_unlock(&s->log_lock);
+    return ok;
+}
+
+void call_log_refusal(struct vcpu *vcpu, const char *fmt, ...)
+{
+    struct vm *vm = vcpu->vm;
+    unsigned suppressed;
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    if (!refusal_log_allowed(&vm->call_stats, &suppressed))
+        return;
+    if (suppressed)
+        vmm_log("%s: %u more refused calls not shown", vm->name, suppressed);
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    vmm_log("%s: vCPU %u: %s", vm->name, vcpu->id, msg);
+}
+
+static const char *const conduit_names[] = {
+    [CONDUIT_VMCALL] = "vmcall", [CONDUIT_HVC] = "hvc", [CONDUIT_SMC] = "smc",
+    [CONDUIT_UCALL] = "ucall",
+};
+
+/* One log line, and one event for the manager, under the same rate limit. */
+static void call_report_refusal(struct vcpu *vcpu, const struct guest_call *call,
+                                const struct call_entry *e, call_verdict v)
+{
+    struct vm *vm = vcpu->vm;
+    unsigned suppressed;
+
+    if (!refusal_log_allowed(&vm->call_stats, &suppressed))
+        return;
+    if (suppressed)
+        vmm_log("%s: %u more refused calls not shown", vm->name, suppressed);
+    vmm_log("%s: vCPU %u: %s call %#x (%s) refused: %s", vm->name, vcpu->id,
+            conduit_names[call->conduit], call->id, e ? e->name : "unknown",
+            call_verdict_names[v]);
+    if (vm->host && vm->host->call_refused)
+        vm->host->call_refused(vm, vcpu->id, call->id, call_verdict_names[v]);
+}
+
+call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_status *status)
+{
+    struct vm *vm = vcpu->vm;
+    const struct call_entry *e = call_lookup(call->id);
+    call_verdict v = call_decide(&vm->policy, e, call->privilege);
+    size_t slot = e ? (size_t)(e - call_table) : call_table_len;
+
+    /* The refusal is the answer until a handler says otherwise. */
+    memset(call->ret, 0, sizeof(call->ret));
+    *status = CALL_NOT_SUPPORTED;
+    __atomic_fetch_add(&vm->call_stats.count[slot][v], 1, __ATOMIC_RELAXED);
+    if (v == CALL_ALLOWED) {
+        *status = e->handler(vcpu, call);
+        return v;
+    }
+    call_report_refusal(vcpu, call, e, v);
+    return v;
+}

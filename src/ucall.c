@@ -1,0 +1,126 @@
+/*
+ * The ucall channel: a per-vCPU structure in guest RAM and a doorbell. The
+ * architecture registers the doorbell (x86_64 port, aarch64 MMIO) and
+ * decodes its value; everything else is here. The structure is copied out
+ * of guest memory before it is checked, so another vCPU rewriting it
+ * mid-call changes nothing.
+ */
+#include <string.h>
+
+#include "vmm/calls.h"
+#include "vmm/console.h"
+#include "vmm/error.h"
+#include "vmm/ucall.h"
+#include "vmm/vm.h"
+#include "vmm-guest/calls.h"
+
+G_STATIC_ASSERT(sizeof(struct vmm_ucall) == VMM_UCALL_STRIDE);
+
+uint64_t ucall_area_size(unsigned nr_vcpus)
+{
+    return (uint64_t)nr_vcpus * VMM_UCALL_STRIDE;
+}
+
+void ucall_area_init(struct vm *vm, uint64_t gpa)
+{
+    vm->ucall_gpa = gpa;
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        uint64_t self = gpa + (uint64_t)i * VMM_UCALL_STRIDE;
+        struct vmm_ucall *u = gpa_to_hva(vm, self, sizeof(*u));
+
+        memset(u, 0, sizeof(*u));
+        u->self = self;
+    }
+}
+
+static const char *ucall_problem(struct vm *vm, uint64_t gpa, const struct vmm_ucall *u)
+{
+    if (gpa != u->self)
+        return "its self field differs";
+    if (u->text_len > VMM_UCALL_TEXT_MAX || u->file_len > u->text_len)
+        return "its text runs off the buffer";
+    return NULL;
+}
+
+void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
+{
+    struct vm *vm = vcpu->vm;
+    struct vmm_ucall u, *live;
+    const char *problem = NULL;
+    call_status status;
+
+    if (gpa < vm->ucall_gpa || gpa - vm->ucall_gpa >= ucall_area_size(vm->nr_vcpus))
+        problem = "outside the ucall area";
+    else if ((gpa - vm->ucall_gpa) % VMM_UCALL_STRIDE)
+        problem = "not the start of a ucall structure";
+    live = problem ? NULL : gpa_to_hva(vm, gpa, sizeof(u));
+    if (live) {
+        memcpy(&u, live, sizeof(u));
+        problem = ucall_problem(vm, gpa, &u);
+    } else if (!problem) {
+        problem = "outside guest RAM";
+    }
+    if (problem) {
+        __atomic_fetch_add(&vm->call_stats.ucall_rejected, 1, __ATOMIC_RELAXED);
+        call_log_refusal(vcpu, "ucall doorbell %#llx refused: %s",
+                         (unsigned long long)gpa, problem);
+        return;
+    }
+
+    struct guest_call call = {
+        .id = u.cmd,
+        .args = { u.arg },
+        .conduit = CONDUIT_UCALL,
+        .text = u.text,
+        .text_len = u.text_len,
+        .file_len = u.file_len,
+        .line = u.line,
+    };
+    call_verdict v = call_dispatch(vcpu, &call, &status);
+
+    for (int i = 0; i < 4; i++)
+        live->ret[i] = (long long)call.ret[i];
+    if (v != CALL_ALLOWED || status == CALL_NOT_SUPPORTED)
+        live->ret[0] = VMM_RET_NOT_SUPPORTED;
+    else if (status == CALL_INVALID)
+        live->ret[0] = VMM_RET_INVALID;
+}
+
+call_status call_ucall_print(struct vcpu *vcpu, struct guest_call *call)
+{
+    if (!call->text)
+        return CALL_INVALID;
+    console_write(vcpu->vm->console, call->text + call->file_len,
+                  call->text_len - call->file_len);
+    return CALL_OK;
+}
+
+call_status call_ucall_sync(struct vcpu *vcpu, struct guest_call *call)
+{
+    vmm_log("%s: vCPU %u: sync %llu", vcpu->vm->name, vcpu->id,
+            (unsigned long long)call->args[0]);
+    return CALL_OK;
+}
+
+call_status call_ucall_done(struct vcpu *vcpu, struct guest_call *call)
+{
+    vm_guest_exit(vcpu->vm, call->args[0] > 0xff ? 0xff : (unsigned)call->args[0]);
+    return CALL_OK;
+}
+
+/* A guest assertion failed: the guest's test failed (status 1), with where
+ * and why, made printable. */
+call_status call_ucall_abort(struct vcpu *vcpu, struct guest_call *call)
+{
+    g_autofree char *file = NULL, *msg = NULL, *efile = NULL, *emsg = NULL;
+
+    if (!call->text)
+        return CALL_INVALID;
+    file = g_strndup(call->text, call->file_len);
+    msg = g_strndup(call->text + call->file_len, call->text_len - call->file_len);
+    efile = g_strescape(file, NULL);
+    emsg = g_strescape(msg, NULL);
+    vm_stop(vcpu->vm, VM_STOP_GUEST_EXIT, 1, "guest assertion failed on vCPU %u at %s:%u: %s",
+            vcpu->id, efile, call->line, emsg);
+    return CALL_OK;
+}
