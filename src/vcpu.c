@@ -76,8 +76,30 @@ static void vcpu_park(struct vcpu *vcpu)
     struct vm *vm = vcpu->vm;
 
     g_mutex_lock(&vm->lock);
+    vm->quiescent++; /* as still as a paused vCPU */
+    g_cond_broadcast(&vm->cond);
     while (!vm_is_stopping(vm))
         g_cond_wait(&vm->cond, &vm->lock);
+    vm->quiescent--;
+    g_mutex_unlock(&vm->lock);
+}
+
+/* Holds the vCPU here while the VM is paused (vm_pause()); the kick that
+ * brought it out of KVM_RUN left immediate_exit set: clear it, since only
+ * a stop (checked right after) should keep it from entering again. */
+static void vcpu_pause_point(struct vcpu *vcpu)
+{
+    struct vm *vm = vcpu->vm;
+
+    if (!__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE))
+        return;
+    g_mutex_lock(&vm->lock);
+    vm->quiescent++;
+    g_cond_broadcast(&vm->cond);
+    while (__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE) && !vm_is_stopping(vm))
+        g_cond_wait(&vm->cond, &vm->lock);
+    vm->quiescent--;
+    __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
     g_mutex_unlock(&vm->lock);
 }
 
@@ -134,7 +156,12 @@ void *vcpu_thread(void *opaque)
     pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
     while (!vm_is_stopping(vm)) {
-        int r = __vmm_ioctl(vcpu->fd, KVM_RUN, NULL);
+        int r;
+
+        vcpu_pause_point(vcpu);
+        if (vm_is_stopping(vm))
+            break;
+        r = __vmm_ioctl(vcpu->fd, KVM_RUN, NULL);
 
         if (r == -EINTR || r == -EAGAIN)
             continue;

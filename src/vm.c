@@ -10,6 +10,8 @@
 #include "vmm/loader.h"
 #include "vmm/vm.h"
 
+static void vm_kick_locked(struct vm *vm);
+
 static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 {
     struct vcpu *vcpu = &vm->vcpus[id];
@@ -177,18 +179,68 @@ void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, 
             va_end(ap);
         }
         __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
-        /* immediate_exit covers a vCPU about to enter KVM_RUN; the signal
-         * one already inside it. */
-        for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-            struct vcpu *vcpu = &vm->vcpus[i];
-
-            if (vcpu->run)
-                __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
-            if (vcpu->thread_started && !pthread_equal(vcpu->thread, pthread_self()))
-                pthread_kill(vcpu->thread, SIGUSR1);
-        }
+        vm_kick_locked(vm);
         g_cond_broadcast(&vm->cond);
     }
+    g_mutex_unlock(&vm->lock);
+}
+
+/* Makes every vCPU leave KVM_RUN soon (immediate_exit for one about to
+ * enter it, the signal for one inside). Called with vm->lock held. */
+static void vm_kick_locked(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *vcpu = &vm->vcpus[i];
+
+        if (vcpu->run)
+            __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+        if (vcpu->thread_started && !pthread_equal(vcpu->thread, pthread_self()))
+            pthread_kill(vcpu->thread, SIGUSR1);
+    }
+}
+
+bool vm_pause(struct vm *vm, unsigned timeout_ms, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    bool still = true;
+
+    g_mutex_lock(&vm->lock);
+    __atomic_store_n(&vm->paused, 1, __ATOMIC_RELEASE);
+    vm_kick_locked(vm);
+    /* A thread that has returned is as still as one that waits. */
+    while (vm->quiescent < vm->running_threads && !vm_is_stopping(vm)) {
+        if (!g_cond_wait_until(&vm->cond, &vm->lock, deadline)) {
+            still = vm->quiescent >= vm->running_threads;
+            break;
+        }
+    }
+    g_mutex_unlock(&vm->lock);
+    if (!still)
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
+                    "%s: the vCPUs did not pause within %u ms", vm->name, timeout_ms);
+    return still;
+}
+
+void vm_resume(struct vm *vm)
+{
+    g_mutex_lock(&vm->lock);
+    __atomic_store_n(&vm->paused, 0, __ATOMIC_RELEASE);
+    g_cond_broadcast(&vm->cond);
+    g_mutex_unlock(&vm->lock);
+}
+
+void vm_blocking_begin(struct vm *vm)
+{
+    g_mutex_lock(&vm->lock);
+    vm->quiescent++;
+    g_cond_broadcast(&vm->cond);
+    g_mutex_unlock(&vm->lock);
+}
+
+void vm_blocking_end(struct vm *vm)
+{
+    g_mutex_lock(&vm->lock);
+    vm->quiescent--;
     g_mutex_unlock(&vm->lock);
 }
 

@@ -78,6 +78,12 @@ struct vm {
     int stopping;            /* atomic: read on every exit */
     struct vm_stop stop;
     unsigned running_threads;
+    /* Pause (the control socket's stop/cont): vCPU threads wait on @cond
+     * while @paused, outside KVM_RUN; @quiescent counts the threads that
+     * are not in or about to enter KVM_RUN (paused, parked, or blocked in
+     * a host call), so vm_pause() knows when the guest is really still. */
+    int paused;              /* atomic */
+    unsigned quiescent;
     void (*on_stopped)(struct vm *vm, void *data); /* from the last vCPU thread */
     void *on_stopped_data;
 
@@ -111,6 +117,15 @@ static inline bool vm_is_stopping(struct vm *vm)
 {
     return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
 }
+/* Holds every vCPU outside KVM_RUN: false (with the reason) when they
+ * are not all still within @timeout_ms; they stay asked to pause. */
+bool vm_pause(struct vm *vm, unsigned timeout_ms, GError **error);
+/* Lets paused vCPUs run again. */
+void vm_resume(struct vm *vm);
+/* A vCPU thread of @vm waits for something outside KVM_RUN (a host call):
+ * it counts as still for vm_pause() meanwhile. */
+void vm_blocking_begin(struct vm *vm);
+void vm_blocking_end(struct vm *vm);
 /* Blocks until every vCPU thread has returned. */
 void vm_join(struct vm *vm);
 
