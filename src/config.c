@@ -313,16 +313,33 @@ static bool read_boot(struct vmm_config *cfg, const toml_value *root, GError **e
     return true;
 }
 
+static bool config_read(struct vmm_config *cfg, toml_value *root, GError **error);
+
 bool config_load(struct vmm_config *cfg, const char *path, GError **error)
 {
     toml_value *root;
-    const char *console;
-    bool ok;
 
     cfg->path = g_strdup(path);
     root = toml_parse_file(path, error);
-    if (!root)
-        return false;
+    return root && config_read(cfg, root, error);
+}
+
+bool config_load_text(struct vmm_config *cfg, const char *text, const char *origin,
+                      GError **error)
+{
+    toml_value *root;
+
+    cfg->path = g_strdup(origin);
+    root = toml_parse(text, strlen(text), origin, error);
+    return root && config_read(cfg, root, error);
+}
+
+/* Checks and reads a parsed document, and frees it. */
+static bool config_read(struct vmm_config *cfg, toml_value *root, GError **error)
+{
+    const char *console;
+    bool ok;
+
     ok = check_schema(root, error) && read_vm(cfg, root, error) &&
          toml_get_string(root, "console.file", NULL, &console, error) &&
          read_boot(cfg, root, error) && policy_from_toml(&cfg->policy, root, error);

@@ -10,10 +10,13 @@
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/kvm.h"
+#include "vmm/serve.h"
 #include "vmm/vm.h"
 
 static const char usage[] =
-    "usage: vmm run [--timeout SECONDS] CONFIG.toml\n"
+    "usage: vmm run [--timeout SECONDS] [--qmp unix:PATH] CONFIG.toml\n"
+    "       vmm serve --qmp unix:PATH [--config FILE]\n"
+    "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
     "Boots the guest CONFIG describes and exits with its status (see README.md).\n";
 
@@ -135,6 +138,7 @@ out:
 int main(int argc, char **argv)
 {
     unsigned timeout = 0;
+    const char *qmp = NULL;
     int i = 2;
 
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
@@ -145,6 +149,10 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
+    if (argc >= 2 && !strcmp(argv[1], "serve"))
+        return serve_main(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "ctl"))
+        return ctl_main(argc, argv);
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
         fputs(usage, stderr);
         return VMM_EXIT_USAGE;
@@ -160,6 +168,8 @@ int main(int argc, char **argv)
                 return VMM_EXIT_USAGE;
             }
             timeout = t;
+        } else if (!strcmp(argv[i], "--qmp") && i + 1 < argc) {
+            qmp = argv[++i];
         } else {
             vmm_log("unknown option %s", argv[i]);
             fputs(usage, stderr);
@@ -170,5 +180,7 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return VMM_EXIT_USAGE;
     }
+    if (qmp)
+        return run_with_qmp(argv[i], qmp, timeout);
     return run(argv[i], timeout);
 }

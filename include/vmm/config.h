@@ -35,6 +35,11 @@ struct vmm_config {
 /* Defaults for everything; used before a file is read. */
 void config_init(struct vmm_config *cfg);
 bool config_load(struct vmm_config *cfg, const char *path, GError **error);
+/* The same from a document in memory (the control socket's inline
+ * configs); @origin names it in messages, and relative paths in it are
+ * relative to the current folder. */
+bool config_load_text(struct vmm_config *cfg, const char *text, const char *origin,
+                      GError **error);
 void config_clear(struct vmm_config *cfg);
 
 /* Parses "64M", "1G", "512K" or a plain number of bytes. */

@@ -40,6 +40,7 @@ typedef enum {
     VM_STOP_SIGNAL,     /* SIGINT/SIGTERM to vmm */
     VM_STOP_TIMEOUT,    /* the run's time limit passed */
     VM_STOP_ERROR,      /* a KVM or host error while running */
+    VM_STOP_HOST,       /* ended by its manager (control socket, service VM) */
 } vm_stop_reason;
 
 struct vm_stop {

@@ -1,0 +1,179 @@
+/*
+ * The VM manager: the set of VMs one vmm process runs, by name and by
+ * number, with their states, the images a service guest may start, and the
+ * quotas that bound it. The control socket's handlers and the guests'
+ * management calls (struct vm_host_ops) both come here; neither touches
+ * KVM. All state changes happen on the manager's main context; calls from
+ * vCPU threads are handed to it and waited for with a bound.
+ */
+#ifndef VMM_MANAGER_H
+#define VMM_MANAGER_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/calls.h"
+#include "vmm/config.h"
+#include "vmm/policy.h"
+
+struct vm;
+struct kvm;
+struct manager;
+
+#define MANAGER_ERROR (manager_error_quark())
+GQuark manager_error_quark(void);
+typedef enum {
+    MANAGER_ERROR_NO_VM,      /* no VM by that name or number */
+    MANAGER_ERROR_STATE,      /* not in a state that allows it */
+    MANAGER_ERROR_EXISTS,     /* a VM of that name exists */
+    MANAGER_ERROR_QUOTA,      /* over a quota */
+    MANAGER_ERROR_DENIED,     /* the caller may not manage that VM */
+    MANAGER_ERROR_UNSUPPORTED,/* the guest cannot be asked that */
+    MANAGER_ERROR_FAILED,     /* KVM, config or host failure (message says) */
+} ManagerError;
+
+typedef enum { MVM_PRELAUNCH, MVM_RUNNING, MVM_PAUSED, MVM_SHUTDOWN } mvm_state;
+/* QMP's RunState names: "prelaunch", "running", "paused", "shutdown". */
+const char *mvm_state_name(mvm_state s);
+
+/* One VM as the manager knows it. */
+struct mvm {
+    uint64_t id;              /* 1, 2, ...: never reused */
+    char *name;
+    mvm_state state;
+    struct vmm_config cfg;    /* what it was built from (kept for reset) */
+    struct vm_policy policy;  /* what it will run with (set-policy edits it) */
+    uint64_t owner;           /* the service VM that created it, 0: the host */
+    bool start_at_launch;     /* the manager config says start = true */
+    struct vm *vm;            /* NULL between a failed rebuild and destroy */
+    struct console *console;
+    struct manager *manager;
+    /* Which build of which VM a stop report is about: the generation is
+     * bumped on every teardown, so a stop of an older build is ignored.
+     * build_ref is the current build's (vm->on_stopped_data). */
+    unsigned generation;
+    struct mvm_ref {
+        struct manager *m;
+        uint64_t id;
+        unsigned generation;
+    } *build_ref;
+    /* Once it has stopped: */
+    bool stopped;
+    const char *stop_reason;  /* "guest-exit", "poweroff", ... */
+    int exit_status;
+    char *stop_message;
+};
+
+/* How VMs are made and driven: KVM in vmm, fakes in unit tests. */
+struct manager_backend {
+    /* Builds mv->vm from mv->cfg; nothing runs. */
+    bool (*build)(struct manager *m, struct mvm *mv, GError **error);
+    /* Applies mv->policy and starts the vCPUs. */
+    bool (*start)(struct mvm *mv, GError **error);
+    bool (*pause)(struct mvm *mv, GError **error);
+    void (*resume)(struct mvm *mv);
+    /* Asks the VM to end (does not wait). */
+    void (*stop)(struct mvm *mv);
+    /* Waits for the vCPUs and frees mv->vm (and its console). */
+    void (*teardown)(struct mvm *mv);
+};
+extern const struct manager_backend manager_kvm_backend;
+
+/* An image a service guest may start, by its index in this list. */
+struct manager_image {
+    char *name;
+    char *config;             /* path of its VM config */
+};
+
+struct manager_quota {
+    unsigned vms;             /* VMs one service guest may have at once */
+    uint64_t memory;          /* bytes, over those VMs */
+    unsigned vcpus;
+};
+
+typedef enum {
+    MEV_VM_STARTED,
+    MEV_STOP,
+    MEV_RESUME,
+    MEV_RESET,
+    MEV_SHUTDOWN,
+    MEV_VM_DESTROYED,
+    MEV_GUEST_CRASHED,
+    MEV_HYPERCALL_DENIED,
+} manager_event_kind;
+
+/* A notification for the control socket; valid during the callback only. */
+struct manager_event {
+    manager_event_kind kind;
+    const char *vm;
+    uint64_t id;
+    bool guest;               /* RESET, SHUTDOWN: the guest asked for it */
+    const char *reason;       /* SHUTDOWN/RESET: why; HYPERCALL_DENIED: the verdict */
+    int status;               /* SHUTDOWN: the exit status */
+    const char *message;      /* GUEST_CRASHED: the register summary */
+    unsigned vcpu;            /* HYPERCALL_DENIED */
+    uint32_t call;
+};
+typedef void (*manager_event_fn)(const struct manager_event *ev, void *opaque);
+
+struct manager {
+    GMainContext *ctx;
+    const struct manager_backend *backend;
+    struct kvm *kvm;          /* the KVM backend's /dev/kvm; NULL: none */
+    char *kvm_error;          /* why there is none, for vm-create's error */
+    GPtrArray *vms;           /* struct mvm *, in creation order */
+    uint64_t next_id;
+    GArray *images;           /* struct manager_image */
+    struct manager_quota quota;
+    char *default_vm;         /* vmm run --qmp: commands without "vm" act on it */
+    unsigned pause_timeout_ms;
+    unsigned host_call_timeout_ms;
+    manager_event_fn on_event;
+    void *on_event_data;
+    /* Called when a VM has stopped (on the main context), e.g. to end
+     * vmm run when its one VM ends. */
+    void (*on_vm_stopped)(struct manager *m, struct mvm *mv, void *opaque);
+    void *on_vm_stopped_data;
+};
+
+/* @ctx NULL: the default main context. */
+void manager_init(struct manager *m, const struct manager_backend *backend, GMainContext *ctx);
+/* Destroys every VM. */
+void manager_clear(struct manager *m);
+
+/* The manager's own config (vmm serve --config): images, quota, VMs to
+ * create at start-up (those marked start = true are started). */
+bool manager_load_config(struct manager *m, const char *path, GError **error);
+bool manager_start_configured(struct manager *m, GError **error);
+
+/* The control socket's operations, by VM name. */
+struct mvm *manager_find(struct manager *m, const char *name, GError **error);
+struct mvm *manager_find_id(struct manager *m, uint64_t id);
+/* Takes @cfg's contents (it is left cleared); @name NULL keeps cfg's. */
+struct mvm *manager_create(struct manager *m, const char *name, struct vmm_config *cfg,
+                           uint64_t owner, GError **error);
+bool manager_start(struct manager *m, const char *name, GError **error);
+bool manager_pause(struct manager *m, const char *name, GError **error);
+bool manager_resume(struct manager *m, const char *name, GError **error);
+bool manager_reset(struct manager *m, const char *name, GError **error);
+bool manager_powerdown(struct manager *m, const char *name, GError **error);
+bool manager_destroy(struct manager *m, const char *name, GError **error);
+/* Ends a running or paused VM (it becomes shut down); destroys one. */
+bool manager_end(struct manager *m, struct mvm *mv, GError **error);
+bool manager_destroy_vm(struct manager *m, struct mvm *mv);
+bool manager_set_policy(struct manager *m, const char *name, const struct vm_policy *p,
+                        GError **error);
+/* Counters of @name's calls: @entry indexes call_table, call_table_len
+ * counts unknown IDs. */
+uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v);
+
+/* Emits an event (on the main context). */
+void manager_emit(struct manager *m, const struct manager_event *ev);
+
+/* The hooks a VM's guest calls reach (vm->host), and the one the last vCPU
+ * thread calls (vm->on_stopped); the KVM backend installs them. */
+extern const struct vm_host_ops manager_host_ops;
+void manager_vm_stopped_cb(struct vm *vm, void *data);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * The control socket's protocol: QEMU's QMP wire format (greeting,
+ * capabilities negotiation, execute/return/error, timestamped events),
+ * independent of sockets so that it can be tested on strings.
+ *
+ * Layers: the splitter cuts a byte stream into JSON texts (qmp_stream.c);
+ * a session turns one text into one reply (qmp_session.c) by way of the
+ * command table (qmp_commands.c), whose handlers call the VM manager
+ * (manager.h) and nothing below it; the server (qmp_server.c) owns the
+ * listening socket, the clients and the event fan-out.
+ */
+#ifndef VMM_QMP_H
+#define VMM_QMP_H
+
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct manager;
+struct manager_event;
+
+/* A message (a request on the way in) larger than this closes the
+ * connection. */
+#define QMP_MAX_MESSAGE (1U << 20)
+/* Deeper nesting than this closes the connection too. */
+#define QMP_MAX_DEPTH 1024
+
+/* --- Splitting a stream into JSON texts -------------------------------- */
+
+/* Cuts top-level JSON values out of a byte stream without relying on
+ * separators: it follows braces and brackets outside strings, and string
+ * escapes. Anything at the top level that is not an object or array
+ * (a scalar, a stray closing brace) comes out as one text of its own, for
+ * the parser to refuse. */
+struct qmp_splitter {
+    GString *buf;
+    unsigned depth;
+    bool in_string, escape, in_scalar;
+};
+
+typedef void (*qmp_text_fn)(const char *text, size_t len, void *opaque);
+
+void qmp_splitter_init(struct qmp_splitter *s);
+void qmp_splitter_clear(struct qmp_splitter *s);
+/* Feeds @len bytes, calling @emit for each complete text. False when the
+ * value being read passed QMP_MAX_MESSAGE bytes or QMP_MAX_DEPTH levels:
+ * the stream cannot be resynchronised, so the caller closes it. */
+bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
+                       qmp_text_fn emit, void *opaque);
+
+/* --- Errors ------------------------------------------------------------ */
+
+#define QMP_ERROR (qmp_error_quark())
+GQuark qmp_error_quark(void);
+/* The QMP error classes vmm uses; qmp_error_class() names them. */
+typedef enum {
+    QMP_ERROR_GENERIC,            /* GenericError */
+    QMP_ERROR_COMMAND_NOT_FOUND,  /* CommandNotFound */
+    QMP_ERROR_DEVICE_NOT_FOUND,   /* DeviceNotFound: no such VM */
+    QMP_ERROR_DEVICE_NOT_ACTIVE,  /* DeviceNotActive */
+} QmpErrorCode;
+/* The class of any GError: QMP's own, the manager's, else GenericError. */
+const char *qmp_error_class(const GError *error);
+
+/* --- Sessions: one per connection -------------------------------------- */
+
+struct qmp_session {
+    struct manager *manager;
+    bool negotiated;       /* qmp_capabilities has been answered */
+    bool quit;             /* a quit was answered: end after the reply */
+};
+
+/* Parses one text and runs it; returns the reply as one line of JSON
+ * without the line end. */
+char *qmp_session_handle(struct qmp_session *s, const char *text, size_t len);
+
+/* The greeting, one line without the line end. */
+char *qmp_greeting(void);
+/* An event as one line without the line end; takes @data (NULL: {}). */
+char *qmp_event_line(const char *name, JsonObject *data);
+/* The event a manager notification becomes. */
+char *qmp_event_from_manager(const struct manager_event *ev);
+
+/* --- The server: a listening socket and its clients --------------------- */
+
+struct qmp_server;
+/* Listens on the Unix socket @path (mode 0600; a stale socket there is
+ * replaced, a live one refused); @path NULL: no listener (clients come
+ * through qmp_server_add_client()). Subscribes to @m's events. Runs on
+ * @m's main context. */
+struct qmp_server *qmp_server_new(struct manager *m, const char *path, GError **error);
+/* Serves one connected stream socket (takes @fd). */
+void qmp_server_add_client(struct qmp_server *s, int fd);
+/* Called after a quit has been answered. */
+void qmp_server_on_quit(struct qmp_server *s, void (*fn)(void *opaque), void *opaque);
+unsigned qmp_server_client_count(const struct qmp_server *s);
+/* Closes every client and the listener, and removes the socket file. */
+void qmp_server_free(struct qmp_server *s);
+
+/* --- Commands ---------------------------------------------------------- */
+
+typedef enum {
+    QMP_T_STR,
+    QMP_T_INT,
+    QMP_T_BOOL,
+    QMP_T_OBJECT,
+    QMP_T_ARRAY,
+    QMP_T_STR_OR_OBJECT,
+} qmp_arg_type;
+
+struct qmp_arg {
+    const char *name;
+    qmp_arg_type type;
+    bool optional;
+};
+
+struct qmp_request {
+    struct qmp_session *session;
+    JsonObject *args;      /* never NULL; checked against the schema */
+    const char *vm;        /* QMP_CMD_VM: the VM's name, resolved */
+};
+
+typedef JsonNode *(*qmp_handler_fn)(struct qmp_request *req, GError **error);
+
+enum {
+    QMP_CMD_NEGOTIATION = 1 << 0,  /* allowed before qmp_capabilities */
+    QMP_CMD_VM = 1 << 1,           /* takes "vm" (optional when the manager
+                                    * has a default VM), checked to exist */
+};
+
+struct qmp_command {
+    const char *name;
+    qmp_handler_fn handler;
+    unsigned flags;
+    const struct qmp_arg *args;   /* { NULL } ends; NULL: none */
+};
+
+extern const struct qmp_command qmp_commands[];
+extern const size_t qmp_commands_len;
+const struct qmp_command *qmp_command_find(const char *name);
+
+/* Helpers for handlers. */
+const char *qmp_arg_str(const struct qmp_request *req, const char *name);
+bool qmp_arg_has(const struct qmp_request *req, const char *name);
+
+#endif

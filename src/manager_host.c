@@ -1,0 +1,297 @@
+/*
+ * What a service guest's management calls do (struct vm_host_ops). They
+ * arrive on the caller's vCPU thread; the VM set belongs to the manager's
+ * main context, so each call is handed there and waited for with a bound.
+ * Meanwhile the calling vCPU counts as still (a stop of its VM is not held
+ * up), and a main loop that does not answer in time costs the guest an
+ * error, never a hang.
+ */
+#include <errno.h>
+
+#include "vmm/manager.h"
+#include "vmm/vm.h"
+
+typedef enum { HOST_CREATE, HOST_START, HOST_STOP, HOST_DESTROY, HOST_QUERY } host_op;
+
+struct host_call {
+    gint refs;
+    struct manager *m;
+    host_op op;
+    uint64_t caller;     /* the calling VM's number */
+    uint64_t arg;        /* image index or target VM number */
+    uint64_t out[2];
+    int result;
+    bool done;
+    GMutex lock;
+    GCond cond;
+};
+
+static void host_call_unref(gpointer data)
+{
+    struct host_call *hc = data;
+
+    if (g_atomic_int_dec_and_test(&hc->refs)) {
+        g_mutex_clear(&hc->lock);
+        g_cond_clear(&hc->cond);
+        g_free(hc);
+    }
+}
+
+static int errno_of(const GError *e)
+{
+    if (e->domain != MANAGER_ERROR)
+        return -EIO;
+    switch (e->code) {
+    case MANAGER_ERROR_NO_VM: return -ENOENT;
+    case MANAGER_ERROR_STATE: return -EBUSY;
+    case MANAGER_ERROR_QUOTA: return -EDQUOT;
+    case MANAGER_ERROR_DENIED: return -EPERM;
+    default: return -EIO;
+    }
+}
+
+/* A new VM from image @index would keep @caller within the quota. */
+static bool within_quota(struct manager *m, uint64_t caller, const struct vmm_config *cfg)
+{
+    unsigned n = 1, vcpus = cfg->vcpus;
+    uint64_t mem = cfg->memory;
+
+    for (guint i = 0; i < m->vms->len; i++) {
+        struct mvm *mv = m->vms->pdata[i];
+
+        if (mv->owner == caller) {
+            n++;
+            vcpus += mv->cfg.vcpus;
+            mem += mv->cfg.memory;
+        }
+    }
+    return n <= m->quota.vms && vcpus <= m->quota.vcpus && mem <= m->quota.memory;
+}
+
+static int do_create(struct manager *m, uint64_t caller, uint64_t index, uint64_t *id)
+{
+    const struct manager_image *img;
+    struct vmm_config cfg;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *name = NULL;
+    struct mvm *mv;
+
+    if (index >= m->images->len)
+        return -ENOENT;
+    img = &g_array_index(m->images, struct manager_image, index);
+    config_init(&cfg);
+    if (!config_load(&cfg, img->config, &err)) {
+        g_message("image %s: %s", img->name, err->message);
+        config_clear(&cfg);
+        return -EIO;
+    }
+    if (!within_quota(m, caller, &cfg)) {
+        config_clear(&cfg);
+        return -EDQUOT;
+    }
+    /* What a service guest starts is restricted, whatever the image says. */
+    cfg.policy.role = VM_ROLE_RESTRICTED;
+    policy_update(&cfg.policy);
+    name = g_strdup_printf("%s-%" G_GUINT64_FORMAT, img->name, m->next_id);
+    mv = manager_create(m, name, &cfg, caller, &err);
+    config_clear(&cfg);
+    if (!mv)
+        return errno_of(err);
+    *id = mv->id;
+    return 0;
+}
+
+/* The target of a call on another VM: it exists and @caller created it. */
+static int target(struct manager *m, uint64_t caller, uint64_t id, struct mvm **out)
+{
+    struct mvm *mv = manager_find_id(m, id);
+
+    if (!mv)
+        return -ENOENT;
+    if (mv->owner != caller || !mv->policy.manageable)
+        return -EPERM;
+    *out = mv;
+    return 0;
+}
+
+static guest_vm_state guest_state(mvm_state s)
+{
+    switch (s) {
+    case MVM_PRELAUNCH: return GUEST_VM_PRELAUNCH;
+    case MVM_RUNNING: return GUEST_VM_RUNNING;
+    case MVM_PAUSED: return GUEST_VM_PAUSED;
+    case MVM_SHUTDOWN:
+    default: return GUEST_VM_SHUTDOWN;
+    }
+}
+
+static int run_op(struct host_call *hc)
+{
+    struct manager *m = hc->m;
+    g_autoptr(GError) err = NULL;
+    struct mvm *mv = NULL;
+    int r;
+
+    /* The caller may have been destroyed while the call waited. */
+    if (!manager_find_id(m, hc->caller))
+        return -ENOENT;
+    if (hc->op == HOST_CREATE)
+        return do_create(m, hc->caller, hc->arg, &hc->out[0]);
+    r = target(m, hc->caller, hc->arg, &mv);
+    if (r)
+        return r;
+    switch (hc->op) {
+    case HOST_START:
+        return manager_start(m, mv->name, &err) ? 0 : errno_of(err);
+    case HOST_STOP:
+        return manager_end(m, mv, &err) ? 0 : errno_of(err);
+    case HOST_DESTROY:
+        manager_destroy_vm(m, mv);
+        return 0;
+    case HOST_QUERY:
+        hc->out[0] = guest_state(mv->state);
+        hc->out[1] = mv->stopped ? (uint64_t)mv->exit_status : 0;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+static gboolean host_call_main(gpointer data)
+{
+    struct host_call *hc = data;
+    int r = run_op(hc);
+
+    g_mutex_lock(&hc->lock);
+    hc->result = r;
+    hc->done = true;
+    g_cond_signal(&hc->cond);
+    g_mutex_unlock(&hc->lock);
+    return G_SOURCE_REMOVE;
+}
+
+static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2])
+{
+    struct manager *m = caller->host_data;
+    struct host_call *hc = g_new0(struct host_call, 1);
+    gint64 deadline = g_get_monotonic_time() + (gint64)m->host_call_timeout_ms * 1000;
+    GSource *src;
+    int r;
+
+    hc->refs = 2; /* this thread's and the main context's */
+    hc->m = m;
+    hc->op = op;
+    hc->caller = caller->id;
+    hc->arg = arg;
+    g_mutex_init(&hc->lock);
+    g_cond_init(&hc->cond);
+
+    vm_blocking_begin(caller);
+    src = g_idle_source_new();
+    g_source_set_callback(src, host_call_main, hc, host_call_unref);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
+    g_mutex_lock(&hc->lock);
+    while (!hc->done && !vm_is_stopping(caller))
+        if (!g_cond_wait_until(&hc->cond, &hc->lock, deadline))
+            break;
+    r = hc->done ? hc->result : -ETIMEDOUT;
+    if (hc->done && out) {
+        out[0] = hc->out[0];
+        out[1] = hc->out[1];
+    }
+    g_mutex_unlock(&hc->lock);
+    vm_blocking_end(caller);
+    host_call_unref(hc);
+    return r;
+}
+
+static int host_vm_create(struct vm *caller, uint64_t image, uint64_t *id)
+{
+    uint64_t out[2];
+    int r = host_call(caller, HOST_CREATE, image, out);
+
+    if (!r)
+        *id = out[0];
+    return r;
+}
+
+static int host_vm_start(struct vm *caller, uint64_t id)
+{
+    return host_call(caller, HOST_START, id, NULL);
+}
+
+static int host_vm_stop(struct vm *caller, uint64_t id)
+{
+    return host_call(caller, HOST_STOP, id, NULL);
+}
+
+static int host_vm_destroy(struct vm *caller, uint64_t id)
+{
+    return host_call(caller, HOST_DESTROY, id, NULL);
+}
+
+static int host_vm_query(struct vm *caller, uint64_t id, uint64_t *state, uint64_t *status)
+{
+    uint64_t out[2];
+    int r = host_call(caller, HOST_QUERY, id, out);
+
+    if (!r) {
+        *state = out[0];
+        *status = out[1];
+    }
+    return r;
+}
+
+struct denied {
+    struct manager *m;
+    char *vm;
+    uint64_t id;
+    unsigned vcpu;
+    uint32_t call;
+    const char *reason;   /* a static verdict name */
+};
+
+static gboolean denied_main(gpointer data)
+{
+    struct denied *d = data;
+    struct manager_event ev = { .kind = MEV_HYPERCALL_DENIED, .vm = d->vm, .id = d->id,
+                                .vcpu = d->vcpu, .call = d->call, .reason = d->reason };
+
+    manager_emit(d->m, &ev);
+    return G_SOURCE_REMOVE;
+}
+
+static void denied_free(gpointer data)
+{
+    struct denied *d = data;
+
+    g_free(d->vm);
+    g_free(d);
+}
+
+/* Never waits: the event is posted to the main context. */
+static void host_call_refused(struct vm *vm, unsigned vcpu, uint32_t id, const char *reason)
+{
+    struct denied *d = g_new0(struct denied, 1);
+    GSource *src = g_idle_source_new();
+
+    d->m = vm->host_data;
+    d->vm = g_strdup(vm->name);
+    d->id = vm->id;
+    d->vcpu = vcpu;
+    d->call = id;
+    d->reason = reason;
+    g_source_set_callback(src, denied_main, d, denied_free);
+    g_source_attach(src, d->m->ctx);
+    g_source_unref(src);
+}
+
+const struct vm_host_ops manager_host_ops = {
+    .vm_create = host_vm_create,
+    .vm_start = host_vm_start,
+    .vm_stop = host_vm_stop,
+    .vm_destroy = host_vm_destroy,
+    .vm_query = host_vm_query,
+    .call_refused = host_call_refused,
+};

@@ -1,0 +1,545 @@
+/*
+ * The control socket's commands. Each entry says when it may run and what
+ * arguments it takes; the session checks both before the handler runs, so
+ * a handler reads its arguments without re-checking their types. Handlers
+ * call the manager (manager.h) and nothing below it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/arch.h"
+#include "vmm/manager.h"
+#include "vmm/qmp.h"
+#include "vmm/vm.h"
+
+static JsonNode *obj_node(JsonObject *o)
+{
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+
+    json_node_take_object(n, o);
+    return n;
+}
+
+static JsonNode *arr_node(JsonArray *a)
+{
+    JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+
+    json_node_take_array(n, a);
+    return n;
+}
+
+static struct manager *mgr(struct qmp_request *req)
+{
+    return req->session->manager;
+}
+
+static JsonNode *ok_or_null(bool ok)
+{
+    return ok ? obj_node(json_object_new()) : NULL;
+}
+
+static JsonNode *cmd_qmp_capabilities(struct qmp_request *req, GError **error)
+{
+    JsonNode *enable = json_object_get_member(req->args, "enable");
+
+    if (req->session->negotiated) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_COMMAND_NOT_FOUND,
+                    "Capabilities negotiation is already complete, command ignored");
+        return NULL;
+    }
+    /* vmm offers no optional capability (no out-of-band execution). */
+    if (enable && json_array_get_length(json_node_get_array(enable)) > 0) {
+        JsonNode *first = json_array_get_element(json_node_get_array(enable), 0);
+
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "Capability '%s' not available",
+                    JSON_NODE_HOLDS_VALUE(first) &&
+                    json_node_get_value_type(first) == G_TYPE_STRING
+                        ? json_node_get_string(first) : "?");
+        return NULL;
+    }
+    req->session->negotiated = true;
+    return obj_node(json_object_new());
+}
+
+static JsonNode *cmd_query_version(struct qmp_request *req, GError **error)
+{
+    JsonObject *o = json_object_new(), *q = json_object_new();
+    unsigned major = 0, minor = 0, micro = 0;
+
+    sscanf(VMM_VERSION, "%u.%u.%u", &major, &minor, &micro);
+    json_object_set_int_member(q, "major", major);
+    json_object_set_int_member(q, "minor", minor);
+    json_object_set_int_member(q, "micro", micro);
+    json_object_set_object_member(o, "qemu", q);
+    json_object_set_string_member(o, "package", "vmm " VMM_VERSION);
+    return obj_node(o);
+}
+
+static JsonNode *cmd_query_commands(struct qmp_request *req, GError **error)
+{
+    JsonArray *a = json_array_new();
+
+    for (size_t i = 0; i < qmp_commands_len; i++) {
+        JsonObject *o = json_object_new();
+
+        json_object_set_string_member(o, "name", qmp_commands[i].name);
+        json_array_add_object_element(a, o);
+    }
+    return arr_node(a);
+}
+
+static JsonNode *cmd_query_status(struct qmp_request *req, GError **error)
+{
+    struct mvm *mv = manager_find(mgr(req), req->vm, error);
+    JsonObject *o;
+
+    if (!mv)
+        return NULL;
+    o = json_object_new();
+    json_object_set_boolean_member(o, "running", mv->state == MVM_RUNNING);
+    json_object_set_string_member(o, "status", mvm_state_name(mv->state));
+    return obj_node(o);
+}
+
+/* An inline config (a JSON object shaped like the TOML file) as TOML text:
+ * every top-level member becomes `key = value`, objects inline tables, so
+ * the one config reader checks it with its usual messages. */
+static bool toml_value_of(GString *out, JsonNode *n, GError **error);
+
+static void toml_string_of(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    for (; *s; s++) {
+        unsigned char c = *s;
+
+        if (c == '"' || c == '\\')
+            g_string_append_printf(out, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\u%04x", c);
+        else
+            g_string_append_c(out, c);
+    }
+    g_string_append_c(out, '"');
+}
+
+static void toml_key_of(GString *out, const char *key)
+{
+    toml_string_of(out, key); /* a quoted key is always valid */
+}
+
+static bool toml_value_of(GString *out, JsonNode *n, GError **error)
+{
+    if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObject *o = json_node_get_object(n);
+        g_autoptr(GList) members = json_object_get_members(o);
+        bool first = true;
+
+        g_string_append(out, "{ ");
+        for (GList *l = members; l; l = l->next, first = false) {
+            if (!first)
+                g_string_append(out, ", ");
+            toml_key_of(out, l->data);
+            g_string_append(out, " = ");
+            if (!toml_value_of(out, json_object_get_member(o, l->data), error))
+                return false;
+        }
+        g_string_append(out, " }");
+        return true;
+    }
+    if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+
+        g_string_append_c(out, '[');
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+            if (i)
+                g_string_append(out, ", ");
+            if (!toml_value_of(out, json_array_get_element(a, i), error))
+                return false;
+        }
+        g_string_append_c(out, ']');
+        return true;
+    }
+    if (JSON_NODE_HOLDS_VALUE(n)) {
+        GType t = json_node_get_value_type(n);
+
+        if (t == G_TYPE_STRING)
+            toml_string_of(out, json_node_get_string(n));
+        else if (t == G_TYPE_INT64)
+            g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(n));
+        else if (t == G_TYPE_BOOLEAN)
+            g_string_append(out, json_node_get_boolean(n) ? "true" : "false");
+        else {
+            char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+            g_string_append(out, g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(n)));
+            if (!strpbrk(buf, ".eEn")) /* keep it a float in TOML */
+                g_string_append(out, ".0");
+        }
+        return true;
+    }
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "config: null has no meaning in a VM config");
+    return false;
+}
+
+static bool config_from_json(struct vmm_config *cfg, const char *name, JsonObject *o,
+                             GError **error)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autoptr(GList) members = json_object_get_members(o);
+    g_autofree char *origin = g_strdup_printf("vm-create '%s' config", name);
+
+    for (GList *l = members; l; l = l->next) {
+        toml_key_of(text, l->data);
+        g_string_append(text, " = ");
+        if (!toml_value_of(text, json_object_get_member(o, l->data), error))
+            return false;
+        g_string_append_c(text, '\n');
+    }
+    return config_load_text(cfg, text->str, origin, error);
+}
+
+static JsonNode *cmd_vm_create(struct qmp_request *req, GError **error)
+{
+    const char *name = qmp_arg_str(req, "name");
+    JsonNode *c = json_object_get_member(req->args, "config");
+    struct vmm_config cfg;
+    struct mvm *mv;
+    bool ok;
+
+    config_init(&cfg);
+    if (JSON_NODE_HOLDS_OBJECT(c))
+        ok = config_from_json(&cfg, name, json_node_get_object(c), error);
+    else
+        ok = config_load(&cfg, json_node_get_string(c), error);
+    mv = ok ? manager_create(mgr(req), name, &cfg, 0, error) : NULL;
+    config_clear(&cfg);
+    if (!mv)
+        return NULL;
+    if (json_object_has_member(req->args, "start") &&
+        json_object_get_boolean_member(req->args, "start") &&
+        !manager_start(mgr(req), mv->name, error))
+        return NULL;
+    return obj_node(json_object_new());
+}
+
+static JsonNode *cmd_vm_start(struct qmp_request *req, GError **error)
+{
+    return ok_or_null(manager_start(mgr(req), req->vm, error));
+}
+
+static JsonNode *cmd_stop(struct qmp_request *req, GError **error)
+{
+    return ok_or_null(manager_pause(mgr(req), req->vm, error));
+}
+
+static JsonNode *cmd_cont(struct qmp_request *req, GError **error)
+{
+    return ok_or_null(manager_resume(mgr(req), req->vm, error));
+}
+
+static JsonNode *cmd_system_reset(struct qmp_request *req, GError **error)
+{
+    return ok_or_null(manager_reset(mgr(req), req->vm, error));
+}
+
+static JsonNode *cmd_system_powerdown(struct qmp_request *req, GError **error)
+{
+    return ok_or_null(manager_powerdown(mgr(req), req->vm, error));
+}
+
+static JsonNode *cmd_vm_destroy(struct qmp_request *req, GError **error)
+{
+    return ok_or_null(manager_destroy(mgr(req), req->vm, error));
+}
+
+static JsonArray *flag_names(uint32_t flags)
+{
+    JsonArray *a = json_array_new();
+
+    for (int f = 0; f < GUEST_FLAG_COUNT; f++)
+        if (flags & GUEST_FLAG(f))
+            json_array_add_string_element(a, guest_flag_names[f]);
+    return a;
+}
+
+static JsonObject *services_object(uint64_t services)
+{
+    JsonObject *o = json_object_new();
+
+    for (int own = 0; own < SVC_OWNER_COUNT; own++) {
+        JsonArray *a = json_array_new();
+
+        for (int s = 0; s < SVC_COUNT; s++)
+            if (service_table[s].owner == (service_owner)own && (services & SVC_BIT(s)))
+                json_array_add_string_element(a, service_table[s].name);
+        json_object_set_array_member(o, service_owner_names[own], a);
+    }
+    return o;
+}
+
+static JsonObject *policy_object(const struct mvm *mv)
+{
+    const struct vm_policy *p = &mv->policy;
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "role", policy_role_name(p->role));
+    json_object_set_array_member(o, "flags", flag_names(p->flags));
+    json_object_set_object_member(o, "services", services_object(p->services));
+    json_object_set_boolean_member(o, "manageable", p->manageable);
+    /* Fixed from the moment the VM first runs. */
+    json_object_set_boolean_member(o, "frozen", mv->state != MVM_PRELAUNCH);
+    return o;
+}
+
+static JsonObject *vm_summary(const struct mvm *mv)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "name", mv->name);
+    json_object_set_int_member(o, "id", mv->id);
+    json_object_set_string_member(o, "status", mvm_state_name(mv->state));
+    json_object_set_boolean_member(o, "running", mv->state == MVM_RUNNING);
+    json_object_set_string_member(o, "role", policy_role_name(mv->policy.role));
+    if (mv->owner) {
+        struct mvm *owner = manager_find_id(mv->manager, mv->owner);
+
+        json_object_set_int_member(o, "owner", mv->owner);
+        if (owner)
+            json_object_set_string_member(o, "owner-name", owner->name);
+    }
+    if (mv->stopped) {
+        JsonObject *e = json_object_new();
+
+        json_object_set_string_member(e, "reason", mv->stop_reason);
+        json_object_set_int_member(e, "status", mv->exit_status);
+        if (mv->stop_message)
+            json_object_set_string_member(e, "message", mv->stop_message);
+        json_object_set_object_member(o, "exit", e);
+    }
+    return o;
+}
+
+static JsonNode *cmd_query_vms(struct qmp_request *req, GError **error)
+{
+    JsonArray *a = json_array_new();
+    struct manager *m = mgr(req);
+
+    for (guint i = 0; i < m->vms->len; i++)
+        json_array_add_object_element(a, vm_summary(m->vms->pdata[i]));
+    return arr_node(a);
+}
+
+static JsonNode *cmd_query_vm(struct qmp_request *req, GError **error)
+{
+    struct mvm *mv = manager_find(mgr(req), req->vm, error);
+    JsonObject *o;
+
+    if (!mv)
+        return NULL;
+    o = vm_summary(mv);
+    json_object_set_int_member(o, "vcpus", mv->cfg.vcpus);
+    json_object_set_int_member(o, "memory", mv->cfg.memory);
+    json_object_set_array_member(o, "flags", flag_names(mv->policy.flags));
+    json_object_set_string_member(o, "firmware", mv->cfg.firmware);
+    json_object_set_string_member(o, "arch", arch_name);
+    return obj_node(o);
+}
+
+static JsonNode *cmd_query_policy(struct qmp_request *req, GError **error)
+{
+    struct mvm *mv = manager_find(mgr(req), req->vm, error);
+
+    return mv ? obj_node(policy_object(mv)) : NULL;
+}
+
+/* Reads a JSON array of names, each through @lookup. */
+static bool names_from(JsonArray *a, const char *what, GError **error,
+                       bool (*lookup)(const char *name, void *ctx), void *ctx)
+{
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonNode *n = json_array_get_element(a, i);
+
+        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                        "Invalid parameter type for '%s', expected: array of strings", what);
+            return false;
+        }
+        if (!lookup(json_node_get_string(n), ctx)) {
+            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "'%s': unknown name '%s'", what,
+                        json_node_get_string(n));
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool add_flag(const char *name, void *ctx)
+{
+    guest_flag f;
+
+    if (!policy_flag_from_name(name, &f))
+        return false;
+    *(uint32_t *)ctx |= GUEST_FLAG(f);
+    return true;
+}
+
+struct svc_ctx {
+    service_owner owner;
+    uint64_t *services;
+};
+
+static bool add_service(const char *name, void *ctx)
+{
+    struct svc_ctx *c = ctx;
+    service_id s;
+
+    if (!policy_service_from_name(name, c->owner, &s) ||
+        !(policy_supported_services() & SVC_BIT(s)))
+        return false;
+    *c->services |= SVC_BIT(s);
+    return true;
+}
+
+/* Arguments absent keep the current value; "services" lists, per owner
+ * given, exactly the services to enable (as [policy.services]). */
+static JsonNode *cmd_set_policy(struct qmp_request *req, GError **error)
+{
+    struct mvm *mv = manager_find(mgr(req), req->vm, error);
+    const char *role = qmp_arg_str(req, "role");
+    struct vm_policy p;
+
+    if (!mv)
+        return NULL;
+    p = mv->policy;
+    if (role) {
+        if (!strcmp(role, "service"))
+            p.role = VM_ROLE_SERVICE;
+        else if (!strcmp(role, "restricted"))
+            p.role = VM_ROLE_RESTRICTED;
+        else {
+            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                        "'role' must be \"service\" or \"restricted\", not \"%s\"", role);
+            return NULL;
+        }
+    }
+    if (qmp_arg_has(req, "flags")) {
+        p.flags = 0;
+        if (!names_from(json_object_get_array_member(req->args, "flags"), "flags", error,
+                        add_flag, &p.flags))
+            return NULL;
+    }
+    if (qmp_arg_has(req, "services")) {
+        JsonObject *svc = json_object_get_object_member(req->args, "services");
+        g_autoptr(GList) owners = json_object_get_members(svc);
+
+        for (GList *l = owners; l; l = l->next) {
+            struct svc_ctx c = { 0, &p.services };
+            JsonNode *list = json_object_get_member(svc, l->data);
+            g_autofree char *what = g_strdup_printf("services.%s", (char *)l->data);
+
+            while (c.owner < SVC_OWNER_COUNT && strcmp(service_owner_names[c.owner], l->data))
+                c.owner++;
+            if (c.owner == SVC_OWNER_COUNT) {
+                g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                            "'services': unknown owner '%s' (known: standard, standard-hyp, "
+                            "vendor-hyp)", (char *)l->data);
+                return NULL;
+            }
+            if (!JSON_NODE_HOLDS_ARRAY(list)) {
+                g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                            "Invalid parameter type for '%s', expected: array of strings", what);
+                return NULL;
+            }
+            for (int s = 0; s < SVC_COUNT; s++)
+                if (service_table[s].owner == c.owner)
+                    p.services &= ~SVC_BIT(s);
+            if (!names_from(json_node_get_array(list), what, error, add_service, &c))
+                return NULL;
+        }
+    }
+    return ok_or_null(manager_set_policy(mgr(req), mv->name, &p, error));
+}
+
+static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **error)
+{
+    struct mvm *mv = manager_find(mgr(req), req->vm, error);
+    JsonArray *a;
+
+    if (!mv)
+        return NULL;
+    a = json_array_new();
+    /* One row per table entry, then one for IDs no entry serves. */
+    for (size_t i = 0; i <= call_table_len; i++) {
+        JsonObject *row = json_object_new(), *counts = json_object_new();
+        uint64_t total = 0;
+
+        if (i < call_table_len) {
+            json_object_set_string_member(row, "call", call_table[i].name);
+            json_object_set_int_member(row, "first", call_table[i].first);
+            json_object_set_int_member(row, "last", call_table[i].last);
+        } else {
+            json_object_set_string_member(row, "call", "unknown");
+        }
+        for (int v = 0; v < CALL_VERDICT_COUNT; v++) {
+            uint64_t n = manager_call_count(mv, i, v);
+
+            json_object_set_int_member(counts, call_verdict_names[v], n);
+            total += n;
+        }
+        json_object_set_int_member(row, "total", total);
+        json_object_set_object_member(row, "verdicts", counts);
+        json_array_add_object_element(a, row);
+    }
+    return arr_node(a);
+}
+
+static JsonNode *cmd_quit(struct qmp_request *req, GError **error)
+{
+    req->session->quit = true;
+    return obj_node(json_object_new());
+}
+
+static const struct qmp_arg args_capabilities[] = { { "enable", QMP_T_ARRAY, true }, { NULL } };
+static const struct qmp_arg args_vm_create[] = {
+    { "name", QMP_T_STR, false },
+    { "config", QMP_T_STR_OR_OBJECT, false },
+    { "start", QMP_T_BOOL, true },
+    { NULL },
+};
+static const struct qmp_arg args_set_policy[] = {
+    { "role", QMP_T_STR, true },
+    { "flags", QMP_T_ARRAY, true },
+    { "services", QMP_T_OBJECT, true },
+    { NULL },
+};
+
+/* query-commands lists them in this order. */
+const struct qmp_command qmp_commands[] = {
+    { "qmp_capabilities", cmd_qmp_capabilities, QMP_CMD_NEGOTIATION, args_capabilities },
+    { "query-version", cmd_query_version, 0, NULL },
+    { "query-commands", cmd_query_commands, 0, NULL },
+    { "query-status", cmd_query_status, QMP_CMD_VM, NULL },
+    { "query-vms", cmd_query_vms, 0, NULL },
+    { "query-vm", cmd_query_vm, QMP_CMD_VM, NULL },
+    { "vm-create", cmd_vm_create, 0, args_vm_create },
+    { "vm-start", cmd_vm_start, QMP_CMD_VM, NULL },
+    { "stop", cmd_stop, QMP_CMD_VM, NULL },
+    { "cont", cmd_cont, QMP_CMD_VM, NULL },
+    { "system_reset", cmd_system_reset, QMP_CMD_VM, NULL },
+    { "system_powerdown", cmd_system_powerdown, QMP_CMD_VM, NULL },
+    { "vm-destroy", cmd_vm_destroy, QMP_CMD_VM, NULL },
+    { "query-policy", cmd_query_policy, QMP_CMD_VM, NULL },
+    { "set-policy", cmd_set_policy, QMP_CMD_VM, args_set_policy },
+    { "query-hypercall-stats", cmd_query_hypercall_stats, QMP_CMD_VM, NULL },
+    { "quit", cmd_quit, 0, NULL },
+};
+const size_t qmp_commands_len = G_N_ELEMENTS(qmp_commands);
+
+const struct qmp_command *qmp_command_find(const char *name)
+{
+    for (size_t i = 0; i < qmp_commands_len; i++)
+        if (!strcmp(qmp_commands[i].name, name))
+            return &qmp_commands[i];
+    return NULL;
+}

@@ -1,0 +1,47 @@
+/* Manager notifications as QMP events (names and data: docs/qmp.md). */
+#include "vmm/calls.h"
+#include "vmm/manager.h"
+#include "vmm/qmp.h"
+
+char *qmp_event_from_manager(const struct manager_event *ev)
+{
+    JsonObject *d = json_object_new();
+    const char *name = "?";
+
+    json_object_set_string_member(d, "vm", ev->vm);
+    json_object_set_int_member(d, "id", ev->id);
+    switch (ev->kind) {
+    case MEV_VM_STARTED: name = "VM_STARTED"; break;
+    case MEV_STOP: name = "STOP"; break;
+    case MEV_RESUME: name = "RESUME"; break;
+    case MEV_VM_DESTROYED: name = "VM_DESTROYED"; break;
+    case MEV_RESET:
+        name = "RESET";
+        json_object_set_boolean_member(d, "guest", ev->guest);
+        json_object_set_string_member(d, "reason", ev->reason);
+        break;
+    case MEV_SHUTDOWN:
+        name = "SHUTDOWN";
+        json_object_set_boolean_member(d, "guest", ev->guest);
+        json_object_set_string_member(d, "reason", ev->reason);
+        json_object_set_int_member(d, "status", ev->status);
+        break;
+    case MEV_GUEST_CRASHED:
+        name = "GUEST_CRASHED";
+        json_object_set_string_member(d, "action", "shutdown");
+        if (ev->message)
+            json_object_set_string_member(d, "message", ev->message);
+        break;
+    case MEV_HYPERCALL_DENIED: {
+        const struct call_entry *e = call_lookup(ev->call);
+
+        name = "HYPERCALL_DENIED";
+        json_object_set_int_member(d, "vcpu", ev->vcpu);
+        json_object_set_int_member(d, "call", ev->call);
+        json_object_set_string_member(d, "call-name", e ? e->name : "unknown");
+        json_object_set_string_member(d, "reason", ev->reason);
+        break;
+    }
+    }
+    return qmp_event_line(name, d);
+}
