@@ -275,6 +275,7 @@ static int listen_on(const char *path, GError **error)
         return -1;
     }
     umask(old);
+    chmod(path, 0600); /* exactly: the umask left it 0700 */
     return fd;
 }
 
