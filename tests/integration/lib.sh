@@ -178,3 +178,87 @@ load_addr() {
         aarch64) echo $((0x40100000)) ;;
     esac
 }
+
+# ---- the control socket (qmp-*.sh) ----
+QMP_SOCK=$T/qmp.sock
+serve_pid=
+
+# serve_start [ARGS...]: vmm serve on $QMP_SOCK in the background (its
+# output in $T/serve.out and $T/serve.err); waits for the socket
+serve_start() {
+    need_vmm
+    cmdline="vmm serve --qmp unix:$QMP_SOCK $*"
+    "$VMM" serve --qmp "unix:$QMP_SOCK" "$@" >"$T/serve.out" 2>"$T/serve.err" </dev/null &
+    serve_pid=$!
+    _i=0
+    while [ ! -S "$QMP_SOCK" ]; do
+        kill -0 "$serve_pid" 2>/dev/null || { cat "$T/serve.err"; fail "vmm serve ended at start"; }
+        [ "$_i" -lt 100 ] || fail "no socket after 10 s"
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    # kill it if the test dies on the way
+    trap 'kill -KILL $serve_pid 2>/dev/null; rm -rf "$T"' EXIT
+}
+
+# ctl COMMAND [ARGS...]: vmm ctl on $QMP_SOCK; output in $T/ctl.out and
+# $T/ctl.err, status in $ctl_status
+ctl() {
+    timeout 20 "$VMM" ctl --qmp "$QMP_SOCK" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
+    ctl_status=$?
+}
+
+# ctl_ok COMMAND [ARGS...]: ctl, which must succeed
+ctl_ok() {
+    ctl "$@"
+    [ "$ctl_status" = 0 ] || fail "vmm ctl $* exited $ctl_status: $(cat "$T/ctl.err")"
+}
+
+# ctl_err TEXT COMMAND [ARGS...]: ctl, which must fail (status 1) with
+# TEXT on stderr
+ctl_err() {
+    _want=$1
+    shift
+    ctl "$@"
+    [ "$ctl_status" = 1 ] || fail "vmm ctl $* exited $ctl_status, expected 1"
+    grep -qF -- "$_want" "$T/ctl.err" || fail "vmm ctl $*: stderr lacks '$_want': $(cat "$T/ctl.err")"
+}
+
+# status_of VM: its status from query-status
+status_of() {
+    ctl_ok query-status vm="$1"
+    sed -n 's/.*"status" *: *"\([a-z-]*\)".*/\1/p' "$T/ctl.out" | head -n 1
+}
+
+# wait_for FILE TEXT [SECONDS]: until FILE holds TEXT (default 20 s)
+wait_for() {
+    _i=0
+    _max=$((${3:-20} * 10))
+    while ! grep -qF -- "$2" "$1" 2>/dev/null; do
+        [ "$_i" -lt "$_max" ] || fail "no '$2' in $1 after ${3:-20} s: $(cat "$1" 2>/dev/null)"
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+}
+
+# events_start: vmm ctl --events in the background, into $T/events
+events_start() {
+    "$VMM" ctl --qmp "$QMP_SOCK" --events >"$T/events" 2>"$T/events.err" </dev/null &
+    events_pid=$!
+    sleep 0.3
+}
+
+# serve_quit: quit, then vmm serve must end (status 0) and its socket go
+serve_quit() {
+    ctl_ok quit
+    _i=0
+    while kill -0 "$serve_pid" 2>/dev/null; do
+        [ "$_i" -lt 100 ] || fail "vmm serve still running 10 s after quit"
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    wait "$serve_pid"
+    status=$?
+    [ "$status" = 0 ] || fail "vmm serve exited $status after quit: $(cat "$T/serve.err")"
+    [ ! -e "$QMP_SOCK" ] || fail "the socket is still there after quit"
+}
