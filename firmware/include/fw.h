@@ -152,6 +152,13 @@ void fw_ucall_ring_raw(uint64_t gpa);
 /* This vCPU's structure's guest-physical address. */
 uint64_t fw_ucall_gpa(void);
 
+/* A free-running counter for benchmarks: x86_64 TSC, aarch64 CNTVCT_EL0.
+ * Only ratios of its readings mean anything across machines. */
+uint64_t fw_counter(void);
+/* A round trip to the hypervisor that KVM answers in the kernel: x86_64
+ * cpuid, aarch64 hvc SMCCC_VERSION. */
+void fw_kernel_roundtrip(void);
+
 /* ---- formatting into a buffer ---- */
 int fw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));

@@ -95,3 +95,18 @@ void fw_arch_ucall_ring(uint64_t gpa)
 	/* One plain 64-bit store that KVM can decode (no writeback). */
 	__asm__ volatile("str %0, [%1]" : : "r"(gpa), "r"(VMM_ARM_UCALL_DOORBELL) : "memory");
 }
+
+uint64_t fw_counter(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v) : : "memory");
+	return v;
+}
+
+void fw_kernel_roundtrip(void)
+{
+	const uint64_t a[4] = { 0, 0, 0, 0 };
+
+	fw_arch_vmm_call(SMCCC_VERSION_ID, a, NULL, false);
+}

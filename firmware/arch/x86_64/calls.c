@@ -184,3 +184,18 @@ void fw_arch_ucall_ring(uint64_t gpa)
 
 	__asm__ volatile("outl %0, %1" : : "a"(pfn), "Nd"((uint16_t)VMM_X86_UCALL_PORT) : "memory");
 }
+
+uint64_t fw_counter(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+void fw_kernel_roundtrip(void)
+{
+	uint32_t a = 0, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : : "memory");
+}
