@@ -12,6 +12,8 @@
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
 
+#include "unit.h"
+
 #define INFO GUEST_FLAG(GUEST_FLAG_INFO)
 #define CONSOLE GUEST_FLAG(GUEST_FLAG_CONSOLE)
 #define UCALL GUEST_FLAG(GUEST_FLAG_UCALL)
@@ -214,8 +216,6 @@ int main(void)
 {
     Suite *s = suite_create("calls");
     TCase *tc = tcase_create("dispatcher");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, truth_table);
     tcase_add_test(tc, spot_checks);
@@ -223,9 +223,5 @@ int main(void)
     tcase_add_test(tc, policy_config);
     tcase_add_test(tc, policy_fixed_after_run);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }
