@@ -126,7 +126,7 @@ uint64_t call_stats_get(const struct call_stats *s, size_t entry, call_verdict v
 }
 
 /* Lines per second per VM before refusals are only counted. */
-#define REFUSAL_LOG_BURST 5
+#define REFUSAL_LOG_BURST 10
 
 static bool refusal_log_allowed(struct call_stats *s, unsigned *suppressed)
 {

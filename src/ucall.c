@@ -53,6 +53,8 @@ void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
         problem = "outside the ucall area";
     else if ((gpa - vm->ucall_gpa) % VMM_UCALL_STRIDE)
         problem = "not the start of a ucall structure";
+    else if ((gpa - vm->ucall_gpa) / VMM_UCALL_STRIDE != vcpu->id)
+        problem = "another vCPU's structure"; /* so every message is attributed right */
     live = problem ? NULL : gpa_to_hva(vm, gpa, sizeof(u));
     if (live) {
         memcpy(&u, live, sizeof(u));

@@ -18,6 +18,13 @@ void fw_arch_putc(char c);
  * (x86_64 cli;hlt, aarch64 PSCI CPU_OFF). */
 noreturn void fw_arch_park(void);
 
+/* The hypercall instruction; smc selects aarch64's smc #0. */
+int64_t fw_arch_vmm_call(uint32_t id, const uint64_t a[4], int64_t out[4], bool smc);
+int fw_arch_probe_call(uint32_t id, uint64_t a1, bool user_mode, struct fw_probe *p);
+/* Where vmm put this vCPU's ucall structure, and the doorbell. */
+uint64_t fw_arch_ucall_gpa(unsigned cpu);
+void fw_arch_ucall_ring(uint64_t gpa);
+
 /* ---- provided by lib/ for arch/<arch> ---- */
 
 /* The arch entry code calls this on every vCPU once the vCPU can run C with

@@ -38,7 +38,7 @@ void fw_putc(char c);
 void fw_puts(const char *s);
 /*
  * printf subset: %d %i %u %x %X %o %c %s %p %%, length modifiers hh h l ll
- * z t j, flags '-' and '0', a field width (digits or '*'), a precision for
+ * z t j, flags '-', '0' and '#', a field width (digits or '*'), a precision for
  * %s. The output of one call is never interleaved with another vCPU's.
  * Returns the number of characters written.
  */
@@ -112,6 +112,56 @@ uint32_t fw_fdt_size(const void *fdt);
 /* Big-endian cells as the FDT stores them; p need only be byte-aligned. */
 uint32_t fw_be32(const void *p);
 uint64_t fw_fdt_cells(const void *p, unsigned ncells);   /* 1 or 2 cells */
+
+/* ---- calls to vmm (include/vmm-guest/calls.h, docs/abi.md) ---- */
+
+/* The architecture's hypercall (x86_64 vmcall or vmmcall, whichever the
+ * CPU's vendor uses; aarch64 hvc #0). Returns the first result; all four
+ * go to out[] when it is not NULL. */
+int64_t fw_vmm_call(uint32_t id, uint64_t a1, uint64_t a2, uint64_t a3,
+		    uint64_t a4, int64_t out[4]);
+/* aarch64: the same through smc #0. x86_64: fw_vmm_call(). */
+int64_t fw_vmm_call_smc(uint32_t id, uint64_t a1, uint64_t a2, uint64_t a3,
+			uint64_t a4, int64_t out[4]);
+
+/* A call that may fault. Exceptions are caught on x86_64 only (the
+ * firmware installs an IDT for this); user_mode runs the call at ring 3. */
+struct fw_probe {
+	bool faulted;
+	unsigned vector;
+	uint64_t error_code;
+	bool at_call;           /* the fault's RIP is the call instruction */
+	int64_t ret;            /* the first result when it did not fault */
+};
+/* 0, or -1 when this architecture cannot probe that way. */
+int fw_probe_call(uint32_t id, uint64_t a1, bool user_mode, struct fw_probe *p);
+
+/* ucall: this vCPU's structure, filled and handed over through the
+ * doorbell. Each returns the call's first result (-1 when refused). */
+int64_t fw_ucall(uint32_t cmd, uint64_t arg, const char *file, unsigned line,
+		 const char *text, unsigned text_len);
+int64_t fw_ucall_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int64_t fw_ucall_sync(uint64_t stage);
+/* Both end the VM when vmm accepts them; if not, they return -1. */
+int64_t fw_ucall_done(unsigned status);
+int64_t fw_ucall_abort(const char *file, unsigned line, const char *msg);
+#define FW_UCALL_ASSERT(cond) \
+	do { if (!(cond)) fw_ucall_abort(__FILE__, __LINE__, #cond); } while (0)
+/* Rings the doorbell with any value, for tests of vmm's checks. */
+void fw_ucall_ring_raw(uint64_t gpa);
+/* This vCPU's structure's guest-physical address. */
+uint64_t fw_ucall_gpa(void);
+
+/* A free-running counter for benchmarks: x86_64 TSC, aarch64 CNTVCT_EL0.
+ * Only ratios of its readings mean anything across machines. */
+uint64_t fw_counter(void);
+/* A round trip to the hypervisor that KVM answers in the kernel: x86_64
+ * cpuid, aarch64 hvc SMCCC_VERSION. */
+void fw_kernel_roundtrip(void);
+
+/* ---- formatting into a buffer ---- */
+int fw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* ---- the C library functions the compiler may call on its own ---- */
 

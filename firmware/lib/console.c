@@ -49,18 +49,35 @@ struct field {
 	int precision;          /* -1: none */
 	bool left;
 	bool zero;
+	bool alt;               /* '#': 0x before a non-zero %x */
 };
 
-static int emit_pad(char c, int n)
+/* Where formatted text goes: the UART, or a buffer (always terminated). */
+struct sink {
+	char *buf;              /* NULL: the UART */
+	size_t size, pos;
+};
+
+static void sink_put(struct sink *k, char c)
+{
+	if (!k->buf) {
+		fw_arch_putc(c);
+		return;
+	}
+	if (k->pos + 1 < k->size)
+		k->buf[k->pos++] = c;
+}
+
+static int emit_pad(struct sink *k, char c, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		fw_arch_putc(c);
+		sink_put(k, c);
 	return n > 0 ? n : 0;
 }
 
-static int emit_str(const char *s, const struct field *f)
+static int emit_str(struct sink *k, const char *s, const struct field *f)
 {
 	int len = 0, out = 0, i;
 
@@ -69,16 +86,16 @@ static int emit_str(const char *s, const struct field *f)
 	while (s[len] && (f->precision < 0 || len < f->precision))
 		len++;
 	if (!f->left)
-		out += emit_pad(' ', f->width - len);
+		out += emit_pad(k, ' ', f->width - len);
 	for (i = 0; i < len; i++)
-		fw_arch_putc(s[i]);
+		sink_put(k, s[i]);
 	out += len;
 	if (f->left)
-		out += emit_pad(' ', f->width - len);
+		out += emit_pad(k, ' ', f->width - len);
 	return out;
 }
 
-static int emit_num(uint64_t v, bool negative, unsigned base, bool upper,
+static int emit_num(struct sink *k, uint64_t v, bool negative, unsigned base, bool upper,
 		    const char *prefix, const struct field *f)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -92,22 +109,22 @@ static int emit_num(uint64_t v, bool negative, unsigned base, bool upper,
 
 	len = n + (negative ? 1 : 0) + (int)strlen(prefix);
 	if (!f->left && !f->zero)
-		out += emit_pad(' ', f->width - len);
+		out += emit_pad(k, ' ', f->width - len);
 	if (negative)
-		fw_arch_putc('-');
+		sink_put(k, '-');
 	for (i = 0; prefix[i]; i++)
-		fw_arch_putc(prefix[i]);
+		sink_put(k, prefix[i]);
 	if (!f->left && f->zero)
-		out += emit_pad('0', f->width - len);
+		out += emit_pad(k, '0', f->width - len);
 	while (n)
-		fw_arch_putc(buf[--n]);
+		sink_put(k, buf[--n]);
 	out += len;
 	if (f->left)
-		out += emit_pad(' ', f->width - len);
+		out += emit_pad(k, ' ', f->width - len);
 	return out;
 }
 
-static int format(const char *fmt, va_list ap)
+static int format(struct sink *k, const char *fmt, va_list ap)
 {
 	int out = 0;
 
@@ -119,7 +136,7 @@ static int format(const char *fmt, va_list ap)
 		char c = *fmt++;
 
 		if (c != '%') {
-			fw_arch_putc(c);
+			sink_put(k, c);
 			out++;
 			continue;
 		}
@@ -129,6 +146,8 @@ static int format(const char *fmt, va_list ap)
 				f.left = true;
 			else if (*fmt == '0')
 				f.zero = true;
+			else if (*fmt == '#')
+				f.alt = true;
 			else
 				break;
 		}
@@ -194,7 +213,7 @@ static int format(const char *fmt, va_list ap)
 			}
 			/* Negate in unsigned arithmetic so INT64_MIN survives. */
 			u = s < 0 ? -(uint64_t)s : (uint64_t)s;
-			out += emit_num(u, s < 0, 10, false, "", &f);
+			out += emit_num(k, u, s < 0, 10, false, "", &f);
 			break;
 		case 'u':
 		case 'x':
@@ -210,34 +229,35 @@ static int format(const char *fmt, va_list ap)
 			case LEN_INTMAX: u = va_arg(ap, uintmax_t); break;
 			default: u = va_arg(ap, unsigned); break;
 			}
-			out += emit_num(u, false, c == 'u' ? 10 : c == 'o' ? 8 : 16,
-					c == 'X', "", &f);
+			out += emit_num(k, u, false, c == 'u' ? 10 : c == 'o' ? 8 : 16,
+					c == 'X', f.alt && u && (c == 'x' || c == 'X') ?
+					(c == 'x' ? "0x" : "0X") : "", &f);
 			break;
 		case 'p':
 			u = (uintptr_t)va_arg(ap, void *);
-			out += emit_num(u, false, 16, false, "0x", &f);
+			out += emit_num(k, u, false, 16, false, "0x", &f);
 			break;
 		case 'c':
 			if (!f.left)
-				out += emit_pad(' ', f.width - 1);
-			fw_arch_putc((char)va_arg(ap, int));
+				out += emit_pad(k, ' ', f.width - 1);
+			sink_put(k, (char)va_arg(ap, int));
 			out++;
 			if (f.left)
-				out += emit_pad(' ', f.width - 1);
+				out += emit_pad(k, ' ', f.width - 1);
 			break;
 		case 's':
-			out += emit_str(va_arg(ap, const char *), &f);
+			out += emit_str(k, va_arg(ap, const char *), &f);
 			break;
 		case '%':
-			fw_arch_putc('%');
+			sink_put(k, '%');
 			out++;
 			break;
 		default:
 			/* Show a conversion we do not know rather than drop it. */
-			fw_arch_putc('%');
+			sink_put(k, '%');
 			out++;
 			if (c) {
-				fw_arch_putc(c);
+				sink_put(k, c);
 				out++;
 			}
 			break;
@@ -252,18 +272,31 @@ static int __attribute__((format(printf, 1, 2))) format_args(const char *fmt, ..
 	va_list ap;
 	int n;
 
+	struct sink uart = { 0 };
+
 	va_start(ap, fmt);
-	n = format(fmt, ap);
+	n = format(&uart, fmt, ap);
 	va_end(ap);
+	return n;
+}
+
+int fw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct sink k = { .buf = buf, .size = size };
+	int n = format(&k, fmt, ap);
+
+	if (size)
+		buf[k.pos] = '\0';
 	return n;
 }
 
 int fw_vprintf(const char *fmt, va_list ap)
 {
+	struct sink uart = { 0 };
 	int n;
 
 	console_lock_take();
-	n = format(fmt, ap);
+	n = format(&uart, fmt, ap);
 	console_lock_drop();
 	return n;
 }
@@ -282,11 +315,12 @@ int fw_printf(const char *fmt, ...)
 noreturn void fw_panic(const char *fmt, ...)
 {
 	va_list ap;
+	struct sink uart = { 0 };
 
 	console_lock_take();
 	format_args("fw panic on vCPU %u: ", fw_cpu_id());
 	va_start(ap, fmt);
-	format(fmt, ap);
+	format(&uart, fmt, ap);
 	va_end(ap);
 	fw_arch_putc('\n');
 	console_lock_drop();

@@ -8,6 +8,8 @@
 #include "vmm/iobus.h"
 #include "vmm/loader.h"
 
+#include "unit.h"
+
 static unsigned calls;
 static uint64_t last_offset;
 
@@ -175,17 +177,11 @@ int main(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, iobus_routes_and_rejects_overlap);
     tcase_add_test(tc, sizes_parse);
     tcase_add_test(tc, elf_checks);
     tcase_add_test(tc, exit_statuses);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

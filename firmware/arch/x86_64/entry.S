@@ -1,7 +1,8 @@
 /*
  * x86_64 entry. vmm starts every vCPU here at once, in long mode with
  * identity paging, interrupts off and no IDT, with RDI = vCPU index,
- * RSI = number of vCPUs, RDX = RAM size and RSP = this vCPU's own stack.
+ * RSI = number of vCPUs, RDX = RAM size, R8 = this vCPU's ucall structure
+ * and RSP = this vCPU's own stack.
  */
 #define MSR_GS_BASE 0xc0000101
 
@@ -21,6 +22,7 @@ _start:
 	and	$-16, %rsp
 	sub	$16, %rsp
 	movl	%r12d, (%rsp)
+	mov	%r8, 8(%rsp)		/* GS:8, the ucall structure */
 	mov	%rsp, %rax
 	mov	%rsp, %rdx
 	shr	$32, %rdx

@@ -114,4 +114,8 @@ void arch_vcpu_dump(struct vcpu *vcpu, GString *out)
         "\n  cs=%04x idt=%016llx+%x",
         r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
         s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector, s.idt.base, s.idt.limit);
+    /* On AMD, KVM resets a vCPU that shuts down before it exits. */
+    if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
+        g_string_append(out, "\n  (these are the vCPU's reset values: KVM reset it on the "
+                             "shutdown, so the state at the fault is lost)");
 }
