@@ -66,6 +66,7 @@ static bool mvm_build(struct manager *m, struct mvm *mv, GError **error)
 
 static void mvm_free(struct mvm *mv)
 {
+    console_close(mv->console);
     config_clear(&mv->cfg);
     g_free(mv->stop_message);
     g_free(mv->name);

@@ -20,14 +20,13 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
                     cfg->vcpus_at, cfg->vcpus, m->kvm->max_vcpus);
         return false;
     }
-    mv->console = console_open(cfg->console_file, error);
-    if (!mv->console)
+    /* The console outlives rebuilds (system_reset): one file, from
+     * vm-create to vm-destroy. */
+    if (!mv->console && !(mv->console = console_open(cfg->console_file, error)))
         return false;
     vm = vm_create(m->kvm, mv->name, cfg->memory, cfg->vcpus, mv->console, error);
     if (!vm || !vm_load_firmware(vm, cfg->firmware, cfg->image, cfg->image_size, error)) {
         vm_destroy(vm);
-        console_close(mv->console);
-        mv->console = NULL;
         return false;
     }
     vm->id = mv->id;
@@ -65,8 +64,6 @@ static void kvm_stop(struct mvm *mv)
 static void kvm_teardown(struct mvm *mv)
 {
     vm_destroy(mv->vm); /* joins the vCPU threads first */
-    console_close(mv->console);
-    mv->console = NULL;
 }
 
 const struct manager_backend manager_kvm_backend = {

@@ -75,7 +75,8 @@ struct manager_backend {
     void (*resume)(struct mvm *mv);
     /* Asks the VM to end (does not wait). */
     void (*stop)(struct mvm *mv);
-    /* Waits for the vCPUs and frees mv->vm (and its console). */
+    /* Waits for the vCPUs and frees mv->vm (mv->console, which lives
+     * from create to destroy across rebuilds, is the manager's to close). */
     void (*teardown)(struct mvm *mv);
 };
 extern const struct manager_backend manager_kvm_backend;

@@ -190,8 +190,9 @@ serve_start() {
     cmdline="vmm serve --qmp unix:$QMP_SOCK $*"
     "$VMM" serve --qmp "unix:$QMP_SOCK" "$@" >"$T/serve.out" 2>"$T/serve.err" </dev/null &
     serve_pid=$!
+    # the socket answering, not merely there (a stale one may be)
     _i=0
-    while [ ! -S "$QMP_SOCK" ]; do
+    while ! "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1; do
         kill -0 "$serve_pid" 2>/dev/null || { cat "$T/serve.err"; fail "vmm serve ended at start"; }
         [ "$_i" -lt 100 ] || fail "no socket after 10 s"
         sleep 0.1
