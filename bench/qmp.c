@@ -1,0 +1,161 @@
+/*
+ * query-status round trips per second over the control socket, with 1 and
+ * with 16 clients: bench/qmp [SECONDS]. The server is vmm's own (the same
+ * splitter, session, command table, manager and Unix socket code as
+ * `vmm serve`) on its own main-loop thread; the VM it reports on is a
+ * stand-in that never runs (query-status reads the manager's state and
+ * never touches KVM), so the figure is the socket path's alone and needs
+ * no /dev/kvm. Each client sends one request and waits for its reply.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vmm/manager.h"
+#include "vmm/qmp.h"
+#include "vmm/vm.h"
+
+static bool stub_build(struct manager *m, struct mvm *mv, GError **error)
+{
+    mv->vm = g_new0(struct vm, 1);
+    call_stats_init(&mv->vm->call_stats);
+    return true;
+}
+static bool stub_start(struct mvm *mv, GError **error) { return true; }
+static bool stub_pause(struct mvm *mv, GError **error) { return true; }
+static void stub_resume(struct mvm *mv) {}
+static void stub_stop(struct mvm *mv) {}
+static void stub_teardown(struct mvm *mv)
+{
+    call_stats_clear(&mv->vm->call_stats);
+    g_free(mv->vm);
+}
+static const struct manager_backend stub = {
+    stub_build, stub_start, stub_pause, stub_resume, stub_stop, stub_teardown,
+};
+
+static char sock_path[108];
+static volatile int go, done;
+
+struct client {
+    GThread *thread;
+    unsigned long trips;
+};
+
+static int connect_to(void)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    strcpy(sa.sun_path, sock_path);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        perror("connect");
+        exit(1);
+    }
+    return fd;
+}
+
+/* Reads until @lines line ends have arrived. */
+static void read_lines(int fd, int lines)
+{
+    char buf[4096];
+
+    while (lines > 0) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n <= 0) {
+            fprintf(stderr, "read: %s\n", n ? strerror(errno) : "closed");
+            exit(1);
+        }
+        for (ssize_t i = 0; i < n; i++)
+            lines -= buf[i] == '\n';
+    }
+}
+
+static gpointer client_main(gpointer data)
+{
+    struct client *c = data;
+    static const char neg[] = "{\"execute\":\"qmp_capabilities\"}";
+    static const char req[] = "{\"execute\":\"query-status\",\"arguments\":{\"vm\":\"bench\"}}";
+    int fd = connect_to();
+
+    read_lines(fd, 1);
+    if (write(fd, neg, sizeof(neg) - 1) < 0)
+        exit(1);
+    read_lines(fd, 1);
+    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+        g_usleep(1000);
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+        if (write(fd, req, sizeof(req) - 1) < 0)
+            exit(1);
+        read_lines(fd, 1);
+        c->trips++;
+    }
+    close(fd);
+    return NULL;
+}
+
+static gpointer server_main(gpointer data)
+{
+    GMainLoop *loop = data;
+
+    g_main_context_push_thread_default(g_main_loop_get_context(loop));
+    g_main_loop_run(loop);
+    return NULL;
+}
+
+static double run(unsigned nclients, double seconds)
+{
+    struct client *c = g_new0(struct client, nclients);
+    unsigned long total = 0;
+    gint64 t0, t1;
+
+    go = done = 0;
+    for (unsigned i = 0; i < nclients; i++)
+        c[i].thread = g_thread_new("client", client_main, &c[i]);
+    g_usleep(200000);
+    t0 = g_get_monotonic_time();
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    g_usleep(seconds * G_USEC_PER_SEC);
+    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+    t1 = g_get_monotonic_time();
+    for (unsigned i = 0; i < nclients; i++) {
+        g_thread_join(c[i].thread);
+        total += c[i].trips;
+    }
+    g_free(c);
+    return total / ((t1 - t0) / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 3;
+    struct manager m;
+    struct vmm_config cfg;
+    GError *err = NULL;
+    GMainLoop *loop;
+    struct qmp_server *srv;
+
+    snprintf(sock_path, sizeof(sock_path), "/tmp/vmm-bench-%d.sock", (int)getpid());
+    /* The server runs on the default context, in its own thread. */
+    manager_init(&m, &stub, NULL);
+    config_init(&cfg);
+    if (!config_load_text(&cfg, "[boot]\nfirmware = \"hello\"\n", "bench", &err) ||
+        !manager_create(&m, "bench", &cfg, 0, &err) ||
+        !(srv = qmp_server_new(&m, sock_path, &err))) {
+        fprintf(stderr, "bench: %s\n", err->message);
+        return 1;
+    }
+    config_clear(&cfg);
+    loop = g_main_loop_new(NULL, FALSE);
+    g_thread_new("server", server_main, loop);
+    printf("query-status round trips per second (%.0f s each)\n", seconds);
+    printf("1 client: %.0f/s\n", run(1, seconds));
+    printf("16 clients: %.0f/s (total)\n", run(16, seconds));
+    unlink(sock_path);
+    return 0;
+}
