@@ -202,7 +202,9 @@ call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_stat
     *status = CALL_NOT_SUPPORTED;
     __atomic_fetch_add(&vm->call_stats.count[slot][v], 1, __ATOMIC_RELAXED);
     if (v == CALL_ALLOWED) {
-        *status = e->handler(vcpu, call);
+        /* The policy has spoken; only then may a monitor take the call. */
+        if (!(vm->host && vm->host->forward_call && vm->host->forward_call(vcpu, call, status)))
+            *status = e->handler(vcpu, call);
         return v;
     }
     call_report_refusal(vcpu, call, e, v);

@@ -3,6 +3,12 @@
  *
  *     vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...]
  *     vmm ctl --qmp PATH --events [--count N]
+ *     vmm ctl --qmp PATH --monitor VM FIRST LAST [--answer R0,R1,..] [--count N]
+ *
+ * --monitor claims the VM's calls FIRST..LAST (it must be in prelaunch),
+ * prints "claimed", then answers each GUEST_CALL with the --answer results
+ * (default 0), printing the event; after N answers it leaves, and vmm
+ * refuses that range from then on (a test tool, and an example monitor).
  *
  * A VALUE that parses as JSON is taken as JSON (numbers, true, objects);
  * anything else is a string. Prints the return value (indented on a
@@ -31,7 +37,8 @@ struct conn {
 
 static const char ctl_usage[] =
     "usage: vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...]\n"
-    "       vmm ctl --qmp PATH --events [--count N]\n";
+    "       vmm ctl --qmp PATH --events [--count N]\n"
+    "       vmm ctl --qmp PATH --monitor VM FIRST LAST [--answer R0,R1,..] [--count N]\n";
 
 static bool conn_open(struct conn *c, const char *path)
 {
@@ -249,10 +256,68 @@ static int follow_events(struct conn *c, long count)
     return 0;
 }
 
+static int monitor(struct conn *c, const char *vm, const char *first, const char *last,
+                   const char *answer, long count)
+{
+    JsonObject *args = json_object_new();
+    g_auto(GStrv) results = g_strsplit(answer ? answer : "0", ",", 4);
+    int status;
+
+    json_object_set_string_member(args, "vm", vm);
+    json_object_set_int_member(args, "first", g_ascii_strtoll(first, NULL, 0));
+    json_object_set_int_member(args, "last", g_ascii_strtoll(last, NULL, 0));
+    status = execute(c, "monitor-calls", args, 2, false);
+    json_object_unref(args);
+    if (status)
+        return status;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    puts("claimed");
+    while (count != 0) {
+        g_autofree char *line = conn_line(c);
+        g_autofree char *req = NULL;
+        GString *r;
+        JsonNode *n;
+        JsonObject *o;
+
+        if (!line)
+            return 0;
+        n = parse(line);
+        if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
+            if (n)
+                json_node_unref(n);
+            continue;
+        }
+        o = json_node_get_object(n);
+        if (json_object_has_member(o, "error"))
+            vmm_log("%s", line); /* a call-return that came too late */
+        if (g_strcmp0(json_object_get_string_member_with_default(o, "event", ""), "GUEST_CALL")) {
+            json_node_unref(n);
+            continue;
+        }
+        puts(line);
+        r = g_string_new(NULL);
+        for (int i = 0; results[i]; i++)
+            g_string_append_printf(r, "%s%" G_GINT64_FORMAT, i ? "," : "",
+                                   g_ascii_strtoll(results[i], NULL, 0));
+        req = g_strdup_printf("{\"execute\":\"call-return\",\"arguments\":{\"token\":%" G_GINT64_FORMAT
+                              ",\"results\":[%s]}}",
+                              json_object_get_int_member(json_object_get_object_member(o, "data"),
+                                                         "token"), r->str);
+        g_string_free(r, TRUE);
+        json_node_unref(n);
+        if (!conn_send(c, req))
+            return CTL_EXIT_IO;
+        if (count > 0)
+            count--;
+    }
+    return 0;
+}
+
 int ctl_main(int argc, char **argv)
 {
     const char *path = NULL, *cmd = NULL;
     bool events = false;
+    const char *mon_vm = NULL, *mon_first = NULL, *mon_last = NULL, *answer = NULL;
     long count = -1;
     int i = 2, status;
     struct conn c = { .fd = -1 };
@@ -264,6 +329,12 @@ int ctl_main(int argc, char **argv)
             path = argv[++i];
         else if (!strcmp(argv[i], "--events"))
             events = true;
+        else if (!strcmp(argv[i], "--monitor") && i + 3 < argc) {
+            mon_vm = argv[++i];
+            mon_first = argv[++i];
+            mon_last = argv[++i];
+        } else if (!strcmp(argv[i], "--answer") && i + 1 < argc)
+            answer = argv[++i];
         else if (!strcmp(argv[i], "--count") && i + 1 < argc)
             count = strtol(argv[++i], NULL, 10);
         else {
@@ -271,6 +342,8 @@ int ctl_main(int argc, char **argv)
             return VMM_EXIT_USAGE;
         }
     }
+    if (mon_vm)
+        events = true; /* no COMMAND either */
     if (!path || (!events && i >= argc) || (events && i < argc)) {
         fputs(ctl_usage, stderr);
         return VMM_EXIT_USAGE;
@@ -294,7 +367,10 @@ int ctl_main(int argc, char **argv)
     status = execute(&c, "qmp_capabilities", NULL, 0, false);
     if (status)
         goto out;
-    status = events ? follow_events(&c, count) : execute(&c, cmd, args, 1, true);
+    if (mon_vm)
+        status = monitor(&c, mon_vm, mon_first, mon_last, answer, count);
+    else
+        status = events ? follow_events(&c, count) : execute(&c, cmd, args, 1, true);
 out:
     if (args)
         json_object_unref(args);

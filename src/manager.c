@@ -39,6 +39,9 @@ void manager_init(struct manager *m, const struct manager_backend *backend, GMai
     m->images = g_array_new(FALSE, TRUE, sizeof(struct manager_image));
     m->pause_timeout_ms = 2000;
     m->host_call_timeout_ms = 5000;
+    g_mutex_init(&m->monitor_lock);
+    m->pending = g_hash_table_new(g_int64_hash, g_int64_equal);
+    m->next_token = 1;
     m->quota = (struct manager_quota){ .vms = 8, .memory = 1ULL << 30, .vcpus = 16 };
 }
 
@@ -57,7 +60,8 @@ static void mvm_teardown(struct manager *m, struct mvm *mv)
 static bool mvm_build(struct manager *m, struct mvm *mv, GError **error)
 {
     mv->build_ref = g_new(struct mvm_ref, 1);
-    *mv->build_ref = (struct mvm_ref){ .m = m, .id = mv->id, .generation = mv->generation };
+    *mv->build_ref = (struct mvm_ref){ .m = m, .mv = mv, .id = mv->id,
+                                       .generation = mv->generation };
     if (m->backend->build(m, mv, error))
         return true;
     g_clear_pointer(&mv->build_ref, g_free);
@@ -67,6 +71,8 @@ static bool mvm_build(struct manager *m, struct mvm *mv, GError **error)
 static void mvm_free(struct mvm *mv)
 {
     console_close(mv->console);
+    if (mv->claims)
+        g_array_free(mv->claims, TRUE);
     config_clear(&mv->cfg);
     g_free(mv->stop_message);
     g_free(mv->name);
@@ -94,6 +100,8 @@ void manager_clear(struct manager *m)
     g_array_free(m->images, TRUE);
     g_free(m->default_vm);
     g_free(m->kvm_error);
+    g_hash_table_destroy(m->pending);
+    g_mutex_clear(&m->monitor_lock);
     g_main_context_unref(m->ctx);
 }
 

@@ -31,7 +31,7 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
     }
     vm->id = mv->id;
     vm->host = &manager_host_ops;
-    vm->host_data = m;
+    vm->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;

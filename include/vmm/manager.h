@@ -55,9 +55,13 @@ struct mvm {
     unsigned generation;
     struct mvm_ref {
         struct manager *m;
+        struct mvm *mv;       /* valid on the VM's vCPU threads: destroy joins them first */
         uint64_t id;
         unsigned generation;
-    } *build_ref;
+    } *build_ref;             /* also vm->host_data */
+    /* Function-ID ranges claimed by external monitors (monitor-calls):
+     * only added in prelaunch, so vCPU threads read them unlocked. */
+    GArray *claims;           /* struct manager_claim */
     /* Once it has stopped: */
     bool stopped;
     const char *stop_reason;  /* "guest-exit", "poweroff", ... */
@@ -81,6 +85,14 @@ struct manager_backend {
 };
 extern const struct manager_backend manager_kvm_backend;
 
+/* A range of guest calls an external monitor answers. */
+struct manager_claim {
+    uint32_t first, last;
+    const void *owner;        /* the monitor (a control socket session); NULL once gone */
+    unsigned timeout_ms;
+    int dead;                 /* atomic: gone or too slow: its calls are refused */
+};
+
 /* An image a service guest may start, by its index in this list. */
 struct manager_image {
     char *name;
@@ -102,6 +114,7 @@ typedef enum {
     MEV_VM_DESTROYED,
     MEV_GUEST_CRASHED,
     MEV_HYPERCALL_DENIED,
+    MEV_GUEST_CALL,
 } manager_event_kind;
 
 /* A notification for the control socket; valid during the callback only. */
@@ -113,8 +126,12 @@ struct manager_event {
     const char *reason;       /* SHUTDOWN/RESET: why; HYPERCALL_DENIED: the verdict */
     int status;               /* SHUTDOWN: the exit status */
     const char *message;      /* GUEST_CRASHED: the register summary */
-    unsigned vcpu;            /* HYPERCALL_DENIED */
+    unsigned vcpu;            /* HYPERCALL_DENIED, GUEST_CALL */
     uint32_t call;
+    const char *conduit;      /* GUEST_CALL */
+    uint64_t args[4];
+    uint64_t token;
+    const void *target;       /* non-NULL: only for this monitor */
 };
 typedef void (*manager_event_fn)(const struct manager_event *ev, void *opaque);
 
@@ -136,6 +153,10 @@ struct manager {
      * vmm run when its one VM ends. */
     void (*on_vm_stopped)(struct manager *m, struct mvm *mv, void *opaque);
     void *on_vm_stopped_data;
+    /* Guest calls waiting for a monitor's call-return, by token. */
+    GMutex monitor_lock;
+    GHashTable *pending;
+    uint64_t next_token;
 };
 
 /* @ctx NULL: the default main context. */
@@ -169,12 +190,23 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
  * counts unknown IDs. */
 uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v);
 
+/* External monitors (manager_monitor.c). @owner identifies the monitor
+ * (its session); claims are made in prelaunch, and must not overlap. */
+bool manager_monitor_calls(struct manager *m, const char *name, const void *owner,
+                           uint32_t first, uint32_t last, unsigned timeout_ms, GError **error);
+/* A monitor's answer to the call @token: up to 4 results. */
+bool manager_call_return(struct manager *m, const void *owner, uint64_t token,
+                         const uint64_t *results, unsigned n, GError **error);
+/* The monitor has gone: its pending and later calls are refused. */
+void manager_monitor_gone(struct manager *m, const void *owner);
+
 /* Emits an event (on the main context). */
 void manager_emit(struct manager *m, const struct manager_event *ev);
 
 /* The hooks a VM's guest calls reach (vm->host), and the one the last vCPU
  * thread calls (vm->on_stopped); the KVM backend installs them. */
 extern const struct vm_host_ops manager_host_ops;
+bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_status *status);
 void manager_vm_stopped_cb(struct vm *vm, void *data);
 
 #endif

@@ -7,9 +7,13 @@
 #ifndef VMM_VM_HOST_H
 #define VMM_VM_HOST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/calls.h"
+
 struct vm;
+struct vcpu;
 
 /* What VMM_CALL_VM_QUERY reports as a VM's state (docs/abi.md). */
 typedef enum {
@@ -32,6 +36,12 @@ struct vm_host_ops {
     /* A refused call, already rate-limited by the dispatcher (for the
      * HYPERCALL_DENIED event). @reason is a call_verdict name. */
     void (*call_refused)(struct vm *vm, unsigned vcpu, uint32_t id, const char *reason);
+    /* A call the policy allowed, offered to an external monitor before its
+     * handler runs: true when a monitor claims its ID (then *status and
+     * call->ret are the monitor's answer, or a refusal when it did not
+     * answer in time or has gone); false to run the handler. May wait,
+     * with a bound. */
+    bool (*forward_call)(struct vcpu *vcpu, struct guest_call *call, call_status *status);
 };
 
 #endif

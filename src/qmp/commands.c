@@ -494,6 +494,58 @@ static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **err
     return arr_node(a);
 }
 
+static bool int_in(struct qmp_request *req, const char *name, gint64 lo, gint64 hi,
+                   gint64 def, gint64 *out, GError **error)
+{
+    *out = qmp_arg_has(req, name) ? json_object_get_int_member(req->args, name) : def;
+    if (*out >= lo && *out <= hi)
+        return true;
+    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                "'%s' must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, name, lo, hi);
+    return false;
+}
+
+/* This client answers the VM's calls in [first, last] that its policy
+ * allows, from its first run on (GUEST_CALL events, call-return). */
+static JsonNode *cmd_monitor_calls(struct qmp_request *req, GError **error)
+{
+    gint64 first, last, timeout;
+
+    if (!int_in(req, "first", 0, G_MAXUINT32, 0, &first, error) ||
+        !int_in(req, "last", 0, G_MAXUINT32, 0, &last, error) ||
+        !int_in(req, "timeout-ms", 1, 600000, 1000, &timeout, error))
+        return NULL;
+    return ok_or_null(manager_monitor_calls(mgr(req), req->vm, req->session, first, last,
+                                            timeout, error));
+}
+
+static JsonNode *cmd_call_return(struct qmp_request *req, GError **error)
+{
+    JsonArray *a = qmp_arg_has(req, "results")
+                       ? json_object_get_array_member(req->args, "results") : NULL;
+    uint64_t results[4] = { 0 };
+    guint n = a ? json_array_get_length(a) : 0;
+    gint64 token;
+
+    if (!int_in(req, "token", 0, G_MAXINT64, 0, &token, error))
+        return NULL;
+    if (n > 4) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "'results': at most 4 values");
+        return NULL;
+    }
+    for (guint i = 0; i < n; i++) {
+        JsonNode *v = json_array_get_element(a, i);
+
+        if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64) {
+            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
+                        "Invalid parameter type for 'results', expected: array of integers");
+            return NULL;
+        }
+        results[i] = (uint64_t)json_node_get_int(v); /* negative: two's complement */
+    }
+    return ok_or_null(manager_call_return(mgr(req), req->session, token, results, n, error));
+}
+
 static JsonNode *cmd_quit(struct qmp_request *req, GError **error)
 {
     req->session->quit = true;
@@ -511,6 +563,18 @@ static const struct qmp_arg args_set_policy[] = {
     { "role", QMP_T_STR, true },
     { "flags", QMP_T_ARRAY, true },
     { "services", QMP_T_OBJECT, true },
+    { NULL },
+};
+
+static const struct qmp_arg args_monitor_calls[] = {
+    { "first", QMP_T_INT, false },
+    { "last", QMP_T_INT, false },
+    { "timeout-ms", QMP_T_INT, true },
+    { NULL },
+};
+static const struct qmp_arg args_call_return[] = {
+    { "token", QMP_T_INT, false },
+    { "results", QMP_T_ARRAY, true },
     { NULL },
 };
 
@@ -532,6 +596,8 @@ const struct qmp_command qmp_commands[] = {
     { "query-policy", cmd_query_policy, QMP_CMD_VM, NULL },
     { "set-policy", cmd_set_policy, QMP_CMD_VM, args_set_policy },
     { "query-hypercall-stats", cmd_query_hypercall_stats, QMP_CMD_VM, NULL },
+    { "monitor-calls", cmd_monitor_calls, QMP_CMD_VM, args_monitor_calls },
+    { "call-return", cmd_call_return, 0, args_call_return },
     { "quit", cmd_quit, 0, NULL },
 };
 const size_t qmp_commands_len = G_N_ELEMENTS(qmp_commands);

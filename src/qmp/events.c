@@ -42,6 +42,21 @@ char *qmp_event_from_manager(const struct manager_event *ev)
         json_object_set_string_member(d, "reason", ev->reason);
         break;
     }
+    case MEV_GUEST_CALL: {
+        JsonArray *args = json_array_new();
+
+        name = "GUEST_CALL";
+        json_object_set_int_member(d, "vcpu", ev->vcpu);
+        json_object_set_string_member(d, "conduit", ev->conduit);
+        json_object_set_int_member(d, "call", ev->call);
+        /* Registers are unsigned 64-bit; JSON integers here are signed:
+         * values above INT64_MAX come out negative (two's complement). */
+        for (int i = 0; i < 4; i++)
+            json_array_add_int_element(args, (gint64)ev->args[i]);
+        json_object_set_array_member(d, "args", args);
+        json_object_set_int_member(d, "token", ev->token);
+        break;
+    }
     }
     return qmp_event_line(name, d);
 }

@@ -58,6 +58,8 @@ static void client_drop(struct qmp_client *c)
     struct qmp_server *s = c->server;
 
     s->clients = g_list_remove(s->clients, c);
+    /* Its claimed calls are refused from now on, pending ones at once. */
+    manager_monitor_gone(s->manager, &c->session);
     client_free(c);
 }
 
@@ -213,6 +215,8 @@ static void on_event(const struct manager_event *ev, void *opaque)
 
         if (!c->session.negotiated || c->closing || c->dead)
             continue;
+        if (ev->target && ev->target != &c->session)
+            continue; /* a call for another monitor */
         /* Queued, not written here: this may run inside a command of this
          * very client, which must not be freed under its feet. */
         g_string_append(c->out, line);

@@ -120,7 +120,7 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
     vm->name = g_strdup(mv->name);
     vm->id = mv->id;
     vm->host = &manager_host_ops;
-    vm->host_data = m;
+    vm->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;
@@ -547,6 +547,140 @@ START_TEST(manager_host_call_bounded)
 }
 END_TEST
 
+/* --- calls forwarded to a monitor -------------------------------------------- */
+
+struct dispatch_op {
+    struct vcpu vcpu;
+    struct guest_call call;
+    call_status status;
+    call_verdict verdict;
+    bool done;
+};
+
+static gpointer dispatch_thread(gpointer data)
+{
+    struct dispatch_op *d = data;
+
+    d->verdict = call_dispatch(&d->vcpu, &d->call, &d->status);
+    __atomic_store_n(&d->done, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static GThread *dispatch_start(struct dispatch_op *d, struct mvm *mv, uint32_t id)
+{
+    memset(d, 0, sizeof(*d));
+    d->vcpu.vm = mv->vm;
+    d->vcpu.id = 0;
+    d->call.id = id;
+    d->call.args[0] = 7;
+    d->call.conduit = CONDUIT_HVC;
+    return g_thread_new("vcpu", dispatch_thread, d);
+}
+
+/* Iterates the main context until @d is done or an event holding @needle
+ * has been recorded. */
+static void run_until(struct dispatch_op *d, const char *needle)
+{
+    while (!__atomic_load_n(&d->done, __ATOMIC_ACQUIRE) && !(needle && saw_event(needle)))
+        g_main_context_iteration(NULL, FALSE);
+}
+
+static uint64_t last_token(void)
+{
+    const char *e = strstr(events->pdata[events->len - 1], "\"token\":");
+
+    ck_assert_ptr_nonnull(e);
+    return g_ascii_strtoull(e + 8, NULL, 10);
+}
+
+START_TEST(monitor_answers_then_times_out)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    struct mvm *mv = create("v", "spin");
+    struct dispatch_op d;
+    GThread *t;
+    uint64_t res[4] = { 0x4242, 1, 2, 3 };
+    GError *err = NULL;
+
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
+                     "\"first\":3321892864,\"last\":3321892864,\"timeout-ms\":100}}", "{\"return\":{}}");
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
+                     "\"first\":3321892860,\"last\":3321892870}}", "claimed already");
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
+                     "\"first\":5,\"last\":4}}", "above 'last'");
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
+                     "\"first\":-1,\"last\":4}}", "'first' must be 0 to 4294967295");
+
+    /* Not allowed by the policy (no "info" flag): the monitor never hears of it. */
+    ck_assert(manager_start(&m, "v", NULL));
+    t = dispatch_start(&d, mv, 0xc6001000U);
+    g_thread_join(t);
+    drain();
+    ck_assert_int_ne(d.verdict, CALL_ALLOWED);
+    ck_assert(!saw_event("GUEST_CALL"));
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
+                     "\"first\":1,\"last\":2}}", "only before it first runs");
+
+    /* Allowed: the monitor answers. */
+    mv->vm->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&mv->vm->policy);
+    t = dispatch_start(&d, mv, 0xc6001000U);
+    run_until(&d, "GUEST_CALL");
+    ck_assert(!__atomic_load_n(&d.done, __ATOMIC_ACQUIRE)); /* it waits */
+    ck_assert(saw_event("\"event\":\"GUEST_CALL\",\"data\":{\"vm\":\"v\",\"id\":1,\"vcpu\":0,"
+                        "\"conduit\":\"hvc\",\"call\":3321892864,\"args\":[7,0,0,0],\"token\":"));
+    ck_assert(!manager_call_return(&m, &d, last_token(), res, 4, &err)); /* not its monitor */
+    g_clear_error(&err);
+    ck_assert(manager_call_return(&m, &s, last_token(), res, 4, &err));
+    g_thread_join(t);
+    ck_assert_int_eq(d.verdict, CALL_ALLOWED);
+    ck_assert_int_eq(d.status, CALL_OK);
+    ck_assert_uint_eq(d.call.ret[0], 0x4242);
+    ck_assert_uint_eq(d.call.ret[3], 3);
+    ck_assert(!manager_call_return(&m, &s, last_token(), res, 4, &err)); /* answered already */
+    g_clear_error(&err);
+
+    /* Unanswered: refused after the bound, and later calls at once. */
+    g_ptr_array_set_size(events, 0);
+    t = dispatch_start(&d, mv, 0xc6001000U);
+    run_until(&d, NULL);
+    g_thread_join(t);
+    ck_assert(saw_event("GUEST_CALL"));
+    ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
+    g_ptr_array_set_size(events, 0);
+    t = dispatch_start(&d, mv, 0xc6001000U);
+    g_thread_join(t);
+    drain();
+    ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
+    ck_assert(!saw_event("GUEST_CALL"));
+    /* Other calls are not the monitor's. */
+    t = dispatch_start(&d, mv, 0xc6001002U); /* whoami */
+    g_thread_join(t);
+    ck_assert_int_eq(d.status, CALL_OK);
+}
+END_TEST
+
+START_TEST(monitor_gone_refuses_pending)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    struct mvm *mv = create("w", "spin");
+    struct dispatch_op d;
+    GThread *t;
+
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"w\","
+                     "\"first\":3321892864,\"last\":3321892865,\"timeout-ms\":600000}}", "{\"return\":{}}");
+    mv->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&mv->policy);
+    ck_assert(manager_start(&m, "w", NULL));
+    t = dispatch_start(&d, mv, 0xc6001000U);
+    run_until(&d, "GUEST_CALL");
+    manager_monitor_gone(&m, &s);
+    g_thread_join(t);
+    ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
+    ck_assert_uint_eq(mv->vm->quiescent, 0);
+}
+END_TEST
+
 /* --- server over a socketpair ------------------------------------------------ */
 
 static char *read_line(int fd)
@@ -687,6 +821,8 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, manager_build_failure_leaves_nothing);
     tcase_add_test(tc, manager_guest_calls);
     tcase_add_test(tc, manager_host_call_bounded);
+    tcase_add_test(tc, monitor_answers_then_times_out);
+    tcase_add_test(tc, monitor_gone_refuses_pending);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("server");

@@ -1,0 +1,232 @@
+/*
+ * Guest calls answered by an external monitor (a control socket client
+ * that claimed a range of function IDs with monitor-calls). The policy
+ * decides first: only a call it allows reaches forward_call. The calling
+ * vCPU then waits, as still as a paused one, for the monitor's call-return,
+ * at most the claim's bound; a monitor that is too slow or has gone is
+ * marked dead, and its pending and later calls get the refusal their
+ * conduit gives (SMCCC NOT_SUPPORTED, -EINVAL on x86). The VM runs on.
+ */
+#include <string.h>
+
+#include "vmm/manager.h"
+#include "vmm/vm.h"
+
+struct fwd_call {
+    gint refs;
+    uint64_t token;
+    struct manager_claim *claim;
+    const void *owner;
+    bool done, answered;
+    uint64_t ret[4];
+    GCond cond;                 /* with m->monitor_lock */
+    /* for the event */
+    struct manager *m;
+    char *vm;
+    uint64_t id;
+    unsigned vcpu;
+    uint32_t call;
+    call_conduit conduit;
+    uint64_t args[4];
+};
+
+static void fwd_unref(gpointer data)
+{
+    struct fwd_call *f = data;
+
+    if (g_atomic_int_dec_and_test(&f->refs)) {
+        g_cond_clear(&f->cond);
+        g_free(f->vm);
+        g_free(f);
+    }
+}
+
+static const char *conduit_name(call_conduit c)
+{
+    switch (c) {
+    case CONDUIT_VMCALL: return "vmcall";
+    case CONDUIT_HVC: return "hvc";
+    case CONDUIT_SMC: return "smc";
+    case CONDUIT_UCALL: return "ucall";
+    }
+    return "?";
+}
+
+bool manager_monitor_calls(struct manager *m, const char *name, const void *owner,
+                           uint32_t first, uint32_t last, unsigned timeout_ms, GError **error)
+{
+    struct mvm *mv = manager_find(m, name, error);
+    struct manager_claim c = { first, last, owner, timeout_ms, 0 };
+
+    if (!mv)
+        return false;
+    if (mv->state != MVM_PRELAUNCH) {
+        g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_STATE,
+                    "VM '%s' is %s: calls can be claimed only before it first runs",
+                    mv->name, mvm_state_name(mv->state));
+        return false;
+    }
+    if (first > last) {
+        g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_FAILED,
+                    "'first' (%#x) is above 'last' (%#x)", first, last);
+        return false;
+    }
+    if (!mv->claims)
+        mv->claims = g_array_new(FALSE, FALSE, sizeof(struct manager_claim));
+    for (guint i = 0; i < mv->claims->len; i++) {
+        const struct manager_claim *o = &g_array_index(mv->claims, struct manager_claim, i);
+
+        /* A dead claim still holds its range: its calls stay refused. */
+        if (first <= o->last && o->first <= last) {
+            g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_EXISTS,
+                        "calls %#x-%#x of VM '%s' are claimed already (%#x-%#x)", first, last,
+                        mv->name, o->first, o->last);
+            return false;
+        }
+    }
+    g_array_append_val(mv->claims, c);
+    return true;
+}
+
+static gboolean emit_guest_call(gpointer data)
+{
+    struct fwd_call *f = data;
+    struct manager_event ev = {
+        .kind = MEV_GUEST_CALL, .vm = f->vm, .id = f->id, .vcpu = f->vcpu, .call = f->call,
+        .conduit = conduit_name(f->conduit), .token = f->token, .target = f->owner,
+    };
+    bool live;
+
+    g_mutex_lock(&f->m->monitor_lock);
+    live = !f->done;
+    g_mutex_unlock(&f->m->monitor_lock);
+    memcpy(ev.args, f->args, sizeof(ev.args));
+    if (live)
+        manager_emit(f->m, &ev);
+    return G_SOURCE_REMOVE;
+}
+
+bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_status *status)
+{
+    struct vm *vm = vcpu->vm;
+    struct mvm_ref *ref = vm->host_data;
+    struct manager *m = ref->m;
+    GArray *claims = ref->mv->claims;
+    struct manager_claim *c = NULL;
+    struct fwd_call *f;
+    GSource *src;
+    gint64 deadline;
+
+    for (guint i = 0; claims && i < claims->len && !c; i++) {
+        struct manager_claim *o = &g_array_index(claims, struct manager_claim, i);
+
+        if (call->id >= o->first && call->id <= o->last)
+            c = o;
+    }
+    if (!c)
+        return false;
+    *status = CALL_NOT_SUPPORTED;
+    memset(call->ret, 0, sizeof(call->ret));
+    if (__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE))
+        return true;
+
+    f = g_new0(struct fwd_call, 1);
+    f->refs = 2; /* this thread's, and the event's */
+    f->claim = c;
+    f->m = m;
+    f->vm = g_strdup(vm->name);
+    f->id = vm->id;
+    f->vcpu = vcpu->id;
+    f->call = call->id;
+    f->conduit = call->conduit;
+    memcpy(f->args, call->args, sizeof(f->args));
+    g_cond_init(&f->cond);
+    g_mutex_lock(&m->monitor_lock);
+    f->owner = c->owner;
+    f->token = m->next_token++;
+    g_hash_table_insert(m->pending, &f->token, f);
+    g_mutex_unlock(&m->monitor_lock);
+
+    src = g_idle_source_new();
+    g_source_set_callback(src, emit_guest_call, f, fwd_unref);
+    g_source_attach(src, m->ctx);
+    g_source_unref(src);
+
+    vm_blocking_begin(vm);
+    deadline = g_get_monotonic_time() + (gint64)c->timeout_ms * 1000;
+    g_mutex_lock(&m->monitor_lock);
+    while (!f->done && !vm_is_stopping(vm))
+        if (!g_cond_wait_until(&f->cond, &m->monitor_lock, deadline))
+            break;
+    if (!f->done) {
+        /* Too slow: from now on its range is refused without asking. */
+        f->done = true;
+        g_hash_table_remove(m->pending, &f->token);
+        if (!vm_is_stopping(vm))
+            __atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
+    }
+    if (f->answered) {
+        memcpy(call->ret, f->ret, sizeof(call->ret));
+        *status = CALL_OK;
+    }
+    g_mutex_unlock(&m->monitor_lock);
+    vm_blocking_end(vm);
+    fwd_unref(f);
+    return true;
+}
+
+bool manager_call_return(struct manager *m, const void *owner, uint64_t token,
+                         const uint64_t *results, unsigned n, GError **error)
+{
+    struct fwd_call *f;
+    bool ok;
+
+    g_mutex_lock(&m->monitor_lock);
+    f = g_hash_table_lookup(m->pending, &token);
+    ok = f && f->owner == owner;
+    if (ok) {
+        memcpy(f->ret, results, MIN(n, 4u) * sizeof(uint64_t));
+        f->answered = f->done = true;
+        g_hash_table_remove(m->pending, &token);
+        g_cond_broadcast(&f->cond);
+    }
+    g_mutex_unlock(&m->monitor_lock);
+    if (!ok) {
+        g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_FAILED,
+                    "No call with token %" G_GUINT64_FORMAT " is waiting for this client "
+                    "(answered, timed out, or never sent to it)", token);
+        return false;
+    }
+    return true;
+}
+
+void manager_monitor_gone(struct manager *m, const void *owner)
+{
+    GHashTableIter it;
+    gpointer key, value;
+
+    g_mutex_lock(&m->monitor_lock);
+    for (guint i = 0; i < m->vms->len; i++) {
+        struct mvm *mv = m->vms->pdata[i];
+
+        for (guint j = 0; mv->claims && j < mv->claims->len; j++) {
+            struct manager_claim *c = &g_array_index(mv->claims, struct manager_claim, j);
+
+            if (c->owner == owner) {
+                __atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
+                c->owner = NULL;
+            }
+        }
+    }
+    g_hash_table_iter_init(&it, m->pending);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        struct fwd_call *f = value;
+
+        if (f->owner == owner) {
+            f->done = true;
+            g_cond_broadcast(&f->cond);
+            g_hash_table_iter_remove(&it);
+        }
+    }
+    g_mutex_unlock(&m->monitor_lock);
+}
