@@ -192,9 +192,11 @@ static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2
     g_source_attach(src, m->ctx);
     g_source_unref(src);
     g_mutex_lock(&hc->lock);
-    while (!hc->done && !vm_is_stopping(caller))
-        if (!g_cond_wait_until(&hc->cond, &hc->lock, deadline))
-            break;
+    /* In slices: a stop of the caller's VM (which signals another
+     * condition) ends the wait within one. */
+    while (!hc->done && !vm_is_stopping(caller) && g_get_monotonic_time() < deadline)
+        g_cond_wait_until(&hc->cond, &hc->lock,
+                          MIN(deadline, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND));
     r = hc->done ? hc->result : -ETIMEDOUT;
     if (hc->done && out) {
         out[0] = hc->out[0];

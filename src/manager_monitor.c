@@ -155,9 +155,10 @@ bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_statu
     vm_blocking_begin(vm);
     deadline = g_get_monotonic_time() + (gint64)c->timeout_ms * 1000;
     g_mutex_lock(&m->monitor_lock);
-    while (!f->done && !vm_is_stopping(vm))
-        if (!g_cond_wait_until(&f->cond, &m->monitor_lock, deadline))
-            break;
+    /* In slices, so that a stop of this VM ends the wait soon. */
+    while (!f->done && !vm_is_stopping(vm) && g_get_monotonic_time() < deadline)
+        g_cond_wait_until(&f->cond, &m->monitor_lock,
+                          MIN(deadline, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND));
     if (!f->done) {
         /* Too slow: from now on its range is refused without asking. */
         f->done = true;
