@@ -1125,7 +1125,7 @@ static bool looks_numeric(const word *w)
 
     if (i >= w->n || !is_digit((unsigned char)w->s[i]))
         return false;
-    if (w->n > 2 && w->s[0] == '0' && strchr("xob", w->s[1])) {
+    if (w->n >= 2 && w->s[0] == '0' && strchr("xob", w->s[1])) {
         for (i = 2; i < w->n; i++)
             if (digit_value((unsigned char)w->s[i]) < 0 && w->s[i] != '_')
                 return false;
