@@ -37,23 +37,31 @@ until grep -q spinning "$T/stdout" && [ "$(ntasks)" -ge 3 ]; do
     i=$((i + 1))
 done
 
+# bad MESSAGE: fail, showing the thread's privilege fields
+bad() {
+    grep -E '^(Name|Pid|Cap|NoNewPrivs)' "$T/task"
+    stop
+    status="killed by the test"
+    fail "$1"
+}
 checked=0
 for st in "/proc/$pid/task/"*/status; do
     cp "$st" "$T/task" 2>/dev/null || continue
     name=$(field Name "$T/task")
     for f in CapInh CapPrm CapEff CapAmb; do
         v=$(field "$f" "$T/task")
-        hex_zero "$v" || { cat "$T/task"; stop; fail "thread '$name': $f is $v"; }
+        hex_zero "$v" || bad "thread '$name': $f is $v"
     done
     # Only a process with CAP_SETPCAP can empty its bounding set.
     if [ "$root" = yes ]; then
         v=$(field CapBnd "$T/task")
-        hex_zero "$v" || { cat "$T/task"; stop; fail "thread '$name': CapBnd is $v"; }
+        hex_zero "$v" || bad "thread '$name': CapBnd is $v"
     fi
     v=$(field NoNewPrivs "$T/task")
-    [ "$v" = 1 ] || { cat "$T/task"; stop; fail "thread '$name': NoNewPrivs is '$v'"; }
+    [ "$v" = 1 ] || bad "thread '$name': NoNewPrivs is '$v'"
     checked=$((checked + 1))
 done
 stop
+status="killed by the test"
 [ "$checked" -ge 3 ] || fail "only $checked threads checked, expected vmm and 2 vCPUs"
 echo "checked $checked threads of vmm (root: $root)"
