@@ -952,6 +952,9 @@ static toml_value *number_value_in(parser *P, const word *w, GString *d)
         return prefixed_integer(P, w, d);
     if (s[0] == '+' || s[0] == '-')
         neg = s[i++] == '-';
+    if (i == 1 && n > 3 && s[1] == '0' && (s[2] == 'x' || s[2] == 'o' || s[2] == 'b'))
+        return word_fail(P, w, VMM_TOML_ERROR_SYNTAX, "number",
+                         "hexadecimal, octal and binary integers take no sign");
     int_start = i;
     if (!scan_digits(s, n, &i, 10, d))
         return word_fail(P, w, VMM_TOML_ERROR_SYNTAX, "number", "");
@@ -1125,8 +1128,9 @@ static bool looks_numeric(const word *w)
 
     if (i >= w->n || !is_digit((unsigned char)w->s[i]))
         return false;
-    if (w->n >= 2 && w->s[0] == '0' && strchr("xob", w->s[1])) {
-        for (i = 2; i < w->n; i++)
+    /* 0x, 0o, 0b: a sign in front is a mistake in a number, so counts. */
+    if (w->n >= i + 2 && w->s[i] == '0' && w->s[i + 1] && strchr("xob", w->s[i + 1])) {
+        for (i += 2; i < w->n; i++)
             if (digit_value((unsigned char)w->s[i]) < 0 && w->s[i] != '_')
                 return false;
         return true;

@@ -581,6 +581,8 @@ START_TEST(near_misses)
                  SOURCE ":1:11: invalid value \"FALSE\": booleans are written true and false");
     assert_error("vcpus = 2.\n", SOURCE ":1:9: invalid number \"2.\"");
     assert_error("memory = 1_024_\n", SOURCE ":1:10: invalid number \"1_024_\"");
+    assert_error("base = -0x1000\n",
+                 SOURCE ":1:8: invalid number \"-0x1000\": hexadecimal, octal and binary integers take no sign");
 }
 END_TEST
 
