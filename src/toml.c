@@ -1630,6 +1630,8 @@ toml_value *toml_parse(const char *text, size_t len, const char *source_name, GE
     return P.root;
 }
 
+/* Reads @path whole into @out; false with errno set on failure, EFBIG if
+ * it holds more than TOML_MAX_FILE_SIZE. */
 static bool read_all(const char *path, GString *out)
 {
     char buf[65536];
@@ -1641,6 +1643,10 @@ static bool read_all(const char *path, GString *out)
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n > 0 && out->len + n > TOML_MAX_FILE_SIZE) {
+            n = -1;
+            errno = EFBIG;
+        }
         if (n <= 0) {
             int saved = errno;
             close(fd);
@@ -1659,6 +1665,10 @@ toml_value *toml_parse_file(const char *path, GError **error)
     g_return_val_if_fail(path != NULL, NULL);
     if (read_all(path, text))
         root = toml_parse(text->str, text->len, path, error);
+    else if (errno == EFBIG)
+        g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_LIMIT,
+                    "%s: larger than %u MiB: not a configuration file", path,
+                    TOML_MAX_FILE_SIZE >> 20);
     else
         g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_IO, "%s: %s", path, g_strerror(errno));
     g_string_free(text, TRUE);

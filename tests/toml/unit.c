@@ -535,6 +535,12 @@ START_TEST(parse_file)
     ck_assert_str_eq(err->message, expected);
     g_clear_error(&err);
     g_free(expected);
+
+    /* An endless file ends in an error, not in all of memory. */
+    ck_assert_ptr_null(toml_parse_file("/dev/zero", &err));
+    ck_assert_int_eq(err->code, VMM_TOML_ERROR_LIMIT);
+    ck_assert_str_eq(err->message, "/dev/zero: larger than 64 MiB: not a configuration file");
+    g_clear_error(&err);
     g_free(path);
 }
 END_TEST
