@@ -952,6 +952,9 @@ static toml_value *number_value_in(parser *P, const word *w, GString *d)
         return prefixed_integer(P, w, d);
     if (s[0] == '+' || s[0] == '-')
         neg = s[i++] == '-';
+    if (i == 1 && n > 3 && s[1] == '0' && (s[2] == 'x' || s[2] == 'o' || s[2] == 'b'))
+        return word_fail(P, w, VMM_TOML_ERROR_SYNTAX, "number",
+                         "hexadecimal, octal and binary integers take no sign");
     int_start = i;
     if (!scan_digits(s, n, &i, 10, d))
         return word_fail(P, w, VMM_TOML_ERROR_SYNTAX, "number", "");
@@ -1125,8 +1128,9 @@ static bool looks_numeric(const word *w)
 
     if (i >= w->n || !is_digit((unsigned char)w->s[i]))
         return false;
-    if (w->n > 2 && w->s[0] == '0' && strchr("xob", w->s[1])) {
-        for (i = 2; i < w->n; i++)
+    /* 0x, 0o, 0b: a sign in front is a mistake in a number, so counts. */
+    if (w->n >= i + 2 && w->s[i] == '0' && w->s[i + 1] && strchr("xob", w->s[i + 1])) {
+        for (i += 2; i < w->n; i++)
             if (digit_value((unsigned char)w->s[i]) < 0 && w->s[i] != '_')
                 return false;
         return true;
@@ -1626,6 +1630,8 @@ toml_value *toml_parse(const char *text, size_t len, const char *source_name, GE
     return P.root;
 }
 
+/* Reads @path whole into @out; false with errno set on failure, EFBIG if
+ * it holds more than TOML_MAX_FILE_SIZE. */
 static bool read_all(const char *path, GString *out)
 {
     char buf[65536];
@@ -1637,6 +1643,10 @@ static bool read_all(const char *path, GString *out)
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n > 0 && out->len + n > TOML_MAX_FILE_SIZE) {
+            n = -1;
+            errno = EFBIG;
+        }
         if (n <= 0) {
             int saved = errno;
             close(fd);
@@ -1655,6 +1665,10 @@ toml_value *toml_parse_file(const char *path, GError **error)
     g_return_val_if_fail(path != NULL, NULL);
     if (read_all(path, text))
         root = toml_parse(text->str, text->len, path, error);
+    else if (errno == EFBIG)
+        g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_LIMIT,
+                    "%s: larger than %u MiB: not a configuration file", path,
+                    TOML_MAX_FILE_SIZE >> 20);
     else
         g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_IO, "%s: %s", path, g_strerror(errno));
     g_string_free(text, TRUE);

@@ -26,6 +26,9 @@ typedef enum {
 
 /* Nesting deeper than this (tables, arrays, inline tables) is refused. */
 #define TOML_MAX_DEPTH 128
+/* toml_parse_file() refuses a file larger than this (a config is a few
+ * hundred bytes; /dev/zero must not fill memory). */
+#define TOML_MAX_FILE_SIZE (64u << 20)
 
 typedef enum {
     TOML_TABLE,

@@ -8,6 +8,9 @@
  *
  *   toml-conformance DECODER TOML-TEST-DIR [SUBSTRING...]
  *
+ * A missing or empty suite fails (it never passes with 0 cases), and the
+ * comparison is first checked against pairs with a known verdict.
+ *
  * The JSON reader is our own, small one: JSON-GLib cuts strings at NUL,
  * and two cases are about "\u0000".
  */
@@ -542,35 +545,110 @@ static bool wanted(const char *name, char **filters)
     return false;
 }
 
+/*
+ * The comparison itself, on pairs whose verdict is known: a comparator that
+ * said "equal" to everything would make every valid case pass.
+ */
+static int self_test(void)
+{
+    static const struct {
+        const char *want, *have;
+        bool equal;
+    } cases[] = {
+#define T(type, v) "{\"type\":\"" type "\",\"value\":\"" v "\"}"
+        { "{\"a\":" T("integer", "1") ",\"b\":" T("bool", "true") "}",
+          "{\"b\":" T("bool", "true") ",\"a\":" T("integer", "1") "}", true },
+        { "{\"a\":" T("integer", "1") "}", "{\"a\":" T("integer", "2") "}", false },
+        { "{\"a\":" T("integer", "1") "}", "{\"a\":" T("integer", "01") "}", false },
+        { "{\"a\":" T("integer", "1") "}", "{\"a\":" T("float", "1") "}", false },
+        { "{\"a\":" T("integer", "1") "}", "{\"b\":" T("integer", "1") "}", false },
+        { "{\"a\":" T("integer", "1") "}",
+          "{\"a\":" T("integer", "1") ",\"b\":" T("integer", "1") "}", false },
+        { "{\"a\":" T("integer", "1") "}", "{\"a\":{}}", false },
+        { "{\"a\":{}}", "{\"a\":[]}", false },
+        { "{\"a\":[" T("string", "x") "]}", "{\"a\":[]}", false },
+        { "{\"a\":[" T("string", "x") "]}", "{\"a\":[" T("string", "y") "]}", false },
+        { "{\"a\":" T("string", "x\\u0000y") "}", "{\"a\":" T("string", "x\\u0000z") "}", false },
+        { "{\"a\":" T("float", "1000") "}", "{\"a\":" T("float", "1e3") "}", true },
+        { "{\"a\":" T("float", "nan") "}", "{\"a\":" T("float", "-nan") "}", true },
+        { "{\"a\":" T("float", "nan") "}", "{\"a\":" T("float", "0") "}", false },
+        { "{\"a\":" T("float", "inf") "}", "{\"a\":" T("float", "-inf") "}", false },
+        { "{\"a\":" T("float", "0.1") "}", "{\"a\":" T("float", "0.10000000000000002") "}", false },
+        { "{\"a\":" T("datetime", "1979-05-27T07:32:00-08:00") "}",
+          "{\"a\":" T("datetime", "1979-05-27T15:32:00Z") "}", true },
+        { "{\"a\":" T("datetime", "1979-05-27T07:32:00-08:00") "}",
+          "{\"a\":" T("datetime", "1979-05-27T07:32:00Z") "}", false },
+        { "{\"a\":" T("datetime-local", "1979-05-27T07:32:00.500") "}",
+          "{\"a\":" T("datetime-local", "1979-05-27 07:32:00.5") "}", true },
+        { "{\"a\":" T("time-local", "07:32:00") "}", "{\"a\":" T("time-local", "07:32:01") "}", false },
+        { "{\"a\":" T("date-local", "1979-05-27") "}", "{\"a\":" T("date-local", "1979-05-28") "}", false },
+#undef T
+    };
+    int bad = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        jnode *want = json_parse(cases[i].want, strlen(cases[i].want));
+        jnode *have = json_parse(cases[i].have, strlen(cases[i].have));
+        GString *path = g_string_new("(root)"), *why = g_string_new(NULL);
+        bool equal = want && have && compare(want, have, path, why);
+        if (!want || !have || equal != cases[i].equal) {
+            printf("FAIL comparator self-test %zu: %s vs %s should be %s\n", i, cases[i].want,
+                   cases[i].have, cases[i].equal ? "equal" : "different");
+            bad++;
+        }
+        jnode_free(want);
+        jnode_free(have);
+        g_string_free(path, TRUE);
+        g_string_free(why, TRUE);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     char *list, *text;
-    int passed = 0, failed = 0;
+    const char *dir;
+    int passed = 0, failed = 0, listed = 0, valid_n = 0, invalid_n = 0;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s DECODER TOML-TEST-DIR [SUBSTRING...]\n", argv[0]);
+        fprintf(stderr, "usage: %s DECODER TOML-TEST-DIR [SUBSTRING...]\n"
+                        "  $TOML_TEST_DIR, when set, overrides TOML-TEST-DIR\n", argv[0]);
         return 2;
     }
-    list = g_build_filename(argv[2], "files-toml-1.0.0", NULL);
+    if (self_test())
+        return 1;
+    dir = g_getenv("TOML_TEST_DIR") ? g_getenv("TOML_TEST_DIR") : argv[2];
+    list = g_build_filename(dir, "files-toml-1.0.0", NULL);
+    /* A missing suite is a failure, not a skip: 0 cases must never pass. */
     if (!g_file_get_contents(list, &text, NULL, NULL)) {
-        printf("toml-test not found (%s): skipped\n", list);
-        return 77;
+        printf("FAIL: toml-test not found: no %s\n"
+               "toml-test's tests/ must be at ../shared/toml-test/tests beside the "
+               "repository, or set TOML_TEST_DIR\n", list);
+        g_free(list);
+        return 1;
     }
     char **lines = g_strsplit(text, "\n", -1);
     for (char **l = lines; *l; l++) {
         char *name = g_strstrip(*l);
         if (!g_str_has_suffix(name, ".toml") || !wanted(name, argv + 3))
             continue;
+        listed++;
         name[strlen(name) - 5] = '\0';
         bool valid = g_str_has_prefix(name, "valid/");
-        char *input = g_strdup_printf("%s/%s.toml", argv[2], name);
+        if (!valid && !g_str_has_prefix(name, "invalid/")) {
+            failed++;
+            printf("FAIL %s: neither valid/ nor invalid/\n", name);
+            continue;
+        }
+        valid ? valid_n++ : invalid_n++;
+        char *input = g_strdup_printf("%s/%s.toml", dir, name);
         GString *why = g_string_new(NULL);
         run_result r = { 0 };
         bool ok = run_decoder(argv[1], input, &r);
         if (!ok)
-            g_string_printf(why, "cannot run %s: %s", argv[1], g_strerror(errno));
+            g_string_printf(why, "cannot run %s on %s: %s", argv[1], input, g_strerror(errno));
         else
-            ok = valid ? check_valid(argv[2], name, &r, why) : check_invalid(&r, why);
+            ok = valid ? check_valid(dir, name, &r, why) : check_invalid(&r, why);
         if (ok) {
             passed++;
         } else {
@@ -584,9 +662,16 @@ int main(int argc, char **argv)
         g_string_free(why, TRUE);
         g_free(input);
     }
+    printf("%s: %d valid and %d invalid cases listed\n", list, valid_n, invalid_n);
     printf("%d passed, %d failed\n", passed, failed);
+    /* Without filters, both kinds must be there: an empty or truncated
+     * list is a broken checkout, not a pass. */
+    if (!argv[3] && (!valid_n || !invalid_n)) {
+        printf("FAIL: the list has no %s cases\n", valid_n ? "invalid" : "valid");
+        failed++;
+    }
     g_strfreev(lines);
     g_free(text);
     g_free(list);
-    return failed || !passed ? 1 : 0;
+    return failed || !passed || passed != listed ? 1 : 0;
 }

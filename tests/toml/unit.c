@@ -535,6 +535,12 @@ START_TEST(parse_file)
     ck_assert_str_eq(err->message, expected);
     g_clear_error(&err);
     g_free(expected);
+
+    /* An endless file ends in an error, not in all of memory. */
+    ck_assert_ptr_null(toml_parse_file("/dev/zero", &err));
+    ck_assert_int_eq(err->code, VMM_TOML_ERROR_LIMIT);
+    ck_assert_str_eq(err->message, "/dev/zero: larger than 64 MiB: not a configuration file");
+    g_clear_error(&err);
     g_free(path);
 }
 END_TEST
@@ -552,6 +558,85 @@ START_TEST(valid_tables)
     ck_assert(toml_bool(toml_lookup(toml_array_get(disks, 0), "opts.ro")));
     ck_assert(toml_bool(toml_lookup(root, "fruit.apple.texture.smooth")));
     toml_free(root);
+}
+END_TEST
+
+/* Something left over after a complete line. */
+START_TEST(trailing_garbage)
+{
+    assert_error("[vm] name = \"x\"\n",
+                 SOURCE ":1:6: expected end of line after table header, found \"name\"");
+    assert_error("[vm]]\n", SOURCE ":1:5: expected end of line after table header, found \"]\"");
+    assert_error("[vm]\nvcpus = 2,\n", SOURCE ":2:10: expected end of line after value, found \",\"");
+    assert_error("name = \"x\" \"y\"\n", SOURCE ":1:12: expected end of line after value, found '\"'");
+    assert_error("name = \"x\"junk\n", SOURCE ":1:11: expected end of line after value, found \"junk\"");
+    assert_error("vcpus = 2; memory = 64\n", SOURCE ":1:10: expected end of line after value, found \";\"");
+    assert_error("memory = \"64M\" // MiB\n", SOURCE ":1:16: expected end of line after value, found \"/\"");
+    /* A comment is fine there. */
+    toml_free(parse_ok("[vm] # the VM\nmemory = \"64M\" # guest RAM\n"));
+}
+END_TEST
+
+/* Values that are not quite numbers or booleans. */
+START_TEST(near_misses)
+{
+    assert_error("memory = 512M\n", SOURCE ":1:10: invalid value \"512M\": strings must be in quotes");
+    assert_error("memory = 0x\n", SOURCE ":1:10: invalid number \"0x\"");
+    assert_error("enabled = yes\n", SOURCE ":1:11: invalid value \"yes\": strings must be in quotes");
+    assert_error("enabled = FALSE\n",
+                 SOURCE ":1:11: invalid value \"FALSE\": booleans are written true and false");
+    assert_error("vcpus = 2.\n", SOURCE ":1:9: invalid number \"2.\"");
+    assert_error("memory = 1_024_\n", SOURCE ":1:10: invalid number \"1_024_\"");
+    assert_error("base = -0x1000\n",
+                 SOURCE ":1:8: invalid number \"-0x1000\": hexadecimal, octal and binary integers take no sign");
+}
+END_TEST
+
+/* Exact positions for each way of nesting too deep. */
+START_TEST(nesting_messages)
+{
+    char *braces = repeat("{a=", 200), *arrays = repeat("[", 200), *dots = repeat("a.", 200),
+         *header = repeat(".a", 200), *mixed = repeat("{a=[", 70), *text;
+    const char *expect = " nesting too deep (more than 128 levels)";
+
+#define DEEP(fmt, arg, pos)                                              \
+    do {                                                                 \
+        int code_ = -1;                                                  \
+        char *want_ = g_strconcat(SOURCE ":" pos ":", expect, NULL);     \
+        text = g_strdup_printf(fmt, arg);                                \
+        char *msg_ = error_of(text, &code_);                             \
+        ck_assert_msg(msg_, "accepted");                                 \
+        ck_assert_str_eq(msg_, want_);                                   \
+        ck_assert_int_eq(code_, VMM_TOML_ERROR_LIMIT);                   \
+        g_free(msg_);                                                    \
+        g_free(want_);                                                   \
+        g_free(text);                                                    \
+    } while (0)
+    /* "x = " then 128 levels of 3 characters: the 129th opens at 389 */
+    DEEP("x = %s\n", braces, "1:389");
+    DEEP("x = %s\n", arrays, "1:133");
+    DEEP("%sb = 1\n", dots, "1:1");
+    DEEP("[a%s]\n", header, "1:258");
+    DEEP("[[a%s]]\n", header, "1:259");
+    DEEP("x = [%s\n", mixed, "1:261");
+#undef DEEP
+    g_free(braces);
+    g_free(arrays);
+    g_free(dots);
+    g_free(header);
+    g_free(mixed);
+}
+END_TEST
+
+/* UTF-8 that g_utf8_validate would also refuse: surrogates, overlong
+ * forms, beyond U+10FFFF, a lone continuation byte. */
+START_TEST(bad_utf8)
+{
+    assert_error("a = \"\xed\xa0\x80\"\n", SOURCE ":1:6: invalid UTF-8 (byte 0xED) in a string");
+    assert_error("a = \"\xc0\xaf\"\n", SOURCE ":1:6: invalid UTF-8 (byte 0xC0) in a string");
+    assert_error("a = \"\"\"x\xf4\x90\x80\x80\"\"\"\n", SOURCE ":1:9: invalid UTF-8 (byte 0xF4) in a string");
+    assert_error("\xfe = 1\n", SOURCE ":1:1: expected a key, found invalid UTF-8 (byte 0xFE)");
+    assert_error("a = 'x\x80'\n", SOURCE ":1:7: invalid UTF-8 (byte 0x80) in a literal string");
 }
 END_TEST
 
@@ -574,6 +659,10 @@ static Suite *toml_suite(void)
     tcase_add_test(errors, columns);
     tcase_add_test(errors, numbers);
     tcase_add_test(errors, nesting_limit);
+    tcase_add_test(errors, trailing_garbage);
+    tcase_add_test(errors, near_misses);
+    tcase_add_test(errors, nesting_messages);
+    tcase_add_test(errors, bad_utf8);
     suite_add_tcase(s, errors);
 
     tcase_add_test(api, getters_defaults);
