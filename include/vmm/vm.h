@@ -37,7 +37,11 @@ typedef enum {
     VM_STOP_SIGNAL,     /* SIGINT/SIGTERM to vmm */
     VM_STOP_TIMEOUT,    /* the run's time limit passed */
     VM_STOP_ERROR,      /* a KVM or host error while running */
+    VM_STOP_PANIC,      /* the guest kernel panicked (status 121) */
 } vm_stop_reason;
+
+/* vm_create() flags. */
+#define VM_LINUX 0x1 /* a Linux boot: in-kernel irqchip, the devices Linux needs */
 
 struct vm_stop {
     vm_stop_reason reason;
@@ -50,6 +54,7 @@ struct vm {
     int fd;
     char *name;
     uint64_t ram_size;
+    unsigned flags;          /* VM_LINUX */
 
     struct mem_region mem[VMM_MAX_MEM_REGIONS];
     unsigned nr_mem;
@@ -69,6 +74,7 @@ struct vm {
     unsigned running_threads;
     void (*on_stopped)(struct vm *vm, void *data); /* from the last vCPU thread */
     void *on_stopped_data;
+    char *panic_line;        /* the guest's panic banner, once seen (under lock) */
 
     struct arch_vm arch;
 };
@@ -76,7 +82,8 @@ struct vm {
 /* Creates the VM, its RAM and vCPUs, and the architecture's devices;
  * nothing runs yet. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
-                     unsigned nr_vcpus, struct console *console, GError **error);
+                     unsigned nr_vcpus, struct console *console, unsigned flags,
+                     GError **error);
 void vm_destroy(struct vm *vm);
 
 /* Loads an ELF64 image (already read from @path) into guest RAM and
@@ -95,6 +102,9 @@ static inline bool vm_is_stopping(struct vm *vm)
 {
     return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
 }
+/* The guest kernel printed its panic banner @line: from now on a reset,
+ * power-off or guest exit ends the VM as a panic. */
+void vm_note_panic(struct vm *vm, const char *line);
 /* Blocks until every vCPU thread has returned. */
 void vm_join(struct vm *vm);
 
