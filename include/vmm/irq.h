@@ -15,6 +15,7 @@ struct irq_line {
     int vm_fd;
     uint32_t kvm_irq; /* KVM_IRQ_LINE's irq: a GSI, or the GIC's encoding */
     int level;        /* last level sent, -1 before the first */
+    bool failed;      /* reported once */
 };
 
 void irq_line_init(struct irq_line *line, struct vm *vm, uint32_t kvm_irq);

@@ -218,6 +218,8 @@ linux_initrd() {
         echo '#!/bin/busybox sh'
         echo '/bin/busybox --install -s'
         echo 'mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev'
+        # no /dev/console in the archive: the kernel could not open one for us
+        echo 'exec </dev/console >/dev/console 2>&1'
         echo 'echo "init: up"'
         echo "$1"
         echo 'echo "init: fell off the end"; vmm-exit 99'

@@ -27,12 +27,89 @@
 #define GAS_IO        1
 #define MADT_PCAT_COMPAT          1
 
-/* \_S5: Name (_S5_, Package (4) { 5, 5, 0, 0 }) in AML. */
-static const uint8_t dsdt_aml[] = {
-    0x08, '_', 'S', '5', '_',                 /* NameOp "_S5_" */
-    0x12, 0x08, 0x04,                         /* PackageOp, PkgLength 8, 4 elements */
-    0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
-};
+/*
+ * The DSDT's AML, assembled by hand (ACPI 6.x chapter 20):
+ *   Name (_S5_, Package (4) { 5, 5, 0, 0 })
+ *   Scope (\_SB_) { Device (COM1) {
+ *       Name (_HID, EisaId ("PNP0501"))
+ *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3f8, 0x3f8, 1, 8) IRQNoFlags () { 4 } })
+ *   } }
+ * A hardware-reduced machine has no legacy PIC, so Linux maps no ISA IRQ
+ * on its own: the UART's interrupt must come from its ACPI description.
+ */
+#define AML_NAME     0x08
+#define AML_SCOPE    0x10
+#define AML_BUFFER   0x11
+#define AML_PACKAGE  0x12
+#define AML_BYTE     0x0a
+#define AML_DWORD    0x0c
+#define AML_EXT      0x5b
+#define AML_DEVICE   0x82
+
+static void aml_bytes(GByteArray *a, const void *p, size_t n) { g_byte_array_append(a, p, n); }
+static void aml_byte(GByteArray *a, uint8_t b) { g_byte_array_append(a, &b, 1); }
+
+/* Wraps @body in a PkgLength (which counts its own bytes) and appends it. */
+static void aml_pkg(GByteArray *a, GByteArray *body)
+{
+    size_t len = body->len + 1;
+
+    if (len < 0x40) {
+        aml_byte(a, len);
+    } else {
+        len++;
+        g_assert(len < 0x1000);
+        aml_byte(a, 0x40 | (len & 0xf));
+        aml_byte(a, len >> 4);
+    }
+    aml_bytes(a, body->data, body->len);
+    g_byte_array_unref(body);
+}
+
+static GByteArray *dsdt_aml(void)
+{
+    static const uint8_t crs[] = {
+        0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, /* IO: 0x3f8, 8 ports */
+        0x22, 1 << X86_COM1_IRQ, 0x00,                   /* IRQNoFlags: edge, high */
+        0x79, 0x00,                                      /* end tag */
+    };
+    static const uint8_t hid[] = { 0x41, 0xd0, 0x05, 0x01 }; /* EisaId ("PNP0501") */
+    GByteArray *a = g_byte_array_new(), *pkg = g_byte_array_new();
+    GByteArray *scope = g_byte_array_new(), *dev = g_byte_array_new(), *buf = g_byte_array_new();
+
+    aml_byte(a, AML_NAME);
+    aml_bytes(a, "_S5_", 4);
+    aml_byte(a, AML_PACKAGE);
+    aml_byte(pkg, 4);
+    for (int i = 0; i < 2; i++) {
+        aml_byte(pkg, AML_BYTE);
+        aml_byte(pkg, ACPI_S5_SLP_TYP);
+    }
+    aml_byte(pkg, 0);
+    aml_byte(pkg, 0);
+    aml_pkg(a, pkg);
+
+    aml_bytes(dev, "COM1", 4);
+    aml_byte(dev, AML_NAME);
+    aml_bytes(dev, "_HID", 4);
+    aml_byte(dev, AML_DWORD);
+    aml_bytes(dev, hid, sizeof(hid));
+    aml_byte(dev, AML_NAME);
+    aml_bytes(dev, "_CRS", 4);
+    aml_byte(dev, AML_BUFFER);
+    aml_byte(buf, AML_BYTE);
+    aml_byte(buf, sizeof(crs));
+    aml_bytes(buf, crs, sizeof(crs));
+    aml_pkg(dev, buf);
+
+    aml_bytes(scope, "_SB_", 4);
+    aml_byte(scope, AML_EXT);
+    aml_byte(scope, AML_DEVICE);
+    aml_pkg(scope, dev);
+    aml_byte(a, AML_SCOPE);
+    aml_pkg(a, scope);
+    return a;
+}
 
 struct table_writer {
     uint8_t *base;   /* host address of the area */
@@ -155,6 +232,7 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
         .gpa = X86_ACPI_BASE, .size = X86_ACPI_SIZE,
     };
     uint64_t rsdp, dsdt_at, fadt_at, madt_at, xsdt_at;
+    g_autoptr(GByteArray) aml = dsdt_aml();
     uint8_t *r, *d, *x;
 
     if (!w.base) {
@@ -164,13 +242,13 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
     /* The RSDP first: 16-byte aligned in 0xe0000-0xfffff, where Linux also
      * scans for it when boot_params has no address. */
     r = alloc(&w, 36, &rsdp);
-    d = table(&w, "DSDT", 2, HEADER_SIZE + sizeof(dsdt_aml), &dsdt_at);
+    d = table(&w, "DSDT", 2, HEADER_SIZE + aml->len, &dsdt_at);
     if (!r || !d || !fadt(&w, dsdt_at, &fadt_at) || !madt(&w, vm, &madt_at) ||
         !(x = table(&w, "XSDT", 1, HEADER_SIZE + 16, &xsdt_at))) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "the ACPI tables do not fit");
         return false;
     }
-    memcpy(d + HEADER_SIZE, dsdt_aml, sizeof(dsdt_aml));
+    memcpy(d + HEADER_SIZE, aml->data, aml->len);
     seal(d);
     put64(x, HEADER_SIZE, fadt_at);
     put64(x, HEADER_SIZE + 8, madt_at);
