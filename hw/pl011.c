@@ -120,7 +120,9 @@ static size_t pl011_receive(void *opaque, const uint8_t *buf, size_t len)
     size_t n = 0;
 
     g_mutex_lock(&p->lock);
-    while (n < len && p->rx_count < RX_FIFO) {
+    /* Input waits until a driver listens (receive interrupt unmasked). */
+    while (p->has_irq && (p->regs[UARTIMSC / 4] & INT_RX) && n < len &&
+           p->rx_count < RX_FIFO) {
         p->rx[(p->rx_head + p->rx_count) % RX_FIFO] = buf[n++];
         p->rx_count++;
     }

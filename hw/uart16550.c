@@ -164,7 +164,10 @@ static size_t uart_receive(void *opaque, const uint8_t *buf, size_t len)
     size_t n = 0;
 
     g_mutex_lock(&u->lock);
-    while (n < len && u->rx_count < RX_FIFO) {
+    /* Input waits until a driver listens (receive interrupt on, OUT2 up):
+     * a driver's start-up flushes the FIFO and would eat it. */
+    while (u->has_irq && (u->ier & IER_RDI) && (u->mcr & MCR_OUT2) && n < len &&
+           u->rx_count < RX_FIFO) {
         u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = buf[n++];
         u->rx_count++;
     }

@@ -32,7 +32,7 @@ static void *input_thread(void *opaque)
 
             done += k;
             if (!k) {
-                struct timespec ts = { 0, 2 * 1000 * 1000 };
+                struct timespec ts = { 0, 5 * 1000 * 1000 };
 
                 nanosleep(&ts, NULL);
             }

@@ -1,5 +1,6 @@
 /* Linux kernels: reading the files, the checks common to both formats. */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vmm/arch.h"
 #include "vmm/error.h"
@@ -27,9 +28,28 @@ const char *linux_cmdline(const struct linux_image *li)
     return li->cmdline ? li->cmdline : arch_linux_default_cmdline();
 }
 
+/* "too large for N MiB of RAM" before image_read's generic words. */
+static bool fits(const char *what, const char *path, uint64_t ram_size, GError **error)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > ram_size) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: %s: too large for %" G_GUINT64_FORMAT " MiB of RAM (the file has %"
+                    G_GUINT64_FORMAT " MiB)", what, path, ram_size >> 20,
+                    ((uint64_t)st.st_size + (1 << 20) - 1) >> 20);
+        return false;
+    }
+    return true;
+}
+
 bool linux_image_read(struct linux_image *li, uint64_t ram_size, GError **error)
 {
     GError *err = NULL;
+
+    if (!fits("kernel", li->kernel_path, ram_size, error) ||
+        (li->initrd_path && !fits("initrd", li->initrd_path, ram_size, error)))
+        return false;
 
     if (!image_read(li->kernel_path, ram_size, &li->kernel, &li->kernel_size, &err)) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "kernel: %s", err->message);
