@@ -183,6 +183,24 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
     bp[BP_E820_ENTRIES] = n + 1;
 }
 
+/*
+ * A hardware-reduced ACPI machine makes Linux prefer an EFI reset, and
+ * without EFI it falls back to a jump to the BIOS reset vector in real
+ * mode (machine_real_restart). There is no BIOS: the vector holds a stub
+ * that pulses the i8042 reset line, so that reset, too, ends the VM.
+ */
+static void write_reset_vector(uint8_t *ram)
+{
+    static const uint8_t stub[] = {
+        0xb0, I8042_CMD_RESET,      /* mov al, 0xfe */
+        0xe6, I8042_CMD_PORT,       /* out 0x64, al */
+        0xf4,                       /* hlt */
+        0xeb, 0xfd,                 /* jmp back to the hlt */
+    };
+
+    memcpy(ram + X86_RESET_VECTOR, stub, sizeof(stub));
+}
+
 static void write_gdt(uint8_t *ram)
 {
     /* The boot protocol's flat __BOOT_CS (0x10) and __BOOT_DS (0x18), and a
@@ -265,5 +283,6 @@ bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error
     e820_add(bp, X86_HIGH_RAM, vm->ram_size - X86_HIGH_RAM, E820_RAM);
 
     write_gdt(ram);
+    write_reset_vector(ram);
     return boot_vcpu(&vm->vcpus[0], bz.load_addr + ENTRY_64_OFFSET, error);
 }

@@ -16,6 +16,7 @@ struct vm;
 #define X86_EBDA_START        0x9fc00ULL  /* reserved from here to 1 MiB */
 #define X86_ACPI_BASE         0xe0000ULL  /* ACPI tables, in that reserved hole */
 #define X86_ACPI_SIZE         0x20000ULL
+#define X86_RESET_VECTOR      0xffff0ULL  /* f000:fff0, where a real-mode reset jumps */
 #define X86_HIGH_RAM          0x100000ULL
 /* Guest RAM must end below the 32-bit MMIO hole (IOAPIC, LAPIC, KVM's TSS). */
 #define X86_LINUX_MAX_RAM     0xc0000000ULL
