@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "vmm-guest/platform.h"
@@ -63,7 +64,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmm-exit: \"%s\" is not a status (0-255)\n", argv[1]);
         return 2;
     }
-    sync(); /* whatever the test wrote should not be lost with the VM */
+    /* Whatever the test wrote should not be lost with the VM: files, and
+     * console output still queued in the tty layer. */
+    sync();
+    tcdrain(STDOUT_FILENO);
+    tcdrain(STDERR_FILENO);
     r = exit_vm(status);
     fprintf(stderr, "vmm-exit: %s\n", r == -EIO ? "the VM did not end (not running under vmm?)"
                                                : strerror(-r));
