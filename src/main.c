@@ -106,6 +106,9 @@ static struct vm *build_vm(struct kvm *kvm, struct vmm_config *cfg, struct conso
         vm = vm_create(kvm, cfg->name, cfg->memory, cfg->vcpus, console, VM_LINUX, error);
         if (vm && !vm_load_linux(vm, &cfg->boot_linux, error))
             g_clear_pointer(&vm, vm_destroy);
+        /* In guest RAM now: vmm's own copies would only cost memory. */
+        g_clear_pointer(&cfg->boot_linux.kernel, g_free);
+        g_clear_pointer(&cfg->boot_linux.initrd, g_free);
         return vm;
     }
     vm = vm_create(kvm, cfg->name, cfg->memory, cfg->vcpus, console, 0, error);
