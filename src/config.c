@@ -14,7 +14,7 @@
 
 /* The schema: the only sections and keys a config may contain. */
 static const char *const vm_keys[] = { "name", "memory", "vcpus", NULL };
-static const char *const boot_keys[] = { "firmware", NULL };
+static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdline", NULL };
 static const char *const console_keys[] = { "file", NULL };
 static const char *const policy_keys[] = { "role", "flags", "services", NULL };
 static const struct {
@@ -43,6 +43,9 @@ void config_clear(struct vmm_config *cfg)
     g_free(cfg->console_file);
     g_free(cfg->vcpus_at);
     g_free(cfg->image);
+    g_free(cfg->firmware_at);
+    g_free(cfg->kernel_at);
+    linux_image_clear(&cfg->boot_linux);
     config_init(cfg);
 }
 
@@ -175,6 +178,19 @@ static bool check_schema(const toml_value *root, GError **error)
     return true;
 }
 
+/* Why @bytes of guest RAM cannot be (@shown as the user wrote it), or NULL. */
+static char *memory_problem(uint64_t bytes, const char *shown, uint64_t host)
+{
+    if (bytes < VMM_CONFIG_MIN_MEMORY)
+        return g_strdup_printf("%s is too small: a VM needs at least 2 MiB", shown);
+    if (bytes > host)
+        return g_strdup_printf("%s is more than this host's memory (%" G_GUINT64_FORMAT
+                               " MiB)", shown, host >> 20);
+    if (bytes & 0xfffff)
+        return g_strdup_printf("%s is not a whole number of MiB", shown);
+    return NULL;
+}
+
 static bool read_memory(struct vmm_config *cfg, const toml_value *root, GError **error)
 {
     const toml_value *v = toml_lookup(root, "vm.memory");
@@ -206,20 +222,49 @@ static bool read_memory(struct vmm_config *cfg, const toml_value *root, GError *
                        "as \"512M\", found a %s", toml_type_name(toml_type_of(v)));
         return false;
     }
-    if (cfg->memory < VMM_CONFIG_MIN_MEMORY) {
-        toml_set_error(error, v, "vm.memory: %s is too small: a VM needs at least 2 MiB",
-                       shown);
+    g_autofree char *why = memory_problem(cfg->memory, shown, host);
+    if (why) {
+        toml_set_error(error, v, "vm.memory: %s", why);
         return false;
     }
-    if (cfg->memory > host) {
-        toml_set_error(error, v, "vm.memory: %s is more than this host's memory (%"
-                       G_GUINT64_FORMAT " MiB)", shown, host >> 20);
+    return true;
+}
+
+bool config_set_memory(struct vmm_config *cfg, const char *option, const char *text,
+                       GError **error)
+{
+    g_autofree char *why = NULL;
+    uint64_t bytes;
+
+    if (!config_parse_size(text, &bytes)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: \"%s\" is not a size (such as 512M or 2G)", option, text);
         return false;
     }
-    if (cfg->memory & 0xfffff) {
-        toml_set_error(error, v, "vm.memory: %s is not a whole number of MiB", shown);
+    why = memory_problem(bytes, text, config_host_memory());
+    if (why) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: %s", option, why);
         return false;
     }
+    cfg->memory = bytes;
+    return true;
+}
+
+bool config_set_vcpus(struct vmm_config *cfg, const char *option, const char *text,
+                      GError **error)
+{
+    char *end;
+    guint64 n = g_ascii_strtoull(text, &end, 10);
+
+    if (!g_ascii_isdigit(*text) || *end || n < 1 || n > VMM_CONFIG_MAX_VCPUS) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: \"%s\" is not a vCPU count (1 to %d)", option, text,
+                    VMM_CONFIG_MAX_VCPUS);
+        return false;
+    }
+    cfg->vcpus = n;
+    g_free(cfg->vcpus_at);
+    cfg->vcpus_at = g_strdup(option);
     return true;
 }
 
@@ -277,37 +322,72 @@ static char *config_relative(const struct vmm_config *cfg, const char *path)
     return g_build_filename(dir, path, NULL);
 }
 
+/* "file:line:col: key" for a message about @key's value later on. */
+static char *position(const toml_value *v, const char *key)
+{
+    unsigned line, col;
+
+    toml_pos(v, &line, &col);
+    return g_strdup_printf("%s:%u:%u: %s", toml_source_name(v), line, col, key);
+}
+
 static bool read_boot(struct vmm_config *cfg, const toml_value *root, GError **error)
 {
-    const char *fw;
-    const toml_value *v;
+    const char *fw, *kernel, *initrd, *cmdline;
+
+    if (!toml_get_string(root, "boot.firmware", NULL, &fw, error) ||
+        !toml_get_string(root, "boot.kernel", NULL, &kernel, error) ||
+        !toml_get_string(root, "boot.initrd", NULL, &initrd, error) ||
+        !toml_get_string(root, "boot.cmdline", NULL, &cmdline, error))
+        return false;
+    if (fw && kernel) {
+        toml_set_error(error, toml_lookup(root, "boot.kernel"),
+                       "boot.kernel: [boot] has both firmware and kernel; choose one");
+        return false;
+    }
+    if (!kernel && (initrd || cmdline)) {
+        toml_set_error(error, toml_lookup(root, initrd ? "boot.initrd" : "boot.cmdline"),
+                       "boot.%s: only for a kernel (boot.kernel)", initrd ? "initrd" : "cmdline");
+        return false;
+    }
+    if (fw) {
+        /* A bare name is bundled firmware; anything path-like is a file. */
+        if (strchr(fw, '/') || g_str_has_suffix(fw, ".elf"))
+            cfg->firmware = config_relative(cfg, fw);
+        else
+            cfg->firmware = config_firmware_path(fw);
+        cfg->firmware_at = position(toml_lookup(root, "boot.firmware"), "boot.firmware");
+    }
+    if (kernel) {
+        cfg->boot_linux.kernel_path = config_relative(cfg, kernel);
+        cfg->kernel_at = position(toml_lookup(root, "boot.kernel"), "boot");
+        if (initrd)
+            cfg->boot_linux.initrd_path = config_relative(cfg, initrd);
+        cfg->boot_linux.cmdline = g_strdup(cmdline);
+    }
+    return true;
+}
+
+void config_set_kernel(struct vmm_config *cfg, const char *path)
+{
+    g_clear_pointer(&cfg->firmware, g_free);
+    g_clear_pointer(&cfg->firmware_at, g_free);
+    g_clear_pointer(&cfg->kernel_at, g_free);
+    g_free(cfg->boot_linux.kernel_path);
+    cfg->boot_linux.kernel_path = g_strdup(path);
+}
+
+static bool finish_firmware(struct vmm_config *cfg, GError **error)
+{
     uint64_t lo, hi, entry;
     g_autoptr(GError) err = NULL;
     struct load_target t = { .e_machine = arch_elf_machine() };
 
-    if (!toml_get_string(root, "boot.firmware", NULL, &fw, error))
-        return false;
-    if (!fw) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "%s: [boot] needs firmware = a bundled firmware name such as \"hello\" "
-                    "or the path of an ELF image", cfg->path);
-        return false;
-    }
-    v = toml_lookup(root, "boot.firmware");
-    /* A bare name is bundled firmware; anything path-like is a file. */
-    if (strchr(fw, '/') || g_str_has_suffix(fw, ".elf"))
-        cfg->firmware = config_relative(cfg, fw);
-    else
-        cfg->firmware = config_firmware_path(fw);
-    if (!image_read(cfg->firmware, cfg->memory, &cfg->image, &cfg->image_size, &err)) {
-        toml_set_error(error, v, "boot.firmware: %s", err->message);
-        return false;
-    }
-    arch_load_window(cfg->memory, cfg->vcpus, &lo, &hi);
-    t.lo = lo;
-    t.hi = hi;
-    if (!elf_load(cfg->firmware, cfg->image, cfg->image_size, &t, &entry, &err)) {
-        toml_set_error(error, v, "boot.firmware: %s", err->message);
+    if (!image_read(cfg->firmware, cfg->memory, &cfg->image, &cfg->image_size, &err) ||
+        (arch_load_window(cfg->memory, cfg->vcpus, &lo, &hi), t.lo = lo, t.hi = hi,
+         !elf_load(cfg->firmware, cfg->image, cfg->image_size, &t, &entry, &err))) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: %s", cfg->firmware_at,
+                    err->message);
         return false;
     }
     return true;
@@ -315,7 +395,30 @@ static bool read_boot(struct vmm_config *cfg, const toml_value *root, GError **e
 
 static bool config_read(struct vmm_config *cfg, toml_value *root, GError **error);
 
-bool config_load(struct vmm_config *cfg, const char *path, GError **error)
+bool config_finish(struct vmm_config *cfg, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (cfg->boot_linux.kernel_path) {
+        if (linux_image_read(&cfg->boot_linux, cfg->memory, &err))
+            return true;
+        if (cfg->kernel_at)
+            g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s.%s", cfg->kernel_at,
+                        err->message);
+        else
+            g_propagate_error(error, g_steal_pointer(&err));
+        return false;
+    }
+    if (cfg->firmware)
+        return finish_firmware(cfg, error);
+    g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                "%s: [boot] needs firmware = a bundled firmware name such as \"hello\", "
+                "the path of an ELF image, or kernel = the path of a Linux kernel",
+                cfg->path ? cfg->path : "vmm");
+    return false;
+}
+
+bool config_parse(struct vmm_config *cfg, const char *path, GError **error)
 {
     toml_value *root;
 
@@ -331,7 +434,7 @@ bool config_load_text(struct vmm_config *cfg, const char *text, const char *orig
 
     cfg->path = g_strdup(origin);
     root = toml_parse(text, strlen(text), origin, error);
-    return root && config_read(cfg, root, error);
+    return root && config_read(cfg, root, error) && config_finish(cfg, error);
 }
 
 /* Checks and reads a parsed document, and frees it. */
@@ -347,4 +450,9 @@ static bool config_read(struct vmm_config *cfg, toml_value *root, GError **error
         cfg->console_file = config_relative(cfg, console);
     toml_free(root);
     return ok;
+}
+
+bool config_load(struct vmm_config *cfg, const char *path, GError **error)
+{
+    return config_parse(cfg, path, error) && config_finish(cfg, error);
 }

@@ -31,6 +31,9 @@ void console_write(struct console *c, const void *buf, size_t len)
     const char *p = buf;
 
     g_mutex_lock(&c->lock);
+    c->written += len;
+    if (c->observer)
+        c->observer(c->observer_data, buf, len);
     while (len && !c->broken) {
         ssize_t n = write(c->fd, p, len);
 
@@ -57,4 +60,16 @@ void console_close(struct console *c)
         close(c->fd);
     g_mutex_clear(&c->lock);
     g_free(c);
+}
+
+void console_set_observer(struct console *c, console_observer_fn fn, void *opaque)
+{
+    c->observer = fn;
+    c->observer_data = opaque;
+}
+
+void console_set_input(struct console *c, console_input_fn fn, void *opaque)
+{
+    c->input = fn;
+    c->input_data = opaque;
 }

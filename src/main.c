@@ -14,15 +14,34 @@
 #include "vmm/vm.h"
 
 static const char usage[] =
-    "usage: vmm run [--timeout SECONDS] [--qmp unix:PATH] CONFIG.toml\n"
+    "usage: vmm run [OPTIONS] CONFIG.toml\n"
+    "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
     "       vmm serve --qmp unix:PATH [--config FILE]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
-    "Boots the guest CONFIG describes and exits with its status (see README.md).\n";
+    "Boots the guest CONFIG describes, or a Linux kernel, and exits with its status\n"
+    "(see README.md). Options override the config file:\n"
+    "  --kernel FILE     boot this Linux kernel (bzImage on x86_64, Image on aarch64)\n"
+    "  --initrd FILE     with this initramfs\n"
+    "  --append TEXT     and this kernel command line\n"
+    "  --cpus N          number of vCPUs\n"
+    "  --memory SIZE     guest RAM, such as 512M or 2G\n"
+    "  --console FILE    guest console to FILE instead of stdout\n"
+    "  --timeout SECONDS stop the guest after that long (status 124)\n"
+    "  --qmp unix:PATH   also serve the QMP control socket (with a config file)\n";
+
+/* What the command line says, before the config file is read. */
+struct options {
+    const char *config;
+    const char *kernel, *initrd, *append, *cpus, *memory, *console;
+    const char *qmp;          /* --qmp unix:PATH: also serve the control socket */
+    unsigned timeout;
+};
 
 struct run_state {
     GMainLoop *loop;
     struct vm *vm;
+    unsigned timeout;
 };
 
 static gboolean on_signal(gpointer data, int signo)
@@ -41,7 +60,14 @@ static gboolean on_timeout(gpointer data)
 {
     struct run_state *s = data;
 
-    vm_stop(s->vm, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT, "timeout: the guest was still running");
+    if (s->vm->console->written)
+        vm_stop(s->vm, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT,
+                "timeout: the guest was still running after %u s", s->timeout);
+    else
+        vm_stop(s->vm, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT,
+                "timeout: the guest was still running after %u s and never wrote to its "
+                "console%s", s->timeout, s->vm->flags & VM_LINUX ?
+                " (does the kernel command line name the right console?)" : "");
     return G_SOURCE_REMOVE;
 }
 
@@ -80,16 +106,47 @@ static struct vm *build_vm(struct kvm *kvm, struct vmm_config *cfg, struct conso
                     cfg->vcpus_at, cfg->vcpus, kvm->max_vcpus);
         return NULL;
     }
-    vm = vm_create(kvm, cfg->name, cfg->memory, cfg->vcpus, console, error);
-    if (vm && (!vm_set_policy(vm, &cfg->policy, error) ||
-               !vm_load_firmware(vm, cfg->firmware, cfg->image, cfg->image_size, error))) {
-        vm_destroy(vm);
-        vm = NULL;
-    }
+    vm = vm_build(kvm, cfg->name, cfg, console, error);
+    /* In guest RAM now: vmm's own copies would only cost memory. */
+    g_clear_pointer(&cfg->boot_linux.kernel, g_free);
+    g_clear_pointer(&cfg->boot_linux.initrd, g_free);
     return vm;
 }
 
-static int run(const char *config_path, unsigned timeout)
+/* The config file, if any, then the options over it, then the images. */
+static bool configure(struct vmm_config *cfg, const struct options *o, GError **error)
+{
+    if (o->config && !config_parse(cfg, o->config, error))
+        return false;
+    if (!o->config) {
+        cfg->name = g_strdup("linux");
+        cfg->vcpus_at = g_strdup("vcpus");
+    }
+    if (o->kernel)
+        config_set_kernel(cfg, o->kernel);
+    if ((o->initrd || o->append) && !cfg->boot_linux.kernel_path) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s needs a kernel (--kernel)",
+                    o->initrd ? "--initrd" : "--append");
+        return false;
+    }
+    if (o->initrd) {
+        g_free(cfg->boot_linux.initrd_path);
+        cfg->boot_linux.initrd_path = g_strdup(o->initrd);
+    }
+    if (o->append) {
+        g_free(cfg->boot_linux.cmdline);
+        cfg->boot_linux.cmdline = g_strdup(o->append);
+    }
+    if (o->console) {
+        g_free(cfg->console_file);
+        cfg->console_file = g_strdup(o->console);
+    }
+    return (!o->cpus || config_set_vcpus(cfg, "--cpus", o->cpus, error)) &&
+           (!o->memory || config_set_memory(cfg, "--memory", o->memory, error)) &&
+           config_finish(cfg, error);
+}
+
+static int run(const struct options *o)
 {
     struct vmm_config cfg;
     struct kvm kvm = { .fd = -1 };
@@ -99,7 +156,8 @@ static int run(const char *config_path, unsigned timeout)
     int status;
 
     config_init(&cfg);
-    if (!config_load(&cfg, config_path, &error) ||
+    s.timeout = o->timeout;
+    if (!configure(&cfg, o, &error) ||
         !(console = console_open(cfg.console_file, &error)) ||
         !kvm_open(&kvm, &error) ||
         !(s.vm = build_vm(&kvm, &cfg, console, &error)) ||
@@ -112,10 +170,11 @@ static int run(const char *config_path, unsigned timeout)
     s.vm->on_stopped = on_vm_stopped;
     s.vm->on_stopped_data = &s;
     vcpu_kick_init();
+    console_start_input(console);
     g_unix_signal_add(SIGINT, on_sigint, &s);
     g_unix_signal_add(SIGTERM, on_sigterm, &s);
-    if (timeout)
-        g_timeout_add_seconds(timeout, on_timeout, &s);
+    if (o->timeout)
+        g_timeout_add_seconds(o->timeout, on_timeout, &s);
     if (vm_start(s.vm, &error))
         g_main_loop_run(s.loop);
     else
@@ -135,11 +194,73 @@ out:
     return status;
 }
 
+/* The value of option @name at argv[*i], if argv[*i] is that option. */
+static bool option(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    if (strcmp(argv[*i], name) != 0)
+        return false;
+    if (*i + 1 >= argc) {
+        *value = NULL;
+        return true;
+    }
+    *value = argv[++*i];
+    return true;
+}
+
+static int parse_run_options(int argc, char **argv, struct options *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = "";
+        const char **slot = NULL;
+
+        if (a[0] != '-') {
+            if (o->config) {
+                vmm_log("one config file only (%s and %s)", o->config, a);
+                return VMM_EXIT_USAGE;
+            }
+            o->config = a;
+            continue;
+        }
+        if (option(argc, argv, &i, "--kernel", &v)) slot = &o->kernel;
+        else if (option(argc, argv, &i, "--initrd", &v)) slot = &o->initrd;
+        else if (option(argc, argv, &i, "--append", &v)) slot = &o->append;
+        else if (option(argc, argv, &i, "--cpus", &v)) slot = &o->cpus;
+        else if (option(argc, argv, &i, "--memory", &v)) slot = &o->memory;
+        else if (option(argc, argv, &i, "--console", &v)) slot = &o->console;
+        else if (option(argc, argv, &i, "--qmp", &v)) slot = &o->qmp;
+        else if (option(argc, argv, &i, "--timeout", &v)) {
+            char *end;
+            unsigned long t = v ? strtoul(v, &end, 10) : 0;
+
+            if (!v || *end || !*v || t == 0 || t > 86400 * 365) {
+                vmm_log("--timeout: \"%s\" is not a number of seconds (1 or more)",
+                        v ? v : "");
+                return VMM_EXIT_USAGE;
+            }
+            o->timeout = t;
+            continue;
+        } else {
+            vmm_log("unknown option %s", a);
+            fputs(usage, stderr);
+            return VMM_EXIT_USAGE;
+        }
+        if (!v) {
+            vmm_log("%s needs a value", a);
+            return VMM_EXIT_USAGE;
+        }
+        *slot = v;
+    }
+    if (!o->config && !o->kernel) {
+        fputs(usage, stderr);
+        return VMM_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    unsigned timeout = 0;
-    const char *qmp = NULL;
-    int i = 2;
+    struct options o = { 0 };
+    int st;
 
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("vmm %s (%s)\n", VMM_VERSION, arch_name);
@@ -157,30 +278,17 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return VMM_EXIT_USAGE;
     }
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        char *end;
-
-        if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-            unsigned long t = strtoul(argv[++i], &end, 10);
-
-            if (*end || !*argv[i] || t == 0 || t > 86400 * 365) {
-                vmm_log("--timeout: \"%s\" is not a number of seconds (1 or more)", argv[i]);
-                return VMM_EXIT_USAGE;
-            }
-            timeout = t;
-        } else if (!strcmp(argv[i], "--qmp") && i + 1 < argc) {
-            qmp = argv[++i];
-        } else {
-            vmm_log("unknown option %s", argv[i]);
-            fputs(usage, stderr);
+    st = parse_run_options(argc, argv, &o);
+    if (st)
+        return st;
+    if (o.qmp) {
+        if (o.kernel || o.initrd || o.append || o.cpus || o.memory || o.console || !o.config) {
+            vmm_log("--qmp runs the VM a config file describes: put --kernel, --initrd, "
+                    "--append, --cpus, --memory and --console in its [boot], [vm] and "
+                    "[console] sections");
             return VMM_EXIT_USAGE;
         }
+        return run_with_qmp(o.config, o.qmp, o.timeout);
     }
-    if (i != argc - 1) {
-        fputs(usage, stderr);
-        return VMM_EXIT_USAGE;
-    }
-    if (qmp)
-        return run_with_qmp(argv[i], qmp, timeout);
-    return run(argv[i], timeout);
+    return run(&o);
 }

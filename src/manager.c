@@ -391,6 +391,7 @@ static const char *stop_reason_name(vm_stop_reason r)
     case VM_STOP_POWEROFF: return "guest-shutdown";
     case VM_STOP_RESET: return "guest-reset";
     case VM_STOP_CRASH: return "guest-crash";
+    case VM_STOP_PANIC: return "guest-panic";
     case VM_STOP_SIGNAL: return "host-signal";
     case VM_STOP_TIMEOUT: return "host-timeout";
     case VM_STOP_HOST: return "host-stop";

@@ -24,11 +24,9 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
      * vm-create to vm-destroy. */
     if (!mv->console && !(mv->console = console_open(cfg->console_file, error)))
         return false;
-    vm = vm_create(m->kvm, mv->name, cfg->memory, cfg->vcpus, mv->console, error);
-    if (!vm || !vm_load_firmware(vm, cfg->firmware, cfg->image, cfg->image_size, error)) {
-        vm_destroy(vm);
+    vm = vm_build(m->kvm, mv->name, cfg, mv->console, error);
+    if (!vm)
         return false;
-    }
     vm->id = mv->id;
     vm->host = &manager_host_ops;
     vm->host_data = mv->build_ref;

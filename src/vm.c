@@ -34,7 +34,8 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 }
 
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
-                     unsigned nr_vcpus, struct console *console, GError **error)
+                     unsigned nr_vcpus, struct console *console, unsigned flags,
+                     GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
 
@@ -43,6 +44,7 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->ram_size = ram_size;
     vm->console = console;
     vm->nr_vcpus = nr_vcpus;
+    vm->flags = flags;
     vm->vcpus = g_new0(struct vcpu, nr_vcpus);
     for (unsigned i = 0; i < nr_vcpus; i++)
         vm->vcpus[i].fd = -1;
@@ -56,7 +58,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     if (vm->fd < 0)
         goto fail;
     vm->ram = vm_add_memory(vm, arch_ram_base(), ram_size, false, error);
-    if (!vm->ram || !arch_vm_init(vm, error))
+    if (!vm->ram || !arch_vm_init(vm, error) ||
+        ((flags & VM_LINUX) && !arch_linux_vm_init(vm, error)))
         goto fail;
     for (unsigned i = 0; i < nr_vcpus; i++)
         if (!vcpu_create(vm, i, error))
@@ -92,6 +95,7 @@ void vm_destroy(struct vm *vm)
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);
+    g_free(vm->panic_line);
     g_free(vm->vcpus);
     g_free(vm->name);
     g_free(vm);
@@ -171,7 +175,13 @@ void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, 
     if (vm->stop.reason == VM_STOP_NONE) {
         vm->stop.reason = reason;
         vm->stop.status = status;
-        if (fmt) {
+        /* After a panic banner, the guest's own way out is no success. */
+        if (vm->panic_line && (reason == VM_STOP_RESET || reason == VM_STOP_POWEROFF ||
+                               reason == VM_STOP_GUEST_EXIT)) {
+            vm->stop.reason = VM_STOP_PANIC;
+            vm->stop.status = VMM_EXIT_PANIC;
+            vm->stop.message = g_strdup_printf("guest kernel panicked: %s", vm->panic_line);
+        } else if (fmt) {
             va_list ap;
 
             va_start(ap, fmt);
@@ -241,6 +251,14 @@ void vm_blocking_end(struct vm *vm)
 {
     g_mutex_lock(&vm->lock);
     vm->quiescent--;
+    g_mutex_unlock(&vm->lock);
+}
+
+void vm_note_panic(struct vm *vm, const char *line)
+{
+    g_mutex_lock(&vm->lock);
+    if (!vm->panic_line)
+        vm->panic_line = g_strdup(line);
     g_mutex_unlock(&vm->lock);
 }
 

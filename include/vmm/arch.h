@@ -45,4 +45,18 @@ bool arch_handle_exit(struct vcpu *vcpu);
 void arch_vcpu_dump(struct vcpu *vcpu, GString *out);
 void arch_vm_destroy(struct vm *vm);
 
+/* Linux boot (src/arch/<arch>/linux.c). */
+struct linux_image;
+/* Checks that @li's kernel is this architecture's format and that it and
+ * the initrd fit in @ram_size; pure, so config checks can use it. */
+bool arch_linux_check(const struct linux_image *li, uint64_t ram_size, GError **error);
+/* After arch_vm_init, before vCPUs exist, for VMs created with VM_LINUX:
+ * interrupt controllers and devices Linux needs beyond the firmware machine. */
+bool arch_linux_vm_init(struct vm *vm, GError **error);
+/* After the VM is built: kernel, initrd, command line and platform tables
+ * in RAM, and the boot vCPU's registers. */
+bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error);
+/* The command line when none is given. */
+const char *arch_linux_default_cmdline(void);
+
 #endif

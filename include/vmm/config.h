@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vmm/policy.h"
+#include "vmm/linux.h"
 
 #define VMM_CONFIG_DEFAULT_MEMORY (128ULL << 20)
 #define VMM_CONFIG_MIN_MEMORY     (2ULL << 20)
@@ -30,16 +31,35 @@ struct vmm_config {
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;
     struct vm_policy policy; /* [policy] */
+    char *firmware_at;    /* "file:line:col: boot.firmware" for later messages */
+    char *kernel_at;      /* "file:line:col: boot.kernel", NULL from the command line */
+    struct linux_image boot_linux; /* [boot] kernel, initrd, cmdline; kernel_path NULL: firmware */
 };
 
 /* Defaults for everything; used before a file is read. */
 void config_init(struct vmm_config *cfg);
+/* config_parse() then config_finish(). */
 bool config_load(struct vmm_config *cfg, const char *path, GError **error);
 /* The same from a document in memory (the control socket's inline
  * configs); @origin names it in messages, and relative paths in it are
  * relative to the current folder. */
 bool config_load_text(struct vmm_config *cfg, const char *text, const char *origin,
                       GError **error);
+/* Reads and checks the file's keys; images are not read yet, so that
+ * command-line options can override what the file says. */
+bool config_parse(struct vmm_config *cfg, const char *path, GError **error);
+/* Reads the firmware or kernel and initrd and checks them against the
+ * final memory size. */
+bool config_finish(struct vmm_config *cfg, GError **error);
+/* Command-line overrides ("--memory 512M", "--cpus 2"), with messages
+ * naming the option. */
+bool config_set_memory(struct vmm_config *cfg, const char *option, const char *text,
+                       GError **error);
+bool config_set_vcpus(struct vmm_config *cfg, const char *option, const char *text,
+                      GError **error);
+/* Boots the kernel at @path (relative to the current directory) instead of
+ * whatever the file said. */
+void config_set_kernel(struct vmm_config *cfg, const char *path);
 void config_clear(struct vmm_config *cfg);
 
 /* Parses "64M", "1G", "512K" or a plain number of bytes. */

@@ -6,17 +6,37 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Sees every byte of guest output, under the console's lock (the panic
+ * watch of a Linux boot). */
+typedef void (*console_observer_fn)(void *opaque, const char *buf, size_t len);
+/* Takes guest input from the host; returns how many bytes it accepted (a
+ * full receive FIFO accepts none: the caller retries later). */
+typedef size_t (*console_input_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 struct console {
     int fd;
     bool owns_fd;
     bool broken;   /* a write failed: later output is dropped, once reported */
     GMutex lock;
+    uint64_t written;          /* bytes the guest wrote, for "printed nothing" */
+    console_observer_fn observer;
+    void *observer_data;
+    console_input_fn input;    /* the UART that receives stdin, if any */
+    void *input_data;
 };
 
 /* @path NULL means stdout. */
 struct console *console_open(const char *path, GError **error);
 void console_write(struct console *c, const void *buf, size_t len);
 void console_close(struct console *c);
+
+/* Only while the VM is built, before any vCPU runs. */
+void console_set_observer(struct console *c, console_observer_fn fn, void *opaque);
+void console_set_input(struct console *c, console_input_fn fn, void *opaque);
+/* Feeds standard input to the input UART from a thread of its own, when
+ * stdin is a terminal or a pipe (not /dev/null, not a file). */
+void console_start_input(struct console *c);
 
 #endif

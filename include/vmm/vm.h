@@ -41,7 +41,11 @@ typedef enum {
     VM_STOP_TIMEOUT,    /* the run's time limit passed */
     VM_STOP_ERROR,      /* a KVM or host error while running */
     VM_STOP_HOST,       /* ended by its manager (control socket, service VM) */
+    VM_STOP_PANIC,      /* the guest kernel panicked (status 121) */
 } vm_stop_reason;
+
+/* vm_create() flags. */
+#define VM_LINUX 0x1 /* a Linux boot: in-kernel irqchip, the devices Linux needs */
 
 struct vm_stop {
     vm_stop_reason reason;
@@ -55,6 +59,7 @@ struct vm {
     char *name;
     uint64_t id;             /* the manager's number for it (0 under vmm run) */
     uint64_t ram_size;
+    unsigned flags;          /* VM_LINUX */
 
     struct mem_region mem[VMM_MAX_MEM_REGIONS];
     unsigned nr_mem;
@@ -87,6 +92,7 @@ struct vm {
     unsigned quiescent;
     void (*on_stopped)(struct vm *vm, void *data); /* from the last vCPU thread */
     void *on_stopped_data;
+    char *panic_line;        /* the guest's panic banner, once seen (under lock) */
 
     struct arch_vm arch;
 };
@@ -94,8 +100,13 @@ struct vm {
 /* Creates the VM, its RAM and vCPUs, and the architecture's devices;
  * nothing runs yet. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
-                     unsigned nr_vcpus, struct console *console, GError **error);
+                     unsigned nr_vcpus, struct console *console, unsigned flags,
+                     GError **error);
 void vm_destroy(struct vm *vm);
+/* vm_create() and the boot image (firmware or Linux) from a checked
+ * config, with its policy (vm_build.c). */
+struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *cfg,
+                    struct console *console, GError **error);
 
 /* Loads an ELF64 image (already read from @path) into guest RAM and
  * points the boot vCPUs at its entry. */
@@ -127,6 +138,9 @@ void vm_resume(struct vm *vm);
  * it counts as still for vm_pause() meanwhile. */
 void vm_blocking_begin(struct vm *vm);
 void vm_blocking_end(struct vm *vm);
+/* The guest kernel printed its panic banner @line: from now on a reset,
+ * power-off or guest exit ends the VM as a panic. */
+void vm_note_panic(struct vm *vm, const char *line);
 /* Blocks until every vCPU thread has returned. */
 void vm_join(struct vm *vm);
 

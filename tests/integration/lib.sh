@@ -263,3 +263,62 @@ serve_quit() {
     [ "$status" = 0 ] || fail "vmm serve exited $status after quit: $(cat "$T/serve.err")"
     [ ! -e "$QMP_SOCK" ] || fail "the socket is still there after quit"
 }
+
+# ---- Linux guests (tests/integration/linux-*.sh) ----
+# VMM_LINUX_KERNEL  the kernel to boot (default: the nested bed's own,
+#                   /vmm/testbed/vmlinuz, or .cache/testbed/vmlinuz-ARCH)
+# VMM_LINUX_BUSYBOX a static busybox for ARCH (default: /bin/busybox in the
+#                   bed, .cache/testbed/busybox-aarch64 or /bin/busybox)
+# VMM_EXIT_TOOL     tools/vmm-exit built for ARCH
+
+# need_linux: skip unless a kernel, a static busybox and vmm-exit are there
+need_linux() {
+    need_kvm
+    for _k in "${VMM_LINUX_KERNEL:-}" /vmm/testbed/vmlinuz "$VMM_SRCDIR/.cache/testbed/vmlinuz-$ARCH"; do
+        if [ -n "$_k" ] && [ -r "$_k" ]; then LINUX_KERNEL=$_k; break; fi
+    done
+    [ -n "${LINUX_KERNEL:-}" ] || skip "no Linux kernel for $ARCH (set VMM_LINUX_KERNEL)"
+    if [ -z "${VMM_LINUX_BUSYBOX:-}" ]; then
+        if [ -n "${VMM_BED:-}" ]; then VMM_LINUX_BUSYBOX=/bin/busybox
+        elif [ "$ARCH" = aarch64 ]; then VMM_LINUX_BUSYBOX=$VMM_SRCDIR/.cache/testbed/busybox-aarch64
+        else VMM_LINUX_BUSYBOX=/bin/busybox
+        fi
+    fi
+    [ -r "$VMM_LINUX_BUSYBOX" ] || skip "no static busybox for $ARCH (set VMM_LINUX_BUSYBOX)"
+    for _k in "${VMM_EXIT_TOOL:-}" /vmm/testbed/vmm-exit; do
+        if [ -n "$_k" ] && [ -x "$_k" ]; then EXIT_TOOL=$_k; break; fi
+    done
+    [ -n "${EXIT_TOOL:-}" ] || skip "no vmm-exit helper (set VMM_EXIT_TOOL)"
+}
+
+# linux_initrd BODY: $T/initrd, a busybox initramfs whose /init mounts the
+# basics, prints "init: up", then runs BODY (sh code; vmm-exit is in PATH)
+linux_initrd() {
+    _r=$T/initrd-root
+    rm -rf "$_r"
+    mkdir -p "$_r/bin" "$_r/sbin" "$_r/usr/bin" "$_r/usr/sbin" "$_r/proc" "$_r/sys" "$_r/dev" "$_r/tmp"
+    cp "$VMM_LINUX_BUSYBOX" "$_r/bin/busybox"
+    cp "$EXIT_TOOL" "$_r/bin/vmm-exit"
+    {
+        echo '#!/bin/busybox sh'
+        echo '/bin/busybox --install -s'
+        echo 'mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev'
+        # no /dev/console in the archive: the kernel could not open one for us
+        echo 'exec </dev/console >/dev/console 2>&1'
+        echo 'echo "init: up"'
+        echo "$1"
+        echo 'echo "init: fell off the end"; vmm-exit 99'
+    } >"$_r/init"
+    chmod 755 "$_r/init" "$_r/bin/busybox" "$_r/bin/vmm-exit"
+    (cd "$_r" && find . | cpio -o -H newc 2>/dev/null) >"$T/initrd" || fail "cpio failed"
+}
+
+# vmm_linux [VMM ARGS...]: boot LINUX_KERNEL with $T/initrd, 2 vCPUs, 256M
+# and the quiet command line $LINUX_APPEND unless the ARGS override them
+LINUX_APPEND=${LINUX_APPEND:-}
+vmm_linux() {
+    _con=console=ttyS0
+    [ "$ARCH" = aarch64 ] && _con=console=ttyAMA0
+    vmm run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus 2 --memory 256M \
+        --append "$_con panic=-1 ${LINUX_APPEND:-quiet}" "$@"
+}

@@ -29,6 +29,7 @@ struct vcpu;
 
 #define GICR_STRIDE   0x20000ULL /* RD_base + SGI_base frames per vCPU */
 #define DTB_MAX_SIZE  0x200000ULL /* the arm64 boot protocol's limit */
+#define PL011_SPI     1           /* as on QEMU's virt machine */
 
 int arm_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *value);
 bool arm_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t value, const char *what,

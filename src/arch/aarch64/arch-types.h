@@ -7,6 +7,7 @@
 struct arch_vm {
     int gic_fd;
     uint64_t dtb_gpa;
+    uint64_t initrd_start, initrd_end; /* Linux boot; equal when there is none */
 };
 
 struct arch_vcpu {

@@ -87,7 +87,8 @@ static int add_devices(void *fdt)
 {
     static const char pl011_compat[] = "arm,pl011\0arm,primecell";
     static const char clock_names[] = "uartclk\0apb_pclk";
-    uint32_t uart_irq[] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(1), cpu_to_fdt32(IRQ_LEVEL_HIGH) };
+    uint32_t uart_irq[] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(PL011_SPI),
+                          cpu_to_fdt32(IRQ_LEVEL_HIGH) };
     uint32_t clocks[] = { cpu_to_fdt32(PHANDLE_CLK), cpu_to_fdt32(PHANDLE_CLK) };
     char name[48];
     int err;
@@ -154,6 +155,10 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     err |= fdt_begin_node(fdt, "chosen");
     err |= fdt_property_string(fdt, "bootargs", bootargs);
     err |= fdt_property_string(fdt, "stdout-path", stdout_path);
+    if (vm->arch.initrd_end > vm->arch.initrd_start) {
+        err |= fdt_property_u64(fdt, "linux,initrd-start", vm->arch.initrd_start);
+        err |= fdt_property_u64(fdt, "linux,initrd-end", vm->arch.initrd_end);
+    }
     err |= fdt_end_node(fdt);
 
     err |= fdt_begin_node(fdt, memname);

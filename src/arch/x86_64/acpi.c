@@ -1,0 +1,266 @@
+/*
+ * Minimal ACPI tables for a Linux guest: the kernel has no MP-table parser
+ * (CONFIG_X86_MPPARSE is off in distribution kernels) so the MADT is how
+ * it finds every vCPU and the IOAPIC, and a hardware-reduced FADT with a
+ * DSDT holding only \_S5 is how it powers off (the sleep control register,
+ * hw/acpi_sleep.c) and resets (RESET_REG: the i8042's reset command).
+ * Field offsets follow the ACPI 6.x specification, sections 5.2.
+ */
+#include <string.h>
+
+#include "vmm/error.h"
+
+#include "vmm/hw/acpi_sleep.h"
+#include "vmm/hw/i8042.h"
+#include "vmm/vm.h"
+#include "x86-linux.h"
+
+#define OEM_ID        "VMM   "
+#define OEM_TABLE_ID  "VMMTABLE"
+#define HEADER_SIZE   36
+
+#define FADT_SIZE     276   /* revision 6 */
+#define FADT_FLAG_RESET_REG_SUP   (1U << 10)
+#define FADT_FLAG_HW_REDUCED      (1U << 20)
+#define FADT_BOOT_NO_VGA          (1U << 2)
+#define FADT_BOOT_NO_CMOS_RTC     (1U << 5)  /* and no 8042 bit: no keyboard to probe */
+#define GAS_IO        1
+#define MADT_PCAT_COMPAT          1
+
+/*
+ * The DSDT's AML, assembled by hand (ACPI 6.x chapter 20):
+ *   Name (_S5_, Package (4) { 5, 5, 0, 0 })
+ *   Scope (\_SB_) { Device (COM1) {
+ *       Name (_HID, EisaId ("PNP0501"))
+ *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3f8, 0x3f8, 1, 8) IRQNoFlags () { 4 } })
+ *   } }
+ * A hardware-reduced machine has no legacy PIC, so Linux maps no ISA IRQ
+ * on its own: the UART's interrupt must come from its ACPI description.
+ */
+#define AML_NAME     0x08
+#define AML_SCOPE    0x10
+#define AML_BUFFER   0x11
+#define AML_PACKAGE  0x12
+#define AML_BYTE     0x0a
+#define AML_DWORD    0x0c
+#define AML_EXT      0x5b
+#define AML_DEVICE   0x82
+
+static void aml_bytes(GByteArray *a, const void *p, size_t n) { g_byte_array_append(a, p, n); }
+static void aml_byte(GByteArray *a, uint8_t b) { g_byte_array_append(a, &b, 1); }
+
+/* Wraps @body in a PkgLength (which counts its own bytes) and appends it. */
+static void aml_pkg(GByteArray *a, GByteArray *body)
+{
+    size_t len = body->len + 1;
+
+    if (len < 0x40) {
+        aml_byte(a, len);
+    } else {
+        len++;
+        g_assert(len < 0x1000);
+        aml_byte(a, 0x40 | (len & 0xf));
+        aml_byte(a, len >> 4);
+    }
+    aml_bytes(a, body->data, body->len);
+    g_byte_array_unref(body);
+}
+
+static GByteArray *dsdt_aml(void)
+{
+    static const uint8_t crs[] = {
+        0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, /* IO: 0x3f8, 8 ports */
+        0x22, 1 << X86_COM1_IRQ, 0x00,                   /* IRQNoFlags: edge, high */
+        0x79, 0x00,                                      /* end tag */
+    };
+    static const uint8_t hid[] = { 0x41, 0xd0, 0x05, 0x01 }; /* EisaId ("PNP0501") */
+    GByteArray *a = g_byte_array_new(), *pkg = g_byte_array_new();
+    GByteArray *scope = g_byte_array_new(), *dev = g_byte_array_new(), *buf = g_byte_array_new();
+
+    aml_byte(a, AML_NAME);
+    aml_bytes(a, "_S5_", 4);
+    aml_byte(a, AML_PACKAGE);
+    aml_byte(pkg, 4);
+    for (int i = 0; i < 2; i++) {
+        aml_byte(pkg, AML_BYTE);
+        aml_byte(pkg, ACPI_S5_SLP_TYP);
+    }
+    aml_byte(pkg, 0);
+    aml_byte(pkg, 0);
+    aml_pkg(a, pkg);
+
+    aml_bytes(dev, "COM1", 4);
+    aml_byte(dev, AML_NAME);
+    aml_bytes(dev, "_HID", 4);
+    aml_byte(dev, AML_DWORD);
+    aml_bytes(dev, hid, sizeof(hid));
+    aml_byte(dev, AML_NAME);
+    aml_bytes(dev, "_CRS", 4);
+    aml_byte(dev, AML_BUFFER);
+    aml_byte(buf, AML_BYTE);
+    aml_byte(buf, sizeof(crs));
+    aml_bytes(buf, crs, sizeof(crs));
+    aml_pkg(dev, buf);
+
+    aml_bytes(scope, "_SB_", 4);
+    aml_byte(scope, AML_EXT);
+    aml_byte(scope, AML_DEVICE);
+    aml_pkg(scope, dev);
+    aml_byte(a, AML_SCOPE);
+    aml_pkg(a, scope);
+    return a;
+}
+
+struct table_writer {
+    uint8_t *base;   /* host address of the area */
+    uint64_t gpa;    /* its guest-physical address */
+    size_t used, size;
+};
+
+static void put8(uint8_t *p, size_t off, uint8_t v) { p[off] = v; }
+static void put16(uint8_t *p, size_t off, uint16_t v) { memcpy(p + off, &v, 2); }
+static void put32(uint8_t *p, size_t off, uint32_t v) { memcpy(p + off, &v, 4); }
+static void put64(uint8_t *p, size_t off, uint64_t v) { memcpy(p + off, &v, 8); }
+
+static uint8_t checksum(const uint8_t *p, size_t len)
+{
+    uint8_t sum = 0;
+
+    while (len--)
+        sum += *p++;
+    return (uint8_t)-sum;
+}
+
+/* Reserves @len bytes (16-byte aligned), zeroed; returns NULL when full. */
+static uint8_t *alloc(struct table_writer *w, size_t len, uint64_t *gpa)
+{
+    size_t at = (w->used + 15) & ~(size_t)15;
+
+    if (at > w->size || len > w->size - at)
+        return NULL;
+    w->used = at + len;
+    *gpa = w->gpa + at;
+    memset(w->base + at, 0, len);
+    return w->base + at;
+}
+
+static uint8_t *table(struct table_writer *w, const char *sig, uint8_t rev, size_t len,
+                      uint64_t *gpa)
+{
+    uint8_t *t = alloc(w, len, gpa);
+
+    if (!t)
+        return NULL;
+    memcpy(t, sig, 4);
+    put32(t, 4, len);
+    put8(t, 8, rev);
+    memcpy(t + 10, OEM_ID, 6);
+    memcpy(t + 16, OEM_TABLE_ID, 8);
+    put32(t, 24, 1);                 /* OEM revision */
+    memcpy(t + 28, "VMM ", 4);       /* creator */
+    put32(t, 32, 1);
+    return t;
+}
+
+static void seal(uint8_t *t)
+{
+    uint32_t len;
+
+    memcpy(&len, t + 4, 4);
+    t[9] = 0;
+    t[9] = checksum(t, len);
+}
+
+static void gas_io(uint8_t *p, size_t off, uint16_t port, uint8_t bits)
+{
+    put8(p, off, GAS_IO);
+    put8(p, off + 1, bits);
+    put8(p, off + 3, 1); /* byte access */
+    put64(p, off + 4, port);
+}
+
+static uint8_t *madt(struct table_writer *w, struct vm *vm, uint64_t *gpa)
+{
+    size_t len = HEADER_SIZE + 8 + vm->nr_vcpus * 8 + 12;
+    uint8_t *t = table(w, "APIC", 5, len, gpa);
+    size_t off = HEADER_SIZE + 8;
+
+    if (!t)
+        return NULL;
+    put32(t, 36, X86_LAPIC_BASE);
+    put32(t, 40, MADT_PCAT_COMPAT);
+    for (unsigned i = 0; i < vm->nr_vcpus; i++, off += 8) {
+        put8(t, off, 0);          /* processor local APIC */
+        put8(t, off + 1, 8);
+        put8(t, off + 2, i);      /* ACPI processor UID */
+        put8(t, off + 3, i);      /* APIC ID: the vCPU index (cpuid leaf 1) */
+        put32(t, off + 4, 1);     /* enabled */
+    }
+    put8(t, off, 1);              /* I/O APIC */
+    put8(t, off + 1, 12);
+    put8(t, off + 2, vm->nr_vcpus); /* an ID no CPU has */
+    put32(t, off + 4, X86_IOAPIC_BASE);
+    put32(t, off + 8, 0);         /* GSI base; KVM wires ISA IRQ n to pin n */
+    seal(t);
+    return t;
+}
+
+static uint8_t *fadt(struct table_writer *w, uint64_t dsdt, uint64_t *gpa)
+{
+    uint8_t *t = table(w, "FACP", 6, FADT_SIZE, gpa);
+
+    if (!t)
+        return NULL;
+    put32(t, 40, (uint32_t)dsdt);
+    put16(t, 109, FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC);
+    put32(t, 112, FADT_FLAG_HW_REDUCED | FADT_FLAG_RESET_REG_SUP);
+    gas_io(t, 116, I8042_CMD_PORT, 8);        /* RESET_REG */
+    put8(t, 128, I8042_CMD_RESET);            /* RESET_VALUE */
+    put8(t, 131, 1);                          /* FADT minor version: 6.1 */
+    put64(t, 140, dsdt);                      /* X_DSDT */
+    gas_io(t, 244, ACPI_SLEEP_CONTROL_PORT, 8);
+    gas_io(t, 256, ACPI_SLEEP_STATUS_PORT, 8);
+    memcpy(t + 268, "VMM     ", 8);           /* hypervisor vendor identity */
+    seal(t);
+    return t;
+}
+
+bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
+{
+    struct table_writer w = {
+        .base = gpa_to_hva(vm, X86_ACPI_BASE, X86_ACPI_SIZE),
+        .gpa = X86_ACPI_BASE, .size = X86_ACPI_SIZE,
+    };
+    uint64_t rsdp, dsdt_at, fadt_at, madt_at, xsdt_at;
+    g_autoptr(GByteArray) aml = dsdt_aml();
+    uint8_t *r, *d, *x;
+
+    if (!w.base) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "no RAM for the ACPI tables");
+        return false;
+    }
+    /* The RSDP first: 16-byte aligned in 0xe0000-0xfffff, where Linux also
+     * scans for it when boot_params has no address. */
+    r = alloc(&w, 36, &rsdp);
+    d = table(&w, "DSDT", 2, HEADER_SIZE + aml->len, &dsdt_at);
+    if (!r || !d || !fadt(&w, dsdt_at, &fadt_at) || !madt(&w, vm, &madt_at) ||
+        !(x = table(&w, "XSDT", 1, HEADER_SIZE + 16, &xsdt_at))) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "the ACPI tables do not fit");
+        return false;
+    }
+    memcpy(d + HEADER_SIZE, aml->data, aml->len);
+    seal(d);
+    put64(x, HEADER_SIZE, fadt_at);
+    put64(x, HEADER_SIZE + 8, madt_at);
+    seal(x);
+
+    memcpy(r, "RSD PTR ", 8);
+    memcpy(r + 9, OEM_ID, 6);
+    put8(r, 15, 2);               /* ACPI 2.0+: XSDT */
+    put32(r, 20, 36);
+    put64(r, 24, xsdt_at);
+    r[8] = checksum(r, 20);
+    r[32] = checksum(r, 36);
+    *rsdp_gpa = rsdp;
+    return true;
+}

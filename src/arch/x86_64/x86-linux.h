@@ -1,0 +1,32 @@
+/* Where a Linux boot puts things in an x86_64 guest (src/arch/x86_64/linux.c
+ * and acpi.c). Below 1 MiB, beside the firmware layout of layout.h. */
+#ifndef VMM_X86_LINUX_H
+#define VMM_X86_LINUX_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+#define X86_LINUX_GDT_ADDR    0x500ULL    /* replaces the firmware GDT */
+#define X86_BOOT_PARAMS_ADDR  0x7000ULL   /* the "zero page" */
+#define X86_CMDLINE_ADDR      0x20000ULL
+#define X86_CMDLINE_MAX       0x10000ULL
+#define X86_EBDA_START        0x9fc00ULL  /* reserved from here to 1 MiB */
+#define X86_ACPI_BASE         0xe0000ULL  /* ACPI tables, in that reserved hole */
+#define X86_ACPI_SIZE         0x20000ULL
+#define X86_RESET_VECTOR      0xffff0ULL  /* f000:fff0, where a real-mode reset jumps */
+#define X86_HIGH_RAM          0x100000ULL
+/* Guest RAM must end below the 32-bit MMIO hole (IOAPIC, LAPIC, KVM's TSS). */
+#define X86_LINUX_MAX_RAM     0xc0000000ULL
+#define X86_LAPIC_BASE        0xfee00000U
+#define X86_IOAPIC_BASE       0xfec00000U
+#define X86_LINUX_MAX_VCPUS   255         /* 8-bit APIC IDs in the MADT */
+
+#define X86_COM1_IRQ          4
+
+/* Writes the RSDP, XSDT, FADT, MADT and DSDT at X86_ACPI_BASE. */
+bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * A kernel panic must never look like success. Linux prints
+ * "Kernel panic - not syncing: <why>" first and, when it gives up,
+ * "---[ end Kernel panic - not syncing: <why> ]---". With panic=-1 it
+ * resets in between; otherwise it spins after the closing line. So: once
+ * the banner has been seen, the VM's end by reset, power-off or exit
+ * device counts as a panic (vm_stop), and the closing line ends it at once.
+ * The banner is matched at the start of a console line, after an optional
+ * printk timestamp; guest output that merely quotes it mid-line does not
+ * count.
+ */
+#include <string.h>
+
+#include "vmm/console.h"
+#include "vmm/error.h"
+#include "vmm/linux.h"
+#include "vmm/vm.h"
+
+#define BANNER     "Kernel panic - not syncing"
+#define END_BANNER "---[ end Kernel panic - not syncing"
+
+struct panic_watch {
+    struct vm *vm;
+    char line[256];
+    size_t len;
+};
+
+/* @line without a leading "[    1.234567] " and "<n>" prefix. */
+static const char *message_start(const char *line)
+{
+    if (line[0] == '[') {
+        const char *close = strchr(line, ']');
+
+        if (close)
+            line = close + 1;
+        while (*line == ' ')
+            line++;
+    }
+    return line;
+}
+
+static void line_done(struct panic_watch *w)
+{
+    const char *msg;
+
+    w->line[w->len] = '\0';
+    w->len = 0;
+    msg = message_start(w->line);
+    if (g_str_has_prefix(msg, BANNER))
+        vm_note_panic(w->vm, msg);
+    else if (g_str_has_prefix(msg, END_BANNER))
+        vm_stop(w->vm, VM_STOP_PANIC, VMM_EXIT_PANIC, "guest kernel panicked: %s", msg);
+}
+
+static void observe(void *opaque, const char *buf, size_t len)
+{
+    struct panic_watch *w = opaque;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+
+        if (c == '\n' || c == '\r') {
+            if (w->len)
+                line_done(w);
+        } else if (w->len < sizeof(w->line) - 1) {
+            w->line[w->len++] = c;
+        }
+    }
+}
+
+void linux_panic_watch(struct vm *vm)
+{
+    /* Lives as long as the process, as devices do. */
+    struct panic_watch *w = g_new0(struct panic_watch, 1);
+
+    w->vm = vm;
+    console_set_observer(vm->console, observe, w);
+}

@@ -1,0 +1,11 @@
+#!/bin/sh
+# nested-timeout: 120
+# --timeout stops a Linux guest that spins: status 124 and one line saying so.
+. "$(dirname "$0")/lib.sh"
+need_linux
+linux_initrd 'echo "init: spinning"; while :; do :; done'
+VMM_TIMEOUT=100 vmm_linux --timeout 8
+expect_status 124
+n=$(grep -c '' "$T/stderr")
+[ "$n" = 1 ] || fail "$n lines on stderr, expected one"
+expect_stderr_has "timeout"
