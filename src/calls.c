@@ -20,33 +20,33 @@
 /* Sorted by ID (checked at start-up by call_table_check()). */
 const struct call_entry call_table[] = {
     { VMM_CALL_VENDOR_HYP_UID, VMM_CALL_VENDOR_HYP_UID, "vendor-hyp-uid",
-      call_vendor_uid, INFO, SVC_VMM_INFO, 4 },
+      call_vendor_uid, INFO, SVC_VMM_INFO, 4, true },
     { VMM_CALL_VENDOR_HYP_REVISION, VMM_CALL_VENDOR_HYP_REVISION, "vendor-hyp-revision",
-      call_vendor_revision, INFO, SVC_VMM_INFO, 2 },
-    { VMM_CALL_VERSION, VMM_CALL_VERSION, "version", call_version, INFO, SVC_VMM_INFO, 1 },
+      call_vendor_revision, INFO, SVC_VMM_INFO, 2, true },
+    { VMM_CALL_VERSION, VMM_CALL_VERSION, "version", call_version, INFO, SVC_VMM_INFO, 1, false },
     { VMM_CALL_FEATURES, VMM_CALL_FEATURES, "features", call_features, INFO,
-      SVC_VMM_INFO, 1 },
-    { VMM_CALL_WHOAMI, VMM_CALL_WHOAMI, "whoami", call_whoami, INFO, SVC_VMM_INFO, 4 },
+      SVC_VMM_INFO, 1, false },
+    { VMM_CALL_WHOAMI, VMM_CALL_WHOAMI, "whoami", call_whoami, INFO, SVC_VMM_INFO, 4, false },
     { VMM_CALL_CONSOLE_WRITE, VMM_CALL_CONSOLE_WRITE, "console-write", call_console_write,
-      CONSOLE, SVC_VMM_CONSOLE, 1 },
+      CONSOLE, SVC_VMM_CONSOLE, 1, false },
     { VMM_CALL_VM_CREATE, VMM_CALL_VM_CREATE, "vm-create", call_vm_create, SERVICE_ONLY,
-      SVC_VMM_VM, 1 },
+      SVC_VMM_VM, 1, false },
     { VMM_CALL_VM_START, VMM_CALL_VM_START, "vm-start", call_vm_start, SERVICE_ONLY,
-      SVC_VMM_VM, 1 },
+      SVC_VMM_VM, 1, false },
     { VMM_CALL_VM_STOP, VMM_CALL_VM_STOP, "vm-stop", call_vm_stop, SERVICE_ONLY,
-      SVC_VMM_VM, 1 },
+      SVC_VMM_VM, 1, false },
     { VMM_CALL_VM_DESTROY, VMM_CALL_VM_DESTROY, "vm-destroy", call_vm_destroy, SERVICE_ONLY,
-      SVC_VMM_VM, 1 },
+      SVC_VMM_VM, 1, false },
     { VMM_CALL_VM_QUERY, VMM_CALL_VM_QUERY, "vm-query", call_vm_query, SERVICE_ONLY,
-      SVC_VMM_VM, 3 },
+      SVC_VMM_VM, 3, false },
     { VMM_CALL_UCALL_PRINT, VMM_CALL_UCALL_PRINT, "ucall-print", call_ucall_print, UCALL,
-      SVC_VMM_UCALL, 1 },
+      SVC_VMM_UCALL, 1, false },
     { VMM_CALL_UCALL_SYNC, VMM_CALL_UCALL_SYNC, "ucall-sync", call_ucall_sync, UCALL,
-      SVC_VMM_UCALL, 1 },
+      SVC_VMM_UCALL, 1, false },
     { VMM_CALL_UCALL_DONE, VMM_CALL_UCALL_DONE, "ucall-done", call_ucall_done, UCALL,
-      SVC_VMM_UCALL, 1 },
+      SVC_VMM_UCALL, 1, false },
     { VMM_CALL_UCALL_ABORT, VMM_CALL_UCALL_ABORT, "ucall-abort", call_ucall_abort, UCALL,
-      SVC_VMM_UCALL, 1 },
+      SVC_VMM_UCALL, 1, false },
 };
 const size_t call_table_len = G_N_ELEMENTS(call_table);
 
@@ -179,7 +179,7 @@ static void call_report_refusal(struct vcpu *vcpu, const struct guest_call *call
     struct vm *vm = vcpu->vm;
     unsigned suppressed;
 
-    if (!refusal_log_allowed(&vm->call_stats, &suppressed))
+    if ((e && e->probe) || !refusal_log_allowed(&vm->call_stats, &suppressed))
         return;
     if (suppressed)
         vmm_log("%s: %u more refused calls not shown", vm->name, suppressed);

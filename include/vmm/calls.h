@@ -44,6 +44,8 @@ struct call_entry {
     uint32_t perm;           /* 0: service VMs only; else GUEST_FLAG() bits, all required */
     service_id service;      /* the bit in the VM's service bitmap that enables it */
     unsigned nr_results;     /* result registers the handler fills */
+    bool probe;              /* a discovery query guests make unasked (Linux at
+                              * boot): refusals are counted, not logged */
 };
 
 typedef enum {
