@@ -19,6 +19,7 @@
 #include "vmm/vm.h"
 #include "layout.h"
 #include "x86-linux.h"
+#include "x86.h"
 
 /* Setup header fields: offsets in the bzImage and in boot_params alike. */
 #define HDR_SETUP_SECTS     0x1f1
@@ -49,15 +50,6 @@
 #define E820_RAM            1
 #define E820_RESERVED       2
 
-#define CR0_PE 0x1ULL
-#define CR0_MP 0x2ULL
-#define CR0_ET 0x10ULL
-#define CR0_NE 0x20ULL
-#define CR0_WP 0x10000ULL
-#define CR0_PG 0x80000000ULL
-#define CR4_PAE 0x20ULL
-#define EFER_LME 0x100ULL
-#define EFER_LMA 0x400ULL
 #define BOOT_CS 0x10
 #define BOOT_DS 0x18
 #define BOOT_TSS 0x20

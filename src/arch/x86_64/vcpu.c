@@ -9,15 +9,6 @@
 #include "layout.h"
 #include "x86.h"
 
-#define CR0_PE 0x1ULL
-#define CR0_MP 0x2ULL
-#define CR0_ET 0x10ULL
-#define CR0_NE 0x20ULL
-#define CR0_WP 0x10000ULL
-#define CR0_PG 0x80000000ULL
-#define CR4_PAE 0x20ULL
-#define EFER_LME 0x100ULL
-#define EFER_LMA 0x400ULL
 #define CPUID_1_ECX_HYPERVISOR (1U << 31)
 
 bool arch_vcpu_init(struct vcpu *vcpu, GError **error)

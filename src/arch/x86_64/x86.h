@@ -7,6 +7,18 @@
 
 struct vm;
 
+/* Control register and EFER bits for the long-mode state vmm sets up. */
+#define CR0_PE 0x1ULL
+#define CR0_MP 0x2ULL
+#define CR0_ET 0x10ULL
+#define CR0_NE 0x20ULL
+#define CR0_WP 0x10000ULL
+#define CR0_PG 0x80000000ULL
+#define CR4_PAE 0x20ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
+
+
 /* The top of vCPU @id's boot stack. */
 uint64_t x86_vcpu_stack_top(struct vm *vm, unsigned id);
 
