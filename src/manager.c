@@ -383,6 +383,11 @@ uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v)
     return mv->vm ? call_stats_get(&mv->vm->call_stats, entry, v) : 0;
 }
 
+uint64_t manager_ucall_rejected(struct mvm *mv)
+{
+    return mv->vm ? __atomic_load_n(&mv->vm->call_stats.ucall_rejected, __ATOMIC_RELAXED) : 0;
+}
+
 /* The names SHUTDOWN's reason takes (QEMU's ShutdownCause where one fits). */
 static const char *stop_reason_name(vm_stop_reason r)
 {

@@ -70,37 +70,42 @@ static void handle_system_event(struct vcpu *vcpu)
     }
 }
 
-/* Parks a vCPU that has nothing more to do until the VM stops. */
-static void vcpu_park(struct vcpu *vcpu)
+static bool vm_is_paused(struct vm *vm)
 {
-    struct vm *vm = vcpu->vm;
-
-    g_mutex_lock(&vm->lock);
-    vm->quiescent++; /* as still as a paused vCPU */
-    g_cond_broadcast(&vm->cond);
-    while (!vm_is_stopping(vm))
-        g_cond_wait(&vm->cond, &vm->lock);
-    vm->quiescent--;
-    g_mutex_unlock(&vm->lock);
+    return __atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE);
 }
 
-/* Holds the vCPU here while the VM is paused (vm_pause()); the kick that
- * brought it out of KVM_RUN left immediate_exit set: clear it, since only
- * a stop (checked right after) should keep it from entering again. */
-static void vcpu_pause_point(struct vcpu *vcpu)
+/* Waits, counted as still for vm_pause(), until the VM stops or, with
+ * @while_paused, is no longer paused. A resumed vCPU clears the
+ * immediate_exit its pause kick left, under the lock, so that a new pause
+ * cannot slip in between. */
+static void vcpu_wait_still(struct vcpu *vcpu, bool while_paused)
 {
     struct vm *vm = vcpu->vm;
 
-    if (!__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE))
-        return;
     g_mutex_lock(&vm->lock);
     vm->quiescent++;
     g_cond_broadcast(&vm->cond);
-    while (__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE) && !vm_is_stopping(vm))
+    while (!vm_is_stopping(vm) && (!while_paused || vm_is_paused(vm)))
         g_cond_wait(&vm->cond, &vm->lock);
     vm->quiescent--;
-    __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+    if (while_paused)
+        __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
     g_mutex_unlock(&vm->lock);
+}
+
+/* Parks a vCPU that has nothing more to do until the VM stops. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+    vcpu_wait_still(vcpu, false);
+}
+
+/* Holds the vCPU here while the VM is paused (vm_pause()); only a stop
+ * (checked right after) keeps it from entering KVM_RUN again. */
+static void vcpu_pause_point(struct vcpu *vcpu)
+{
+    if (vm_is_paused(vcpu->vm))
+        vcpu_wait_still(vcpu, true);
 }
 
 static void vcpu_handle_exit(struct vcpu *vcpu)

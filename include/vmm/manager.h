@@ -189,6 +189,8 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
 /* Counters of @name's calls: @entry indexes call_table, call_table_len
  * counts unknown IDs. */
 uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v);
+/* ucall doorbell values refused before any call was made. */
+uint64_t manager_ucall_rejected(struct mvm *mv);
 
 /* External monitors (manager_monitor.c). @owner identifies the monitor
  * (its session); claims are made in prelaunch, and must not overlap. */

@@ -76,6 +76,8 @@ char *qmp_session_handle(struct qmp_session *s, const char *text, size_t len);
 
 /* The greeting, one line without the line end. */
 char *qmp_greeting(void);
+/* QMP's VersionInfo: {"qemu": {major, minor, micro}, "package"}. */
+JsonObject *qmp_version_object(void);
 /* An event as one line without the line end; takes @data (NULL: {}). */
 char *qmp_event_line(const char *name, JsonObject *data);
 /* The event a manager notification becomes. */

@@ -63,16 +63,7 @@ static JsonNode *cmd_qmp_capabilities(struct qmp_request *req, GError **error)
 
 static JsonNode *cmd_query_version(struct qmp_request *req, GError **error)
 {
-    JsonObject *o = json_object_new(), *q = json_object_new();
-    unsigned major = 0, minor = 0, micro = 0;
-
-    sscanf(VMM_VERSION, "%u.%u.%u", &major, &minor, &micro);
-    json_object_set_int_member(q, "major", major);
-    json_object_set_int_member(q, "minor", minor);
-    json_object_set_int_member(q, "micro", micro);
-    json_object_set_object_member(o, "qemu", q);
-    json_object_set_string_member(o, "package", "vmm " VMM_VERSION);
-    return obj_node(o);
+    return obj_node(qmp_version_object());
 }
 
 static JsonNode *cmd_query_commands(struct qmp_request *req, GError **error)
@@ -488,6 +479,17 @@ static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **err
             total += n;
         }
         json_object_set_int_member(row, "total", total);
+        json_object_set_object_member(row, "verdicts", counts);
+        json_array_add_object_element(a, row);
+    }
+    /* Doorbells refused before they named any call. */
+    {
+        JsonObject *row = json_object_new(), *counts = json_object_new();
+        uint64_t n = manager_ucall_rejected(mv);
+
+        json_object_set_string_member(row, "call", "ucall-doorbell");
+        json_object_set_int_member(row, "total", n);
+        json_object_set_int_member(counts, "rejected", n);
         json_object_set_object_member(row, "verdicts", counts);
         json_array_add_object_element(a, row);
     }

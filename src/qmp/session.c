@@ -72,9 +72,8 @@ static char *return_reply(JsonNode *ret, JsonNode *id)
     return to_line(object_node(top));
 }
 
-char *qmp_greeting(void)
+JsonObject *qmp_version_object(void)
 {
-    JsonObject *top = json_object_new(), *qmp = json_object_new();
     JsonObject *version = json_object_new(), *qemu = json_object_new();
     unsigned major = 0, minor = 0, micro = 0;
 
@@ -84,7 +83,14 @@ char *qmp_greeting(void)
     json_object_set_int_member(qemu, "micro", micro);
     json_object_set_object_member(version, "qemu", qemu);
     json_object_set_string_member(version, "package", "vmm " VMM_VERSION);
-    json_object_set_object_member(qmp, "version", version);
+    return version;
+}
+
+char *qmp_greeting(void)
+{
+    JsonObject *top = json_object_new(), *qmp = json_object_new();
+
+    json_object_set_object_member(qmp, "version", qmp_version_object());
     json_object_set_array_member(qmp, "capabilities", json_array_new());
     json_object_set_object_member(top, "QMP", qmp);
     return to_line(object_node(top));
