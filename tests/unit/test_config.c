@@ -7,31 +7,18 @@
 #include "vmm/arch.h"
 #include "vmm/config.h"
 
+#include "unit.h"
+
 static char *dir;
 
 /* Writes an ELF64 with one 16-byte PT_LOAD at @paddr spanning @memsz. */
 static char *write_elf(const char *name, uint16_t machine, uint64_t paddr, uint64_t memsz)
 {
-    uint8_t buf[sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 16] = { 0 };
-    Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
-    Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
+    uint8_t buf[UNIT_ELF_SIZE];
     char *path = g_build_filename(dir, name, NULL);
+    size_t n = unit_make_elf(buf, machine, paddr, memsz, paddr);
 
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = machine;
-    eh->e_entry = paddr;
-    eh->e_phoff = sizeof(*eh);
-    eh->e_phentsize = sizeof(*ph);
-    eh->e_phnum = 1;
-    ph->p_type = PT_LOAD;
-    ph->p_offset = sizeof(*eh) + sizeof(*ph);
-    ph->p_paddr = paddr;
-    ph->p_filesz = 16;
-    ph->p_memsz = memsz;
-    ck_assert(g_file_set_contents(path, (char *)buf, sizeof(buf), NULL));
+    ck_assert(g_file_set_contents(path, (char *)buf, n, NULL));
     return path;
 }
 
@@ -165,16 +152,10 @@ int main(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, valid_config);
     tcase_add_test(tc, mistakes);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

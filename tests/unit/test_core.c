@@ -77,33 +77,6 @@ START_TEST(sizes_parse)
 }
 END_TEST
 
-/* A minimal ELF64 executable with one PT_LOAD segment. */
-static size_t make_elf(uint8_t *buf, uint16_t machine, uint64_t paddr, uint64_t memsz,
-                       uint64_t entry)
-{
-    Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
-    Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
-    size_t size = sizeof(*eh) + sizeof(*ph) + 16;
-
-    memset(buf, 0, size);
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = machine;
-    eh->e_entry = entry;
-    eh->e_phoff = sizeof(*eh);
-    eh->e_phentsize = sizeof(*ph);
-    eh->e_phnum = 1;
-    ph->p_type = PT_LOAD;
-    ph->p_offset = sizeof(*eh) + sizeof(*ph);
-    ph->p_paddr = paddr;
-    ph->p_filesz = 16;
-    ph->p_memsz = memsz;
-    memset(buf + ph->p_offset, 0xab, 16);
-    return size;
-}
-
 START_TEST(elf_checks)
 {
     uint8_t img[512], ram[0x400];
@@ -112,7 +85,7 @@ START_TEST(elf_checks)
     GError *err = NULL;
     size_t n;
 
-    n = make_elf(img, EM_X86_64, 0x200, 0x40, 0x210);
+    n = unit_make_elf(img, EM_X86_64, 0x200, 0x40, 0x210);
     ck_assert(elf_load("ok.elf", img, n, &t, &entry, &err));
     ck_assert_uint_eq(entry, 0x210);
 
@@ -128,21 +101,21 @@ START_TEST(elf_checks)
     ck_assert_uint_eq(ram[0x240], 0x11);
     t.ram = NULL;
 
-    n = make_elf(img, EM_AARCH64, 0x200, 0x40, 0x210);
+    n = unit_make_elf(img, EM_AARCH64, 0x200, 0x40, 0x210);
     ck_assert(!elf_load("arm.elf", img, n, &t, &entry, &err));
     ck_assert_ptr_nonnull(strstr(err->message, "image is for aarch64, but this host runs x86_64"));
     g_clear_error(&err);
 
-    n = make_elf(img, EM_X86_64, 0x300, 0x200, 0x300);
+    n = unit_make_elf(img, EM_X86_64, 0x300, 0x200, 0x300);
     ck_assert(!elf_load("big.elf", img, n, &t, &entry, &err));
     ck_assert_ptr_nonnull(strstr(err->message, "does not fit in guest RAM"));
     g_clear_error(&err);
 
-    n = make_elf(img, EM_X86_64, UINT64_MAX - 8, 0x20, UINT64_MAX - 8);
+    n = unit_make_elf(img, EM_X86_64, UINT64_MAX - 8, 0x20, UINT64_MAX - 8);
     ck_assert(!elf_load("wrap.elf", img, n, &t, &entry, &err));
     g_clear_error(&err);
 
-    n = make_elf(img, EM_X86_64, 0x200, 0x40, 0x300);
+    n = unit_make_elf(img, EM_X86_64, 0x200, 0x40, 0x300);
     ck_assert(!elf_load("entry.elf", img, n, &t, &entry, &err));
     ck_assert_ptr_nonnull(strstr(err->message, "entry point"));
     g_clear_error(&err);
@@ -152,7 +125,7 @@ START_TEST(elf_checks)
     g_clear_error(&err);
 
     /* Program headers pointing past the end of the file. */
-    n = make_elf(img, EM_X86_64, 0x200, 0x40, 0x210);
+    n = unit_make_elf(img, EM_X86_64, 0x200, 0x40, 0x210);
     ((Elf64_Ehdr *)img)->e_phnum = 200;
     ck_assert(!elf_load("ph.elf", img, n, &t, &entry, &err));
     ck_assert_ptr_nonnull(strstr(err->message, "corrupt program headers"));

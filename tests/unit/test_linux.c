@@ -8,6 +8,8 @@
 #include "vmm/config.h"
 #include "vmm/linux.h"
 
+#include "unit.h"
+
 static bool is_x86(void)
 {
     return !strcmp(arch_name, "x86_64");
@@ -236,8 +238,6 @@ int main(void)
 {
     Suite *s = suite_create("linux");
     TCase *tc = tcase_create("linux");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, formats);
     tcase_add_test(tc, x86_bzimage);
@@ -245,9 +245,5 @@ int main(void)
     tcase_add_test(tc, config_kernel_keys);
     tcase_add_test(tc, overrides);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

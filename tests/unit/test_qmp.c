@@ -16,6 +16,8 @@
 #include "vmm/qmp.h"
 #include "vmm/vm.h"
 
+#include "unit.h"
+
 /* --- splitter ------------------------------------------------------------ */
 
 static GPtrArray *texts;
@@ -835,11 +837,5 @@ static Suite *qmp_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(qmp_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(qmp_suite());
 }
