@@ -75,6 +75,7 @@ static void ucalls(void)
 	u->cmd = VMM_CALL_UCALL_PRINT;
 	fw_ucall_ring_raw(fw_ucall_gpa());
 	u->text_len = 0;
+	fw_ucall_ring_narrow(fw_ucall_gpa());
 	fw_printf("calls: bad doorbells rung\n");
 }
 
@@ -115,7 +116,10 @@ void fw_main(unsigned cpu)
 
 		call("console-write", VMM_CALL_CONSOLE_WRITE, (uintptr_t)msg, sizeof(msg) - 1, false);
 		call("console-write-too-long", VMM_CALL_CONSOLE_WRITE, (uintptr_t)msg, 1 << 20, false);
+		/* Far beyond the 64 MiB of RAM the tests give it. */
+		call("console-write-outside-ram", VMM_CALL_CONSOLE_WRITE, 0x7ffff000ULL, 16, false);
 	}
+	call("features-64-bit-id", VMM_CALL_FEATURES, 1ULL << 32 | VMM_CALL_VERSION, 0, false);
 done:
 	ucalls();
 	fw_printf("calls: done\n");

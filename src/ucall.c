@@ -5,6 +5,7 @@
  * of guest memory before it is checked, so another vCPU rewriting it
  * mid-call changes nothing.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "vmm/calls.h"
@@ -42,6 +43,18 @@ static const char *ucall_problem(struct vm *vm, uint64_t gpa, const struct vmm_u
     return NULL;
 }
 
+void ucall_reject(struct vcpu *vcpu, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    __atomic_fetch_add(&vcpu->vm->call_stats.ucall_rejected, 1, __ATOMIC_RELAXED);
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    call_log_refusal(vcpu, "%s", msg);
+}
+
 void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
 {
     struct vm *vm = vcpu->vm;
@@ -63,9 +76,8 @@ void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
         problem = "outside guest RAM";
     }
     if (problem) {
-        __atomic_fetch_add(&vm->call_stats.ucall_rejected, 1, __ATOMIC_RELAXED);
-        call_log_refusal(vcpu, "ucall doorbell %#llx refused: %s",
-                         (unsigned long long)gpa, problem);
+        ucall_reject(vcpu, "ucall doorbell %#llx refused: %s", (unsigned long long)gpa,
+                     problem);
         return;
     }
 

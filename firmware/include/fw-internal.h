@@ -24,6 +24,7 @@ int fw_arch_probe_call(uint32_t id, uint64_t a1, bool user_mode, struct fw_probe
 /* Where vmm put this vCPU's ucall structure, and the doorbell. */
 uint64_t fw_arch_ucall_gpa(unsigned cpu);
 void fw_arch_ucall_ring(uint64_t gpa);
+void fw_arch_ucall_ring_narrow(uint64_t gpa);
 
 /* ---- provided by lib/ for arch/<arch> ---- */
 

@@ -149,6 +149,8 @@ int64_t fw_ucall_abort(const char *file, unsigned line, const char *msg);
 	do { if (!(cond)) fw_ucall_abort(__FILE__, __LINE__, #cond); } while (0)
 /* Rings the doorbell with any value, for tests of vmm's checks. */
 void fw_ucall_ring_raw(uint64_t gpa);
+/* Rings it with a write narrower than the doorbell's (vmm must refuse). */
+void fw_ucall_ring_narrow(uint64_t gpa);
 /* This vCPU's structure's guest-physical address. */
 uint64_t fw_ucall_gpa(void);
 

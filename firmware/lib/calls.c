@@ -38,6 +38,11 @@ void fw_ucall_ring_raw(uint64_t gpa)
 	fw_arch_ucall_ring(gpa);
 }
 
+void fw_ucall_ring_narrow(uint64_t gpa)
+{
+	fw_arch_ucall_ring_narrow(gpa);
+}
+
 int64_t fw_ucall(uint32_t cmd, uint64_t arg, const char *file, unsigned line,
 		 const char *text, unsigned text_len)
 {

@@ -110,3 +110,9 @@ void fw_kernel_roundtrip(void)
 
 	fw_arch_vmm_call(SMCCC_VERSION_ID, a, NULL, false);
 }
+
+void fw_arch_ucall_ring_narrow(uint64_t gpa)
+{
+	__asm__ volatile("str %w0, [%1]" : : "r"((uint32_t)gpa), "r"(VMM_ARM_UCALL_DOORBELL)
+			 : "memory");
+}

@@ -199,3 +199,10 @@ void fw_kernel_roundtrip(void)
 
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : : "memory");
 }
+
+void fw_arch_ucall_ring_narrow(uint64_t gpa)
+{
+	uint8_t low = (uint8_t)(gpa >> 12);
+
+	__asm__ volatile("outb %0, %1" : : "a"(low), "Nd"((uint16_t)VMM_X86_UCALL_PORT) : "memory");
+}

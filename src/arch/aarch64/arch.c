@@ -50,8 +50,8 @@ static void ucall_doorbell(struct vcpu *vcpu, void *opaque, uint64_t offset, uin
         return;
     }
     if (offset != 0 || len != 8) {
-        call_log_refusal(vcpu, "ucall doorbell: a %u-byte write at offset %llu (expected "
-                         "8 bytes at 0)", len, (unsigned long long)offset);
+        ucall_reject(vcpu, "ucall doorbell: a %u-byte write at offset %llu refused "
+                     "(expected 8 bytes at 0)", len, (unsigned long long)offset);
         return;
     }
     memcpy(&gpa, data, sizeof(gpa));

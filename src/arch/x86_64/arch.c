@@ -70,7 +70,12 @@ static void ucall_doorbell(struct vcpu *vcpu, void *opaque, uint64_t offset, uin
         memset(data, 0xff, len);
         return;
     }
-    memcpy(&pfn, data, MIN(len, sizeof(pfn)));
+    if (len != sizeof(pfn)) {
+        ucall_reject(vcpu, "ucall doorbell: a %u-byte write refused (expected 4 bytes)",
+                     len);
+        return;
+    }
+    memcpy(&pfn, data, sizeof(pfn));
     ucall_ring(vcpu, (uint64_t)pfn << 12);
 }
 
