@@ -257,10 +257,22 @@ static int parse_run_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+static int run_main(int argc, char **argv);
+
+/* Runs @fn with vmm's messages going through a bounded queue, so that a
+ * stalled reader of stderr never stalls a vCPU or the main loop. */
+static int with_async_log(int (*fn)(int, char **), int argc, char **argv)
+{
+    int st;
+
+    vmm_log_async_start();
+    st = fn(argc, argv);
+    vmm_log_async_stop();
+    return st;
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = { 0 };
-    int st;
 
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("vmm %s (%s)\n", VMM_VERSION, arch_name);
@@ -270,14 +282,26 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
+    /* A reader of stdout or stderr that goes away (a pipe to head, a log
+     * collector restarted) must cost its output, never vmm and its VMs:
+     * writes then fail with EPIPE, which each writer handles. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc >= 2 && !strcmp(argv[1], "serve"))
-        return serve_main(argc, argv);
+        return with_async_log(serve_main, argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "ctl"))
         return ctl_main(argc, argv);
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
         fputs(usage, stderr);
         return VMM_EXIT_USAGE;
     }
+    return with_async_log(run_main, argc, argv);
+}
+
+static int run_main(int argc, char **argv)
+{
+    struct options o = { 0 };
+    int st;
+
     st = parse_run_options(argc, argv, &o);
     if (st)
         return st;

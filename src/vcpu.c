@@ -76,36 +76,49 @@ static bool vm_is_paused(struct vm *vm)
 }
 
 /* Waits, counted as still for vm_pause(), until the VM stops or, with
- * @while_paused, is no longer paused. A resumed vCPU clears the
- * immediate_exit its pause kick left, under the lock, so that a new pause
- * cannot slip in between. */
-static void vcpu_wait_still(struct vcpu *vcpu, bool while_paused)
+ * @while_paused, is no longer paused. Called with vm->lock held. */
+static void vcpu_wait_still_locked(struct vcpu *vcpu, bool while_paused)
 {
     struct vm *vm = vcpu->vm;
 
-    g_mutex_lock(&vm->lock);
     vm->quiescent++;
     g_cond_broadcast(&vm->cond);
     while (!vm_is_stopping(vm) && (!while_paused || vm_is_paused(vm)))
         g_cond_wait(&vm->cond, &vm->lock);
     vm->quiescent--;
-    if (while_paused)
-        __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
-    g_mutex_unlock(&vm->lock);
 }
 
 /* Parks a vCPU that has nothing more to do until the VM stops. */
 static void vcpu_park(struct vcpu *vcpu)
 {
-    vcpu_wait_still(vcpu, false);
+    g_mutex_lock(&vcpu->vm->lock);
+    vcpu_wait_still_locked(vcpu, false);
+    g_mutex_unlock(&vcpu->vm->lock);
 }
 
-/* Holds the vCPU here while the VM is paused (vm_pause()); only a stop
- * (checked right after) keeps it from entering KVM_RUN again. */
+/*
+ * The one place a vCPU decides whether it may enter KVM_RUN. A kick
+ * (vm_pause(), vm_stop()) sets immediate_exit under vm->lock, and only
+ * this function clears it, under the same lock, after honouring the pause:
+ * so wherever the vCPU was when the kick came (in KVM_RUN, in a device, or
+ * blocked in a host call, an external monitor's answer, a console write),
+ * it passes through here before the guest runs again, and a resumed vCPU
+ * never keeps a stale immediate_exit (which would make KVM_RUN fail at
+ * once, for ever). A pause that comes after the unlock sets immediate_exit
+ * again, so the next KVM_RUN returns at once or the signal interrupts it.
+ */
 static void vcpu_pause_point(struct vcpu *vcpu)
 {
-    if (vm_is_paused(vcpu->vm))
-        vcpu_wait_still(vcpu, true);
+    struct vm *vm = vcpu->vm;
+
+    if (!__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE) && !vm_is_paused(vm))
+        return;
+    g_mutex_lock(&vm->lock);
+    if (vm_is_paused(vm))
+        vcpu_wait_still_locked(vcpu, true);
+    if (!vm_is_stopping(vm))
+        __atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELEASE);
+    g_mutex_unlock(&vm->lock);
 }
 
 static void vcpu_handle_exit(struct vcpu *vcpu)

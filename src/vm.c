@@ -149,22 +149,26 @@ bool vm_start(struct vm *vm, GError **error)
         return false;
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         struct vcpu *vcpu = &vm->vcpus[i];
+        pthread_t thread;
         int e;
 
+        /* The kick path reads thread and thread_started under the lock:
+         * both are written under it too. Holding it across the create also
+         * keeps the new thread from finishing before it is counted. */
         g_mutex_lock(&vm->lock);
-        vm->running_threads++;
+        e = pthread_create(&thread, NULL, vcpu_thread, vcpu);
+        if (!e) {
+            vm->running_threads++;
+            vcpu->thread = thread;
+            vcpu->thread_started = true;
+        }
         g_mutex_unlock(&vm->lock);
-        e = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
         if (e) {
-            g_mutex_lock(&vm->lock);
-            vm->running_threads--;
-            g_mutex_unlock(&vm->lock);
             g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
                         "cannot start the thread of vCPU %u: %s", i, g_strerror(e));
             vm_stop(vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, NULL);
             return false;
         }
-        vcpu->thread_started = true;
     }
     return true;
 }
@@ -265,10 +269,19 @@ void vm_note_panic(struct vm *vm, const char *line)
 void vm_join(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-        if (vm->vcpus[i].thread_started) {
-            pthread_join(vm->vcpus[i].thread, NULL);
-            vm->vcpus[i].thread_started = false;
-        }
+        struct vcpu *vcpu = &vm->vcpus[i];
+        pthread_t thread;
+        bool started;
+
+        /* Forgotten by the kick path before it is joined: a joined
+         * thread's ID must never reach pthread_kill(). */
+        g_mutex_lock(&vm->lock);
+        started = vcpu->thread_started;
+        thread = vcpu->thread;
+        vcpu->thread_started = false;
+        g_mutex_unlock(&vm->lock);
+        if (started)
+            pthread_join(thread, NULL);
     }
 }
 

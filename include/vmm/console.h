@@ -1,5 +1,6 @@
 /* Where guest console output goes: stdout or a file. Several vCPUs and
- * devices may write at once; each write is atomic. */
+ * devices may write at once; each write is atomic, and none waits for the
+ * reader (output the reader cannot keep up with is dropped and counted). */
 #ifndef VMM_CONSOLE_H
 #define VMM_CONSOLE_H
 
@@ -15,10 +16,13 @@ typedef void (*console_observer_fn)(void *opaque, const char *buf, size_t len);
  * full receive FIFO accepts none: the caller retries later). */
 typedef size_t (*console_input_fn)(void *opaque, const uint8_t *buf, size_t len);
 
+struct outbuf;
+
 struct console {
     int fd;
     bool owns_fd;
-    bool broken;   /* a write failed: later output is dropped, once reported */
+    bool broken;   /* output was dropped (reported once) */
+    struct outbuf *out;        /* the queue its writer thread drains */
     GMutex lock;
     uint64_t written;          /* bytes the guest wrote, for "printed nothing" */
     console_observer_fn observer;
@@ -27,9 +31,14 @@ struct console {
     void *input_data;
 };
 
-/* @path NULL means stdout. */
+/* @path NULL means stdout. A file is created or truncated; a symlink or an
+ * existing file that is not a regular one is refused. */
 struct console *console_open(const char *path, GError **error);
 void console_write(struct console *c, const void *buf, size_t len);
+/* Bytes dropped so far (no room in the queue, or the reader went away). */
+uint64_t console_dropped(struct console *c);
+/* Writes out what is queued (bounded: a reader that takes nothing for a few
+ * seconds loses the rest), reports drops, and frees @c. */
 void console_close(struct console *c);
 
 /* Only while the VM is built, before any vCPU runs. */

@@ -32,5 +32,11 @@ int vmm_error_exit_status(const GError *error);
 
 /* Print "vmm: <message>" on stderr: the one place vmm's messages go out. */
 void vmm_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* From start to stop, vmm_log() never waits for the reader of stderr: lines
+ * go through a bounded queue (vmm/outbuf.h), and those that do not fit are
+ * dropped and counted. Stop writes out what is queued (bounded) and says
+ * how much was dropped. */
+void vmm_log_async_start(void);
+void vmm_log_async_stop(void);
 
 #endif

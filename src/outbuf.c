@@ -1,0 +1,187 @@
+/*
+ * The bounded output queue (vmm/outbuf.h). The writer thread writes at
+ * most PIPE_BUF bytes at a time, and only after poll() says the descriptor
+ * takes output: a pipe then has room for all of them and the write does
+ * not block, so the thread notices a close request within one poll slice
+ * even when the reader has stopped reading.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "vmm/outbuf.h"
+
+#define POLL_SLICE_MS 100
+
+struct outbuf {
+    int fd;
+    GMutex lock;
+    GCond cond;          /* the writer waits here for output or a close */
+    uint8_t *ring;
+    size_t cap, head, len; /* queued bytes: ring[head .. head+len) mod cap */
+    uint64_t dropped;
+    int error;
+    bool closing;
+    gint64 stall_deadline;
+    gint64 stall_us;
+    pthread_t thread;
+};
+
+/* Takes one chunk off the front of the queue (copied into @chunk) once
+ * poll() says the descriptor is writable, writes it, and repeats. */
+static void *writer(void *opaque)
+{
+    struct outbuf *o = opaque;
+    uint8_t chunk[PIPE_BUF];
+
+    pthread_setname_np(pthread_self(), "output");
+    g_mutex_lock(&o->lock);
+    for (;;) {
+        size_t n, first;
+        struct pollfd p = { .fd = o->fd, .events = POLLOUT };
+        ssize_t w;
+        int r;
+
+        while (!o->len && !o->closing)
+            g_cond_wait(&o->cond, &o->lock);
+        if (!o->len)
+            break;
+        if (o->closing && g_get_monotonic_time() >= o->stall_deadline) {
+            o->dropped += o->len;
+            o->len = 0;
+            break;
+        }
+        n = MIN(o->len, sizeof(chunk));
+        first = MIN(n, o->cap - o->head);
+        memcpy(chunk, o->ring + o->head, first);
+        memcpy(chunk + first, o->ring, n - first);
+        g_mutex_unlock(&o->lock);
+
+        r = poll(&p, 1, POLL_SLICE_MS);
+        w = 0;
+        if (r > 0 && (p.revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL))) {
+            w = write(o->fd, chunk, n);
+            if (w < 0 && errno == EAGAIN) /* a terminal that said "ready" */
+                g_usleep(10 * 1000);
+            if (w < 0 && (errno == EINTR || errno == EAGAIN))
+                w = 0;
+        }
+
+        g_mutex_lock(&o->lock);
+        if (w < 0) {
+            /* The reader is gone or the file is unwritable: drop what is
+             * queued and everything after it. */
+            o->error = errno;
+            o->dropped += o->len;
+            o->len = 0;
+            continue;
+        }
+        if (w > 0) {
+            o->head = (o->head + (size_t)w) % o->cap;
+            o->len -= (size_t)w;
+            /* Progress: a reader that still reads gets the whole output. */
+            if (o->closing)
+                o->stall_deadline = g_get_monotonic_time() + o->stall_us;
+        }
+    }
+    g_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+struct outbuf *outbuf_new(int fd, size_t capacity)
+{
+    struct outbuf *o = g_new0(struct outbuf, 1);
+    sigset_t all, old;
+    int e;
+
+    o->fd = fd;
+    o->cap = capacity ? capacity : OUTBUF_DEFAULT_CAPACITY;
+    o->ring = g_malloc(o->cap);
+    g_mutex_init(&o->lock);
+    g_cond_init(&o->cond);
+    /* Signals are for the main loop and the vCPU kick, not this thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    e = pthread_create(&o->thread, NULL, writer, o);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) {
+        g_mutex_clear(&o->lock);
+        g_cond_clear(&o->cond);
+        g_free(o->ring);
+        g_free(o);
+        errno = e;
+        return NULL;
+    }
+    return o;
+}
+
+bool outbuf_write(struct outbuf *o, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    bool fits;
+
+    g_mutex_lock(&o->lock);
+    fits = !o->error && !o->closing && len <= o->cap - o->len;
+    if (fits) {
+        size_t tail = (o->head + o->len) % o->cap;
+        size_t first = MIN(len, o->cap - tail);
+
+        memcpy(o->ring + tail, p, first);
+        memcpy(o->ring, p + first, len - first);
+        o->len += len;
+        g_cond_broadcast(&o->cond);
+    } else {
+        o->dropped += len;
+    }
+    g_mutex_unlock(&o->lock);
+    return fits;
+}
+
+uint64_t outbuf_dropped(struct outbuf *o)
+{
+    uint64_t d;
+
+    g_mutex_lock(&o->lock);
+    d = o->dropped;
+    g_mutex_unlock(&o->lock);
+    return d;
+}
+
+int outbuf_error(struct outbuf *o)
+{
+    int e;
+
+    g_mutex_lock(&o->lock);
+    e = o->error;
+    g_mutex_unlock(&o->lock);
+    return e;
+}
+
+uint64_t outbuf_close(struct outbuf *o, unsigned stall_ms)
+{
+    uint64_t dropped;
+
+    if (!o)
+        return 0;
+    g_mutex_lock(&o->lock);
+    o->closing = true;
+    o->stall_us = (gint64)stall_ms * 1000;
+    o->stall_deadline = g_get_monotonic_time() + o->stall_us;
+    g_cond_broadcast(&o->cond);
+    g_mutex_unlock(&o->lock);
+    /* The writer ends within a poll slice of the deadline: it never blocks
+     * in write() (see above), so the join is bounded. */
+    pthread_join(o->thread, NULL);
+    dropped = o->dropped;
+    g_mutex_clear(&o->lock);
+    g_cond_clear(&o->cond);
+    g_free(o->ring);
+    g_free(o);
+    return dropped;
+}
