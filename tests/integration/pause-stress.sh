@@ -1,0 +1,44 @@
+#!/bin/sh
+# stop/cont interleaved with vCPUs blocked outside KVM_RUN: vCPU 0 waits in
+# an external monitor's answer to each of its calls, vCPU 1 in a service
+# guest's VM call to the manager's main loop. After many stop/cont pairs
+# both must still make progress: a vCPU kicked while blocked used to keep
+# immediate_exit set after cont and never run guest code again (KVM_RUN
+# failing at once, for ever, on a spinning host core).
+. "$(dirname "$0")/lib.sh"
+need_kvm
+ROUNDS=${PAUSE_STRESS_ROUNDS:-40}
+version=$((0xc6001000))
+serve_start
+ctl_ok vm-create name=ps "config=$CONFIGS/pause-stress.toml"
+"$VMM" ctl --qmp "$QMP_SOCK" --monitor ps "$version" "$version" --answer 7 --count 100000000 \
+    >"$T/monitor" 2>"$T/monitor.err" </dev/null &
+mpid=$!
+wait_for "$T/monitor" claimed
+ctl_ok vm-start vm=ps
+wait_for "$T/serve.out" "pause-stress: cpu0 64" 60
+wait_for "$T/serve.out" "pause-stress: cpu1 64" 60
+
+# last COUNT of vCPU N printed so far
+last() { grep -o "pause-stress: cpu$1 [0-9]*" "$T/serve.out" | tail -n 1 | sed 's/.* //'; }
+
+i=0
+while [ "$i" -lt "$ROUNDS" ]; do
+    ctl_ok stop vm=ps
+    [ "$(status_of ps)" = paused ] || fail "round $i: not paused after stop"
+    ctl_ok cont vm=ps
+    i=$((i + 1))
+done
+[ "$(status_of ps)" = running ] || fail "not running after the last cont"
+
+# progress after the last cont: each vCPU prints a count above the one it
+# had printed by then
+for cpu in 0 1; do
+    n=$(last "$cpu")
+    wait_for "$T/serve.out" "pause-stress: cpu$cpu $((n + 64))" 60
+done
+kill "$mpid" 2>/dev/null
+ctl_ok vm-destroy vm=ps
+grep -q "the vCPUs did not pause" "$T/serve.err" && fail "a stop timed out: $(cat "$T/serve.err")"
+serve_quit
+exit 0
