@@ -125,7 +125,8 @@ uint64_t call_stats_get(const struct call_stats *s, size_t entry, call_verdict v
     return __atomic_load_n(&s->count[entry][v], __ATOMIC_RELAXED);
 }
 
-/* Lines per second per VM before refusals are only counted. */
+/* Lines per second per VM about what its guest does (refused calls, ucall
+ * sync) before they are only counted: a guest must not flood the log. */
 #define REFUSAL_LOG_BURST 10
 
 static bool refusal_log_allowed(struct call_stats *s, unsigned *suppressed)
@@ -150,7 +151,7 @@ static bool refusal_log_allowed(struct call_stats *s, unsigned *suppressed)
     return ok;
 }
 
-void call_log_refusal(struct vcpu *vcpu, const char *fmt, ...)
+void call_log_guest(struct vcpu *vcpu, const char *fmt, ...)
 {
     struct vm *vm = vcpu->vm;
     unsigned suppressed;
@@ -160,7 +161,7 @@ void call_log_refusal(struct vcpu *vcpu, const char *fmt, ...)
     if (!refusal_log_allowed(&vm->call_stats, &suppressed))
         return;
     if (suppressed)
-        vmm_log("%s: %u more refused calls not shown", vm->name, suppressed);
+        vmm_log("%s: %u more lines about its calls not shown", vm->name, suppressed);
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
@@ -182,7 +183,7 @@ static void call_report_refusal(struct vcpu *vcpu, const struct guest_call *call
     if ((e && e->probe) || !refusal_log_allowed(&vm->call_stats, &suppressed))
         return;
     if (suppressed)
-        vmm_log("%s: %u more refused calls not shown", vm->name, suppressed);
+        vmm_log("%s: %u more lines about its calls not shown", vm->name, suppressed);
     vmm_log("%s: vCPU %u: %s call %#x (%s) refused: %s", vm->name, vcpu->id,
             conduit_names[call->conduit], call->id, e ? e->name : "unknown",
             call_verdict_names[v]);

@@ -52,7 +52,7 @@ void ucall_reject(struct vcpu *vcpu, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    call_log_refusal(vcpu, "%s", msg);
+    call_log_guest(vcpu, "%s", msg);
 }
 
 void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
@@ -111,8 +111,7 @@ call_status call_ucall_print(struct vcpu *vcpu, struct guest_call *call)
 
 call_status call_ucall_sync(struct vcpu *vcpu, struct guest_call *call)
 {
-    vmm_log("%s: vCPU %u: sync %llu", vcpu->vm->name, vcpu->id,
-            (unsigned long long)call->args[0]);
+    call_log_guest(vcpu, "sync %llu", (unsigned long long)call->args[0]);
     return CALL_OK;
 }
 

@@ -107,7 +107,8 @@ void call_stats_init(struct call_stats *s);
 void call_stats_clear(struct call_stats *s);
 /* One counter: @entry indexes call_table, call_table_len is "unknown ID". */
 uint64_t call_stats_get(const struct call_stats *s, size_t entry, call_verdict v);
-/* Rate-limited refusal log: a few lines a second per VM, then a count. */
-void call_log_refusal(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A line about what a vCPU's guest did (a refused call, a ucall sync):
+ * rate-limited per VM, a few lines a second, then only counted. */
+void call_log_guest(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 #endif

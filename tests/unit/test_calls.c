@@ -4,7 +4,10 @@
  * that a policy is fixed once the VM has run.
  */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmm/calls.h"
 #include "vmm/policy.h"
@@ -212,6 +215,51 @@ START_TEST(policy_fixed_after_run)
 }
 END_TEST
 
+/* A guest that calls ucall sync in a tight loop gets a few log lines a
+ * second, not one per call (one guest wrote 6.5 MB of log in a second). */
+START_TEST(guest_log_is_rate_limited)
+{
+    static struct vm vm;
+    struct vcpu vcpu = { .vm = &vm, .id = 0 };
+    char path[] = "/tmp/vmm-unit-log-XXXXXX";
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    g_autofree char *log = NULL;
+    unsigned lines = 0;
+    call_status st;
+
+    ck_assert_int_ge(fd, 0);
+    memset(&vm, 0, sizeof(vm));
+    vm.name = "t";
+    g_mutex_init(&vm.lock);
+    g_cond_init(&vm.cond);
+    policy_init(&vm.policy);
+    vm.policy.flags = GUEST_FLAG(GUEST_FLAG_UCALL);
+    policy_update(&vm.policy);
+    call_stats_init(&vm.call_stats);
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    for (int i = 0; i < 5000; i++) {
+        struct guest_call call = { .id = VMM_CALL_UCALL_SYNC, .args = { i },
+                                   .conduit = CONDUIT_UCALL };
+
+        ck_assert_int_eq(call_dispatch(&vcpu, &call, &st), CALL_ALLOWED);
+    }
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ck_assert(g_file_get_contents(path, &log, NULL, NULL));
+    for (const char *p = log; *p; p++)
+        lines += *p == '\n';
+    /* 10 a second: a loop this short spans one or two one-second windows */
+    ck_assert_msg(lines >= 1 && lines <= 30, "%u log lines for 5000 syncs", lines);
+    unlink(path);
+    close(fd);
+    call_stats_clear(&vm.call_stats);
+    g_mutex_clear(&vm.lock);
+    g_cond_clear(&vm.cond);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("calls");
@@ -222,6 +270,7 @@ int main(void)
     tcase_add_test(tc, table_shape);
     tcase_add_test(tc, policy_config);
     tcase_add_test(tc, policy_fixed_after_run);
+    tcase_add_test(tc, guest_log_is_rate_limited);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
