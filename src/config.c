@@ -56,6 +56,37 @@ uint64_t config_host_memory(void)
     return pages > 0 && page > 0 ? (uint64_t)pages * page : UINT64_MAX;
 }
 
+bool vm_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (n == 0 || n > VM_NAME_MAX || name[0] == '.' || name[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(name[i]) && !strchr("._-+:@", name[i]))
+            return false;
+    return true;
+}
+
+/* A file's base name as a VM name: what the rule refuses becomes '_'. */
+static char *vm_name_from(const char *base)
+{
+    GString *n = g_string_new(NULL);
+
+    if (base[0] == '.' || base[0] == '-' || !base[0])
+        g_string_append(n, "vm");
+    for (const char *p = base; *p && n->len < VM_NAME_MAX; p++)
+        g_string_append_c(n, g_ascii_isalnum(*p) || strchr("._-+:@", *p) ? *p : '_');
+    return g_string_free(n, FALSE);
+}
+
+char *vm_name_quote(const char *name)
+{
+    g_autofree char *cut = g_strndup(name ? name : "", 80);
+
+    return g_strescape(cut, NULL);
+}
+
 bool config_parse_size(const char *text, uint64_t *bytes)
 {
     char *end;
@@ -280,10 +311,11 @@ static bool read_vm(struct vmm_config *cfg, const toml_value *root, GError **err
         !read_memory(cfg, root, error))
         return false;
     if (name) {
-        if (!*name || strlen(name) > 64 || strpbrk(name, "/\\\n\t ")) {
+        if (!vm_name_valid(name)) {
+            g_autofree char *q = vm_name_quote(name);
+
             toml_set_error(error, toml_lookup(root, "vm.name"),
-                           "vm.name: \"%s\" is not a VM name (1 to 64 characters, "
-                           "no spaces or slashes)", name);
+                           "vm.name: \"%s\" is not a VM name (" VM_NAME_RULE ")", q);
             return false;
         }
         cfg->name = g_strdup(name);
@@ -293,7 +325,7 @@ static bool read_vm(struct vmm_config *cfg, const toml_value *root, GError **err
 
         if (dot && dot != base)
             *dot = '\0';
-        cfg->name = g_strdup(base);
+        cfg->name = vm_name_from(base);
     }
     v = toml_lookup(root, "vm.vcpus");
     if (vcpus < 1 || vcpus > VMM_CONFIG_MAX_VCPUS) {

@@ -146,11 +146,6 @@ struct mvm *manager_find_id(struct manager *m, uint64_t id)
     return NULL;
 }
 
-static bool valid_name(const char *name)
-{
-    return *name && strlen(name) <= 64 && !strpbrk(name, "/\\\n\t \r");
-}
-
 struct mvm *manager_create(struct manager *m, const char *name, struct vmm_config *cfg,
                            uint64_t owner, GError **error)
 {
@@ -158,9 +153,11 @@ struct mvm *manager_create(struct manager *m, const char *name, struct vmm_confi
 
     if (!name)
         name = cfg->name;
-    if (!valid_name(name)) {
+    if (!vm_name_valid(name)) {
+        g_autofree char *q = vm_name_quote(name);
+
         g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_FAILED,
-                    "'%s' is not a VM name (1 to 64 characters, no spaces or slashes)", name);
+                    "'%s' is not a VM name (" VM_NAME_RULE ")", q);
         return NULL;
     }
     for (guint i = 0; i < m->vms->len; i++) {

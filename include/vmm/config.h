@@ -65,6 +65,15 @@ void config_clear(struct vmm_config *cfg);
 /* Parses "64M", "1G", "512K" or a plain number of bytes. */
 bool config_parse_size(const char *text, uint64_t *bytes);
 
+/* The one rule for VM names, wherever one comes from (a config, its file
+ * name, vm-create, a service guest's image): they reach log lines, events
+ * and file names, so no control characters, spaces or slashes. */
+#define VM_NAME_MAX 64
+#define VM_NAME_RULE "1 to 64 letters, digits and . _ - + : @, not starting with . or -"
+bool vm_name_valid(const char *name);
+/* @name made safe to quote in a message (escaped, cut to a sane length). */
+char *vm_name_quote(const char *name);
+
 /* Bundled firmware named @name: $VMM_FIRMWARE_DIR, else the firmware/
  * folder beside the vmm binary. Newly allocated path. */
 char *config_firmware_path(const char *name);

@@ -148,6 +148,26 @@ START_TEST(mistakes)
 }
 END_TEST
 
+/* One name rule for every source of a VM name: control characters (which
+ * would reach log lines), spaces, slashes and leading dots/dashes are out. */
+START_TEST(vm_names)
+{
+    static const char *const good[] = { "a", "hello", "exit3-7", "svc.1", "a_b+c:d@e",
+                                        "0123456789012345678901234567890123456789012345678901234567890123" };
+    static const char *const bad[] = { "", "a b", "a/b", "a\\b", "a\tb", "a\nb", "a\rb",
+                                       "a\033[31m", "\x7f", ".hidden", "-rf", "caf\xc3\xa9",
+                                       "01234567890123456789012345678901234567890123456789012345678901234" };
+    g_autofree char *q = vm_name_quote("a\nb\033");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+        ck_assert_msg(vm_name_valid(good[i]), "'%s' refused", good[i]);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        ck_assert_msg(!vm_name_valid(bad[i]), "bad name %zu accepted", i);
+    ck_assert_str_eq(q, "a\\nb\\033");
+    ck_assert(!vm_name_valid(NULL));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -156,6 +176,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, valid_config);
     tcase_add_test(tc, mistakes);
+    tcase_add_test(tc, vm_names);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
