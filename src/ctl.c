@@ -4,11 +4,14 @@
  *     vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...]
  *     vmm ctl --qmp PATH --events [--count N]
  *     vmm ctl --qmp PATH --monitor VM FIRST LAST [--answer R0,R1,..] [--count N]
+ *         [--delay MS] [--timeout-ms MS]
  *
  * --monitor claims the VM's calls FIRST..LAST (it must be in prelaunch),
  * prints "claimed", then answers each GUEST_CALL with the --answer results
  * (default 0), printing the event; after N answers it leaves, and vmm
  * refuses that range from then on (a test tool, and an example monitor).
+ * --delay waits that long before each answer (a slow monitor, for tests of
+ * the waits); --timeout-ms is the claim's timeout-ms.
  *
  * A VALUE that parses as JSON is taken as JSON (numbers, true, objects);
  * anything else is a string. Prints the return value (indented on a
@@ -38,7 +41,8 @@ struct conn {
 static const char ctl_usage[] =
     "usage: vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...]\n"
     "       vmm ctl --qmp PATH --events [--count N]\n"
-    "       vmm ctl --qmp PATH --monitor VM FIRST LAST [--answer R0,R1,..] [--count N]\n";
+    "       vmm ctl --qmp PATH --monitor VM FIRST LAST [--answer R0,R1,..] [--count N]\n"
+    "           [--delay MS] [--timeout-ms MS]\n";
 
 static bool conn_open(struct conn *c, const char *path)
 {
@@ -257,7 +261,7 @@ static int follow_events(struct conn *c, long count)
 }
 
 static int monitor(struct conn *c, const char *vm, const char *first, const char *last,
-                   const char *answer, long count)
+                   const char *answer, long count, long delay_ms, long timeout_ms)
 {
     JsonObject *args = json_object_new();
     g_auto(GStrv) results = g_strsplit(answer ? answer : "0", ",", 4);
@@ -266,6 +270,8 @@ static int monitor(struct conn *c, const char *vm, const char *first, const char
     json_object_set_string_member(args, "vm", vm);
     json_object_set_int_member(args, "first", g_ascii_strtoll(first, NULL, 0));
     json_object_set_int_member(args, "last", g_ascii_strtoll(last, NULL, 0));
+    if (timeout_ms > 0)
+        json_object_set_int_member(args, "timeout-ms", timeout_ms);
     status = execute(c, "monitor-calls", args, 2, false);
     json_object_unref(args);
     if (status)
@@ -305,6 +311,8 @@ static int monitor(struct conn *c, const char *vm, const char *first, const char
                                                          "token"), r->str);
         g_string_free(r, TRUE);
         json_node_unref(n);
+        if (delay_ms > 0) /* a slow monitor, for tests of the waits */
+            g_usleep((gulong)delay_ms * 1000);
         if (!conn_send(c, req))
             return CTL_EXIT_IO;
         if (count > 0)
@@ -318,7 +326,7 @@ int ctl_main(int argc, char **argv)
     const char *path = NULL, *cmd = NULL;
     bool events = false;
     const char *mon_vm = NULL, *mon_first = NULL, *mon_last = NULL, *answer = NULL;
-    long count = -1;
+    long count = -1, delay_ms = 0, timeout_ms = 0;
     int i = 2, status;
     struct conn c = { .fd = -1 };
     g_autofree char *greeting = NULL;
@@ -337,6 +345,10 @@ int ctl_main(int argc, char **argv)
             answer = argv[++i];
         else if (!strcmp(argv[i], "--count") && i + 1 < argc)
             count = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--delay") && i + 1 < argc)
+            delay_ms = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc)
+            timeout_ms = strtol(argv[++i], NULL, 10);
         else {
             fputs(ctl_usage, stderr);
             return VMM_EXIT_USAGE;
@@ -368,7 +380,8 @@ int ctl_main(int argc, char **argv)
     if (status)
         goto out;
     if (mon_vm)
-        status = monitor(&c, mon_vm, mon_first, mon_last, answer, count);
+        status = monitor(&c, mon_vm, mon_first, mon_last, answer, count, delay_ms,
+                         timeout_ms);
     else
         status = events ? follow_events(&c, count) : execute(&c, cmd, args, 1, true);
 out:
