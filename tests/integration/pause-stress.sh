@@ -7,14 +7,14 @@
 # failing at once, for ever, on a spinning host core).
 . "$(dirname "$0")/lib.sh"
 need_kvm
-ROUNDS=${PAUSE_STRESS_ROUNDS:-25}
+ROUNDS=${PAUSE_STRESS_ROUNDS:-8}
 version=$((0xc6001000))
 serve_start
 ctl_ok vm-create name=ps "config=$CONFIGS/pause-stress.toml"
-# a slow monitor: each call waits 400 ms for its answer, so stop and cont
-# both come while vCPU 0 is blocked
+# a slow monitor: each call waits 3 s for its answer, so that a stop and a
+# cont sent as soon as a call has reached it both come while vCPU 0 waits
 "$VMM" ctl --qmp "$QMP_SOCK" --monitor ps "$version" "$version" --answer 7 --count 100000000 \
-    --delay 400 --timeout-ms 600000 \
+    --delay 3000 --timeout-ms 600000 \
     >"$T/monitor" 2>"$T/monitor.err" </dev/null &
 mpid=$!
 wait_for "$T/monitor" claimed
@@ -25,8 +25,19 @@ wait_for "$T/serve.out" "pause-stress: cpu1 64" 60
 # last COUNT of vCPU N printed so far
 last() { grep -o "pause-stress: cpu$1 [0-9]*" "$T/serve.out" | tail -n 1 | sed 's/.* //'; }
 
+# calls: how many calls have reached the monitor so far
+calls() { grep -c GUEST_CALL "$T/monitor"; }
+
 i=0
 while [ "$i" -lt "$ROUNDS" ]; do
+    # right after a call reached the monitor, vCPU 0 is blocked in it
+    k=$(calls)
+    _w=0
+    while [ "$(calls)" -le "$k" ]; do
+        [ "$_w" -lt 600 ] || fail "round $i: no call reached the monitor in 60 s"
+        sleep 0.1
+        _w=$((_w + 1))
+    done
     ctl_ok stop vm=ps
     [ "$(status_of ps)" = paused ] || fail "round $i: not paused after stop"
     ctl_ok cont vm=ps
