@@ -26,7 +26,7 @@ wait_for "$T/serve.out" "pause-stress: cpu1 64" 60
 last() { grep -o "pause-stress: cpu$1 [0-9]*" "$T/serve.out" | tail -n 1 | sed 's/.* //'; }
 
 # calls: how many calls have reached the monitor so far
-calls() { grep -c GUEST_CALL "$T/monitor" 2>/dev/null || echo 0; }
+calls() { _c=$(grep -c GUEST_CALL "$T/monitor" 2>/dev/null); echo "${_c:-0}"; }
 
 i=0
 while [ "$i" -lt "$ROUNDS" ]; do
