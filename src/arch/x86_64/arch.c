@@ -9,6 +9,7 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/layout.h"
+#include "vmm/memory.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "layout.h"
@@ -66,7 +67,7 @@ uint64_t x86_vcpu_stack_top(struct vm *vm, unsigned id)
     return vm->arch.stacks_top - (uint64_t)id * VMM_X86_STACK_SIZE;
 }
 
-static void write_gdt(uint8_t *ram)
+static bool write_gdt(struct vm *vm, GError **error)
 {
     uint64_t gdt[] = {
         0,
@@ -76,24 +77,27 @@ static void write_gdt(uint8_t *ram)
         0,                     /* and its high half */
     };
 
-    memcpy(ram + X86_GDT_ADDR, gdt, sizeof(gdt));
+    return guest_copy_in(vm, X86_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
 }
 
-static void write_page_tables(uint8_t *ram, uint64_t ram_size)
+/* The layout's "page tables" region: PML4, PDPT, one PD per GiB. */
+static bool write_page_tables(struct vm *vm, GError **error)
 {
-    uint64_t *pml4 = (uint64_t *)(ram + X86_PML4_ADDR);
-    uint64_t *pdpt = (uint64_t *)(ram + X86_PDPT_ADDR);
-    uint64_t gib = x86_mapped_gib(ram_size);
+    uint64_t gib = x86_mapped_gib(vm->ram_size);
+    uint64_t size = X86_PD_ADDR - X86_PML4_ADDR + gib * 0x1000;
+    g_autofree uint64_t *t = g_malloc0(size);
+    uint64_t *pml4 = t, *pdpt = t + (X86_PDPT_ADDR - X86_PML4_ADDR) / 8;
 
     /* Present | writable; 2 MiB pages (PS) in the page directories. */
     pml4[0] = X86_PDPT_ADDR | 0x3;
     for (uint64_t g = 0; g < gib; g++) {
-        uint64_t *pd = (uint64_t *)(ram + X86_PD_ADDR + g * 0x1000);
+        uint64_t *pd = t + (X86_PD_ADDR - X86_PML4_ADDR + g * 0x1000) / 8;
 
         pdpt[g] = (X86_PD_ADDR + g * 0x1000) | 0x3;
         for (uint64_t i = 0; i < 512; i++)
             pd[i] = ((g << 30) + (i << 21)) | 0x83;
     }
+    return guest_copy_in(vm, X86_PML4_ADDR, t, size, "page tables", error);
 }
 
 bool arch_vm_init(struct vm *vm, GError **error)
@@ -129,9 +133,8 @@ bool arch_vm_init(struct vm *vm, GError **error)
     }
     vm->arch.cpuid = cpuid;
 
-    write_gdt(vm->ram->hva);
-    write_page_tables(vm->ram->hva, vm->ram_size);
-
+    if (!write_gdt(vm, error) || !write_page_tables(vm, error))
+        return false;
     ucall_area_init(vm, l.ucall_gpa);
     return x86_vmcall_init(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_PIO, VMM_X86_UCALL_PORT, 4, ucall_doorbell, NULL,
