@@ -14,6 +14,8 @@
  * 2 the vCPU count, byte 3 the initrd's length (x 256 bytes, from the end).
  * The rest is the file.
  *
+ * Seeds (one per loader, each a valid image): fuzz/seeds/loaders/.
+ *
  *   clang -fsanitize=fuzzer,address,undefined -g -O1 -std=gnu11 -D_GNU_SOURCE \
  *       -Iinclude -Isrc/arch/x86_64 $(pkg-config --cflags glib-2.0) \
  *       fuzz/loaders_fuzz.c <fuzz-sources> $(pkg-config --libs glib-2.0)
