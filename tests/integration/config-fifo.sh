@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vmm
 # a blocked vmm ends at this limit (124): far more than a refusal takes
+# shellcheck disable=SC2034 # read by lib.sh's vmm()
 VMM_TIMEOUT=20
 mkfifo "$T/fifo" || skip "cannot make a FIFO here"
 printf 'not a kernel at all\n' >"$T/junk"
