@@ -9,6 +9,7 @@
 #include "vmm/arch.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
+#include "vmm/layout.h"
 #include "vmm/loader.h"
 #include "vmm/toml.h"
 
@@ -430,9 +431,18 @@ static bool config_read(struct vmm_config *cfg, toml_value *root, GError **error
 bool config_finish(struct vmm_config *cfg, GError **error)
 {
     g_autoptr(GError) err = NULL;
+    struct vm_layout layout;
 
+    /* vmm's own reservations first: the images are checked against them. */
+    if ((cfg->boot_linux.kernel_path || cfg->firmware) &&
+        !arch_layout(cfg->memory, cfg->vcpus, cfg->boot_linux.kernel_path != NULL, &layout,
+                     &err)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s%s%s", cfg->path ? cfg->path : "",
+                    cfg->path ? ": " : "", err->message);
+        return false;
+    }
     if (cfg->boot_linux.kernel_path) {
-        if (linux_image_read(&cfg->boot_linux, cfg->memory, &err))
+        if (linux_image_read(&cfg->boot_linux, cfg->memory, cfg->vcpus, &err))
             return true;
         if (cfg->kernel_at)
             g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s.%s", cfg->kernel_at,

@@ -1,6 +1,6 @@
 /* Linux kernels: reading the files, the checks common to both formats. */
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmm/arch.h"
 #include "vmm/error.h"
@@ -8,61 +8,45 @@
 #include "vmm/loader.h"
 #include "vmm/vm.h"
 
-const char *linux_guess_format(const uint8_t *data, size_t size)
-{
-    if (size >= 4 && !memcmp(data, "\177ELF", 4))
-        return "an ELF file (a vmlinux? boot it as firmware, or use the bzImage/Image)";
-    if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
-        return "gzip-compressed (decompress an Image.gz first)";
-    if (size >= 0x206 && !memcmp(data + 0x202, "HdrS", 4))
-        return "an x86 bzImage";
-    if (size >= 64 && !memcmp(data + 56, "ARM\x64", 4))
-        return "an arm64 Image";
-    if (size >= 0x40 && !memcmp(data, "MZ", 2))
-        return "a PE/EFI image";
-    return NULL;
-}
-
 const char *linux_cmdline(const struct linux_image *li)
 {
     return li->cmdline ? li->cmdline : arch_linux_default_cmdline();
 }
 
-/* "too large for N MiB of RAM" before image_read's generic words. */
-static bool fits(const char *what, const char *path, uint64_t ram_size, GError **error)
+/* Reads @what's file (without blocking on it: a FIFO is refused) with
+ * "too large for N MiB of RAM" for one that cannot fit. */
+static bool read_part(const char *what, const char *path, uint64_t ram_size, uint8_t **data,
+                      size_t *size, GError **error)
 {
-    struct stat st;
+    GError *err = NULL;
+    uint64_t file_size;
+    int fd = image_open(path, &file_size, &err);
 
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > ram_size) {
+    if (fd >= 0 && file_size > ram_size) {
+        close(fd);
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s: %s: too large for %" G_GUINT64_FORMAT " MiB of RAM (the file has %"
                     G_GUINT64_FORMAT " MiB)", what, path, ram_size >> 20,
-                    ((uint64_t)st.st_size + (1 << 20) - 1) >> 20);
+                    (file_size + (1 << 20) - 1) >> 20);
+        return false;
+    }
+    if (fd < 0 || !image_read_fd(fd, path, file_size, data, size, &err)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: %s", what, err->message);
+        g_error_free(err);
         return false;
     }
     return true;
 }
 
-bool linux_image_read(struct linux_image *li, uint64_t ram_size, GError **error)
+bool linux_image_read(struct linux_image *li, uint64_t ram_size, unsigned nr_vcpus,
+                      GError **error)
 {
-    GError *err = NULL;
-
-    if (!fits("kernel", li->kernel_path, ram_size, error) ||
-        (li->initrd_path && !fits("initrd", li->initrd_path, ram_size, error)))
-        return false;
-
-    if (!image_read(li->kernel_path, ram_size, &li->kernel, &li->kernel_size, &err)) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "kernel: %s", err->message);
-        g_error_free(err);
-        return false;
-    }
-    if (li->initrd_path &&
-        !image_read(li->initrd_path, ram_size, &li->initrd, &li->initrd_size, &err)) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "initrd: %s", err->message);
-        g_error_free(err);
-        return false;
-    }
-    return arch_linux_check(li, ram_size, error);
+    return read_part("kernel", li->kernel_path, ram_size, &li->kernel, &li->kernel_size,
+                     error) &&
+           (!li->initrd_path ||
+            read_part("initrd", li->initrd_path, ram_size, &li->initrd, &li->initrd_size,
+                      error)) &&
+           arch_linux_check(li, ram_size, nr_vcpus, error);
 }
 
 void linux_image_clear(struct linux_image *li)

@@ -41,18 +41,6 @@ struct mem_region *vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size,
     return r;
 }
 
-void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-    for (unsigned i = 0; i < vm->nr_mem; i++) {
-        struct mem_region *r = &vm->mem[i];
-
-        /* Written so that no sum can overflow on hostile input. */
-        if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
-            return r->hva + (gpa - r->gpa);
-    }
-    return NULL;
-}
-
 void vm_free_memory(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->nr_mem; i++)

@@ -108,6 +108,7 @@ bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
         .e_machine = arch_elf_machine(),
         .ram = vm->ram->hva,
         .ram_gpa = vm->ram->gpa,
+        .ram_size = vm->ram_size,
     };
     uint64_t entry;
 

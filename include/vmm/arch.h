@@ -48,8 +48,10 @@ void arch_vm_destroy(struct vm *vm);
 /* Linux boot (src/arch/<arch>/linux.c). */
 struct linux_image;
 /* Checks that @li's kernel is this architecture's format and that it and
- * the initrd fit in @ram_size; pure, so config checks can use it. */
-bool arch_linux_check(const struct linux_image *li, uint64_t ram_size, GError **error);
+ * the initrd fit in the layout of @ram_size and @nr_vcpus (vmm/layout.h);
+ * pure, so config checks can use it. */
+bool arch_linux_check(const struct linux_image *li, uint64_t ram_size, unsigned nr_vcpus,
+                      GError **error);
 /* After arch_vm_init, before vCPUs exist, for VMs created with VM_LINUX:
  * interrupt controllers and devices Linux needs beyond the firmware machine. */
 bool arch_linux_vm_init(struct vm *vm, GError **error);

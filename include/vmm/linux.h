@@ -23,13 +23,15 @@ struct linux_image {
     size_t initrd_size;
 };
 
-/* Reads the kernel and initrd and checks that they can boot in @ram_size
- * bytes of RAM; one-line errors such as "kernel: K: not a bzImage". */
-bool linux_image_read(struct linux_image *li, uint64_t ram_size, GError **error);
+/* Reads the kernel and initrd (never blocking on a FIFO: only regular
+ * files) and checks that they can boot in @ram_size bytes of RAM with
+ * @nr_vcpus vCPUs; one-line errors such as "kernel: K: not a bzImage". */
+bool linux_image_read(struct linux_image *li, uint64_t ram_size, unsigned nr_vcpus,
+                      GError **error);
 void linux_image_clear(struct linux_image *li);
 
 /* What a kernel file looks like, for "not a bzImage (an arm64 Image)"
- * messages; NULL when it is nothing vmm recognises. */
+ * messages; NULL when it is nothing vmm recognises (linux_format.c). */
 const char *linux_guess_format(const uint8_t *data, size_t size);
 
 /* The command line a kernel gets: li->cmdline or the arch's default. */

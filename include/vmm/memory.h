@@ -24,6 +24,17 @@ struct mem_region *vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size,
 /* Host address of [gpa, gpa + len), or NULL unless the whole range lies in
  * one region: guest-supplied addresses go through here, never around it. */
 void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+/* The same for one mapping: [base, base + size) at @hva. */
+void *gpa_range_hva(uint8_t *hva, uint64_t base, uint64_t size, uint64_t gpa, uint64_t len);
+
+/* Copies @len bytes from @src to guest-physical @gpa (guest_fill: sets
+ * them to @byte), refusing a range not wholly inside guest RAM with
+ * "@what: N bytes at ADDR lie outside guest RAM". Every loader writes
+ * guest RAM through these (src/guest_mem.c). */
+bool guest_copy_in(struct vm *vm, uint64_t gpa, const void *src, uint64_t len,
+                   const char *what, GError **error);
+bool guest_fill(struct vm *vm, uint64_t gpa, int byte, uint64_t len, const char *what,
+                GError **error);
 
 void vm_free_memory(struct vm *vm);
 

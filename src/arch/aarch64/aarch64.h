@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+#include "arm-layout.h"
+
 struct vm;
 struct vcpu;
 
@@ -27,8 +29,6 @@ struct vcpu;
 #define REG_FAR_EL1   ARM_SYS_REG(3, 0, 6, 0, 0)
 #define REG_VBAR_EL1  ARM_SYS_REG(3, 0, 12, 0, 0)
 
-#define GICR_STRIDE   0x20000ULL /* RD_base + SGI_base frames per vCPU */
-#define DTB_MAX_SIZE  0x200000ULL /* the arm64 boot protocol's limit */
 #define PL011_SPI     1           /* as on QEMU's virt machine */
 
 int arm_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *value);

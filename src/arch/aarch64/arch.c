@@ -9,6 +9,7 @@
 #include "vmm/error.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/layout.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
@@ -25,19 +26,15 @@ uint64_t arch_ram_base(void)
     return VMM_ARM_RAM_BASE;
 }
 
-/* The device tree takes the last 2 MiB of RAM, the ucall area the pages
- * below it; images load below that. */
-static uint64_t dtb_gpa(uint64_t ram_size)
-{
-    return VMM_ARM_RAM_BASE + (ram_size > DTB_MAX_SIZE ? ram_size - DTB_MAX_SIZE : 0);
-}
-
 void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi)
 {
-    *lo = VMM_ARM_RAM_BASE;
-    uint64_t ucall = ucall_area_size(nr_vcpus), dtb = dtb_gpa(ram_size);
+    struct vm_layout l;
 
-    *hi = dtb > VMM_ARM_RAM_BASE + ucall ? dtb - ucall : VMM_ARM_RAM_BASE;
+    /* A machine that cannot exist has no room for images. */
+    if (!arch_layout(ram_size, nr_vcpus, false, &l, NULL))
+        l.load_lo = l.load_hi = VMM_ARM_RAM_BASE;
+    *lo = l.load_lo;
+    *hi = l.load_hi;
 }
 
 static void ucall_doorbell(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
@@ -124,14 +121,14 @@ static bool gic_create(struct vm *vm, GError **error)
 
 bool arch_vm_init(struct vm *vm, GError **error)
 {
+    struct vm_layout l;
+
     vm->arch.gic_fd = -1;
-    vm->arch.dtb_gpa = dtb_gpa(vm->ram_size);
-    if ((uint64_t)vm->nr_vcpus * GICR_STRIDE > VMM_ARM_PL011_BASE - VMM_ARM_GICR_BASE) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "vm.vcpus: %u vCPUs do not fit this machine's GIC redistributor space",
-                    vm->nr_vcpus);
+    /* What the config check approved; checked again, so that no caller
+     * can build a machine whose structures overlap or leave RAM. */
+    if (!arch_layout(vm->ram_size, vm->nr_vcpus, vm->flags & VM_LINUX, &l, error))
         return false;
-    }
+    vm->arch.dtb_gpa = l.dtb_gpa;
     /* An MMIO access KVM cannot decode becomes an exit vmm can report. */
     if (kvm_check_cap(vm->fd, KVM_CAP_ARM_NISV_TO_USER)) {
         struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
@@ -139,13 +136,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
         if (vmm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap, error) < 0)
             return false;
     }
-    if (vm->arch.dtb_gpa - VMM_ARM_RAM_BASE < ucall_area_size(vm->nr_vcpus)) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "vm.memory: too small for %u vCPUs' ucall areas and the device tree",
-                    vm->nr_vcpus);
-        return false;
-    }
-    ucall_area_init(vm, vm->arch.dtb_gpa - ucall_area_size(vm->nr_vcpus));
+    ucall_area_init(vm, l.ucall_gpa);
     return map_default_vectors(vm, error) && gic_create(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_MMIO, VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE,
                           ucall_doorbell, NULL, "ucall", error) &&

@@ -3,12 +3,14 @@
 #define VMM_ARCH_TYPES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct kvm_cpuid2;
 
 struct arch_vm {
     struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
     bool vmcall_unavailable;  /* KVM cannot hand vmcall to vmm (no Xen intercept) */
+    uint64_t stacks_top;      /* firmware: vCPU 0's stack ends here (vmm/layout.h) */
 };
 
 struct arch_vcpu {

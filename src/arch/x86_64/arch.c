@@ -8,6 +8,8 @@
 #include "vmm/error.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/uart16550.h"
+#include "vmm/layout.h"
+#include "vmm/memory.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "layout.h"
@@ -25,39 +27,20 @@ uint64_t arch_ram_base(void)
     return VMM_X86_RAM_BASE;
 }
 
-/* GiB of guest-physical space the boot page tables identity-map: all of
- * RAM, and at least the first 4 GiB. */
-static uint64_t mapped_gib(uint64_t ram_size)
-{
-    uint64_t gib = (ram_size + (1ULL << 30) - 1) >> 30;
-
-    return MIN(MAX(gib, 4), X86_MAX_MAPPED_GIB);
-}
-
 uint64_t arch_kvm_services(void)
 {
     return 0; /* KVM's x86 services are CPUID and MSR features, not calls */
 }
 
-/* Per-vCPU stacks sit at the top of mapped RAM, the ucall area below them. */
-static uint64_t stacks_top(uint64_t ram_size)
-{
-    return MIN(ram_size, mapped_gib(ram_size) << 30);
-}
-
 void arch_load_window(uint64_t ram_size, unsigned nr_vcpus, uint64_t *lo, uint64_t *hi)
 {
-    uint64_t stacks = (uint64_t)nr_vcpus * VMM_X86_STACK_SIZE + ucall_area_size(nr_vcpus);
-    uint64_t top = stacks_top(ram_size);
+    struct vm_layout l;
 
-    *lo = X86_IMAGE_MIN;
-    *hi = top > stacks + X86_IMAGE_MIN ? top - stacks : X86_IMAGE_MIN;
-}
-
-static uint64_t ucall_area_gpa(struct vm *vm)
-{
-    return stacks_top(vm->ram_size) - (uint64_t)vm->nr_vcpus * VMM_X86_STACK_SIZE -
-           ucall_area_size(vm->nr_vcpus);
+    /* A machine that cannot exist has no room for images. */
+    if (!arch_layout(ram_size, nr_vcpus, false, &l, NULL))
+        l.load_lo = l.load_hi = X86_IMAGE_MIN;
+    *lo = l.load_lo;
+    *hi = l.load_hi;
 }
 
 /* The doorbell carries the structure's page number: an `out` is 32 bits. */
@@ -81,10 +64,10 @@ static void ucall_doorbell(struct vcpu *vcpu, void *opaque, uint64_t offset, uin
 
 uint64_t x86_vcpu_stack_top(struct vm *vm, unsigned id)
 {
-    return stacks_top(vm->ram_size) - (uint64_t)id * VMM_X86_STACK_SIZE;
+    return vm->arch.stacks_top - (uint64_t)id * VMM_X86_STACK_SIZE;
 }
 
-static void write_gdt(uint8_t *ram)
+static bool write_gdt(struct vm *vm, GError **error)
 {
     uint64_t gdt[] = {
         0,
@@ -94,30 +77,40 @@ static void write_gdt(uint8_t *ram)
         0,                     /* and its high half */
     };
 
-    memcpy(ram + X86_GDT_ADDR, gdt, sizeof(gdt));
+    return guest_copy_in(vm, X86_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
 }
 
-static void write_page_tables(uint8_t *ram, uint64_t ram_size)
+/* The layout's "page tables" region: PML4, PDPT, one PD per GiB. */
+static bool write_page_tables(struct vm *vm, GError **error)
 {
-    uint64_t *pml4 = (uint64_t *)(ram + X86_PML4_ADDR);
-    uint64_t *pdpt = (uint64_t *)(ram + X86_PDPT_ADDR);
-    uint64_t gib = mapped_gib(ram_size);
+    uint64_t gib = x86_mapped_gib(vm->ram_size);
+    uint64_t size = X86_PD_ADDR - X86_PML4_ADDR + gib * 0x1000;
+    g_autofree uint64_t *t = g_malloc0(size);
+    uint64_t *pml4 = t, *pdpt = t + (X86_PDPT_ADDR - X86_PML4_ADDR) / 8;
 
     /* Present | writable; 2 MiB pages (PS) in the page directories. */
     pml4[0] = X86_PDPT_ADDR | 0x3;
     for (uint64_t g = 0; g < gib; g++) {
-        uint64_t *pd = (uint64_t *)(ram + X86_PD_ADDR + g * 0x1000);
+        uint64_t *pd = t + (X86_PD_ADDR - X86_PML4_ADDR + g * 0x1000) / 8;
 
         pdpt[g] = (X86_PD_ADDR + g * 0x1000) | 0x3;
         for (uint64_t i = 0; i < 512; i++)
             pd[i] = ((g << 30) + (i << 21)) | 0x83;
     }
+    return guest_copy_in(vm, X86_PML4_ADDR, t, size, "page tables", error);
 }
 
 bool arch_vm_init(struct vm *vm, GError **error)
 {
     int nent = 128;
     struct kvm_cpuid2 *cpuid;
+    struct vm_layout l;
+
+    /* What the config check approved; checked again, so that no caller
+     * can build a machine whose structures overlap or leave RAM. */
+    if (!arch_layout(vm->ram_size, vm->nr_vcpus, vm->flags & VM_LINUX, &l, error))
+        return false;
+    vm->arch.stacks_top = l.stacks_top;
 
     /* Intel needs three pages for its real-mode TSS somewhere; AMD ignores it. */
     if (kvm_check_cap(vm->fd, KVM_CAP_SET_TSS_ADDR) &&
@@ -140,15 +133,9 @@ bool arch_vm_init(struct vm *vm, GError **error)
     }
     vm->arch.cpuid = cpuid;
 
-    if (vm->ram_size < X86_IMAGE_MIN) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "an x86_64 guest needs at least 1 MiB of RAM");
+    if (!write_gdt(vm, error) || !write_page_tables(vm, error))
         return false;
-    }
-    write_gdt(vm->ram->hva);
-    write_page_tables(vm->ram->hva, vm->ram_size);
-
-    ucall_area_init(vm, ucall_area_gpa(vm));
+    ucall_area_init(vm, l.ucall_gpa);
     return x86_vmcall_init(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_PIO, VMM_X86_UCALL_PORT, 4, ucall_doorbell, NULL,
                           "ucall", error) &&

@@ -10,6 +10,11 @@
 #define X86_MAX_MAPPED_GIB  128          /* page directories end below 0x92000 */
 #define X86_IMAGE_MIN       0x100000ULL  /* firmware images load from 1 MiB */
 
+/* GiB of guest-physical space the boot page tables identity-map: all of
+ * RAM, and at least the first 4 GiB (layout.c). */
+#include <stdint.h>
+uint64_t x86_mapped_gib(uint64_t ram_size);
+
 #define X86_SEL_CODE        0x08
 #define X86_SEL_DATA        0x10
 #define X86_SEL_TSS         0x18

@@ -26,6 +26,28 @@ struct vm;
 
 #define X86_COM1_IRQ          4
 
+/* Where a bzImage's parts go (bzimage.c), from x86_bzimage_check. */
+struct x86_linux_plan {
+    size_t setup_size;      /* the real-mode part, skipped */
+    size_t header_end;      /* the setup header is [0x1f1, header_end) */
+    uint64_t kernel_gpa;    /* pref_address */
+    uint64_t kernel_mem;    /* bytes the kernel needs from there (init_size) */
+    uint64_t initrd_gpa;
+    uint64_t entry;         /* the 64-bit entry point */
+};
+struct linux_image;
+struct vm_layout;
+
+/* Checks @li's bzImage (and initrd, @cmdline) against layout @l: one-line
+ * errors naming the file. Pure; the config check and the load both call it. */
+bool x86_bzimage_check(const struct linux_image *li, const char *cmdline,
+                       const struct vm_layout *l, struct x86_linux_plan *p, GError **error);
+/* Writes the kernel, initrd, command line and zero page (with @rsdp and an
+ * e820 map of @ram_size bytes) into @vm's RAM as @p says. */
+bool x86_bzimage_load(struct vm *vm, const struct linux_image *li, const char *cmdline,
+                      const struct x86_linux_plan *p, uint64_t ram_size, uint64_t rsdp,
+                      GError **error);
+
 /* Writes the RSDP, XSDT, FADT, MADT and DSDT at X86_ACPI_BASE. */
 bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error);
 
