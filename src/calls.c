@@ -108,6 +108,8 @@ void call_stats_init(struct call_stats *s)
 {
     memset(s, 0, sizeof(*s));
     s->count = g_malloc0_n(call_table_len + 1, sizeof(*s->count));
+    s->sync_tokens = SYNC_LOG_BURST;
+    s->sync_refilled = g_get_monotonic_time();
     g_mutex_init(&s->log_lock);
 }
 
@@ -166,6 +168,33 @@ void call_log_guest(struct vcpu *vcpu, const char *fmt, ...)
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     vmm_log("%s: vCPU %u: %s", vm->name, vcpu->id, msg);
+}
+
+void call_log_sync(struct vcpu *vcpu, uint64_t stage)
+{
+    struct call_stats *s = &vcpu->vm->call_stats;
+    gint64 now = g_get_monotonic_time();
+    unsigned suppressed = 0;
+    bool ok;
+
+    g_mutex_lock(&s->log_lock);
+    s->sync_tokens = MIN((double)SYNC_LOG_BURST, s->sync_tokens +
+                         (double)(now - s->sync_refilled) * SYNC_LOG_RATE / G_USEC_PER_SEC);
+    s->sync_refilled = now;
+    ok = s->sync_tokens >= 1;
+    if (ok) {
+        s->sync_tokens -= 1;
+        suppressed = s->sync_suppressed;
+        s->sync_suppressed = 0;
+    } else {
+        s->sync_suppressed++;
+    }
+    g_mutex_unlock(&s->log_lock);
+    if (!ok)
+        return;
+    if (suppressed)
+        vmm_log("%s: %u more syncs not shown", vcpu->vm->name, suppressed);
+    vmm_log("%s: vCPU %u: sync %llu", vcpu->vm->name, vcpu->id, (unsigned long long)stage);
 }
 
 static const char *const conduit_names[] = {

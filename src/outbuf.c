@@ -10,11 +10,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "vmm/caps.h"
 #include "vmm/outbuf.h"
 
 #define POLL_SLICE_MS 100
@@ -41,6 +43,10 @@ static void *writer(void *opaque)
     uint8_t chunk[PIPE_BUF];
 
     pthread_setname_np(pthread_self(), "output");
+    /* Started before vmm drops its privileges, which are per thread: this
+     * thread needs none, so it drops them itself, at once. */
+    if (!caps_drop_all(NULL))
+        abort();
     g_mutex_lock(&o->lock);
     for (;;) {
         size_t n, first;

@@ -111,7 +111,7 @@ call_status call_ucall_print(struct vcpu *vcpu, struct guest_call *call)
 
 call_status call_ucall_sync(struct vcpu *vcpu, struct guest_call *call)
 {
-    call_log_guest(vcpu, "sync %llu", (unsigned long long)call->args[0]);
+    call_log_sync(vcpu, call->args[0]);
     return CALL_OK;
 }
 

@@ -102,6 +102,10 @@ struct call_stats {
     GMutex log_lock;
     gint64 log_window;                     /* monotonic second of the window */
     unsigned log_lines, log_suppressed;
+    /* ucall sync lines: a burst (a test's stages), then a steady few */
+    double sync_tokens;
+    gint64 sync_refilled;                  /* monotonic µs of the last refill */
+    unsigned sync_suppressed;
 };
 void call_stats_init(struct call_stats *s);
 void call_stats_clear(struct call_stats *s);
@@ -110,5 +114,10 @@ uint64_t call_stats_get(const struct call_stats *s, size_t entry, call_verdict v
 /* A line about what a vCPU's guest did (a refused call, a ucall sync):
  * rate-limited per VM, a few lines a second, then only counted. */
 void call_log_guest(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A ucall sync's line: up to SYNC_LOG_BURST at once, then SYNC_LOG_RATE a
+ * second per VM, the rest counted. */
+#define SYNC_LOG_BURST 256
+#define SYNC_LOG_RATE 10
+void call_log_sync(struct vcpu *vcpu, uint64_t stage);
 
 #endif
