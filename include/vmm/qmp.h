@@ -48,6 +48,16 @@ void qmp_splitter_clear(struct qmp_splitter *s);
 bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
                        qmp_text_fn emit, void *opaque);
 
+/* --- Strict JSON ------------------------------------------------------- */
+
+/* True when @text is exactly one RFC 8259 JSON value that json-glib reads
+ * as written: no NUL in any string (not even as \u0000), no lone
+ * surrogate, no duplicate member, integers within 64 bits, finite numbers,
+ * nesting within QMP_MAX_DEPTH. *@id (when @id is not NULL): the raw text
+ * of a top-level object's "id" member without whitespace between tokens,
+ * or NULL; free with g_free(). */
+bool qmp_json_check(const char *text, size_t len, char **id, GError **error);
+
 /* --- Errors ------------------------------------------------------------ */
 
 #define QMP_ERROR (qmp_error_quark())

@@ -289,6 +289,99 @@ START_TEST(session_bad_requests)
 }
 END_TEST
 
+/* A reply is one line of strict JSON (what json-glib alone cannot tell). */
+static void assert_strict_line(const char *line)
+{
+    g_autoptr(GError) err = NULL;
+
+    ck_assert_msg(!strpbrk(line, "\r\n"), "a line break in %s", line);
+    ck_assert_msg(qmp_json_check(line, strlen(line), NULL, &err), "%s: %s", line,
+                  err ? err->message : "");
+}
+
+/* Every id comes back exactly as sent (less the spaces between tokens). */
+START_TEST(session_id_round_trip)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    static const char *const ids[] = {
+        "0", "-1", "9007199254740992", "9223372036854775807", "-9223372036854775808",
+        "1e17", "1.5", "-0", "1E-400", "\"x\"", "\"\\u00e9\\ud83d\\ude00\\n\"", "{}", "[]",
+        "true", "false", "null", "{\"a\":[1.25e3,{\"b\":null}]}",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+        g_autofree char *req = g_strdup_printf("{\"execute\":\"query-vms\",\"id\":%s}", ids[i]);
+        g_autofree char *want = g_strdup_printf("{\"return\":[],\"id\":%s}", ids[i]);
+        g_autofree char *got = ask(&s, req);
+        g_autofree char *ereq = g_strdup_printf("{\"id\":%s,\"execute\":\"no-such\"}", ids[i]);
+        g_autofree char *egot = ask(&s, ereq);
+        g_autofree char *ewant = g_strdup_printf(",\"id\":%s}", ids[i]);
+
+        ck_assert_str_eq(got, want);
+        assert_strict_line(got);
+        ck_assert_msg(g_str_has_suffix(egot, ewant), "%s -> %s", ereq, egot);
+        assert_strict_line(egot);
+    }
+    expect_reply(&s, "{\"execute\":\"query-vms\",\"id\":[ 1 ,\n{ \"a b\" : \" x \" } ]}",
+                 "{\"return\":[],\"id\":[1,{\"a b\":\" x \"}]}");
+}
+END_TEST
+
+/* What json-glib would take but QMP must not: refused, and nothing runs. */
+START_TEST(session_strict_json)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    static const char *const bad[] = {
+        "{\"execute\":\"query-version\\u0000x\"}",
+        "{\"execute\\u0000\":\"query-version\"}",
+        "{\"execute\":\"query-version\",\"id\":\"a\\u0000\"}",
+        "{'execute':'query-version'}",
+        "{\"execute\":'query-version'}",
+        "/**/{\"execute\":\"query-version\"}",
+        "{\"execute\":\"query-version\",\"id\":0x10}",
+        "{\"execute\":\"query-version\",\"id\":01}",
+        "{\"execute\":\"query-version\",\"id\":.5}",
+        "{\"execute\":\"query-version\",\"id\":1E400}",
+        "{\"execute\":\"query-version\",\"id\":9223372036854775808}",
+        "{\"execute\":\"query-version\",\"id\":-9223372036854775809}",
+        "{\"execute\":\"query-version\",\"id\":99999999999999999999999}",
+        "{\"execute\":\"query-version\",\"id\":\"\\udc00x\"}",
+        "{\"execute\":\"query-version\",\"id\":\"\\ud800\"}",
+        "{\"execute\":\"query-version\",\"id\":\"\t\"}",
+        "{\"execute\":\"quit\",\"execute\":\"query-version\"}",
+        "{\"execute\":\"query-version\",\"arguments\":{},}",
+        "{\"execute\":\"query-version\"} x",
+    };
+    struct mvm *mv = create("a", "spin");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *got = ask(&s, bad[i]);
+
+        ck_assert_msg(g_str_has_prefix(got, "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                            "\"JSON parse error"), "%s -> %s", bad[i], got);
+        ck_assert_msg(!strstr(got, "\"id\""), "%s -> %s", bad[i], got);
+        assert_strict_line(got);
+    }
+    ck_assert(!s.quit);
+    /* NUL in an argument: never cut to the name of an existing VM. */
+    expect_reply(&s, "{\"execute\":\"query-status\",\"arguments\":{\"vm\":\"a\\u0000b\"}}",
+                 "JSON parse error");
+    expect_reply(&s, "{\"execute\":\"vm-destroy\",\"arguments\":{\"vm\":\"a\\u0000\"}}",
+                 "JSON parse error");
+    ck_assert_int_eq(mv->state, MVM_PRELAUNCH);
+    ck_assert_uint_eq(m.vms->len, 1);
+    /* Escapes that are not NUL are fine, also in names. */
+    expect_reply(&s, "{\"execute\":\"query-st\\u0061tus\",\"arguments\":{\"vm\":\"\\u0061\"}}",
+                 "\"status\":\"prelaunch\"");
+    {
+        const char raw[] = "{\"execute\":\"query-vms\\0\"}";
+        g_autofree char *got = qmp_session_handle(&s, raw, sizeof(raw) - 1);
+
+        ck_assert_msg(strstr(got, "JSON parse error"), "%s", got);
+    }
+}
+END_TEST
+
 START_TEST(session_commands)
 {
     struct qmp_session s = { .manager = &m, .negotiated = true };
@@ -814,6 +907,8 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, session_negotiation);
     tcase_add_test(tc, session_bad_requests);
     tcase_add_test(tc, session_commands);
+    tcase_add_test(tc, session_id_round_trip);
+    tcase_add_test(tc, session_strict_json);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("manager");
