@@ -11,6 +11,10 @@
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
 
+#ifndef VMM_VERSION /* meson defines it; a build outside it (a fuzzer) may not */
+#define VMM_VERSION "0.0.0"
+#endif
+
 G_DEFINE_QUARK(vmm-qmp-error-quark, qmp_error)
 
 const char *qmp_error_class(const GError *error)
