@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "vmm/error.h"
+#include "vmm/qmp.h"
 #include "vmm/serve.h"
 
 #define CTL_EXIT_ERROR 1
@@ -102,11 +103,14 @@ static bool conn_send(struct conn *c, const char *text)
     return true;
 }
 
+/* Strict JSON only (as the server wants it): json-glib alone would turn
+ * token=99999999999999999999 into -1 and name=0x10 into 16. */
 static JsonNode *parse(const char *text)
 {
     g_autoptr(JsonParser) p = json_parser_new();
 
-    if (!json_parser_load_from_data(p, text, -1, NULL) || !json_parser_get_root(p))
+    if (!qmp_json_check(text, strlen(text), NULL, NULL) ||
+        !json_parser_load_from_data(p, text, -1, NULL) || !json_parser_get_root(p))
         return NULL;
     return json_node_copy(json_parser_get_root(p));
 }

@@ -37,6 +37,12 @@ ctl_ok query-vms
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$T/passwd"
 ctl_err "not shown" vm-create name=x config="$T/passwd"
 ! grep -q "root" "$T/ctl.err" || fail "vm-create quoted a non-config file: $(cat "$T/ctl.err")"
+# vmm ctl takes strict JSON values only: a number json-glib would wrap to
+# -1 goes as the string it is (and is refused as one)
+ctl_err "Invalid parameter type for 'token'" call-return token=99999999999999999999
+ctl query-vms "{'a':1}"
+[ "$ctl_status" = 125 ] && grep -q "is not a JSON object" "$T/ctl.err" ||
+    fail "vmm ctl took a single-quoted object: $ctl_status $(cat "$T/ctl.err")"
 # the server still answers after all that
 ctl_ok query-vms
 
