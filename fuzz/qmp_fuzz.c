@@ -5,14 +5,21 @@
 // fuzz-seeds: fuzz/qmp-seeds
 /*
  * libFuzzer target: any byte string is a client's side of a control socket
- * conversation. The first byte picks where the stream is cut into reads;
- * the rest goes through the splitter one text at a time, as the server
- * feeds it, and each text through a session (negotiation, the checks,
- * every command) against a manager whose VMs are fakes, as in
- * tests/unit/test_qmp.c. Every line that comes back, replies and events
- * alike, must be one line of strict JSON: an object with "return" or
- * "error" (or "event"). Run with fuzz/run.
+ * conversation. The first byte's low 7 bits pick where the stream is cut
+ * into reads; the rest goes through the splitter one text at a time, as
+ * the server feeds it, and each text through a session (negotiation, the
+ * checks, every command) against a manager whose VMs are fakes, as in
+ * tests/unit/test_qmp.c. With the first byte's top bit set, the bytes go
+ * instead through the server itself, over a socketpair, with small limits
+ * (so its backpressure, budget and oversize paths run), and the client
+ * half-closes at the end: the server must then close, having answered.
+ * Every line that comes back, replies and events alike, must be one line
+ * of strict JSON: an object with "return" or "error" (or "event"), or the
+ * greeting. Run with fuzz/run.
  */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "vmm/manager.h"
@@ -95,7 +102,7 @@ static void check_line(const char *line)
         __builtin_trap();
     o = json_node_get_object(json_parser_get_root(parser));
     if (!json_object_has_member(o, "return") && !json_object_has_member(o, "error") &&
-        !json_object_has_member(o, "event"))
+        !json_object_has_member(o, "event") && !json_object_has_member(o, "QMP"))
         __builtin_trap();
 }
 
@@ -134,6 +141,78 @@ static void add_vm(struct manager *m, const char *name)
     config_clear(&cfg);
 }
 
+/* Lines the server sent, checked as they complete. */
+static void take_lines(GString *buf)
+{
+    char *nl;
+
+    while ((nl = strchr(buf->str, '\n'))) {
+        if (nl == buf->str || nl[-1] != '\r')
+            __builtin_trap(); /* CRLF */
+        nl[-1] = '\0';
+        check_line(buf->str);
+        g_string_erase(buf, 0, nl + 1 - buf->str);
+    }
+}
+
+static void turn(GMainContext *ctx)
+{
+    while (g_main_context_iteration(ctx, FALSE) || g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+/* The bytes through a real server: sent in @chunk-byte writes while the
+ * replies are read; then a half-close, after which the server must answer
+ * what is complete and close. */
+static void through_server(struct manager *m, GMainContext *ctx, const uint8_t *data,
+                           size_t size, size_t chunk)
+{
+    struct qmp_server *srv = qmp_server_new(m, NULL, NULL);
+    struct qmp_limits lim = qmp_default_limits;
+    g_autoptr(GString) in = g_string_new(NULL);
+    char buf[4096];
+    size_t off = 0;
+    bool shut = false;
+    int sv[2];
+
+    lim.out_high = 256;
+    lim.max_backlog = 64 << 10;
+    lim.max_held = 192 << 10;
+    qmp_server_set_limits(srv, &lim);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+        __builtin_trap();
+    qmp_server_add_client(srv, sv[1]);
+    for (;;) {
+        ssize_t n;
+
+        if (off < size) {
+            n = send(sv[0], data + off, MIN(chunk, size - off), MSG_NOSIGNAL);
+            if (n > 0)
+                off += n;
+            else if (errno != EAGAIN)
+                off = size; /* the server closed */
+        } else if (!shut) {
+            shutdown(sv[0], SHUT_WR);
+            shut = true;
+        }
+        turn(ctx);
+        n = recv(sv[0], buf, sizeof(buf), 0);
+        if (n == 0 && off == size)
+            break; /* closed after all: done */
+        if (n > 0) {
+            g_string_append_len(in, buf, n);
+            take_lines(in);
+        } else if (n < 0 && errno != EAGAIN && errno != ECONNRESET) {
+            __builtin_trap();
+        }
+    }
+    close(sv[0]);
+    turn(ctx);
+    if (qmp_server_client_count(srv) != 0)
+        __builtin_trap(); /* closed, so forgotten */
+    qmp_server_free(srv);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     GMainContext *ctx;
@@ -144,8 +223,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    /* Reads of 1 to 256 bytes, or all at once. */
-    chunk = data[0] ? data[0] : size;
+    /* Reads of 1 to 127 bytes, or all at once. */
+    chunk = data[0] & 0x7f ? data[0] & 0x7f : size;
     /* Its own context: what the manager leaves queued when it is cleared
      * (a stop report of the VMs torn down) goes with it, never run. */
     ctx = g_main_context_new();
@@ -155,6 +234,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.host_call_timeout_ms = 10;
     add_vm(&m, "a");
     add_vm(&m, "b");
+    if (data[0] & 0x80) {
+        through_server(&m, ctx, data + 1, size - 1, chunk);
+        goto done;
+    }
     c.session.manager = &m;
     qmp_splitter_init(&split);
     while (off < size && !c.session.quit) {
@@ -177,6 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
     qmp_splitter_clear(&split);
     manager_monitor_gone(&m, &c.session);
+done:
     while (g_main_context_iteration(ctx, FALSE))
         ;
     manager_clear(&m);

@@ -62,7 +62,7 @@ struct qmp_server {
     struct qmp_limits limits;
     char *path;
     int listen_fd;
-    guint listen_watch, retry_timer, reap_idle;
+    guint listen_watch, retry_timer, reap_idle, quit_idle;
     GList *clients;
     unsigned nclients;
     struct ratelog log_full, log_fds, log_budget;
@@ -288,6 +288,7 @@ static gboolean quit_idle(gpointer data)
 {
     struct qmp_server *s = data;
 
+    s->quit_idle = 0;
     if (s->on_quit)
         s->on_quit(s->on_quit_data);
     return G_SOURCE_REMOVE;
@@ -316,7 +317,10 @@ again:
         if (c->session.quit) {
             /* Nothing after quit: answer it, then end. */
             c->closing = true;
-            g_idle_add(quit_idle, c->server);
+            /* At the clients' priority: busy clients must not starve it. */
+            if (!c->server->quit_idle)
+                c->server->quit_idle = g_idle_add_full(G_PRIORITY_DEFAULT, quit_idle,
+                                                       c->server, NULL);
         }
     }
     if (c->in_off == c->in->len) {
@@ -346,6 +350,10 @@ static gboolean client_readable(gint fd, GIOCondition cond, gpointer data)
 
     if (c->dead)
         return G_SOURCE_CONTINUE; /* the reaper is on its way */
+    if (c->in_off < c->in->len) {
+        update_watches(c); /* what was read comes first: stop watching */
+        return G_SOURCE_CONTINUE;
+    }
     g_string_set_size(c->in, READ_SIZE);
     n = recv(fd, c->in->str, READ_SIZE, MSG_DONTWAIT);
     g_string_set_size(c->in, n > 0 ? n : 0);
@@ -580,6 +588,8 @@ void qmp_server_free(struct qmp_server *s)
     }
     if (s->reap_idle)
         g_source_remove(s->reap_idle);
+    if (s->quit_idle)
+        g_source_remove(s->quit_idle);
     if (s->listen_watch)
         g_source_remove(s->listen_watch);
     if (s->listen_fd >= 0)
