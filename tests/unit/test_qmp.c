@@ -309,7 +309,8 @@ START_TEST(session_id_round_trip)
     struct qmp_session s = { .manager = &m, .negotiated = true };
     static const char *const ids[] = {
         "0", "-1", "9007199254740992", "9223372036854775807", "-9223372036854775808",
-        "1e17", "1.5", "-0", "1E-400", "\"x\"", "\"\\u00e9\\ud83d\\ude00\\n\"", "{}", "[]",
+        "1e17", "1.5", "-0", "1E-400", "\"x\"", "\"\\u00e9\\ud83d\\ude00\\n\"",
+        "\"\\\\u0000\"" /* an escaped backslash, then u0000: no NUL */, "{}", "[]",
         "true", "false", "null", "{\"a\":[1.25e3,{\"b\":null}]}",
     };
 
