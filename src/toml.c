@@ -1937,6 +1937,14 @@ gboolean toml_get_string(const toml_value *root, const char *path, const char *d
     *out = def;
     if (!get_typed(root, path, TOML_STRING, &v, error))
         return FALSE;
+    /* A C string would end at the NUL: "hello\u0000x" must not pass as
+     * "hello" (a name, a path). */
+    if (v && strlen(v->u.str.ptr) != v->u.str.len) {
+        g_autofree char *key = toml_key_path(v);
+
+        toml_set_error(error, v, "%s: a string holding NUL (\\u0000) is not allowed", key);
+        return FALSE;
+    }
     if (v)
         *out = v->u.str.ptr;
     return TRUE;

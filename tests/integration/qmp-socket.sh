@@ -37,6 +37,9 @@ ctl_ok query-vms
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$T/passwd"
 ctl_err "not shown" vm-create name=x config="$T/passwd"
 ! grep -q "root" "$T/ctl.err" || fail "vm-create quoted a non-config file: $(cat "$T/ctl.err")"
+# a NUL in a config file's string is refused, not cut to "hello"
+printf '[boot]\nfirmware = "hello\\u0000x"\n' >"$T/nul.toml"
+ctl_err "boot.firmware: a string holding NUL" vm-create name=x config="$T/nul.toml"
 # vmm ctl takes strict JSON values only: a number json-glib would wrap to
 # -1 goes as the string it is (and is refused as one)
 ctl_err "Invalid parameter type for 'token'" call-return token=99999999999999999999

@@ -373,6 +373,15 @@ START_TEST(getters_type_errors)
     ck_assert(!toml_get_string(toml_array_get(t, 0), "path", NULL, &s, &err));
     assert_gerror(err, SOURCE ":9:1: disk[0].path: expected a string, found an integer");
     toml_free(root);
+
+    /* NUL: refused, never cut short to what comes before it. */
+    root = parse_ok("[vm]\nname = \"a\\u0000b\"\nok = \"a\\\\u0000\"\n");
+    s = "unset";
+    ck_assert(!toml_get_string(root, "vm.name", NULL, &s, &err));
+    assert_gerror(err, SOURCE ":2:1: vm.name: a string holding NUL (\\u0000) is not allowed");
+    ck_assert(toml_get_string(root, "vm.ok", NULL, &s, &err));
+    ck_assert_str_eq(s, "a\\u0000");
+    toml_free(root);
 }
 END_TEST
 
