@@ -364,7 +364,17 @@ int ctl_main(int argc, char **argv)
     }
     greeting = conn_line(&c);
     if (!greeting || !strstr(greeting, "\"QMP\"")) {
-        vmm_log("ctl: %s did not greet as a QMP server", path);
+        g_autoptr(JsonNode) n = greeting ? parse(greeting) : NULL;
+        JsonNode *en = n && JSON_NODE_HOLDS_OBJECT(n)
+                           ? json_object_get_member(json_node_get_object(n), "error") : NULL;
+        JsonObject *e = en && JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
+
+        /* A server at its client limit says so instead of greeting. */
+        if (e)
+            vmm_log("%s: %s", json_object_get_string_member_with_default(e, "class", "?"),
+                    json_object_get_string_member_with_default(e, "desc", "?"));
+        else
+            vmm_log("ctl: %s did not greet as a QMP server", path);
         status = CTL_EXIT_IO;
         goto out;
     }

@@ -24,6 +24,27 @@ serve_start --max-clients 3
 py cap "$QMP_SOCK" 3
 grep -q "a client was refused" "$T/serve.err" || fail "no log line for the refused client"
 serve_quit
+# vmm ctl on a full server says why, and exits 2 (it could not get in)
+serve_start --max-clients 1
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.recv(4096)
+sys.stdout.write("in\n"); sys.stdout.flush(); time.sleep(30)' "$QMP_SOCK" >"$T/holder" &
+holder=$!
+wait_for "$T/holder" in
+ctl query-vms
+kill "$holder"
+[ "$ctl_status" = 2 ] || fail "vmm ctl on a full server exited $ctl_status"
+grep -q "GenericError: Too many clients (the limit is 1)" "$T/ctl.err" ||
+    fail "vmm ctl on a full server: $(cat "$T/ctl.err")"
+wait "$holder" 2>/dev/null
+# room again once the server has seen the holder go
+_i=0
+until "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1; do
+    [ "$_i" -lt 100 ] || fail "no room on the server 10 s after its one client left"
+    sleep 0.1
+    _i=$((_i + 1))
+done
+serve_quit
 
 # the manager config's [control] max-clients; the command line wins
 printf '[control]\nmax-clients = 2\n' >"$T/manager.toml"
