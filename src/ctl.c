@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "vmm/error.h"
+#include "vmm/qmp.h"
 #include "vmm/serve.h"
 
 #define CTL_EXIT_ERROR 1
@@ -106,11 +107,14 @@ static bool conn_send(struct conn *c, const char *text)
     return true;
 }
 
+/* Strict JSON only (as the server wants it): json-glib alone would turn
+ * token=99999999999999999999 into -1 and name=0x10 into 16. */
 static JsonNode *parse(const char *text)
 {
     g_autoptr(JsonParser) p = json_parser_new();
 
-    if (!json_parser_load_from_data(p, text, -1, NULL) || !json_parser_get_root(p))
+    if (!qmp_json_check(text, strlen(text), NULL, NULL) ||
+        !json_parser_load_from_data(p, text, -1, NULL) || !json_parser_get_root(p))
         return NULL;
     return json_node_copy(json_parser_get_root(p));
 }
@@ -372,7 +376,17 @@ int ctl_main(int argc, char **argv)
     }
     greeting = conn_line(&c);
     if (!greeting || !strstr(greeting, "\"QMP\"")) {
-        vmm_log("ctl: %s did not greet as a QMP server", path);
+        g_autoptr(JsonNode) n = greeting ? parse(greeting) : NULL;
+        JsonNode *en = n && JSON_NODE_HOLDS_OBJECT(n)
+                           ? json_object_get_member(json_node_get_object(n), "error") : NULL;
+        JsonObject *e = en && JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
+
+        /* A server at its client limit says so instead of greeting. */
+        if (e)
+            vmm_log("%s: %s", json_object_get_string_member_with_default(e, "class", "?"),
+                    json_object_get_string_member_with_default(e, "desc", "?"));
+        else
+            vmm_log("ctl: %s did not greet as a QMP server", path);
         status = CTL_EXIT_IO;
         goto out;
     }

@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: vmm run [OPTIONS] CONFIG.toml\n"
     "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
-    "       vmm serve --qmp unix:PATH [--config FILE]\n"
+    "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
     "Boots the guest CONFIG describes, or a Linux kernel, and exits with its status\n"

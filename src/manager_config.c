@@ -10,6 +10,9 @@
  *     name = "hello"          # (0 is the first [[image]])
  *     config = "hello.toml"   # a VM config, relative to this file
  *
+ *     [control]               # the control socket
+ *     max-clients = 64        # clients at once (vmm serve --max-clients wins)
+ *
  *     [[vm]]                  # VMs to create when vmm serve starts
  *     config = "service.toml"
  *     name = "svc"            # default: the config's [vm] name
@@ -86,6 +89,28 @@ static bool read_quota(struct manager *m, const toml_value *root, GError **error
     return true;
 }
 
+static bool read_control(struct manager *m, const toml_value *root, GError **error)
+{
+    static const char *const keys[] = { "max-clients", NULL };
+    const toml_value *t;
+    int64_t n;
+
+    if (!toml_get_table(root, "control", &t, error))
+        return false;
+    if (!t)
+        return true;
+    if (!only_keys(t, "[control]", keys, error) ||
+        !toml_get_int(t, "max-clients", 0, &n, error))
+        return false;
+    if (toml_table_get(t, "max-clients") && (n < 1 || n > 4096)) {
+        toml_set_error(error, toml_table_get(t, "max-clients"),
+                       "control.max-clients: expected 1 to 4096");
+        return false;
+    }
+    m->max_clients = n;
+    return true;
+}
+
 /* Each element of the array of tables @key, checked against @keys. */
 static bool each_table(const toml_value *root, const char *key, const char *const *keys,
                        const toml_value **arr, GError **error)
@@ -148,7 +173,7 @@ static bool read_images(struct manager *m, const char *path, const toml_value *r
 
 bool manager_load_config(struct manager *m, const char *path, GError **error)
 {
-    static const char *const top[] = { "quota", "image", "vm", NULL };
+    static const char *const top[] = { "quota", "control", "image", "vm", NULL };
     static const char *const vm_keys[] = { "config", "name", "start", NULL };
     toml_value *root = toml_parse_file(path, error);
     const toml_value *arr;
@@ -157,6 +182,7 @@ bool manager_load_config(struct manager *m, const char *path, GError **error)
     if (!root)
         return false;
     ok = only_keys(root, "the manager config", top, error) && read_quota(m, root, error) &&
+         read_control(m, root, error) &&
          read_images(m, path, root, error) && each_table(root, "vm", vm_keys, &arr, error);
     for (size_t i = 0; ok && arr && i < toml_array_len(arr); i++) {
         const toml_value *t = toml_array_get(arr, i);

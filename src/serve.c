@@ -140,9 +140,26 @@ static void serve_teardown(struct serve *s)
         g_main_loop_unref(s->loop);
 }
 
+#define SERVE_USAGE "usage: vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"
+
+/* --max-clients and [control] max-clients: 1 to this. */
+#define MAX_CLIENTS_LIMIT 4096
+
+static bool parse_max_clients(const char *arg, unsigned *out)
+{
+    guint64 v;
+
+    if (!g_ascii_string_to_unsigned(arg, 10, 1, MAX_CLIENTS_LIMIT, &v, NULL))
+        return false;
+    *out = v;
+    return true;
+}
+
 int serve_main(int argc, char **argv)
 {
     const char *qmp = NULL, *config = NULL;
+    unsigned max_clients = 0;
+    struct qmp_limits limits = qmp_default_limits;
     struct serve s;
     GError *error = NULL;
     int status;
@@ -152,14 +169,20 @@ int serve_main(int argc, char **argv)
             qmp = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
-        else {
+        else if (!strcmp(argv[i], "--max-clients") && i + 1 < argc) {
+            if (!parse_max_clients(argv[++i], &max_clients)) {
+                vmm_log("serve: --max-clients: expected 1 to %u, not %s", MAX_CLIENTS_LIMIT,
+                        argv[i]);
+                return VMM_EXIT_USAGE;
+            }
+        } else {
             vmm_log("serve: unexpected argument %s", argv[i]);
-            fputs("usage: vmm serve --qmp unix:PATH [--config FILE]\n", stderr);
+            fputs(SERVE_USAGE, stderr);
             return VMM_EXIT_USAGE;
         }
     }
     if (!qmp) {
-        fputs("usage: vmm serve --qmp unix:PATH [--config FILE]\n", stderr);
+        fputs(SERVE_USAGE, stderr);
         return VMM_EXIT_USAGE;
     }
     serve_setup(&s);
@@ -172,6 +195,10 @@ int serve_main(int argc, char **argv)
         status = fail(error);
         goto out;
     }
+    /* The command line wins over the manager config. */
+    limits.max_clients = max_clients ? max_clients
+                         : s.m.max_clients ? s.m.max_clients : QMP_DEFAULT_MAX_CLIENTS;
+    qmp_server_set_limits(s.server, &limits);
     if (!manager_start_configured(&s.m, &error)) {
         status = fail_manager(&s, error);
         goto out;

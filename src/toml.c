@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(vmm-toml-error-quark, vmm_toml_error)
@@ -345,6 +346,10 @@ typedef struct {
     GArray *segs;               /* struct seg */
     cursor key_start;
     GError *error;
+    /* The text is not known to be a config (a file not named *.toml):
+     * errors say where and why, never quote it, so a config path naming
+     * a system file cannot be used to read that file's first line. */
+    bool redact;
 } parser;
 
 static int peek_at(const parser *P, size_t k)
@@ -400,8 +405,10 @@ fail_va(parser *P, const cursor *at, int code, const char *fmt, va_list ap)
 {
     if (!P->error) {
         char *msg = g_strdup_vprintf(fmt, ap);
-        P->error = g_error_new(VMM_TOML_ERROR, code, "%s:%u:%u: %s",
-                               P->doc->source, at->line, at->col, msg);
+        P->error = g_error_new(VMM_TOML_ERROR, code, "%s:%u:%u: %s%s",
+                               P->doc->source, at->line, at->col, msg,
+                               P->redact ? " (text not shown: the file's name does not end "
+                                           "in .toml)" : "");
         g_free(msg);
     }
     return false;
@@ -461,6 +468,8 @@ static void describe(const parser *P, char *out, size_t size)
         snprintf(out, size, "a tab");
     else if (is_control(c))
         snprintf(out, size, "control character U+%04X", c);
+    else if (P->redact)
+        snprintf(out, size, "other text");
     else if (is_word_char(c)) {
         for (n = 0; n < avail && n <= SHOWN_MAX && is_word_char((unsigned char)p[n]); n++)
             ;
@@ -479,6 +488,8 @@ static char *key_display(const parser *P, size_t nsegs)
 {
     GString *s = g_string_new(NULL);
 
+    if (P->redact)
+        return g_string_free(g_string_append(s, "(hidden)"), FALSE);
     for (size_t i = 0; i < nsegs; i++) {
         const struct seg *g = &g_array_index(P->segs, struct seg, i);
         if (i)
@@ -497,6 +508,8 @@ static char *header_display(const parser *P)
 {
     GString *s = g_string_new(NULL);
 
+    if (P->redact)
+        return g_string_free(g_string_append(s, "(hidden)"), FALSE);
     for (size_t i = 0; i < P->segs->len; i++) {
         const struct seg *g = &g_array_index(P->segs, struct seg, i);
         if (i)
@@ -616,11 +629,15 @@ static bool unicode_escape(parser *P, const cursor *at, int ndigits, GString *ou
 
     for (int i = 0; i < ndigits; i++) {
         int d = digit_value(peek_at(P, 2 + i));
+        if (d < 0 && P->redact)
+            return fail_at(P, at, "invalid escape in string: expected %d hex digits", ndigits);
         if (d < 0)
             return fail_at(P, at, "invalid escape \"\\%c%.*s\" in string: expected %d hex digits",
                            p[1], i, p + 2, ndigits);
         cp = cp << 4 | (uint32_t)d;
     }
+    if ((cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) && P->redact)
+        return fail_at(P, at, "invalid escape in string: not a Unicode scalar value");
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return fail_at(P, at, "invalid escape \"\\%c%.*s\" in string: not a Unicode scalar value",
                        p[1], ndigits, p + 2);
@@ -638,6 +655,8 @@ static bool bad_escape(parser *P, const cursor *at)
     if (c == -1 || c == '\n' || c == '\r')
         return fail_at(P, at, "invalid escape: \"\\\" at end of line "
                        "(write \"\\\\\" for a backslash)");
+    if (P->redact)
+        return fail_at(P, at, "invalid escape in string");
     if (c >= 0x20 && c < 0x7f)
         return fail_at(P, at, "invalid escape \"\\%c\" in string", c);
     if (c >= 0x80 && (n = utf8_seq(p, avail)))
@@ -905,7 +924,11 @@ typedef struct {
 static toml_value *word_fail(parser *P, const word *w, int code, const char *what,
                              const char *why)
 {
-    if (code == VMM_TOML_ERROR_LIMIT)
+    if (P->redact && code == VMM_TOML_ERROR_LIMIT)
+        fail_limit(P, &w->at, "%s %s", what, why);
+    else if (P->redact)
+        fail_at(P, &w->at, "invalid %s%s%s", what, *why ? ": " : "", why);
+    else if (code == VMM_TOML_ERROR_LIMIT)
         fail_limit(P, &w->at, "%s \"%.*s%s\" %s", what, (int)MIN(w->n, SHOWN_MAX), w->s,
                    w->n > SHOWN_MAX ? "..." : "", why);
     else
@@ -1595,7 +1618,8 @@ static bool parse_document(parser *P)
 /* ------------------------------------------------------------------ */
 /* Public API                                                          */
 
-toml_value *toml_parse(const char *text, size_t len, const char *source_name, GError **error)
+static toml_value *parse_text(const char *text, size_t len, const char *source_name,
+                              bool redact, GError **error)
 {
     g_return_val_if_fail(text != NULL || len == 0, NULL);
 
@@ -1616,6 +1640,7 @@ toml_value *toml_parse(const char *text, size_t len, const char *source_name, GE
     P.buf = g_string_new(NULL);
     P.keys = g_string_new(NULL);
     P.segs = g_array_new(FALSE, FALSE, sizeof(struct seg));
+    P.redact = redact;
 
     bool ok = parse_document(&P);
 
@@ -1630,15 +1655,29 @@ toml_value *toml_parse(const char *text, size_t len, const char *source_name, GE
     return P.root;
 }
 
+toml_value *toml_parse(const char *text, size_t len, const char *source_name, GError **error)
+{
+    return parse_text(text, len, source_name, false, error);
+}
+
 /* Reads @path whole into @out; false with errno set on failure, EFBIG if
- * it holds more than TOML_MAX_FILE_SIZE. */
+ * it holds more than TOML_MAX_FILE_SIZE, EINVAL if it is not a regular
+ * file. Opened without blocking: a FIFO or a device named as a config
+ * must not hang the caller (under vmm serve, every VM's main loop). */
 static bool read_all(const char *path, GString *out)
 {
     char buf[65536];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
     if (fd < 0)
         return false;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int saved = fstat(fd, &st) < 0 ? errno : EINVAL;
+        close(fd);
+        errno = saved;
+        return false;
+    }
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
@@ -1664,11 +1703,14 @@ toml_value *toml_parse_file(const char *path, GError **error)
 
     g_return_val_if_fail(path != NULL, NULL);
     if (read_all(path, text))
-        root = toml_parse(text->str, text->len, path, error);
+        root = parse_text(text->str, text->len, path, !g_str_has_suffix(path, ".toml"), error);
     else if (errno == EFBIG)
         g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_LIMIT,
                     "%s: larger than %u MiB: not a configuration file", path,
                     TOML_MAX_FILE_SIZE >> 20);
+    else if (errno == EINVAL)
+        g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_IO,
+                    "%s: not a regular file (a config must be one)", path);
     else
         g_set_error(error, VMM_TOML_ERROR, VMM_TOML_ERROR_IO, "%s: %s", path, g_strerror(errno));
     g_string_free(text, TRUE);
@@ -1895,6 +1937,14 @@ gboolean toml_get_string(const toml_value *root, const char *path, const char *d
     *out = def;
     if (!get_typed(root, path, TOML_STRING, &v, error))
         return FALSE;
+    /* A C string would end at the NUL: "hello\u0000x" must not pass as
+     * "hello" (a name, a path). */
+    if (v && strlen(v->u.str.ptr) != v->u.str.len) {
+        g_autofree char *key = toml_key_path(v);
+
+        toml_set_error(error, v, "%s: a string holding NUL (\\u0000) is not allowed", key);
+        return FALSE;
+    }
     if (v)
         *out = v->u.str.ptr;
     return TRUE;

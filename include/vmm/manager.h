@@ -147,6 +147,7 @@ struct manager {
     char *default_vm;         /* vmm run --qmp: commands without "vm" act on it */
     unsigned pause_timeout_ms;
     unsigned host_call_timeout_ms;
+    unsigned max_clients;     /* the manager config's [control] max-clients; 0: unset */
     manager_event_fn on_event;
     void *on_event_data;
     /* Called when a VM has stopped (on the main context), e.g. to end

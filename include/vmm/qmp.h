@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct manager;
 struct manager_event;
@@ -47,6 +48,21 @@ void qmp_splitter_clear(struct qmp_splitter *s);
  * the stream cannot be resynchronised, so the caller closes it. */
 bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
                        qmp_text_fn emit, void *opaque);
+/* The same, but stops after the first text it emits: returns the bytes it
+ * took (the rest are for the next call), -1 where feed() says false. The
+ * server uses it to stop reading a client's requests at any point. */
+ptrdiff_t qmp_splitter_feed_one(struct qmp_splitter *s, const char *data, size_t len,
+                                qmp_text_fn emit, void *opaque);
+
+/* --- Strict JSON ------------------------------------------------------- */
+
+/* True when @text is exactly one RFC 8259 JSON value that json-glib reads
+ * as written: no NUL in any string (not even as \u0000), no lone
+ * surrogate, no duplicate member, integers within 64 bits, finite numbers,
+ * nesting within QMP_MAX_DEPTH. *@id (when @id is not NULL): the raw text
+ * of a top-level object's "id" member without whitespace between tokens,
+ * or NULL; free with g_free(). */
+bool qmp_json_check(const char *text, size_t len, char **id, GError **error);
 
 /* --- Errors ------------------------------------------------------------ */
 
@@ -86,16 +102,39 @@ char *qmp_event_from_manager(const struct manager_event *ev);
 /* --- The server: a listening socket and its clients --------------------- */
 
 struct qmp_server;
+
+/* What the server lets its clients hold, so that no number or kind of
+ * client grows vmm without bound (docs/qmp.md, "Limits"). */
+struct qmp_limits {
+    unsigned max_clients;       /* more are greeted with an error and closed */
+    size_t out_high;            /* a client's requests are not read while
+                                 * more than this of its output is queued */
+    size_t max_backlog;         /* a client with more queued (events it does
+                                 * not read) is disconnected */
+    size_t max_held;            /* all clients' buffered input and output
+                                 * together: past it, the one holding most
+                                 * is disconnected */
+    unsigned accept_retry_ms;   /* out of file descriptors: the listener
+                                 * rests this long before accepting again */
+};
+#define QMP_DEFAULT_MAX_CLIENTS 64
+extern const struct qmp_limits qmp_default_limits;
+
 /* Listens on the Unix socket @path (mode 0600; a stale socket there is
  * replaced, a live one refused); @path NULL: no listener (clients come
  * through qmp_server_add_client()). Subscribes to @m's events. Runs on
  * @m's main context. */
 struct qmp_server *qmp_server_new(struct manager *m, const char *path, GError **error);
-/* Serves one connected stream socket (takes @fd). */
+/* Replaces the defaults (qmp_default_limits). */
+void qmp_server_set_limits(struct qmp_server *s, const struct qmp_limits *limits);
+/* Serves one connected stream socket (takes @fd); over max_clients, @fd
+ * gets an error line and is closed. */
 void qmp_server_add_client(struct qmp_server *s, int fd);
 /* Called after a quit has been answered. */
 void qmp_server_on_quit(struct qmp_server *s, void (*fn)(void *opaque), void *opaque);
 unsigned qmp_server_client_count(const struct qmp_server *s);
+/* Bytes the clients hold now: partial requests, unread input, output. */
+size_t qmp_server_held(const struct qmp_server *s);
 /* Closes every client and the listener, and removes the socket file. */
 void qmp_server_free(struct qmp_server *s);
 

@@ -105,7 +105,9 @@ toml_value *toml_lookup(const toml_value *root, const char *path);
  * type (or a segment of the path is not a table): FALSE and a
  * VMM_TOML_ERROR_TYPE error such as
  * "configs/x.toml:3:1: vm.vcpus: expected an integer, found a string",
- * naming the key by its full path from the document root. */
+ * naming the key by its full path from the document root. A string
+ * holding NUL ("\u0000") is refused the same way by toml_get_string(),
+ * never cut short. */
 gboolean toml_get_string(const toml_value *root, const char *path,
                          const char *def, const char **out, GError **error);
 gboolean toml_get_int(const toml_value *root, const char *path,

@@ -3,9 +3,17 @@
  * the manager's main context with non-blocking I/O, so no client (slow,
  * silent, vanished) holds up another or a VM. Replies and events go out
  * as one line each, ending in CRLF, as QMP frames them.
+ *
+ * Every byte a client makes vmm hold is bounded (struct qmp_limits): the
+ * number of clients; a client's requests stop being read while its replies
+ * are backed up (as QEMU's monitor suspends), so a client that never reads
+ * costs one 64 KiB read and the replies to it; its unread events are capped;
+ * and all clients together are capped, the greediest going first. Running
+ * out of file descriptors rests the listener instead of spinning on it.
  */
 #include <errno.h>
 #include <glib-unix.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,9 +24,24 @@
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
 
-/* A client that lets this much output pile up (not reading its events)
- * is dropped rather than let it grow vmm without bound. */
-#define QMP_MAX_BACKLOG (16U << 20)
+/* One read from a client; also the most of its input held unparsed. */
+#define READ_SIZE 65536
+
+const struct qmp_limits qmp_default_limits = {
+    .max_clients = QMP_DEFAULT_MAX_CLIENTS,
+    .out_high = 64U << 10,
+    .max_backlog = 16U << 20,
+    .max_held = 64U << 20,
+    .accept_retry_ms = 500,
+};
+
+/* A log line that a client can cause comes at most once per interval;
+ * the next one says how many were left out. */
+struct ratelog {
+    gint64 last;
+    unsigned suppressed;
+};
+#define RATELOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 struct qmp_client {
     struct qmp_server *server;
@@ -26,20 +49,61 @@ struct qmp_client {
     guint in_watch, out_watch;
     struct qmp_splitter split;
     struct qmp_session session;
+    GString *in;           /* read, not yet through the splitter */
+    size_t in_off;
     GString *out;
+    bool eof;              /* the client shut down its sending side */
     bool closing;          /* flush what is queued, then close */
-    bool dead;
+    bool dead;             /* to be dropped (by the reaper) */
 };
 
 struct qmp_server {
     struct manager *manager;
+    struct qmp_limits limits;
     char *path;
     int listen_fd;
-    guint listen_watch;
+    guint listen_watch, retry_timer, reap_idle, quit_idle;
     GList *clients;
+    unsigned nclients;
+    struct ratelog log_full, log_fds, log_budget;
     void (*on_quit)(void *opaque);
     void *on_quit_data;
 };
+
+static void G_GNUC_PRINTF(2, 3) log_limited(struct ratelog *r, const char *fmt, ...)
+{
+    gint64 now = g_get_monotonic_time();
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    if (r->last && now - r->last < RATELOG_INTERVAL_US) {
+        r->suppressed++;
+        return;
+    }
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (r->suppressed)
+        vmm_log("%s (and %u more like it)", msg, r->suppressed);
+    else
+        vmm_log("%s", msg);
+    r->last = now;
+    r->suppressed = 0;
+}
+
+static size_t client_held(const struct qmp_client *c)
+{
+    return c->split.buf->len + (c->in->len - c->in_off) + c->out->len;
+}
+
+size_t qmp_server_held(const struct qmp_server *s)
+{
+    size_t total = 0;
+
+    for (GList *l = s->clients; l; l = l->next)
+        total += client_held(l->data);
+    return total;
+}
 
 static void client_free(struct qmp_client *c)
 {
@@ -49,23 +113,117 @@ static void client_free(struct qmp_client *c)
         g_source_remove(c->out_watch);
     close(c->fd);
     qmp_splitter_clear(&c->split);
+    g_string_free(c->in, TRUE);
     g_string_free(c->out, TRUE);
     g_free(c);
 }
+
+static void listen_resume(struct qmp_server *s);
 
 static void client_drop(struct qmp_client *c)
 {
     struct qmp_server *s = c->server;
 
     s->clients = g_list_remove(s->clients, c);
+    s->nclients--;
     /* Its claimed calls are refused from now on, pending ones at once. */
     manager_monitor_gone(s->manager, &c->session);
     client_free(c);
+    /* A descriptor is free again: no need to wait for the retry. */
+    if (s->retry_timer)
+        listen_resume(s);
 }
 
+/* Drops the clients marked dead. Runs from the main loop, never inside a
+ * command or an event fan-out, which may be holding one of them. */
+static gboolean reap(gpointer data)
+{
+    struct qmp_server *s = data;
+    GList *l = s->clients;
+
+    s->reap_idle = 0;
+    while (l) {
+        struct qmp_client *c = l->data;
+
+        l = l->next;
+        if (c->dead)
+            client_drop(c);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Marks @c to be dropped: its watches go now (a ready descriptor would
+ * otherwise keep its source dispatching ahead of the reaper). */
+static void client_kill(struct qmp_client *c)
+{
+    c->dead = true;
+    if (c->in_watch)
+        g_source_remove(c->in_watch);
+    if (c->out_watch)
+        g_source_remove(c->out_watch);
+    c->in_watch = c->out_watch = 0;
+    if (!c->server->reap_idle)
+        c->server->reap_idle = g_idle_add_full(G_PRIORITY_DEFAULT, reap, c->server, NULL);
+}
+
+/* Past max_held, the client holding most goes: it is the one that a
+ * flood of half-sent requests or unread replies comes from. */
+static void enforce_budget(struct qmp_server *s)
+{
+    for (;;) {
+        struct qmp_client *worst = NULL;
+        size_t total = 0, most = 0;
+
+        for (GList *l = s->clients; l; l = l->next) {
+            struct qmp_client *c = l->data;
+            size_t held = client_held(c);
+
+            if (c->dead)
+                continue;
+            total += held;
+            if (held > most) {
+                most = held;
+                worst = c;
+            }
+        }
+        if (total <= s->limits.max_held || !worst)
+            return;
+        log_limited(&s->log_budget, "control socket: clients hold %zu bytes (limit %zu): "
+                    "disconnecting the one holding %zu", total, s->limits.max_held, most);
+        client_kill(worst);
+    }
+}
+
+static gboolean client_readable(gint fd, GIOCondition cond, gpointer data);
 static gboolean client_writable(gint fd, GIOCondition cond, gpointer data);
 
-/* Writes what it can now; the rest waits for the socket to drain. */
+static void arm_output(struct qmp_client *c)
+{
+    if (c->out->len && !c->dead && !c->out_watch)
+        c->out_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, c->fd,
+                                          G_IO_OUT | G_IO_HUP | G_IO_ERR, client_writable, c,
+                                          NULL);
+}
+
+/* Reads while nothing read is left over and its replies are not backed
+ * up; the watch comes and goes with that. */
+static void update_watches(struct qmp_client *c)
+{
+    bool want_in = !c->eof && !c->closing && !c->dead && c->in_off == c->in->len &&
+                   c->out->len <= c->server->limits.out_high;
+
+    if (want_in && !c->in_watch)
+        c->in_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, c->fd,
+                                         G_IO_IN | G_IO_HUP | G_IO_ERR, client_readable, c,
+                                         NULL);
+    else if (!want_in && c->in_watch) {
+        g_source_remove(c->in_watch);
+        c->in_watch = 0;
+    }
+    arm_output(c);
+}
+
+/* Writes what it can now; false when the client is gone or done. */
 static bool client_flush(struct qmp_client *c)
 {
     while (c->out->len) {
@@ -79,22 +237,7 @@ static bool client_flush(struct qmp_client *c)
             return false; /* gone */
         g_string_erase(c->out, 0, n);
     }
-    if (c->out->len && !c->out_watch)
-        c->out_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, c->fd, G_IO_OUT, client_writable,
-                                          c, NULL);
     return !(c->closing && !c->out->len);
-}
-
-static gboolean client_writable(gint fd, GIOCondition cond, gpointer data)
-{
-    struct qmp_client *c = data;
-
-    c->out_watch = 0;
-    if (c->dead || !client_flush(c)) {
-        client_drop(c);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_REMOVE; /* client_flush re-arms it if needed */
 }
 
 static void client_send(struct qmp_client *c, char *line)
@@ -104,12 +247,40 @@ static void client_send(struct qmp_client *c, char *line)
     g_free(line);
 }
 
+static char *error_line(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static char *error_line(const char *fmt, ...)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autofree char *desc = NULL;
+    JsonNode *root;
+    va_list ap;
+    char *line;
+
+    va_start(ap, fmt);
+    desc = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "class");
+    json_builder_add_string_value(b, "GenericError");
+    json_builder_set_member_name(b, "desc");
+    json_builder_add_string_value(b, desc);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    line = json_generator_to_data(gen, NULL);
+    json_node_unref(root);
+    return line;
+}
+
 static void on_text(const char *text, size_t len, void *opaque)
 {
     struct qmp_client *c = opaque;
 
-    if (c->session.quit)
-        return; /* nothing after quit */
     client_send(c, qmp_session_handle(&c->session, text, len));
 }
 
@@ -117,78 +288,149 @@ static gboolean quit_idle(gpointer data)
 {
     struct qmp_server *s = data;
 
+    s->quit_idle = 0;
     if (s->on_quit)
         s->on_quit(s->on_quit_data);
     return G_SOURCE_REMOVE;
 }
 
+/* Runs the client's complete requests, one at a time, while its output is
+ * not backed up; then reads more, flushes, or closes, as the state says.
+ * False: drop it now. */
+static bool client_process(struct qmp_client *c)
+{
+    const struct qmp_limits *lim = &c->server->limits;
+
+again:
+    while (!c->closing && !c->dead && c->in_off < c->in->len && c->out->len <= lim->out_high) {
+        ptrdiff_t n = qmp_splitter_feed_one(&c->split, c->in->str + c->in_off,
+                                            c->in->len - c->in_off, on_text, c);
+
+        if (n < 0) {
+            client_send(c, error_line("Message too large or too deeply nested (limit %u "
+                                      "bytes, %u levels): closing the connection",
+                                      QMP_MAX_MESSAGE, QMP_MAX_DEPTH));
+            c->closing = true;
+            break;
+        }
+        c->in_off += n;
+        if (c->session.quit) {
+            /* Nothing after quit: answer it, then end. */
+            c->closing = true;
+            /* At the clients' priority: busy clients must not starve it. */
+            if (!c->server->quit_idle)
+                c->server->quit_idle = g_idle_add_full(G_PRIORITY_DEFAULT, quit_idle,
+                                                       c->server, NULL);
+        }
+    }
+    if (c->in_off == c->in->len) {
+        g_string_truncate(c->in, 0);
+        c->in_off = 0;
+    }
+    /* Half-closed, every complete request answered: a partial one can
+     * never be completed, so the connection ends once the replies are out. */
+    if (c->eof && c->in_off == c->in->len)
+        c->closing = true;
+    if (c->dead || !client_flush(c))
+        return false;
+    /* The socket took the backlog at once: go on with what was read. */
+    if (!c->closing && c->in_off < c->in->len && c->out->len <= lim->out_high)
+        goto again;
+    if (c->out->len > lim->max_backlog)
+        return false;
+    update_watches(c);
+    enforce_budget(c->server);
+    return true;
+}
+
 static gboolean client_readable(gint fd, GIOCondition cond, gpointer data)
 {
     struct qmp_client *c = data;
-    char buf[65536];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    ssize_t n;
 
+    if (c->dead)
+        return G_SOURCE_CONTINUE; /* the reaper is on its way */
+    if (c->in_off < c->in->len) {
+        update_watches(c); /* what was read comes first: stop watching */
+        return G_SOURCE_CONTINUE;
+    }
+    g_string_set_size(c->in, READ_SIZE);
+    n = recv(fd, c->in->str, READ_SIZE, MSG_DONTWAIT);
+    g_string_set_size(c->in, n > 0 ? n : 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
         return G_SOURCE_CONTINUE;
-    if (n <= 0) {
-        c->in_watch = 0;
-        client_drop(c);
-        return G_SOURCE_REMOVE;
+    if (n < 0) {
+        client_kill(c);
+        return G_SOURCE_CONTINUE;
     }
-    if (!qmp_splitter_feed(&c->split, buf, n, on_text, c)) {
-        GError *e = g_error_new(QMP_ERROR, QMP_ERROR_GENERIC,
-                                "Message too large or too deeply nested (limit %u bytes, "
-                                "%u levels): closing the connection",
-                                QMP_MAX_MESSAGE, QMP_MAX_DEPTH);
-        JsonObject *top = json_object_new(), *err = json_object_new();
-        JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-        g_autoptr(JsonGenerator) gen = json_generator_new();
+    if (n == 0)
+        c->eof = true;
+    if (!client_process(c))
+        client_kill(c);
+    return G_SOURCE_CONTINUE; /* update_watches() removes it when reading stops */
+}
 
-        json_object_set_string_member(err, "class", qmp_error_class(e));
-        json_object_set_string_member(err, "desc", e->message);
-        json_object_set_object_member(top, "error", err);
-        json_node_take_object(node, top);
-        json_generator_set_root(gen, node);
-        client_send(c, json_generator_to_data(gen, NULL));
-        json_node_unref(node);
-        g_error_free(e);
-        c->closing = true;
-    }
-    if (c->session.quit) {
-        c->closing = true;
-        g_idle_add(quit_idle, c->server);
-    }
-    if (c->closing) {
-        /* Stop reading; go once the reply is out. */
-        c->in_watch = 0;
-        if (!client_flush(c))
-            client_drop(c);
-        return G_SOURCE_REMOVE;
-    }
-    if (c->dead || !client_flush(c) || c->out->len > QMP_MAX_BACKLOG) {
-        c->in_watch = 0;
-        client_drop(c);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
+static gboolean client_writable(gint fd, GIOCondition cond, gpointer data)
+{
+    struct qmp_client *c = data;
+
+    c->out_watch = 0;
+    if (c->dead || !client_flush(c) || !client_process(c))
+        client_kill(c);
+    return G_SOURCE_REMOVE; /* update_watches() re-arms it if needed */
 }
 
 void qmp_server_add_client(struct qmp_server *s, int fd)
 {
-    struct qmp_client *c = g_new0(struct qmp_client, 1);
+    struct qmp_client *c;
 
+    if (s->nclients >= s->limits.max_clients) {
+        g_autofree char *line = error_line("Too many clients (the limit is %u): try again "
+                                           "later", s->limits.max_clients);
+        g_autofree char *framed = g_strconcat(line, "\r\n", NULL);
+
+        /* Best effort: a fresh socket's buffer takes one short line. */
+        if (send(fd, framed, strlen(framed), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            (void)0;
+        close(fd);
+        log_limited(&s->log_full, "control socket: a client was refused: already %u clients "
+                    "(the limit)", s->nclients);
+        return;
+    }
+    c = g_new0(struct qmp_client, 1);
     c->server = s;
     c->fd = fd;
+    c->in = g_string_sized_new(READ_SIZE);
     c->out = g_string_new(NULL);
     c->session.manager = s->manager;
     qmp_splitter_init(&c->split);
     g_unix_set_fd_nonblocking(fd, TRUE, NULL);
     s->clients = g_list_prepend(s->clients, c);
+    s->nclients++;
     client_send(c, qmp_greeting());
-    c->in_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                     client_readable, c, NULL);
-    if (!client_flush(c))
-        client_drop(c);
+    if (!client_process(c))
+        client_kill(c);
+}
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
+
+static void listen_resume(struct qmp_server *s)
+{
+    if (s->retry_timer)
+        g_source_remove(s->retry_timer);
+    s->retry_timer = 0;
+    if (!s->listen_watch && s->listen_fd >= 0)
+        s->listen_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, s->listen_fd, G_IO_IN,
+                                             on_accept, s, NULL);
+}
+
+static gboolean retry_accept(gpointer data)
+{
+    struct qmp_server *s = data;
+
+    s->retry_timer = 0;
+    listen_resume(s);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
@@ -196,11 +438,20 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
     struct qmp_server *s = data;
     int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-    if (cfd >= 0)
+    if (cfd >= 0) {
         qmp_server_add_client(s, cfd);
-    else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-        vmm_log("control socket: accept: %s", g_strerror(errno));
-    return G_SOURCE_CONTINUE;
+        return G_SOURCE_CONTINUE;
+    }
+    if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+        return G_SOURCE_CONTINUE;
+    /* Out of descriptors (or memory): the connection stays queued and the
+     * socket readable, so watching it now would spin. Rest, then retry
+     * (sooner if a client leaves). */
+    log_limited(&s->log_fds, "control socket: accept: %s; not accepting for %u ms",
+                g_strerror(errno), s->limits.accept_retry_ms);
+    s->listen_watch = 0;
+    s->retry_timer = g_timeout_add(s->limits.accept_retry_ms, retry_accept, s);
+    return G_SOURCE_REMOVE;
 }
 
 /* Events go to negotiated clients only: a client sees none before its
@@ -221,12 +472,12 @@ static void on_event(const struct manager_event *ev, void *opaque)
          * very client, which must not be freed under its feet. */
         g_string_append(c->out, line);
         g_string_append(c->out, "\r\n");
-        if (c->out->len > QMP_MAX_BACKLOG)
-            c->dead = true;
-        if (!c->out_watch)
-            c->out_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, c->fd, G_IO_OUT,
-                                              client_writable, c, NULL);
+        if (c->out->len > s->limits.max_backlog)
+            client_kill(c);
+        else
+            arm_output(c);
     }
+    enforce_budget(s);
 }
 
 /* Binds @path, replacing a stale socket but never a live one or a file
@@ -288,6 +539,7 @@ struct qmp_server *qmp_server_new(struct manager *m, const char *path, GError **
     struct qmp_server *s = g_new0(struct qmp_server, 1);
 
     s->manager = m;
+    s->limits = qmp_default_limits;
     s->listen_fd = -1;
     if (path) {
         s->listen_fd = listen_on(path, error);
@@ -296,12 +548,16 @@ struct qmp_server *qmp_server_new(struct manager *m, const char *path, GError **
             return NULL;
         }
         s->path = g_strdup(path);
-        s->listen_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, s->listen_fd, G_IO_IN,
-                                             on_accept, s, NULL);
+        listen_resume(s);
     }
     m->on_event = on_event;
     m->on_event_data = s;
     return s;
+}
+
+void qmp_server_set_limits(struct qmp_server *s, const struct qmp_limits *limits)
+{
+    s->limits = *limits;
 }
 
 void qmp_server_on_quit(struct qmp_server *s, void (*fn)(void *opaque), void *opaque)
@@ -312,7 +568,7 @@ void qmp_server_on_quit(struct qmp_server *s, void (*fn)(void *opaque), void *op
 
 unsigned qmp_server_client_count(const struct qmp_server *s)
 {
-    return g_list_length(s->clients);
+    return s->nclients;
 }
 
 void qmp_server_free(struct qmp_server *s)
@@ -321,12 +577,19 @@ void qmp_server_free(struct qmp_server *s)
         return;
     if (s->manager->on_event_data == s)
         s->manager->on_event = NULL;
+    if (s->retry_timer)
+        g_source_remove(s->retry_timer);
+    s->retry_timer = 0;
     while (s->clients) {
         struct qmp_client *c = s->clients->data;
 
         client_flush(c); /* a last try for replies and events */
         client_drop(c);
     }
+    if (s->reap_idle)
+        g_source_remove(s->reap_idle);
+    if (s->quit_idle)
+        g_source_remove(s->quit_idle);
     if (s->listen_watch)
         g_source_remove(s->listen_watch);
     if (s->listen_fd >= 0)

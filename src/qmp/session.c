@@ -11,6 +11,10 @@
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
 
+#ifndef VMM_VERSION /* meson defines it; a build outside it (a fuzzer) may not */
+#define VMM_VERSION "0.0.0"
+#endif
+
 G_DEFINE_QUARK(vmm-qmp-error-quark, qmp_error)
 
 const char *qmp_error_class(const GError *error)
@@ -50,26 +54,34 @@ static JsonNode *object_node(JsonObject *o)
     return n;
 }
 
-static char *error_reply(const GError *error, JsonNode *id)
+/* @line with "id": @id (raw JSON text) added last; takes @line. */
+static char *with_id(char *line, const char *id)
+{
+    char *out;
+
+    if (!id)
+        return line;
+    out = g_strdup_printf("%.*s,\"id\":%s}", (int)strlen(line) - 1, line, id);
+    g_free(line);
+    return out;
+}
+
+static char *error_reply(const GError *error, const char *id)
 {
     JsonObject *top = json_object_new(), *err = json_object_new();
 
     json_object_set_string_member(err, "class", qmp_error_class(error));
     json_object_set_string_member(err, "desc", error->message);
     json_object_set_object_member(top, "error", err);
-    if (id)
-        json_object_set_member(top, "id", json_node_copy(id));
-    return to_line(object_node(top));
+    return with_id(to_line(object_node(top)), id);
 }
 
-static char *return_reply(JsonNode *ret, JsonNode *id)
+static char *return_reply(JsonNode *ret, const char *id)
 {
     JsonObject *top = json_object_new();
 
     json_object_set_member(top, "return", ret ? ret : object_node(json_object_new()));
-    if (id)
-        json_object_set_member(top, "id", json_node_copy(id));
-    return to_line(object_node(top));
+    return with_id(to_line(object_node(top)), id);
 }
 
 JsonObject *qmp_version_object(void)
@@ -182,7 +194,7 @@ static bool check_args(const struct qmp_command *cmd, JsonObject *args, GError *
 
 /* The request's shape: an object with a string "execute", maybe an object
  * "arguments" and any "id", nothing else. */
-static bool check_request(JsonNode *root, JsonNode **id, GError **error)
+static bool check_request(JsonNode *root, GError **error)
 {
     JsonObject *req;
     g_autoptr(GList) members = NULL;
@@ -193,7 +205,6 @@ static bool check_request(JsonNode *root, JsonNode **id, GError **error)
         return false;
     }
     req = json_node_get_object(root);
-    *id = json_object_get_member(req, "id");
     members = json_object_get_members(req);
     for (GList *l = members; l; l = l->next) {
         const char *m = l->data;
@@ -264,8 +275,12 @@ char *qmp_session_handle(struct qmp_session *s, const char *text, size_t len)
 {
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) error = NULL;
-    JsonNode *root, *id = NULL, *ret;
+    g_autofree char *id = NULL;
+    JsonNode *root, *ret;
 
+    /* Strict JSON first: json-glib alone would take what QMP must refuse. */
+    if (!qmp_json_check(text, len, &id, &error))
+        return error_reply(error, NULL);
     if (!json_parser_load_from_data(parser, text, len, &error)) {
         g_autoptr(GError) e = g_error_new(QMP_ERROR, QMP_ERROR_GENERIC, "JSON parse error, %s",
                                           error->message);
@@ -276,7 +291,7 @@ char *qmp_session_handle(struct qmp_session *s, const char *text, size_t len)
         g_set_error(&error, QMP_ERROR, QMP_ERROR_GENERIC, "QMP input must be a JSON object");
         return error_reply(error, NULL);
     }
-    if (!check_request(root, &id, &error))
+    if (!check_request(root, &error))
         return error_reply(error, id);
     ret = run(s, json_node_get_object(root), &error);
     if (error) {

@@ -40,8 +40,10 @@ static bool ends_scalar(char c)
     return is_space(c) || c == '{' || c == '[' || c == '}' || c == ']' || c == '"';
 }
 
-bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
-                       qmp_text_fn emit, void *opaque)
+/* Emits at most one text: returns how many bytes it took (all of @len,
+ * or up to the end of the text it emitted), or -1 past the limits. */
+ptrdiff_t qmp_splitter_feed_one(struct qmp_splitter *s, const char *data, size_t len,
+                                qmp_text_fn emit, void *opaque)
 {
     for (size_t i = 0; i < len; i++) {
         char c = data[i];
@@ -51,7 +53,8 @@ bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
                 g_string_append_c(s->buf, c);
                 goto check_size;
             }
-            emit_text(s, emit, opaque); /* and look at c afresh */
+            emit_text(s, emit, opaque);
+            return i; /* c starts what comes next */
         }
         if (s->depth == 0 && !s->in_string) {
             /* Between texts: whitespace separates, anything else starts one. */
@@ -62,9 +65,10 @@ bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
                 s->depth = 1;
             else if (c == '"')
                 s->in_string = true;
-            else if (c == '}' || c == ']')
+            else if (c == '}' || c == ']') {
                 emit_text(s, emit, opaque); /* a stray closer: a text of its own */
-            else
+                return i + 1;
+            } else
                 s->in_scalar = true;
             continue;
         }
@@ -77,22 +81,40 @@ bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
                 s->escape = true;
             else if (c == '"') {
                 s->in_string = false;
-                if (s->depth == 0) /* a top-level string */
+                if (s->depth == 0) { /* a top-level string */
                     emit_text(s, emit, opaque);
+                    return i + 1;
+                }
             }
         } else if (c == '"') {
             s->in_string = true;
         } else if (c == '{' || c == '[') {
             if (++s->depth > QMP_MAX_DEPTH)
-                return false;
+                return -1;
         } else if (c == '}' || c == ']') {
             /* Mismatched pairs are the parser's business, not ours. */
-            if (--s->depth == 0)
+            if (--s->depth == 0) {
                 emit_text(s, emit, opaque);
+                return i + 1;
+            }
         }
 check_size:
         if (s->buf->len > QMP_MAX_MESSAGE)
+            return -1;
+    }
+    return len;
+}
+
+bool qmp_splitter_feed(struct qmp_splitter *s, const char *data, size_t len,
+                       qmp_text_fn emit, void *opaque)
+{
+    while (len) {
+        ptrdiff_t n = qmp_splitter_feed_one(s, data, len, emit, opaque);
+
+        if (n < 0)
             return false;
+        data += n;
+        len -= n;
     }
     return true;
 }

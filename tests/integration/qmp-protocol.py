@@ -108,6 +108,31 @@ for bad, want in [("{\"execute\":}", "JSON parse error"),
     check(error_class(r) == "GenericError" and want in r["error"]["desc"], f"{bad} -> {r}")
 check(c.ask("query-vms", id_=2) == {"return": [], "id": 2}, "usable after errors")
 
+# ids come back byte for byte, in strict JSON (1e17 came back as 1e+17.0,
+# 2^64 as -1)
+def strict(line):
+    def no_constant(name):
+        raise ValueError(name)
+    return json.loads(line, parse_constant=no_constant)
+
+
+for raw in ["0", "-1", "9007199254740992", "9223372036854775807", "1e17", "1.5", '"x"',
+            "{}", "[]", "true", "null", '{"a":[-0.5e-3,"\\u00e9"]}']:
+    c.send('{"execute":"query-vms","id":%s}' % raw)
+    line = c.line()
+    check(line == ('{"return":[],"id":%s}' % raw).encode(), f"id {raw} -> {line!r}")
+    strict(line)
+# NUL in a string, non-standard JSON, integers json-glib would wrap: refused
+for bad in ['{"execute":"query-version\\u0000x"}', "{'execute':'query-version'}",
+            '{"execute":"query-vms","id":18446744073709551616}',
+            '{"execute":"query-vms","id":0x10}', '{"execute":"query-vms","id":"\\udc00"}',
+            '{"execute":"quit","execute":"query-vms"}']:
+    c.send(bad)
+    line = c.line()
+    r = strict(line)
+    check(error_class(r) == "GenericError" and "return" not in r, f"{bad} -> {line!r}")
+check(c.ask("query-vms", id_=5) == {"return": [], "id": 5}, "usable after strictness")
+
 # many clients at once, interleaved
 clients = [Client() for _ in range(16)]
 for k in clients:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # vmm serve's socket, without KVM: mode 0600, a live one refused, a stale
 # one replaced, removed on quit; vmm ctl's statuses; bad input keeps the
-# connection and the server usable
+# connection and the server usable; a config that is a FIFO or a system
+# file is refused at once and never quoted
 . "$(dirname "$0")/lib.sh"
 serve_start
 perm=$(stat -c %a "$QMP_SOCK")
@@ -28,6 +29,23 @@ ctl_err "Parameter 'bogus' is unexpected" query-vms bogus=1
 ctl_err "Invalid parameter type for 'vm'" query-status vm=42
 ctl_err "Parameter 'vm' is missing" stop
 ctl_err "No such file" vm-create name=x config=/nonexistent.toml
+# a FIFO as the config: refused at once (it blocked the whole server before)
+mkfifo "$T/fifo.toml" || fail "mkfifo"
+ctl_err "not a regular file" vm-create name=x config="$T/fifo.toml"
+ctl_ok query-vms
+# a system file as the config: its text is never echoed back
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$T/passwd"
+ctl_err "not shown" vm-create name=x config="$T/passwd"
+! grep -q "root" "$T/ctl.err" || fail "vm-create quoted a non-config file: $(cat "$T/ctl.err")"
+# a NUL in a config file's string is refused, not cut to "hello"
+printf '[boot]\nfirmware = "hello\\u0000x"\n' >"$T/nul.toml"
+ctl_err "boot.firmware: a string holding NUL" vm-create name=x config="$T/nul.toml"
+# vmm ctl takes strict JSON values only: a number json-glib would wrap to
+# -1 goes as the string it is (and is refused as one)
+ctl_err "Invalid parameter type for 'token'" call-return token=99999999999999999999
+ctl query-vms "{'a':1}"
+[ "$ctl_status" = 125 ] && grep -q "is not a JSON object" "$T/ctl.err" ||
+    fail "vmm ctl took a single-quoted object: $ctl_status $(cat "$T/ctl.err")"
 # the server still answers after all that
 ctl_ok query-vms
 

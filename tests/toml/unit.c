@@ -7,6 +7,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -372,6 +373,15 @@ START_TEST(getters_type_errors)
     ck_assert(!toml_get_string(toml_array_get(t, 0), "path", NULL, &s, &err));
     assert_gerror(err, SOURCE ":9:1: disk[0].path: expected a string, found an integer");
     toml_free(root);
+
+    /* NUL: refused, never cut short to what comes before it. */
+    root = parse_ok("[vm]\nname = \"a\\u0000b\"\nok = \"a\\\\u0000\"\n");
+    s = "unset";
+    ck_assert(!toml_get_string(root, "vm.name", NULL, &s, &err));
+    assert_gerror(err, SOURCE ":2:1: vm.name: a string holding NUL (\\u0000) is not allowed");
+    ck_assert(toml_get_string(root, "vm.ok", NULL, &s, &err));
+    ck_assert_str_eq(s, "a\\u0000");
+    toml_free(root);
 }
 END_TEST
 
@@ -536,12 +546,65 @@ START_TEST(parse_file)
     g_clear_error(&err);
     g_free(expected);
 
-    /* An endless file ends in an error, not in all of memory. */
-    ck_assert_ptr_null(toml_parse_file("/dev/zero", &err));
+    /* A huge file ends in an error, not in all of memory. */
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert(ftruncate(fd, TOML_MAX_FILE_SIZE + 1) == 0);
+    close(fd);
+    ck_assert_ptr_null(toml_parse_file(path, &err));
     ck_assert_int_eq(err->code, VMM_TOML_ERROR_LIMIT);
-    ck_assert_str_eq(err->message, "/dev/zero: larger than 64 MiB: not a configuration file");
+    expected = g_strdup_printf("%s: larger than 64 MiB: not a configuration file", path);
+    ck_assert_str_eq(err->message, expected);
     g_clear_error(&err);
+    g_free(expected);
+    g_unlink(path);
+    /* Not a regular file: refused at once, never read (nor waited on). */
+    ck_assert_ptr_null(toml_parse_file("/dev/zero", &err));
+    ck_assert_int_eq(err->code, VMM_TOML_ERROR_IO);
+    ck_assert_str_eq(err->message, "/dev/zero: not a regular file (a config must be one)");
+    g_clear_error(&err);
+    ck_assert(mkfifo(path, 0600) == 0);
+    ck_assert_ptr_null(toml_parse_file(path, &err)); /* blocked for ever before */
+    ck_assert_int_eq(err->code, VMM_TOML_ERROR_IO);
+    ck_assert(strstr(err->message, "not a regular file"));
+    g_clear_error(&err);
+    g_unlink(path);
     g_free(path);
+}
+END_TEST
+
+/* A file not named *.toml may be anything (a config path can name any
+ * file): its errors say where and why but never quote it. */
+START_TEST(parse_file_not_toml_not_quoted)
+{
+    static const char *const texts[] = {
+        "root:x:0:0:root:/root:/bin/bash\n", "SECRET-TOKEN-1234\n", "key = SECRET\n",
+        "key = 0xSECRET\n", "key = \"\\SECRET\"\n", "key = \"\\uSECR\"\n",
+        "SECRET = 1\nSECRET = 2\n", "[SECRET]\n[SECRET]\n", "[SECRET\n",
+        "key = 99999999999999999999999SECRET\n", "key = [1, SECRET]\n", "a = {x = 1 SECRET}\n",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+        g_autofree char *dir = g_dir_make_tmp("toml-unit-XXXXXX", NULL);
+        g_autofree char *plain = g_build_filename(dir, "conf", NULL);
+        g_autofree char *toml = g_build_filename(dir, "conf.toml", NULL);
+        GError *err = NULL;
+
+        ck_assert(g_file_set_contents(plain, texts[i], -1, NULL));
+        ck_assert(g_file_set_contents(toml, texts[i], -1, NULL));
+        ck_assert_ptr_null(toml_parse_file(plain, &err));
+        ck_assert_msg(!strstr(err->message, "SECRET") && !strstr(err->message, "root") &&
+                      !strstr(err->message, "bash"), "%s", err->message);
+        ck_assert_msg(g_str_has_prefix(err->message, plain), "%s", err->message);
+        ck_assert_msg(strstr(err->message, "not shown"), "%s", err->message);
+        g_clear_error(&err);
+        /* A config by name: quoted as ever, to help whoever wrote it. */
+        ck_assert_ptr_null(toml_parse_file(toml, &err));
+        ck_assert_msg(!strstr(err->message, "not shown"), "%s", err->message);
+        g_clear_error(&err);
+        g_unlink(plain);
+        g_unlink(toml);
+        g_rmdir(dir);
+    }
 }
 END_TEST
 
@@ -672,6 +735,7 @@ static Suite *toml_suite(void)
     tcase_add_test(api, tree);
     tcase_add_test(api, big_table);
     tcase_add_test(api, parse_file);
+    tcase_add_test(api, parse_file_not_toml_not_quoted);
     tcase_add_test(api, valid_tables);
     suite_add_tcase(s, api);
     return s;

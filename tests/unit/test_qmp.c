@@ -9,7 +9,11 @@
 #include <glib-unix.h>
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "vmm/manager.h"
@@ -286,6 +290,100 @@ START_TEST(session_bad_requests)
     expect_reply(&s, "{\"execute\":\"query-status\",\"arguments\":{\"vm\":\"ghost\"}}",
                  "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"No VM named 'ghost'\"}}");
     ck_assert_uint_eq(fake.builds, 0);
+}
+END_TEST
+
+/* A reply is one line of strict JSON (what json-glib alone cannot tell). */
+static void assert_strict_line(const char *line)
+{
+    g_autoptr(GError) err = NULL;
+
+    ck_assert_msg(!strpbrk(line, "\r\n"), "a line break in %s", line);
+    ck_assert_msg(qmp_json_check(line, strlen(line), NULL, &err), "%s: %s", line,
+                  err ? err->message : "");
+}
+
+/* Every id comes back exactly as sent (less the spaces between tokens). */
+START_TEST(session_id_round_trip)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    static const char *const ids[] = {
+        "0", "-1", "9007199254740992", "9223372036854775807", "-9223372036854775808",
+        "1e17", "1.5", "-0", "1E-400", "\"x\"", "\"\\u00e9\\ud83d\\ude00\\n\"",
+        "\"\\\\u0000\"" /* an escaped backslash, then u0000: no NUL */, "{}", "[]",
+        "true", "false", "null", "{\"a\":[1.25e3,{\"b\":null}]}",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+        g_autofree char *req = g_strdup_printf("{\"execute\":\"query-vms\",\"id\":%s}", ids[i]);
+        g_autofree char *want = g_strdup_printf("{\"return\":[],\"id\":%s}", ids[i]);
+        g_autofree char *got = ask(&s, req);
+        g_autofree char *ereq = g_strdup_printf("{\"id\":%s,\"execute\":\"no-such\"}", ids[i]);
+        g_autofree char *egot = ask(&s, ereq);
+        g_autofree char *ewant = g_strdup_printf(",\"id\":%s}", ids[i]);
+
+        ck_assert_str_eq(got, want);
+        assert_strict_line(got);
+        ck_assert_msg(g_str_has_suffix(egot, ewant), "%s -> %s", ereq, egot);
+        assert_strict_line(egot);
+    }
+    expect_reply(&s, "{\"execute\":\"query-vms\",\"id\":[ 1 ,\n{ \"a b\" : \" x \" } ]}",
+                 "{\"return\":[],\"id\":[1,{\"a b\":\" x \"}]}");
+}
+END_TEST
+
+/* What json-glib would take but QMP must not: refused, and nothing runs. */
+START_TEST(session_strict_json)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    static const char *const bad[] = {
+        "{\"execute\":\"query-version\\u0000x\"}",
+        "{\"execute\\u0000\":\"query-version\"}",
+        "{\"execute\":\"query-version\",\"id\":\"a\\u0000\"}",
+        "{'execute':'query-version'}",
+        "{\"execute\":'query-version'}",
+        "/**/{\"execute\":\"query-version\"}",
+        "{\"execute\":\"query-version\",\"id\":0x10}",
+        "{\"execute\":\"query-version\",\"id\":01}",
+        "{\"execute\":\"query-version\",\"id\":.5}",
+        "{\"execute\":\"query-version\",\"id\":1E400}",
+        "{\"execute\":\"query-version\",\"id\":9223372036854775808}",
+        "{\"execute\":\"query-version\",\"id\":-9223372036854775809}",
+        "{\"execute\":\"query-version\",\"id\":99999999999999999999999}",
+        "{\"execute\":\"query-version\",\"id\":\"\\udc00x\"}",
+        "{\"execute\":\"query-version\",\"id\":\"\\ud800\"}",
+        "{\"execute\":\"query-version\",\"id\":\"\t\"}",
+        "{\"execute\":\"quit\",\"execute\":\"query-version\"}",
+        "{\"execute\":\"query-version\",\"arguments\":{},}",
+        "{\"execute\":\"query-version\"} x",
+    };
+    struct mvm *mv = create("a", "spin");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *got = ask(&s, bad[i]);
+
+        ck_assert_msg(g_str_has_prefix(got, "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                            "\"JSON parse error"), "%s -> %s", bad[i], got);
+        ck_assert_msg(!strstr(got, "\"id\""), "%s -> %s", bad[i], got);
+        assert_strict_line(got);
+    }
+    ck_assert(!s.quit);
+    /* NUL in an argument: never cut to the name of an existing VM. */
+    expect_reply(&s, "{\"execute\":\"query-status\",\"arguments\":{\"vm\":\"a\\u0000b\"}}",
+                 "JSON parse error");
+    expect_reply(&s, "{\"execute\":\"vm-destroy\",\"arguments\":{\"vm\":\"a\\u0000\"}}",
+                 "JSON parse error");
+    ck_assert_int_eq(mv->state, MVM_PRELAUNCH);
+    ck_assert_uint_eq(m.vms->len, 1);
+    /* Escapes that are not NUL are fine, also in names. */
+    expect_reply(&s, "{\"execute\":\"query-st\\u0061tus\",\"arguments\":{\"vm\":\"\\u0061\"}}",
+                 "\"status\":\"prelaunch\"");
+    {
+        const char raw[] = "{\"execute\":\"query-vms\\0\"}";
+        g_autofree char *got = qmp_session_handle(&s, raw, sizeof(raw) - 1);
+
+        ck_assert_msg(strstr(got, "JSON parse error"), "%s", got);
+    }
 }
 END_TEST
 
@@ -798,6 +896,321 @@ START_TEST(server_oversize_closes)
 }
 END_TEST
 
+/* Sends all of @data on a non-blocking @fd, iterating the server meanwhile. */
+static void send_all_iter(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n > 0) {
+            data += n;
+            len -= n;
+        } else {
+            ck_assert_int_eq(errno, EAGAIN);
+            g_main_context_iteration(NULL, FALSE);
+        }
+    }
+}
+
+/* Sends @len bytes of @data (may be 0) while reading lines, until @want
+ * lines have come or the server closes; returns the lines. Half-closes
+ * after sending when @shut. */
+static GPtrArray *exchange(int fd, const char *data, size_t len, bool shut, unsigned want)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) buf = g_string_new(NULL);
+    char chunk[65536];
+
+    for (;;) {
+        ssize_t n;
+        char *nl;
+        bool progress = false;
+
+        if (len) {
+            n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                data += n;
+                len -= n;
+                progress = true;
+                if (!len && shut)
+                    ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+            }
+        }
+        if (lines->len >= want)
+            break;
+        n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+        if (n == 0)
+            break;
+        if (n > 0) {
+            progress = true;
+            g_string_append_len(buf, chunk, n);
+            while ((nl = strchr(buf->str, '\n'))) {
+                g_ptr_array_add(lines, g_strndup(buf->str, nl + 1 - buf->str));
+                g_string_erase(buf, 0, nl + 1 - buf->str);
+            }
+        }
+        g_main_context_iteration(NULL, !progress);
+    }
+    return lines;
+}
+
+static int connect_client(struct qmp_server *srv, bool negotiate)
+{
+    int sv[2];
+    g_autofree char *greeting = NULL;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    qmp_server_add_client(srv, sv[1]);
+    greeting = read_line(sv[0]);
+    ck_assert_msg(g_str_has_prefix(greeting, "{\"QMP\":"), "%s", greeting);
+    if (negotiate) {
+        g_autofree char *r = NULL;
+
+        send_str(sv[0], "{\"execute\":\"qmp_capabilities\"}");
+        r = read_line(sv[0]);
+        ck_assert_str_eq(r, "{\"return\":{}}\r\n");
+    }
+    g_unix_set_fd_nonblocking(sv[0], TRUE, NULL);
+    return sv[0];
+}
+
+static void expect_answer(int fd, const char *id)
+{
+    g_autofree char *req = g_strdup_printf("{\"execute\":\"query-vms\",\"id\":%s}", id);
+    g_autofree char *want = g_strdup_printf("{\"return\":[],\"id\":%s}\r\n", id);
+    g_autofree char *got = NULL;
+
+    send_str(fd, req);
+    got = read_line(fd);
+    ck_assert_str_eq(got, want);
+}
+
+START_TEST(server_max_clients)
+{
+    struct qmp_server *srv = qmp_server_new(&m, NULL, NULL);
+    struct qmp_limits lim = qmp_default_limits;
+    int a, b, c[2], d;
+    g_autofree char *refused = NULL, *end = NULL;
+
+    lim.max_clients = 2;
+    qmp_server_set_limits(srv, &lim);
+    a = connect_client(srv, true);
+    b = connect_client(srv, false);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
+    qmp_server_add_client(srv, c[1]);
+    refused = read_line(c[0]);
+    ck_assert_msg(strstr(refused, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Too many "
+                                  "clients (the limit is 2)"), "%s", refused);
+    end = read_line(c[0]);
+    ck_assert_str_eq(end, ""); /* closed */
+    close(c[0]);
+    ck_assert_uint_eq(qmp_server_client_count(srv), 2);
+    /* The others are untouched; one leaving makes room. */
+    expect_answer(a, "1");
+    close(b);
+    while (qmp_server_client_count(srv) > 1)
+        g_main_context_iteration(NULL, TRUE);
+    d = connect_client(srv, true);
+    expect_answer(d, "2");
+    close(a);
+    close(d);
+    drain();
+    qmp_server_free(srv);
+}
+END_TEST
+
+/* A client that sends and never reads holds one read of requests and the
+ * replies to it, not replies to everything it sent; all come in the end. */
+START_TEST(server_backpressure)
+{
+    struct qmp_server *srv = qmp_server_new(&m, NULL, NULL);
+    int a = connect_client(srv, true);
+    const unsigned n = 4000;
+    GString *reqs = g_string_new(NULL);
+    g_autoptr(GPtrArray) lines = NULL;
+    size_t sent = 0, peak = 0;
+    char pad[201];
+
+    /* 1 MB of requests, more than the socket's buffers hold. */
+    memset(pad, 'p', 200);
+    pad[200] = '\0';
+    for (unsigned i = 0; i < n; i++)
+        g_string_append_printf(reqs, "{\"execute\":\"query-commands\",\"id\":[%u,\"%s\"]}", i,
+                               pad);
+    /* Sends until the socket is full both ways, reading nothing. */
+    for (unsigned idle = 0; idle < 50;) {
+        ssize_t k = sent < reqs->len ? send(a, reqs->str + sent, reqs->len - sent,
+                                            MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+
+        if (k > 0) {
+            sent += k;
+            idle = 0;
+        } else {
+            idle++;
+        }
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        peak = MAX(peak, qmp_server_held(srv));
+    }
+    ck_assert_uint_lt(sent, reqs->len); /* the server stopped reading */
+    ck_assert_msg(peak < qmp_default_limits.out_high + 2 * 65536 + 4096,
+                  "the server held %zu bytes for one client", peak);
+    lines = exchange(a, reqs->str + sent, reqs->len - sent, false, n);
+    ck_assert_uint_eq(lines->len, n);
+    for (unsigned i = 0; i < n; i++) {
+        g_autofree char *tail = g_strdup_printf(",\"id\":[%u,\"%s\"]}\r\n", i, pad);
+
+        ck_assert(g_str_has_prefix(lines->pdata[i], "{\"return\":[{\"name\":"));
+        ck_assert(g_str_has_suffix(lines->pdata[i], tail));
+    }
+    g_string_free(reqs, TRUE);
+    close(a);
+    drain();
+    qmp_server_free(srv);
+}
+END_TEST
+
+/* shutdown(SHUT_WR) after the requests: every reply still comes, then EOF. */
+START_TEST(server_half_close)
+{
+    struct qmp_server *srv = qmp_server_new(&m, NULL, NULL);
+    int a = connect_client(srv, true);
+    const unsigned n = 2000;
+    GString *reqs = g_string_new(NULL);
+    g_autoptr(GPtrArray) lines = NULL;
+    char c;
+
+    for (unsigned i = 0; i < n; i++)
+        g_string_append_printf(reqs, "{\"execute\":\"query-commands\",\"id\":%u}", i);
+    g_string_append(reqs, "{\"execute\":\"query-vms\",\"id\":\"unfinished\"");
+    lines = exchange(a, reqs->str, reqs->len, true, n + 1);
+    ck_assert_uint_eq(lines->len, n);
+    for (unsigned i = 0; i < n; i++) {
+        g_autofree char *tail = g_strdup_printf(",\"id\":%u}\r\n", i);
+
+        ck_assert(g_str_has_suffix(lines->pdata[i], tail));
+    }
+    /* Then the server closes its side and forgets the client. */
+    while (recv(a, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN)
+        g_main_context_iteration(NULL, TRUE);
+    drain();
+    ck_assert_uint_eq(qmp_server_client_count(srv), 0);
+    g_string_free(reqs, TRUE);
+    close(a);
+    qmp_server_free(srv);
+}
+END_TEST
+
+/* Many half-sent large requests: all clients together stay under the
+ * budget, the greediest being dropped; the others keep working. */
+START_TEST(server_global_budget)
+{
+    struct qmp_server *srv = qmp_server_new(&m, NULL, NULL);
+    struct qmp_limits lim = qmp_default_limits;
+    int fds[6], fresh;
+    char *part = g_malloc(700 * 1024);
+    unsigned closed = 0;
+
+    lim.max_held = 2U << 20;
+    qmp_server_set_limits(srv, &lim);
+    memset(part, 'x', 700 * 1024);
+    memcpy(part, "{\"execute\":\"query-vms\",\"id\":\"", 30);
+    for (int i = 0; i < 6; i++) {
+        fds[i] = connect_client(srv, true);
+        send_all_iter(fds[i], part, 700 * 1024 - 10 * i);
+        drain();
+        ck_assert_msg(qmp_server_held(srv) <= lim.max_held, "held %zu", qmp_server_held(srv));
+    }
+    for (int i = 0; i < 6; i++) {
+        char buf[256];
+        ssize_t k = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+
+        closed += k == 0;
+        close(fds[i]);
+    }
+    ck_assert_uint_ge(closed, 3);
+    drain();
+    fresh = connect_client(srv, true);
+    expect_answer(fresh, "7");
+    close(fresh);
+    drain();
+    g_free(part);
+    qmp_server_free(srv);
+}
+END_TEST
+
+/* Out of file descriptors, a pending connection keeps the listener
+ * readable: the server must rest, not spin or log on every turn, and
+ * accept the client once a descriptor is free. */
+START_TEST(server_out_of_fds)
+{
+    g_autofree char *dir = g_dir_make_tmp("vmm-qmp-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "qmp.sock", NULL);
+    g_autofree char *logpath = g_build_filename(dir, "log", NULL);
+    g_autofree char *log = NULL, *greeting = NULL;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct qmp_limits lim = qmp_default_limits;
+    struct qmp_server *srv;
+    struct rlimit old, rl;
+    GArray *fillers = g_array_new(FALSE, FALSE, sizeof(int));
+    int client, logfd, saved_stderr, fd;
+    unsigned dispatched = 0, lines = 0;
+    gint64 end;
+
+    srv = qmp_server_new(&m, path, NULL);
+    ck_assert_ptr_nonnull(srv);
+    lim.accept_retry_ms = 300;
+    qmp_server_set_limits(srv, &lim);
+    /* The server's log, into a file. */
+    logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    saved_stderr = dup(2);
+    dup2(logfd, 2);
+    close(logfd);
+    client = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(client, 0);
+    /* Every descriptor in use. */
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    rl = old;
+    rl.rlim_cur = 256;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    while ((fd = dup(0)) >= 0)
+        g_array_append_val(fillers, fd);
+    ck_assert_int_eq(errno, EMFILE);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    ck_assert_int_eq(connect(client, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+    end = g_get_monotonic_time() + 150 * 1000;
+    while (g_get_monotonic_time() < end)
+        dispatched += g_main_context_iteration(NULL, FALSE);
+    ck_assert_msg(dispatched <= 3, "%u dispatches in 150 ms", dispatched);
+    ck_assert_uint_eq(qmp_server_client_count(srv), 0);
+
+    /* A descriptor free again: the client is served, after the rest. */
+    close(g_array_index(fillers, int, fillers->len - 1));
+    g_array_set_size(fillers, fillers->len - 1);
+    greeting = read_line(client);
+    ck_assert_msg(g_str_has_prefix(greeting, "{\"QMP\":"), "%s", greeting);
+    ck_assert_uint_eq(qmp_server_client_count(srv), 1);
+
+    for (guint i = 0; i < fillers->len; i++)
+        close(g_array_index(fillers, int, i));
+    g_array_free(fillers, TRUE);
+    setrlimit(RLIMIT_NOFILE, &old);
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    ck_assert(g_file_get_contents(logpath, &log, NULL, NULL));
+    for (char *p = log; (p = strstr(p, "accept:")); p++)
+        lines++;
+    ck_assert_msg(lines == 1, "%u log lines: %.300s", lines, log);
+    close(client);
+    drain();
+    qmp_server_free(srv);
+    unlink(logpath);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *qmp_suite(void)
 {
     Suite *s = suite_create("qmp");
@@ -814,6 +1227,8 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, session_negotiation);
     tcase_add_test(tc, session_bad_requests);
     tcase_add_test(tc, session_commands);
+    tcase_add_test(tc, session_id_round_trip);
+    tcase_add_test(tc, session_strict_json);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("manager");
@@ -831,6 +1246,13 @@ static Suite *qmp_suite(void)
     tcase_add_checked_fixture(tc, fake_setup, fake_teardown_all);
     tcase_add_test(tc, server_framing_and_events);
     tcase_add_test(tc, server_oversize_closes);
+    /* Megabytes through a socket: room for a sanitizer build. */
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, server_max_clients);
+    tcase_add_test(tc, server_backpressure);
+    tcase_add_test(tc, server_half_close);
+    tcase_add_test(tc, server_global_budget);
+    tcase_add_test(tc, server_out_of_fds);
     suite_add_tcase(s, tc);
     return s;
 }
