@@ -242,7 +242,7 @@ static bool read_memory(struct vmm_config *cfg, const toml_value *root, GError *
         cfg->memory = (uint64_t)mib << 20;
         shown = g_strdup_printf("%" G_GINT64_FORMAT " MiB", mib);
     } else if (toml_type_of(v) == TOML_STRING) {
-        if (!config_parse_size(toml_string(v), &cfg->memory)) {
+        if (toml_string_has_nul(v) || !config_parse_size(toml_string(v), &cfg->memory)) {
             toml_set_error(error, v, "vm.memory: \"%s\" is not a size "
                            "(use a number of MiB, or a string such as \"512M\" or \"2G\")",
                            toml_string(v));

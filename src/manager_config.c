@@ -80,6 +80,7 @@ static bool read_quota(struct manager *m, const toml_value *root, GError **error
             (uint64_t)toml_integer(mem) <= (UINT64_MAX >> 20))
             m->quota.memory = (uint64_t)toml_integer(mem) << 20;
         else if (toml_type_of(mem) != TOML_STRING ||
+                 toml_string_has_nul(mem) ||
                  !config_parse_size(toml_string(mem), &m->quota.memory)) {
             toml_set_error(error, mem, "quota.memory: expected a number of MiB or a size "
                            "such as \"512M\"");

@@ -127,7 +127,7 @@ static bool check_flag(const toml_value *v, const char *key, void *ctx, GError *
     struct vm_policy *p = ctx;
     guest_flag f;
 
-    if (!policy_flag_from_name(toml_string(v), &f)) {
+    if (toml_string_has_nul(v) || !policy_flag_from_name(toml_string(v), &f)) {
         toml_set_error(error, v, "%s: unknown guest flag \"%s\" (known: \"info\", "
                        "\"console\", \"ucall\")", key, toml_string(v));
         return false;
@@ -146,7 +146,7 @@ static bool check_service(const toml_value *v, const char *key, void *ctx, GErro
     struct owner_ctx *o = ctx;
     service_id s;
 
-    if (!policy_service_from_name(toml_string(v), o->owner, &s) ||
+    if (toml_string_has_nul(v) || !policy_service_from_name(toml_string(v), o->owner, &s) ||
         !(policy_supported_services() & SVC_BIT(s))) {
         g_autofree char *known = names_of_owner(o->owner);
 

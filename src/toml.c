@@ -1929,6 +1929,11 @@ static gboolean get_typed(const toml_value *root, const char *path, toml_type wa
     return TRUE;
 }
 
+gboolean toml_string_has_nul(const toml_value *v)
+{
+    return strlen(toml_string(v)) != toml_string_len(v);
+}
+
 gboolean toml_get_string(const toml_value *root, const char *path, const char *def,
                          const char **out, GError **error)
 {

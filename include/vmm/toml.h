@@ -92,6 +92,9 @@ toml_value *toml_array_get(const toml_value *a, size_t i);
  * but may contain NUL themselves (from "\u0000"): use toml_string_len(). */
 const char *toml_string(const toml_value *v);
 size_t toml_string_len(const toml_value *v);
+/* TRUE when the string holds a NUL, so that toml_string() would read as a
+ * shorter one ("info\u0000x" as "info"): such a value is never valid. */
+gboolean toml_string_has_nul(const toml_value *v);
 int64_t toml_integer(const toml_value *v);
 double toml_float(const toml_value *v);
 bool toml_bool(const toml_value *v);

@@ -178,6 +178,12 @@ START_TEST(policy_config)
     ck_assert_msg(strstr(error->message, "policy.toml:2:18: policy.flags: expected strings"),
                   "%s", error->message);
     g_clear_error(&error);
+    /* a NUL must not make "info\u0000x" pass as "info" */
+    ck_assert(!policy_from_text("[policy]\nflags = [\"info\\u0000x\"]\n", &p, &error));
+    g_clear_error(&error);
+    ck_assert(!policy_from_text("[policy.services]\nvendor-hyp = [\"vmm-info\\u0000\"]\n",
+                                &p, &error));
+    g_clear_error(&error);
     ck_assert(!policy_from_text("[policy]\nflags = \"info\"\n", &p, &error));
     ck_assert_msg(strstr(error->message, "policy.flags: expected an array"), "%s",
                   error->message);
