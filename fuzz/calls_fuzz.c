@@ -306,6 +306,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_vm_reset();
     fake_kvm_reset();
     fake_vm_init(&vm, "fuzz-vm");
+    call_stats_init(&vm.call_stats);
+    policy_init(&vm.policy);
     vm.console = console;
 
     /* Policy: any role, flags and services a config could give. */
@@ -377,6 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned i = 0; i < vm.nr_vcpus; i++)
         g_free(vcpus[i].run);
     g_free(ram);
+    call_stats_clear(&vm.call_stats);
     fake_vm_clear(&vm);
     return 0;
 }

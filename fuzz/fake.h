@@ -19,7 +19,8 @@ struct fake_vm_record {
 };
 extern struct fake_vm_record fake_vm;
 void fake_vm_reset(void);
-/* A VM as vm_create() leaves it, minus KVM: locks, stats, no stop. */
+/* A VM as vm_create() leaves it, minus KVM, RAM and vCPUs: locks, an empty
+ * I/O registry, no stop. */
 void fake_vm_init(struct vm *vm, const char *name);
 void fake_vm_clear(struct vm *vm);
 

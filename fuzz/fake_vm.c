@@ -95,14 +95,11 @@ void fake_vm_init(struct vm *vm, const char *name)
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
-    call_stats_init(&vm->call_stats);
-    policy_init(&vm->policy);
 }
 
 void fake_vm_clear(struct vm *vm)
 {
     iobus_destroy(&vm->iobus);
-    call_stats_clear(&vm->call_stats);
     g_free(vm->stop.message);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
