@@ -146,16 +146,18 @@ static uint32_t pick_id(struct fuzz_input *in)
     }
 }
 
-/* An argument: raw, an address in RAM, a small number or a length. */
+/* An argument: raw, an address in RAM, a small number, a length, or a
+ * function ID (for the features query). */
 static uint64_t pick_arg(struct fuzz_input *in, const struct vm *vm)
 {
     uint8_t b = fuzz_u8(in);
 
-    switch (b & 3) {
+    switch (b % 5) {
     case 0: return fuzz_u64(in);
     case 1: return vm->ram->gpa + fuzz_u16(in) % (vm->ram->size + 16);
-    case 2: return b >> 2;
-    default: return fuzz_u16(in) % 5000;
+    case 2: return b / 5;
+    case 3: return fuzz_u16(in) % 5000;
+    default: return call_table[b / 5 % call_table_len].first;
     }
 }
 
