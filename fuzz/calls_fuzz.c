@@ -1,5 +1,5 @@
 // fuzz-sources: src/calls.c src/calls_info.c src/calls_vm.c src/ucall.c src/policy.c
-// fuzz-sources: src/toml.c src/memory.c src/console.c src/iobus.c
+// fuzz-sources: src/toml.c src/memory.c fuzz/fake_console.c src/iobus.c
 // fuzz-sources: src/arch/x86_64/vmcall.c src/arch/aarch64/smccc_decode.c
 // fuzz-sources: fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
@@ -257,6 +257,8 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
     struct vmm_ucall *u = gpa_to_hva(vm, own, sizeof(*u));
     uint64_t rejected = vm->call_stats.ucall_rejected, total = stats_total(vm);
     struct vmm_ucall *live;
+    uint64_t printed = fake_console.bytes;
+    unsigned forwarded = host.forwarded;
     size_t n;
 
     FUZZ_CHECK(u);
@@ -288,8 +290,13 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
     }
     FUZZ_CHECK(gpa == own && live == u);
     FUZZ_CHECK(stats_total(vm) == total + 1);
-    if (call_decide(&vm->policy, call_lookup(u->cmd), 0) != CALL_ALLOWED)
+    if (call_decide(&vm->policy, call_lookup(u->cmd), 0) != CALL_ALLOWED) {
         FUZZ_CHECK(live->ret[0] == VMM_RET_NOT_SUPPORTED);
+        FUZZ_CHECK(fake_console.bytes == printed);
+    } else if (u->cmd == VMM_CALL_UCALL_PRINT && host.forwarded == forwarded) {
+        /* The message, without the file name, and nothing else. */
+        FUZZ_CHECK(fake_console.bytes - printed == u->text_len - u->file_len);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -302,8 +309,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *ram;
     unsigned log_before;
 
-    if (!console && !(console = console_open("/dev/null", NULL)))
-        abort();
+    if (!console)
+        console = fake_console_new();
     FUZZ_CHECK(call_table_check());
     fake_vm_reset();
     fake_kvm_reset();

@@ -18,11 +18,22 @@ struct fake_vm_record {
     unsigned stops;          /* vm_stop() calls, the ignored ones included */
 };
 extern struct fake_vm_record fake_vm;
-void fake_vm_reset(void);
+void fake_vm_reset(void);  /* and fake_console's counts */
 /* A VM as vm_create() leaves it, minus KVM, RAM and vCPUs: locks, an empty
  * I/O registry, no stop. */
 void fake_vm_init(struct vm *vm, const char *name);
 void fake_vm_clear(struct vm *vm);
+
+/* fake_console.c: the console functions devices and calls use. Output
+ * is read (so ASan checks the caller's buffer) and counted, not written:
+ * console.c has its own tests, and its writer thread has no place here. */
+struct fake_console_record {
+    uint64_t bytes;
+    unsigned writes;
+};
+extern struct fake_console_record fake_console;
+struct console *fake_console_new(void);
+void fake_console_free(struct console *c);
 
 /* fake_kvm.c: the ioctls, on one fake vCPU and one fake VM. */
 enum fake_ioctl {

@@ -31,6 +31,7 @@ uint64_t arch_kvm_services(void)
 void fake_vm_reset(void)
 {
     fake_vm = (struct fake_vm_record){ 0 };
+    fake_console = (struct fake_console_record){ 0 };
 }
 
 void vmm_log(const char *fmt, ...)
