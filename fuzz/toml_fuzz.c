@@ -1,3 +1,10 @@
+// fuzz-sources: src/toml.c
+// fuzz-includes: include
+// fuzz-pkgs: glib-2.0
+// fuzz-libs: -lm
+// fuzz-dict: fuzz/toml.dict
+// fuzz-seeds: fuzz/toml_seeds
+// fuzz-options: -max_len=65536
 /*
  * libFuzzer target: any byte string goes to toml_parse(). Besides crashes
  * and leaks (ASan, UBSan), this walks the tree it gets back through the

@@ -13,6 +13,7 @@
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
 #include "aarch64.h"
+#include "smccc_decode.h"
 
 /* Newer than the 6.1 uapi headers of the cross toolchain. */
 #ifndef KVM_ARM_VM_SMCCC_CTRL
@@ -28,12 +29,9 @@ struct kvm_smccc_filter {
     uint8_t pad[15];
 };
 #endif
-#ifndef KVM_HYPERCALL_EXIT_SMC
-#define KVM_HYPERCALL_EXIT_SMC (1U << 0)
+#ifdef KVM_HYPERCALL_EXIT_SMC
+G_STATIC_ASSERT(KVM_HYPERCALL_EXIT_SMC == SMCCC_EXIT_SMC);
 #endif
-
-#define SMCCC_RET_NOT_SUPPORTED ((uint64_t)(int64_t)VMM_RET_NOT_SUPPORTED)
-#define SMCCC_RET_INVALID ((uint64_t)(int64_t)VMM_RET_INVALID)
 
 uint64_t arch_kvm_services(void)
 {
@@ -124,30 +122,18 @@ bool arch_vm_apply_policy(struct vm *vm, GError **error)
 
 void arm_handle_hypercall(struct vcpu *vcpu)
 {
-    struct guest_call call = {
-        .id = (uint32_t)vcpu->run->hypercall.nr,
-        .conduit = (vcpu->run->hypercall.longmode & KVM_HYPERCALL_EXIT_SMC) ? CONDUIT_SMC
-                                                                            : CONDUIT_HVC,
-    };
-    uint64_t x[4];
-    call_status status;
-    call_verdict v;
+    uint64_t nr = vcpu->run->hypercall.nr;
+    uint64_t args[4], x[4];
     GError *error = NULL;
 
     for (int i = 0; i < 4; i++) {
-        if (arm_get_reg(vcpu, ARM_CORE_REG(regs.regs[i + 1]), &call.args[i]) < 0) {
+        if (arm_get_reg(vcpu, ARM_CORE_REG(regs.regs[i + 1]), &args[i]) < 0) {
             vm_stop(vcpu->vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR,
-                    "vCPU %u: cannot read the arguments of call %#x", vcpu->id, call.id);
+                    "vCPU %u: cannot read the arguments of call %#x", vcpu->id, (uint32_t)nr);
             return;
         }
     }
-    v = call_dispatch(vcpu, &call, &status);
-    for (int i = 0; i < 4; i++)
-        x[i] = call.ret[i];
-    if (v != CALL_ALLOWED || status == CALL_NOT_SUPPORTED)
-        x[0] = SMCCC_RET_NOT_SUPPORTED;
-    else if (status == CALL_INVALID)
-        x[0] = SMCCC_RET_INVALID;
+    smccc_call(vcpu, nr, vcpu->run->hypercall.longmode, args, x);
     /* KVM leaves the PC past the hvc/smc: only the results remain. */
     for (int i = 0; i < 4; i++) {
         if (!arm_set_reg(vcpu, ARM_CORE_REG(regs.regs[i]), x[i], "call result", &error)) {
