@@ -1,5 +1,5 @@
 // fuzz-sources: src/calls.c src/calls_info.c src/calls_vm.c src/ucall.c src/policy.c
-// fuzz-sources: src/toml.c src/memory.c fuzz/fake_console.c src/iobus.c
+// fuzz-sources: src/toml.c src/memory.c src/guest_mem.c fuzz/fake_console.c src/iobus.c
 // fuzz-sources: src/arch/x86_64/vmcall.c src/arch/aarch64/smccc_decode.c
 // fuzz-sources: fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
