@@ -14,6 +14,7 @@
 #include "vmm/kvm.h"
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
+#include "vmm/seccomp.h"
 #include "vmm/serve.h"
 #include "vmm/vm.h"
 
@@ -119,13 +120,20 @@ static void serve_setup(struct serve *s)
     g_unix_signal_add(SIGTERM, on_sigterm, s);
 }
 
-static int serve_loop(struct serve *s)
+/* Everything that needs privilege (the socket, /dev/kvm) is open: no
+ * capabilities from here on, and the filters, before any vCPU thread
+ * starts (they inherit them). 0 or the exit status. */
+static int serve_lockdown(void)
 {
     GError *error = NULL;
 
-    /* Everything that needs privilege (the socket, /dev/kvm) is open. */
-    if (!caps_drop_all(&error))
+    if (!caps_drop_all(&error) || !vmm_seccomp_enter(VMM_THREAD_SERVE, &error))
         return fail(error);
+    return 0;
+}
+
+static int serve_loop(struct serve *s)
+{
     qmp_server_on_quit(s->server, quit_loop, s);
     g_main_loop_run(s->loop);
     return s->status;
@@ -152,14 +160,16 @@ int serve_main(int argc, char **argv)
             qmp = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
+        else if (!strcmp(argv[i], "--no-seccomp"))
+            vmm_seccomp_disable();
         else {
             vmm_log("serve: unexpected argument %s", argv[i]);
-            fputs("usage: vmm serve --qmp unix:PATH [--config FILE]\n", stderr);
+            fputs("usage: vmm serve --qmp unix:PATH [--config FILE] [--no-seccomp]\n", stderr);
             return VMM_EXIT_USAGE;
         }
     }
     if (!qmp) {
-        fputs("usage: vmm serve --qmp unix:PATH [--config FILE]\n", stderr);
+        fputs("usage: vmm serve --qmp unix:PATH [--config FILE] [--no-seccomp]\n", stderr);
         return VMM_EXIT_USAGE;
     }
     serve_setup(&s);
@@ -172,6 +182,8 @@ int serve_main(int argc, char **argv)
         status = fail(error);
         goto out;
     }
+    if ((status = serve_lockdown()))
+        goto out;
     if (!manager_start_configured(&s.m, &error)) {
         status = fail_manager(&s, error);
         goto out;
@@ -195,6 +207,8 @@ int run_with_qmp(const char *config_path, const char *qmp, unsigned timeout)
         config_clear(&cfg);
         return fail(error);
     }
+    if (!cfg.seccomp)
+        vmm_seccomp_disable();
     serve_setup(&s);
     s.single = true;
     if (!s.m.kvm) {
@@ -215,6 +229,8 @@ int run_with_qmp(const char *config_path, const char *qmp, unsigned timeout)
         status = fail(error);
         goto out;
     }
+    if ((status = serve_lockdown()))
+        goto out;
     if (!manager_start(&s.m, NULL, &error)) {
         status = fail_manager(&s, error);
         goto out;
