@@ -11,6 +11,11 @@
  * thread kind and the call, and ends the process with status 127 at once
  * (_exit: a thread that made a forbidden call may be under a guest's
  * control, so nothing else of vmm runs, not even the orderly stop).
+ *
+ * Test hook, not a user interface: VMM_TEST_SECCOMP_VIOLATION=KIND (main,
+ * serve, vcpu, stdin) makes that thread call socket() once its filter is
+ * in place (tests/integration/seccomp-violation.sh). No list allows it, so
+ * with the filters on it always ends vmm; without them it does nothing.
  */
 #include <errno.h>
 #include <linux/kvm.h>
