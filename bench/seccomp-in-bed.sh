@@ -1,4 +1,5 @@
 #!/bin/sh
+# nested-timeout: 900
 # Runs inside the nested test bed (bench/run-seccomp puts it there as an
 # integration test): the bench-calls guest with vmm's seccomp filters on and
 # off (--no-seccomp), alternately, in one boot, runs times each. Writes one
