@@ -93,6 +93,16 @@ static const struct rule spawn_rules[] = {
     END,
 };
 
+/* vm_start() on a main thread after its filter: the VM's policy goes into
+ * KVM before the vCPU threads start (arch_vm_apply_policy()). */
+static const struct rule start_rules[] = {
+    ALLOW_EQ("ioctl", 1, KVM_HAS_DEVICE_ATTR), /* aarch64: is there an SMCCC filter */
+    ALLOW_EQ("ioctl", 1, KVM_SET_DEVICE_ATTR), /* aarch64: the SMCCC filter ranges */
+    ALLOW_EQ("ioctl", 1, KVM_GET_ONE_REG),     /* aarch64: the firmware service bitmaps */
+    ALLOW_EQ("ioctl", 1, KVM_SET_ONE_REG),     /* the same */
+    END,
+};
+
 /* A vCPU thread (src/vcpu.c and what its exits reach: devices, calls,
  * ucall, the arch exit handlers). */
 static const struct rule vcpu_rules[] = {
@@ -353,6 +363,7 @@ bool vmm_seccomp_enter(enum vmm_thread_kind kind, GError **error)
     lists[n++] = kinds[kind].rules;
     if (kinds[kind].nr_children) {
         lists[n++] = spawn_rules;
+        lists[n++] = start_rules;
         for (unsigned i = 0; i < kinds[kind].nr_children; i++)
             lists[n++] = kinds[kinds[kind].children[i]].rules;
     }
