@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/error.h"
@@ -202,6 +203,7 @@ static __thread const char *thread_kind;
 static char *syscall_names[NR_NAMES];
 static uint32_t native_arch;
 static const char *violation_hook; /* VMM_TEST_SECCOMP_VIOLATION */
+static int reported;               /* one line, even when threads trap at once */
 
 void vmm_seccomp_disable(void)
 {
@@ -242,6 +244,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucontext)
     int nr = si->si_syscall;
     const char *name = NULL;
 
+    /* A second thread that traps waits for the first to end the process. */
+    if (__atomic_exchange_n(&reported, 1, __ATOMIC_SEQ_CST))
+        for (;;) {
+            struct timespec t = { 1, 0 };
+
+            nanosleep(&t, NULL);
+        }
     if (si->si_arch == native_arch && nr >= 0 && nr < NR_NAMES)
         name = syscall_names[nr];
     put(buf, &n, sizeof(buf), "vmm: seccomp: thread ");
