@@ -126,6 +126,15 @@ static const struct rule stdin_rules[] = {
     END,
 };
 
+/* An output thread: a bounded queue's writer (log lines, console output)
+ * that polls its descriptor and writes; started before the filters, it
+ * narrows itself with vmm_seccomp_adopt(). */
+static const struct rule output_rules[] = {
+    ALLOW("poll"),             /* is the descriptor writable (x86_64) */
+    ALLOW("ppoll"),            /* the same (aarch64) */
+    END,
+};
+
 /* vmm run's main loop, once the VM runs (src/main.c). */
 static const struct rule main_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
@@ -185,16 +194,21 @@ static const struct {
     const char *name;                       /* in the violation line, and the test hook's value */
     const struct rule *rules;
     bool tsync;                             /* a main thread: for every thread there is */
-    enum vmm_thread_kind children[2];       /* threads it starts later, which inherit its filter */
+    enum vmm_thread_kind children[3];       /* threads under its filter: started later (they
+                                             * inherit it) or before (TSYNC gives it them) */
     unsigned nr_children;
 } kinds[VMM_THREAD_KINDS] = {
-    [VMM_THREAD_MAIN] = { "main", main_rules, true, { VMM_THREAD_VCPU, VMM_THREAD_STDIN }, 2 },
-    [VMM_THREAD_SERVE] = { "serve", serve_rules, true, { VMM_THREAD_VCPU }, 1 },
+    [VMM_THREAD_MAIN] = { "main", main_rules, true,
+                          { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT }, 3 },
+    [VMM_THREAD_SERVE] = { "serve", serve_rules, true, { VMM_THREAD_VCPU, VMM_THREAD_OUTPUT }, 2 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
+    [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
 };
 
 static bool disabled;
+static int process_filtered;    /* a main kind's filter is on, for every thread */
+static __thread bool adopted;   /* this thread has narrowed to its own list */
 /* Set in each thread before its filter: the SIGSYS handler's "thread X". */
 static __thread const char *thread_kind;
 
@@ -378,6 +392,8 @@ bool vmm_seccomp_enter(enum vmm_thread_kind kind, GError **error)
     }
     if (!load(kinds[kind].name, lists, n, kinds[kind].tsync, error))
         return false;
+    if (kinds[kind].tsync)
+        __atomic_store_n(&process_filtered, 1, __ATOMIC_RELEASE);
     if (kind != VMM_THREAD_MAIN)
         maybe_violate(kind);
     return true;
@@ -393,4 +409,20 @@ bool vmm_seccomp_narrow(enum vmm_thread_kind kind, GError **error)
         return false;
     maybe_violate(kind);
     return true;
+}
+
+void vmm_seccomp_adopt(enum vmm_thread_kind kind)
+{
+    const struct rule *lists[] = { common_rules, kinds[kind].rules };
+    GError *error = NULL;
+
+    if (adopted || !__atomic_load_n(&process_filtered, __ATOMIC_ACQUIRE))
+        return;
+    adopted = true;
+    /* Until now it ran under the main thread's list (TSYNC); the new
+     * filter stacks on that one. */
+    if (!load(kinds[kind].name, lists, G_N_ELEMENTS(lists), false, &error))
+        g_clear_error(&error); /* it stays under the main thread's list */
+    else
+        maybe_violate(kind);
 }

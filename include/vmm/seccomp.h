@@ -13,6 +13,8 @@
  *   since they inherit it;
  * - each started thread (VMM_THREAD_VCPU, VMM_THREAD_STDIN) then installs
  *   its own list on top, as its first act;
+ * - a helper thread that existed before (an output queue's writer) calls
+ *   vmm_seccomp_adopt() in its loop and narrows itself once it sees it;
  * - vmm run's main thread, once it starts no more threads, narrows itself
  *   to its own list (vmm_seccomp_narrow()). vmm serve's cannot: it starts
  *   vCPU threads for as long as it runs.
@@ -28,6 +30,7 @@ enum vmm_thread_kind {
     VMM_THREAD_SERVE, /* the main loop of vmm serve and of vmm run --qmp */
     VMM_THREAD_VCPU,  /* a vCPU thread */
     VMM_THREAD_STDIN, /* the console input thread (src/console_input.c) */
+    VMM_THREAD_OUTPUT, /* a bounded output queue's writer (log, console) */
     VMM_THREAD_KINDS
 };
 
@@ -42,5 +45,10 @@ bool vmm_seccomp_enter(enum vmm_thread_kind kind, GError **error);
 
 /* vmm run's main thread, once it starts no more threads: its own list only. */
 bool vmm_seccomp_narrow(enum vmm_thread_kind kind, GError **error);
+
+/* A helper thread started before the main thread's filter, which it got
+ * through TSYNC: narrows itself to @kind's own list once that filter is on.
+ * One atomic load until then: call it in the thread's loop. */
+void vmm_seccomp_adopt(enum vmm_thread_kind kind);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -155,6 +156,57 @@ START_TEST(main_lists)
 }
 END_TEST
 
+/* An output thread started before the main filter: it adopts its own
+ * list once that filter is on, and may then no longer read. */
+static void *output_thread(void *arg)
+{
+    char c;
+
+    vmm_seccomp_adopt(VMM_THREAD_OUTPUT); /* no main filter yet: nothing */
+    while (!__atomic_load_n((int *)arg, __ATOMIC_ACQUIRE))
+        sched_yield();
+    vmm_seccomp_adopt(VMM_THREAD_OUTPUT);
+    if (write(STDOUT_FILENO, "", 0) < 0)
+        _exit(9);
+    if (read(-1, &c, 1) != -1)
+        _exit(10);
+    return NULL;
+}
+
+START_TEST(output_adopts)
+{
+    int p[2], st;
+    char err[512];
+    ssize_t n, got = 0;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(p), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        static int go;
+        pthread_t t;
+        GError *error = NULL;
+
+        dup2(p[1], STDERR_FILENO);
+        pthread_create(&t, NULL, output_thread, &go);
+        if (!vmm_seccomp_enter(VMM_THREAD_MAIN, &error))
+            _exit(50);
+        __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+        pthread_join(t, NULL);
+        _exit(0);
+    }
+    close(p[1]);
+    while (got < (ssize_t)sizeof(err) - 1 && (n = read(p[0], err + got, sizeof(err) - 1 - got)) > 0)
+        got += n;
+    err[got] = 0;
+    close(p[0]);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    expect_killed_by(WEXITSTATUS(st), err, "output", "read");
+}
+END_TEST
+
 static void disable_then_socket(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -189,6 +241,7 @@ int main(void)
     tcase_add_test(tc, vcpu_list);
     tcase_add_test(tc, main_lists);
     tcase_add_test(tc, disabled);
+    tcase_add_test(tc, output_adopts);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
