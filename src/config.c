@@ -18,6 +18,7 @@ static const char *const vm_keys[] = { "name", "memory", "vcpus", NULL };
 static const char *const boot_keys[] = { "firmware", "kernel", "initrd", "cmdline", NULL };
 static const char *const console_keys[] = { "file", NULL };
 static const char *const policy_keys[] = { "role", "flags", "services", NULL };
+static const char *const security_keys[] = { "seccomp", NULL };
 static const struct {
     const char *name;
     const char *const *keys;
@@ -26,6 +27,7 @@ static const struct {
     { "boot", boot_keys },
     { "console", console_keys },
     { "policy", policy_keys },
+    { "security", security_keys },
 };
 
 void config_init(struct vmm_config *cfg)
@@ -33,6 +35,7 @@ void config_init(struct vmm_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory = VMM_CONFIG_DEFAULT_MEMORY;
     cfg->vcpus = 1;
+    cfg->seccomp = true;
     policy_init(&cfg->policy);
 }
 
@@ -185,7 +188,8 @@ static bool check_schema(const toml_value *root, GError **error)
         while (s < G_N_ELEMENTS(sections) && strcmp(sections[s].name, name) != 0)
             s++;
         if (s == G_N_ELEMENTS(sections)) {
-            toml_set_error(error, sec, "unknown section [%s] (known: [vm], [boot], [console], [policy])",
+            toml_set_error(error, sec, "unknown section [%s] (known: [vm], [boot], [console], [policy], "
+                           "[security])",
                            name);
             return false;
         }
@@ -487,7 +491,8 @@ static bool config_read(struct vmm_config *cfg, toml_value *root, GError **error
 
     ok = check_schema(root, error) && read_vm(cfg, root, error) &&
          toml_get_string(root, "console.file", NULL, &console, error) &&
-         read_boot(cfg, root, error) && policy_from_toml(&cfg->policy, root, error);
+         read_boot(cfg, root, error) && policy_from_toml(&cfg->policy, root, error) &&
+         toml_get_bool(root, "security.seccomp", true, &cfg->seccomp, error);
     if (ok && console)
         cfg->console_file = config_relative(cfg, console);
     toml_free(root);

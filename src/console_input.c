@@ -12,13 +12,21 @@
 
 #include "vmm/console.h"
 #include "vmm/error.h"
+#include "vmm/seccomp.h"
 
 static void *input_thread(void *opaque)
 {
     struct console *c = opaque;
     uint8_t buf[256];
 
+    GError *error = NULL;
+
     pthread_setname_np(pthread_self(), "stdin");
+    if (!vmm_seccomp_enter(VMM_THREAD_STDIN, &error)) {
+        vmm_log("%s; guest input is off", error->message);
+        g_error_free(error);
+        return NULL;
+    }
     for (;;) {
         ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
         size_t done = 0;

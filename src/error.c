@@ -1,10 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "vmm/error.h"
-#include "vmm/outbuf.h"
 
 G_DEFINE_QUARK(vmm-error-quark, vmm_error)
 
@@ -22,8 +19,8 @@ int vmm_error_exit_status(const GError *error)
     return VMM_EXIT_USAGE;
 }
 
-/* While set, messages go through a bounded queue (vmm_log_async_start()). */
-static struct outbuf *log_out;
+/* While set, lines go there instead of straight to stderr (log_async.c). */
+static vmm_log_sink_fn log_sink;
 static GMutex log_lock;
 
 void vmm_log(const char *fmt, ...)
@@ -37,8 +34,8 @@ void vmm_log(const char *fmt, ...)
     g_string_append_c(line, '\n');
     /* One write, so lines from several threads never interleave. */
     g_mutex_lock(&log_lock);
-    if (log_out) {
-        outbuf_write(log_out, line->str, line->len);
+    if (log_sink) {
+        log_sink(line->str, line->len);
     } else {
         fputs(line->str, stderr);
         fflush(stderr);
@@ -47,38 +44,14 @@ void vmm_log(const char *fmt, ...)
     g_string_free(line, TRUE);
 }
 
-void vmm_log_async_start(void)
+vmm_log_sink_fn vmm_log_set_sink(vmm_log_sink_fn sink)
 {
-    struct outbuf *o = outbuf_new(STDERR_FILENO, OUTBUF_DEFAULT_CAPACITY);
+    vmm_log_sink_fn old;
 
     fflush(stderr);
     g_mutex_lock(&log_lock);
-    if (!log_out)
-        log_out = o;
-    else
-        outbuf_close(o, 0);
+    old = log_sink;
+    log_sink = sink;
     g_mutex_unlock(&log_lock);
-}
-
-void vmm_log_async_stop(void)
-{
-    struct outbuf *o;
-    uint64_t dropped;
-
-    g_mutex_lock(&log_lock);
-    o = log_out;
-    log_out = NULL;
-    g_mutex_unlock(&log_lock);
-    if (!o)
-        return;
-    dropped = outbuf_dropped(o);
-    if (dropped) {
-        char *line = g_strdup_printf("vmm: %" G_GUINT64_FORMAT " bytes of vmm's messages "
-                                     "were dropped (standard error did not keep up)\n",
-                                     dropped);
-
-        outbuf_write(o, line, strlen(line));
-        g_free(line);
-    }
-    outbuf_close(o, OUTBUF_CLOSE_STALL_MS);
+    return old;
 }

@@ -10,13 +10,14 @@
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/kvm.h"
+#include "vmm/seccomp.h"
 #include "vmm/serve.h"
 #include "vmm/vm.h"
 
 static const char usage[] =
     "usage: vmm run [OPTIONS] CONFIG.toml\n"
     "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
-    "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"
+    "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N] [--no-seccomp]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
     "Boots the guest CONFIG describes, or a Linux kernel, and exits with its status\n"
@@ -28,7 +29,8 @@ static const char usage[] =
     "  --memory SIZE     guest RAM, such as 512M or 2G\n"
     "  --console FILE    guest console to FILE instead of stdout\n"
     "  --timeout SECONDS stop the guest after that long (status 124)\n"
-    "  --qmp unix:PATH   also serve the QMP control socket (with a config file)\n";
+    "  --qmp unix:PATH   also serve the QMP control socket (with a config file)\n"
+    "  --no-seccomp      run without the system call filters (to debug vmm)\n";
 
 /* What the command line says, before the config file is read. */
 struct options {
@@ -36,6 +38,7 @@ struct options {
     const char *kernel, *initrd, *append, *cpus, *memory, *console;
     const char *qmp;          /* --qmp unix:PATH: also serve the control socket */
     unsigned timeout;
+    bool no_seccomp;          /* --no-seccomp */
 };
 
 struct run_state {
@@ -170,15 +173,25 @@ static int run(const struct options *o)
     s.vm->on_stopped = on_vm_stopped;
     s.vm->on_stopped_data = &s;
     vcpu_kick_init();
-    console_start_input(console);
     g_unix_signal_add(SIGINT, on_sigint, &s);
     g_unix_signal_add(SIGTERM, on_sigterm, &s);
     if (o->timeout)
         g_timeout_add_seconds(o->timeout, on_timeout, &s);
-    if (vm_start(s.vm, &error))
-        g_main_loop_run(s.loop);
-    else
+    /* Set-up is over: the filters, before the threads that inherit them. */
+    if (!cfg.seccomp)
+        vmm_seccomp_disable();
+    if (!vmm_seccomp_enter(VMM_THREAD_MAIN, &error)) {
+        status = fail(error);
+        g_main_loop_unref(s.loop);
+        goto out;
+    }
+    console_start_input(console);
+    if (!vm_start(s.vm, &error))
         vmm_log("%s", error->message);
+    else if (!vmm_seccomp_narrow(VMM_THREAD_MAIN, &error))
+        vm_stop(s.vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, "%s", error->message);
+    else
+        g_main_loop_run(s.loop);
     g_clear_error(&error);
     vm_join(s.vm);
 
@@ -228,7 +241,10 @@ static int parse_run_options(int argc, char **argv, struct options *o)
         else if (option(argc, argv, &i, "--memory", &v)) slot = &o->memory;
         else if (option(argc, argv, &i, "--console", &v)) slot = &o->console;
         else if (option(argc, argv, &i, "--qmp", &v)) slot = &o->qmp;
-        else if (option(argc, argv, &i, "--timeout", &v)) {
+        else if (!strcmp(a, "--no-seccomp")) {
+            o->no_seccomp = true;
+            continue;
+        } else if (option(argc, argv, &i, "--timeout", &v)) {
             char *end;
             unsigned long t = v ? strtoul(v, &end, 10) : 0;
 
@@ -305,6 +321,8 @@ static int run_main(int argc, char **argv)
     st = parse_run_options(argc, argv, &o);
     if (st)
         return st;
+    if (o.no_seccomp)
+        vmm_seccomp_disable();
     if (o.qmp) {
         if (o.kernel || o.initrd || o.append || o.cpus || o.memory || o.console || !o.config) {
             vmm_log("--qmp runs the VM a config file describes: put --kernel, --initrd, "

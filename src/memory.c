@@ -25,6 +25,14 @@ struct mem_region *vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size,
                     size >> 20, g_strerror(errno));
         return NULL;
     }
+    /* Guest RAM stays out of core dumps: it is the guest's data (secrets
+     * included), and gigabytes of it would bury vmm's own state. */
+    if (madvise(hva, size, MADV_DONTDUMP) < 0) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
+                    "cannot exclude guest memory from core dumps: %s", g_strerror(errno));
+        munmap(hva, size);
+        return NULL;
+    }
     slot = (struct kvm_userspace_memory_region){
         .slot = vm->nr_mem,
         .flags = readonly ? KVM_MEM_READONLY : 0,

@@ -18,6 +18,7 @@
 
 #include "vmm/caps.h"
 #include "vmm/outbuf.h"
+#include "vmm/seccomp.h"
 
 #define POLL_SLICE_MS 100
 
@@ -30,6 +31,7 @@ struct outbuf {
     uint64_t dropped;
     int error;
     bool closing;
+    bool started;        /* the writer has dropped its privileges */
     gint64 stall_deadline;
     gint64 stall_us;
     pthread_t thread;
@@ -48,6 +50,10 @@ static void *writer(void *opaque)
     if (!caps_drop_all(NULL))
         abort();
     g_mutex_lock(&o->lock);
+    o->started = true;
+    g_cond_broadcast(&o->cond);
+    g_mutex_unlock(&o->lock);
+    g_mutex_lock(&o->lock);
     for (;;) {
         size_t n, first;
         struct pollfd p = { .fd = o->fd, .events = POLLOUT };
@@ -56,6 +62,9 @@ static void *writer(void *opaque)
 
         while (!o->len && !o->closing)
             g_cond_wait(&o->cond, &o->lock);
+        /* Started before the main thread's seccomp filter, which it got
+         * through TSYNC: narrow to the writers' own list once that is on. */
+        vmm_seccomp_adopt(VMM_THREAD_OUTPUT);
         if (!o->len)
             break;
         if (o->closing && g_get_monotonic_time() >= o->stall_deadline) {
@@ -124,6 +133,12 @@ struct outbuf *outbuf_new(int fd, size_t capacity)
         errno = e;
         return NULL;
     }
+    /* Its set-up is done before the caller goes on to install seccomp
+     * filters (which would forbid it) or anything else. */
+    g_mutex_lock(&o->lock);
+    while (!o->started)
+        g_cond_wait(&o->cond, &o->lock);
+    g_mutex_unlock(&o->lock);
     return o;
 }
 

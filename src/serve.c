@@ -14,6 +14,7 @@
 #include "vmm/kvm.h"
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
+#include "vmm/seccomp.h"
 #include "vmm/serve.h"
 #include "vmm/vm.h"
 
@@ -119,13 +120,20 @@ static void serve_setup(struct serve *s)
     g_unix_signal_add(SIGTERM, on_sigterm, s);
 }
 
-static int serve_loop(struct serve *s)
+/* Everything that needs privilege (the socket, /dev/kvm) is open: no
+ * capabilities from here on, and the filters, before any vCPU thread
+ * starts (they inherit them). 0 or the exit status. */
+static int serve_lockdown(void)
 {
     GError *error = NULL;
 
-    /* Everything that needs privilege (the socket, /dev/kvm) is open. */
-    if (!caps_drop_all(&error))
+    if (!caps_drop_all(&error) || !vmm_seccomp_enter(VMM_THREAD_SERVE, &error))
         return fail(error);
+    return 0;
+}
+
+static int serve_loop(struct serve *s)
+{
     qmp_server_on_quit(s->server, quit_loop, s);
     g_main_loop_run(s->loop);
     return s->status;
@@ -140,7 +148,8 @@ static void serve_teardown(struct serve *s)
         g_main_loop_unref(s->loop);
 }
 
-#define SERVE_USAGE "usage: vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"
+#define SERVE_USAGE "usage: vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"\
+                    "                 [--no-seccomp]\n"
 
 /* --max-clients and [control] max-clients: 1 to this. */
 #define MAX_CLIENTS_LIMIT 4096
@@ -169,6 +178,8 @@ int serve_main(int argc, char **argv)
             qmp = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
+        else if (!strcmp(argv[i], "--no-seccomp"))
+            vmm_seccomp_disable();
         else if (!strcmp(argv[i], "--max-clients") && i + 1 < argc) {
             if (!parse_max_clients(argv[++i], &max_clients)) {
                 vmm_log("serve: --max-clients: expected 1 to %u, not %s", MAX_CLIENTS_LIMIT,
@@ -199,6 +210,8 @@ int serve_main(int argc, char **argv)
     limits.max_clients = max_clients ? max_clients
                          : s.m.max_clients ? s.m.max_clients : QMP_DEFAULT_MAX_CLIENTS;
     qmp_server_set_limits(s.server, &limits);
+    if ((status = serve_lockdown()))
+        goto out;
     if (!manager_start_configured(&s.m, &error)) {
         status = fail_manager(&s, error);
         goto out;
@@ -222,6 +235,8 @@ int run_with_qmp(const char *config_path, const char *qmp, unsigned timeout)
         config_clear(&cfg);
         return fail(error);
     }
+    if (!cfg.seccomp)
+        vmm_seccomp_disable();
     serve_setup(&s);
     s.single = true;
     if (!s.m.kvm) {
@@ -242,6 +257,8 @@ int run_with_qmp(const char *config_path, const char *qmp, unsigned timeout)
         status = fail(error);
         goto out;
     }
+    if ((status = serve_lockdown()))
+        goto out;
     if (!manager_start(&s.m, NULL, &error)) {
         status = fail_manager(&s, error);
         goto out;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vmm/error.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 static void kick_handler(int sig)
@@ -166,12 +167,17 @@ void *vcpu_thread(void *opaque)
     struct vm *vm = vcpu->vm;
     char name[16];
     sigset_t kick;
+    GError *error = NULL;
 
     g_snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
     pthread_setname_np(pthread_self(), name);
     sigemptyset(&kick);
     sigaddset(&kick, SIGUSR1);
     pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+    if (!vmm_seccomp_enter(VMM_THREAD_VCPU, &error)) {
+        vm_stop(vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, "%s", error->message);
+        g_error_free(error);
+    }
 
     while (!vm_is_stopping(vm)) {
         int r;

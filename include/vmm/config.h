@@ -34,6 +34,7 @@ struct vmm_config {
     char *firmware_at;    /* "file:line:col: boot.firmware" for later messages */
     char *kernel_at;      /* "file:line:col: boot.kernel", NULL from the command line */
     struct linux_image boot_linux; /* [boot] kernel, initrd, cmdline; kernel_path NULL: firmware */
+    bool seccomp;         /* [security] seccomp: vmm run's filters (default true) */
 };
 
 /* Defaults for everything; used before a file is read. */

@@ -32,7 +32,11 @@ int vmm_error_exit_status(const GError *error);
 
 /* Print "vmm: <message>" on stderr: the one place vmm's messages go out. */
 void vmm_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-/* From start to stop, vmm_log() never waits for the reader of stderr: lines
+/* Where vmm_log() lines go instead of stderr (NULL: stderr); returns the
+ * previous sink. Each call gets one whole line, under vmm_log()'s lock. */
+typedef void (*vmm_log_sink_fn)(const char *line, size_t len);
+vmm_log_sink_fn vmm_log_set_sink(vmm_log_sink_fn sink);
+/* From start to stop (log_async.c), vmm_log() never waits for the reader of stderr: lines
  * go through a bounded queue (vmm/outbuf.h), and those that do not fit are
  * dropped and counted. Stop writes out what is queued (bounded) and says
  * how much was dropped. */
