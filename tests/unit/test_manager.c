@@ -281,6 +281,42 @@ START_TEST(image_vms_reset_and_destroyed)
 }
 END_TEST
 
+static unsigned guest_call_events;
+
+static void count_guest_calls(const struct manager_event *ev, void *opaque)
+{
+    if (ev->kind == MEV_GUEST_CALL)
+        guest_call_events++;
+}
+
+/* The same for a call forwarded to an external monitor: one the vCPU
+ * gave up on before the main loop came to it is never shown to the
+ * monitor, and cannot be answered. */
+START_TEST(timed_out_monitor_call_never_reaches_the_monitor)
+{
+    static const int monitor = 0;
+    struct guest_call call = { .id = 0xc6001000U, .conduit = CONDUIT_HVC };
+    struct mvm *w = manager_create_from_image(&m, "w", 0, 0, NULL);
+    struct vcpu vcpu = { 0 };
+    call_status status = CALL_OK;
+    GError *err = NULL;
+    uint64_t res[1] = { 1 };
+
+    ck_assert_ptr_nonnull(w);
+    m.on_event = count_guest_calls;
+    ck_assert(manager_monitor_calls(&m, "w", &monitor, call.id, call.id, 50, NULL));
+    ck_assert(manager_start(&m, "w", NULL));
+    vcpu.vm = w->vm;
+    ck_assert(manager_forward_call(&vcpu, &call, &status)); /* nobody iterates */
+    ck_assert_int_eq(status, CALL_NOT_SUPPORTED);
+    drain();
+    ck_assert_uint_eq(guest_call_events, 0);
+    ck_assert(!manager_call_return(&m, &monitor, 1, res, 1, &err));
+    g_clear_error(&err);
+    ck_assert_uint_eq(w->vm->quiescent, 0);
+}
+END_TEST
+
 START_TEST(bad_image_refused_at_start)
 {
     g_autofree char *bad = g_build_filename(dir, "bad.toml", NULL);
@@ -307,6 +343,7 @@ int main(void)
     tcase_add_test(tc, begun_call_is_waited_for);
     tcase_add_test(tc, images_parsed_once);
     tcase_add_test(tc, image_vms_reset_and_destroyed);
+    tcase_add_test(tc, timed_out_monitor_call_never_reaches_the_monitor);
     tcase_add_test(tc, bad_image_refused_at_start);
     suite_add_tcase(s, tc);
     return unit_run(s);
