@@ -317,6 +317,24 @@ START_TEST(timed_out_monitor_call_never_reaches_the_monitor)
 }
 END_TEST
 
+/* A VM named by its config (vmm run --qmp, a [[vm]] without a name): the
+ * name outlives the config it came from. */
+START_TEST(vm_named_by_its_config)
+{
+    g_autofree char *small = g_build_filename(dir, "small.toml", NULL);
+    struct vmm_config cfg;
+    struct mvm *mv;
+
+    config_init(&cfg);
+    ck_assert(config_load(&cfg, small, NULL));
+    mv = manager_create(&m, NULL, &cfg, 0, NULL);
+    config_clear(&cfg);
+    ck_assert_ptr_nonnull(mv);
+    ck_assert_str_eq(mv->name, "small");
+    ck_assert_str_eq(mv->cfg.name, "small");
+}
+END_TEST
+
 START_TEST(bad_image_refused_at_start)
 {
     g_autofree char *bad = g_build_filename(dir, "bad.toml", NULL);
@@ -344,6 +362,7 @@ int main(void)
     tcase_add_test(tc, images_parsed_once);
     tcase_add_test(tc, image_vms_reset_and_destroyed);
     tcase_add_test(tc, timed_out_monitor_call_never_reaches_the_monitor);
+    tcase_add_test(tc, vm_named_by_its_config);
     tcase_add_test(tc, bad_image_refused_at_start);
     suite_add_tcase(s, tc);
     return unit_run(s);
