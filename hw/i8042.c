@@ -87,12 +87,22 @@ static void cmd_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *da
     i8042_io(vcpu, opaque, false, data, len, is_write);
 }
 
+static void i8042_free(void *opaque)
+{
+    struct i8042 *k = opaque;
+
+    g_mutex_clear(&k->lock);
+    g_free(k);
+}
+
 bool i8042_register(struct vm *vm, GError **error)
 {
     struct i8042 *k = g_new0(struct i8042, 1);
 
     g_mutex_init(&k->lock);
     k->ccb = 0x30; /* both ports disabled, no interrupts */
+    /* Owned by the registry from here, whether the ports register or not. */
+    iobus_add_cleanup(&vm->iobus, i8042_free, k);
     return iobus_register(&vm->iobus, IOBUS_PIO, I8042_DATA_PORT, 1, data_io, k, "i8042",
                           error) &&
            iobus_register(&vm->iobus, IOBUS_PIO, I8042_CMD_PORT, 1, cmd_io, k, "i8042",

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "vmm/console-input.h"
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/hw/pl011.h"
@@ -131,12 +132,25 @@ static size_t pl011_receive(void *opaque, const uint8_t *buf, size_t len)
     return n;
 }
 
+/* From the VM's I/O registry, once no vCPU runs: stdin must not reach
+ * it any more. */
+static void pl011_free(void *opaque)
+{
+    struct pl011 *p = opaque;
+
+    console_input_detach(p->console, p);
+    g_mutex_clear(&p->lock);
+    g_free(p);
+}
+
 bool pl011_register(struct vm *vm, uint64_t base, GError **error)
 {
     struct pl011 *p = g_new0(struct pl011, 1);
 
     g_mutex_init(&p->lock);
     p->console = vm->console;
+    /* Owned by the registry from here, whether the range registers or not. */
+    iobus_add_cleanup(&vm->iobus, pl011_free, p);
     if (!iobus_register(&vm->iobus, IOBUS_MMIO, base, 0x1000, pl011_mmio, p, "pl011", error))
         return false;
     console_set_input(vm->console, pl011_receive, p);

@@ -6,6 +6,7 @@
  * received-data interrupt, and a 16-byte receive FIFO fed by stdin.
  * The line is gated by MCR OUT2, as on a PC.
  */
+#include "vmm/console-input.h"
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/hw/uart16550.h"
@@ -176,13 +177,25 @@ static size_t uart_receive(void *opaque, const uint8_t *buf, size_t len)
     return n;
 }
 
+/* From the VM's I/O registry, once no vCPU runs: stdin must not reach
+ * it any more. */
+static void uart_free(void *opaque)
+{
+    struct uart16550 *u = opaque;
+
+    console_input_detach(u->console, u);
+    g_mutex_clear(&u->lock);
+    g_free(u);
+}
+
 bool uart16550_register(struct vm *vm, uint16_t port, GError **error)
 {
-    /* Lives as long as the process: devices are never unplugged. */
     struct uart16550 *u = g_new0(struct uart16550, 1);
 
     g_mutex_init(&u->lock);
     u->console = vm->console;
+    /* Owned by the registry from here, whether the ports register or not. */
+    iobus_add_cleanup(&vm->iobus, uart_free, u);
     if (!iobus_register(&vm->iobus, IOBUS_PIO, port, NR_PORTS, uart_io, u, "uart16550",
                         error))
         return false;

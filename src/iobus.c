@@ -11,10 +11,27 @@ void iobus_init(struct iobus *bus)
         bus->ranges[k] = g_array_new(FALSE, TRUE, sizeof(struct io_range));
         bus->unclaimed[k] = 0;
     }
+    bus->cleanups = g_array_new(FALSE, FALSE, sizeof(struct iobus_cleanup));
+}
+
+void iobus_add_cleanup(struct iobus *bus, GDestroyNotify fn, void *data)
+{
+    struct iobus_cleanup c = { fn, data };
+
+    g_array_append_val(bus->cleanups, c);
 }
 
 void iobus_destroy(struct iobus *bus)
 {
+    /* Newest first: what was registered later may depend on earlier state. */
+    for (guint i = bus->cleanups ? bus->cleanups->len : 0; i > 0; i--) {
+        struct iobus_cleanup *c = &g_array_index(bus->cleanups, struct iobus_cleanup, i - 1);
+
+        c->fn(c->data);
+    }
+    if (bus->cleanups)
+        g_array_free(bus->cleanups, TRUE);
+    bus->cleanups = NULL;
     for (int k = 0; k < IOBUS_COUNT; k++) {
         if (bus->ranges[k])
             g_array_free(bus->ranges[k], TRUE);

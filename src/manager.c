@@ -73,7 +73,10 @@ static void mvm_free(struct mvm *mv)
     console_close(mv->console);
     if (mv->claims)
         g_array_free(mv->claims, TRUE);
-    config_clear(&mv->cfg);
+    if (mv->cfg_borrowed)
+        g_free(mv->cfg.name); /* the rest is the image's */
+    else
+        config_clear(&mv->cfg);
     g_free(mv->stop_message);
     g_free(mv->name);
     g_free(mv);
@@ -91,11 +94,13 @@ void manager_clear(struct manager *m)
     }
     g_ptr_array_free(m->vms, TRUE);
     m->vms = NULL;
+    /* After the VMs: those made from an image borrow its config. */
     for (guint i = 0; i < m->images->len; i++) {
         struct manager_image *img = &g_array_index(m->images, struct manager_image, i);
 
         g_free(img->name);
         g_free(img->config);
+        config_clear(&img->cfg);
     }
     g_array_free(m->images, TRUE);
     g_free(m->default_vm);
@@ -146,13 +151,13 @@ struct mvm *manager_find_id(struct manager *m, uint64_t id)
     return NULL;
 }
 
-struct mvm *manager_create(struct manager *m, const char *name, struct vmm_config *cfg,
-                           uint64_t owner, GError **error)
+/* A new VM's record, not yet built or listed: NULL if @name is taken or
+ * not a name. */
+static struct mvm *mvm_new(struct manager *m, const char *name, uint64_t owner,
+                           GError **error)
 {
     struct mvm *mv;
 
-    if (!name)
-        name = cfg->name;
     if (!vm_name_valid(name)) {
         g_autofree char *q = vm_name_quote(name);
 
@@ -171,14 +176,18 @@ struct mvm *manager_create(struct manager *m, const char *name, struct vmm_confi
     mv->manager = m;
     mv->id = m->next_id;
     mv->name = g_strdup(name);
-    mv->cfg = *cfg;
-    config_init(cfg);
-    g_free(mv->cfg.name);
-    mv->cfg.name = g_strdup(name);
-    mv->policy = mv->cfg.policy;
-    mv->policy.manageable = owner != 0;
     mv->owner = owner;
     mv->state = MVM_PRELAUNCH;
+    return mv;
+}
+
+/* Builds @mv from its config and lists it. */
+static struct mvm *mvm_add(struct manager *m, struct mvm *mv, GError **error)
+{
+    g_free(mv->cfg.name);
+    mv->cfg.name = g_strdup(mv->name);
+    mv->policy = mv->cfg.policy;
+    mv->policy.manageable = mv->owner != 0;
     if (!mvm_build(m, mv, error)) {
         mvm_free(mv);
         return NULL;
@@ -186,6 +195,39 @@ struct mvm *manager_create(struct manager *m, const char *name, struct vmm_confi
     m->next_id++;
     g_ptr_array_add(m->vms, mv);
     return mv;
+}
+
+struct mvm *manager_create(struct manager *m, const char *name, struct vmm_config *cfg,
+                           uint64_t owner, GError **error)
+{
+    struct mvm *mv = mvm_new(m, name ? name : cfg->name, owner, error);
+
+    if (!mv)
+        return NULL;
+    mv->cfg = *cfg;
+    config_init(cfg);
+    return mvm_add(m, mv, error);
+}
+
+struct mvm *manager_create_from_image(struct manager *m, const char *name, guint index,
+                                      uint64_t owner, GError **error)
+{
+    const struct manager_image *img;
+    struct mvm *mv;
+
+    if (index >= m->images->len) {
+        g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_NO_VM, "No image %u", index);
+        return NULL;
+    }
+    img = &g_array_index(m->images, struct manager_image, index);
+    mv = mvm_new(m, name, owner, error);
+    if (!mv)
+        return NULL;
+    /* Images live until manager_clear(), after every VM. */
+    mv->cfg = img->cfg;
+    mv->cfg.name = NULL;
+    mv->cfg_borrowed = true;
+    return mvm_add(m, mv, error);
 }
 
 static bool want_state(struct mvm *mv, mvm_state want, const char *what, GError **error)

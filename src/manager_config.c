@@ -133,6 +133,27 @@ static bool each_table(const toml_value *root, const char *key, const char *cons
     return true;
 }
 
+bool manager_add_image(struct manager *m, const char *name, const char *path,
+                       GError **error)
+{
+    struct manager_image img = { .name = g_strdup(name), .config = g_strdup(path) };
+
+    /* Read whole now: a broken image is the host's error at start-up, not
+     * a service guest's mystery, and a guest's VM_CREATE reads no file. */
+    config_init(&img.cfg);
+    if (!config_load(&img.cfg, img.config, error)) {
+        config_clear(&img.cfg);
+        g_free(img.name);
+        g_free(img.config);
+        return false;
+    }
+    /* What a service guest starts is restricted, whatever the image says. */
+    img.cfg.policy.role = VM_ROLE_RESTRICTED;
+    policy_update(&img.cfg.policy);
+    g_array_append_val(m->images, img);
+    return true;
+}
+
 static bool read_images(struct manager *m, const char *path, const toml_value *root,
                         GError **error)
 {
@@ -144,9 +165,7 @@ static bool read_images(struct manager *m, const char *path, const toml_value *r
     for (size_t i = 0; arr && i < toml_array_len(arr); i++) {
         const toml_value *t = toml_array_get(arr, i);
         const char *name, *cfgpath;
-        struct manager_image img;
-        struct vmm_config cfg;
-        bool ok;
+        g_autofree char *full = NULL;
 
         if (!toml_get_string(t, "name", NULL, &name, error) ||
             !toml_get_string(t, "config", NULL, &cfgpath, error))
@@ -155,19 +174,9 @@ static bool read_images(struct manager *m, const char *path, const toml_value *r
             toml_set_error(error, t, "[[image]] needs name and config");
             return false;
         }
-        img.name = g_strdup(name);
-        img.config = relative_to(path, cfgpath);
-        /* Check it now, so a broken image is the host's error, not a
-         * service guest's mystery. */
-        config_init(&cfg);
-        ok = config_load(&cfg, img.config, error);
-        config_clear(&cfg);
-        if (!ok) {
-            g_free(img.name);
-            g_free(img.config);
+        full = relative_to(path, cfgpath);
+        if (!manager_add_image(m, name, full, error))
             return false;
-        }
-        g_array_append_val(m->images, img);
     }
     return true;
 }

@@ -13,6 +13,15 @@
 
 typedef enum { HOST_CREATE, HOST_START, HOST_STOP, HOST_DESTROY, HOST_QUERY } host_op;
 
+/*
+ * Who decides a call's fate, under its lock: the main loop takes a
+ * waiting call (RUNNING) or the vCPU gives up on it (CANCELLED), never
+ * both. So a call the guest saw fail never runs later (a VM_CREATE that
+ * timed out creates nothing), and one the main loop has begun is waited
+ * for: its result is the guest's, whatever the clock says by then.
+ */
+typedef enum { HC_WAITING, HC_RUNNING, HC_DONE, HC_CANCELLED } host_call_state;
+
 struct host_call {
     gint refs;
     struct manager *m;
@@ -21,7 +30,7 @@ struct host_call {
     uint64_t arg;        /* image index or target VM number */
     uint64_t out[2];
     int result;
-    bool done;
+    host_call_state state;
     GMutex lock;
     GCond cond;
 };
@@ -68,10 +77,11 @@ static bool within_quota(struct manager *m, uint64_t caller, const struct vmm_co
     return n <= m->quota.vms && vcpus <= m->quota.vcpus && mem <= m->quota.memory;
 }
 
+/* No file is read here: the image was parsed when vmm serve started, and
+ * the quota is checked before anything is built. */
 static int do_create(struct manager *m, uint64_t caller, uint64_t index, uint64_t *id)
 {
     const struct manager_image *img;
-    struct vmm_config cfg;
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL;
     struct mvm *mv;
@@ -79,22 +89,10 @@ static int do_create(struct manager *m, uint64_t caller, uint64_t index, uint64_
     if (index >= m->images->len)
         return -ENOENT;
     img = &g_array_index(m->images, struct manager_image, index);
-    config_init(&cfg);
-    if (!config_load(&cfg, img->config, &err)) {
-        g_message("image %s: %s", img->name, err->message);
-        config_clear(&cfg);
-        return -EIO;
-    }
-    if (!within_quota(m, caller, &cfg)) {
-        config_clear(&cfg);
+    if (!within_quota(m, caller, &img->cfg))
         return -EDQUOT;
-    }
-    /* What a service guest starts is restricted, whatever the image says. */
-    cfg.policy.role = VM_ROLE_RESTRICTED;
-    policy_update(&cfg.policy);
     name = g_strdup_printf("%s-%" G_GUINT64_FORMAT, img->name, m->next_id);
-    mv = manager_create(m, name, &cfg, caller, &err);
-    config_clear(&cfg);
+    mv = manager_create_from_image(m, name, index, caller, &err);
     if (!mv)
         return errno_of(err);
     *id = mv->id;
@@ -160,11 +158,20 @@ static int run_op(struct host_call *hc)
 static gboolean host_call_main(gpointer data)
 {
     struct host_call *hc = data;
-    int r = run_op(hc);
+    bool cancelled;
+    int r;
 
     g_mutex_lock(&hc->lock);
+    cancelled = hc->state == HC_CANCELLED;
+    if (!cancelled)
+        hc->state = HC_RUNNING;
+    g_mutex_unlock(&hc->lock);
+    if (cancelled)
+        return G_SOURCE_REMOVE;
+    r = run_op(hc);
+    g_mutex_lock(&hc->lock);
     hc->result = r;
-    hc->done = true;
+    hc->state = HC_DONE;
     g_cond_signal(&hc->cond);
     g_mutex_unlock(&hc->lock);
     return G_SOURCE_REMOVE;
@@ -176,6 +183,7 @@ static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2
     struct host_call *hc = g_new0(struct host_call, 1);
     gint64 deadline = g_get_monotonic_time() + (gint64)m->host_call_timeout_ms * 1000;
     GSource *src;
+    bool cancelled;
     int r;
 
     hc->refs = 2; /* this thread's and the main context's */
@@ -190,19 +198,34 @@ static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2
     src = g_idle_source_new();
     g_source_set_callback(src, host_call_main, hc, host_call_unref);
     g_source_attach(src, m->ctx);
-    g_source_unref(src);
     g_mutex_lock(&hc->lock);
     /* In slices: a stop of the caller's VM (which signals another
-     * condition) ends the wait within one. */
-    while (!hc->done && !vm_is_stopping(caller) && g_get_monotonic_time() < deadline)
-        g_cond_wait_until(&hc->cond, &hc->lock,
-                          MIN(deadline, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND));
-    r = hc->done ? hc->result : -ETIMEDOUT;
-    if (hc->done && out) {
+     * condition) ends the wait within one, unless the main loop is
+     * running the call already. */
+    while (hc->state != HC_DONE) {
+        if (hc->state == HC_WAITING &&
+            (vm_is_stopping(caller) || g_get_monotonic_time() >= deadline)) {
+            hc->state = HC_CANCELLED;
+            break;
+        }
+        if (hc->state == HC_RUNNING)
+            g_cond_wait(&hc->cond, &hc->lock);
+        else
+            g_cond_wait_until(&hc->cond, &hc->lock,
+                              MIN(deadline, g_get_monotonic_time() +
+                                                10 * G_TIME_SPAN_MILLISECOND));
+    }
+    cancelled = hc->state == HC_CANCELLED;
+    r = cancelled ? -ETIMEDOUT : hc->result;
+    if (!cancelled && out) {
         out[0] = hc->out[0];
         out[1] = hc->out[1];
     }
     g_mutex_unlock(&hc->lock);
+    /* A cancelled call need not wait in the main loop's queue. */
+    if (cancelled)
+        g_source_destroy(src);
+    g_source_unref(src);
     vm_blocking_end(caller);
     host_call_unref(hc);
     return r;

@@ -68,11 +68,23 @@ static void observe(void *opaque, const char *buf, size_t len)
     }
 }
 
+/* From the VM's I/O registry, once no vCPU writes to the console: the
+ * console outlives the VM (a rebuild keeps it) and must not call a freed
+ * watch. */
+static void watch_free(void *opaque)
+{
+    struct panic_watch *w = opaque;
+
+    if (w->vm->console->observer_data == w)
+        console_set_observer(w->vm->console, NULL, NULL);
+    g_free(w);
+}
+
 void linux_panic_watch(struct vm *vm)
 {
-    /* Lives as long as the process, as devices do. */
     struct panic_watch *w = g_new0(struct panic_watch, 1);
 
     w->vm = vm;
+    iobus_add_cleanup(&vm->iobus, watch_free, w);
     console_set_observer(vm->console, observe, w);
 }

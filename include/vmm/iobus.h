@@ -3,6 +3,12 @@
  * ranges with a handler, and vCPU exits are turned into handler calls.
  * Ranges are registered while the VM is built and never change once it
  * runs, so lookups need no lock.
+ *
+ * The registry also owns its devices' state: a device model that
+ * allocates registers its cleanup here, and iobus_destroy() (from
+ * vm_destroy(), once no vCPU thread runs) calls the cleanups, newest
+ * first. So a VM's devices live exactly as long as the VM, whether it is
+ * destroyed, rebuilt (system_reset) or fails half-built.
  */
 #ifndef VMM_IOBUS_H
 #define VMM_IOBUS_H
@@ -31,10 +37,20 @@ struct io_range {
 struct iobus {
     GArray *ranges[IOBUS_COUNT]; /* of struct io_range, sorted by base */
     uint64_t unclaimed[IOBUS_COUNT];
+    GArray *cleanups;            /* struct iobus_cleanup, in registration order */
+};
+
+struct iobus_cleanup {
+    GDestroyNotify fn;
+    void *data;
 };
 
 void iobus_init(struct iobus *bus);
+/* Runs the cleanups (newest first), then forgets every range. */
 void iobus_destroy(struct iobus *bus);
+/* @fn(@data) when the registry is destroyed: a device's state, or any
+ * per-VM state a device model or watcher hangs off the VM. */
+void iobus_add_cleanup(struct iobus *bus, GDestroyNotify fn, void *data);
 /* Fails if the range is empty, wraps, or overlaps one already registered. */
 bool iobus_register(struct iobus *bus, iobus_kind kind, uint64_t base, uint64_t len,
                     io_handler_fn handler, void *opaque, const char *name,

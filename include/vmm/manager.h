@@ -42,7 +42,11 @@ struct mvm {
     uint64_t id;              /* 1, 2, ...: never reused */
     char *name;
     mvm_state state;
-    struct vmm_config cfg;    /* what it was built from (kept for reset) */
+    /* What it was built from (kept for reset): read-only. A VM made from
+     * an image borrows the image's parsed config (its paths and file
+     * bytes); only cfg.name is its own then. */
+    struct vmm_config cfg;
+    bool cfg_borrowed;
     struct vm_policy policy;  /* what it will run with (set-policy edits it) */
     uint64_t owner;           /* the service VM that created it, 0: the host */
     bool start_at_launch;     /* the manager config says start = true */
@@ -93,10 +97,13 @@ struct manager_claim {
     int dead;                 /* atomic: gone or too slow: its calls are refused */
 };
 
-/* An image a service guest may start, by its index in this list. */
+/* An image a service guest may start, by its index in this list. Parsed
+ * (and its firmware or kernel read) once, when vmm serve starts: a guest's
+ * VM_CREATE does no file I/O, and files changed later change nothing. */
 struct manager_image {
     char *name;
     char *config;             /* path of its VM config */
+    struct vmm_config cfg;    /* parsed, with the policy made restricted */
 };
 
 struct manager_quota {
@@ -170,12 +177,19 @@ void manager_clear(struct manager *m);
 bool manager_load_config(struct manager *m, const char *path, GError **error);
 bool manager_start_configured(struct manager *m, GError **error);
 
+/* Reads and checks the VM config at @path as image @name (the next index). */
+bool manager_add_image(struct manager *m, const char *name, const char *path,
+                       GError **error);
+
 /* The control socket's operations, by VM name. */
 struct mvm *manager_find(struct manager *m, const char *name, GError **error);
 struct mvm *manager_find_id(struct manager *m, uint64_t id);
 /* Takes @cfg's contents (it is left cleared); @name NULL keeps cfg's. */
 struct mvm *manager_create(struct manager *m, const char *name, struct vmm_config *cfg,
                            uint64_t owner, GError **error);
+/* A VM from image @index, owned by @owner: it borrows the image's config. */
+struct mvm *manager_create_from_image(struct manager *m, const char *name, guint index,
+                                      uint64_t owner, GError **error);
 bool manager_start(struct manager *m, const char *name, GError **error);
 bool manager_pause(struct manager *m, const char *name, GError **error);
 bool manager_resume(struct manager *m, const char *name, GError **error);

@@ -577,12 +577,11 @@ START_TEST(manager_guest_calls)
     g_autofree char *dir = g_dir_make_tmp("vmm-qmp-XXXXXX", NULL);
     g_autofree char *small = write_image_config(dir, "small.toml", 16);
     g_autofree char *big = write_image_config(dir, "big.toml", 64);
-    struct manager_image img[2] = { { g_strdup("small"), g_strdup(small) },
-                                    { g_strdup("big"), g_strdup(big) } };
     struct mvm *svc, *host_vm, *child;
     uint64_t id = 0, state, status;
 
-    g_array_append_vals(m.images, img, 2);
+    ck_assert(manager_add_image(&m, "small", small, NULL));
+    ck_assert(manager_add_image(&m, "big", big, NULL));
     m.quota = (struct manager_quota){ .vms = 2, .memory = 40ULL << 20, .vcpus = 4 };
     svc = create("svc", "spin");
     host_vm = create("host-made", "spin");

@@ -1,0 +1,122 @@
+/*
+ * Linked into the unit tests of a ThreadSanitizer build only
+ * (-Db_sanitize=thread). GLib on Linux implements GMutex and GCond with
+ * raw futexes, which ThreadSanitizer cannot see, and hands idle and
+ * timeout sources between threads under its own (uninstrumented) locks:
+ * without help every datum vmm guards with a GMutex, or passes to the
+ * main loop, is reported as a race. These definitions take the place of
+ * GLib's for vmm's own calls (GLib's internal calls bind to its own) and
+ * tell ThreadSanitizer what they synchronise, nothing more.
+ */
+#include <dlfcn.h>
+#include <glib.h>
+#include <sanitizer/tsan_interface.h>
+#include <stdlib.h>
+
+/* GLib's own definition of @name, looked up on first use: libraries'
+ * constructors may lock before this file's would run. */
+static void *real(void **slot, const char *name)
+{
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+    if (!f) {
+        f = dlsym(RTLD_NEXT, name);
+        if (!f)
+            abort();
+        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+typedef void (*mutex_fn)(GMutex *);
+typedef gboolean (*trylock_fn)(GMutex *);
+typedef void (*wait_fn)(GCond *, GMutex *);
+typedef gboolean (*wait_until_fn)(GCond *, GMutex *, gint64);
+typedef void (*set_callback_fn)(GSource *, GSourceFunc, gpointer, GDestroyNotify);
+
+#define REAL(type, name) ((type)real(&real_##name, #name))
+static void *real_g_mutex_lock, *real_g_mutex_trylock, *real_g_mutex_unlock, *real_g_cond_wait,
+    *real_g_cond_wait_until, *real_g_source_set_callback;
+
+void g_mutex_lock(GMutex *m)
+{
+    REAL(mutex_fn, g_mutex_lock)(m);
+    __tsan_acquire(m);
+}
+
+gboolean g_mutex_trylock(GMutex *m)
+{
+    if (!REAL(trylock_fn, g_mutex_trylock)(m))
+        return FALSE;
+    __tsan_acquire(m);
+    return TRUE;
+}
+
+void g_mutex_unlock(GMutex *m)
+{
+    __tsan_release(m);
+    REAL(mutex_fn, g_mutex_unlock)(m);
+}
+
+void g_cond_wait(GCond *c, GMutex *m)
+{
+    __tsan_release(m);
+    REAL(wait_fn, g_cond_wait)(c, m);
+    __tsan_acquire(m);
+}
+
+gboolean g_cond_wait_until(GCond *c, GMutex *m, gint64 end_time)
+{
+    gboolean r;
+
+    __tsan_release(m);
+    r = REAL(wait_until_fn, g_cond_wait_until)(c, m, end_time);
+    __tsan_acquire(m);
+    return r;
+}
+
+/* An idle or timeout callback: what the thread that set it up wrote
+ * happens before it runs, and what it did before its data is freed. */
+struct handoff {
+    GSourceFunc func;
+    gpointer data;
+    GDestroyNotify notify;
+};
+
+static gboolean handoff_run(gpointer p)
+{
+    struct handoff *h = p;
+    gboolean r;
+
+    __tsan_acquire(h);
+    r = h->func(h->data);
+    __tsan_release(h);
+    return r;
+}
+
+static void handoff_free(gpointer p)
+{
+    struct handoff *h = p;
+
+    __tsan_acquire(h);
+    if (h->notify)
+        h->notify(h->data);
+    g_free(h);
+}
+
+void g_source_set_callback(GSource *source, GSourceFunc func, gpointer data,
+                           GDestroyNotify notify)
+{
+    struct handoff *h;
+
+    /* Other sources (fd watches) have callbacks of other types, and stay
+     * on the thread that made them. */
+    if (source->source_funcs != &g_idle_funcs && source->source_funcs != &g_timeout_funcs) {
+        REAL(set_callback_fn, g_source_set_callback)(source, func, data, notify);
+        return;
+    }
+    h = g_new(struct handoff, 1);
+    *h = (struct handoff){ func, data, notify };
+    __tsan_release(h);
+    REAL(set_callback_fn, g_source_set_callback)(source, handoff_run, h, handoff_free);
+}
