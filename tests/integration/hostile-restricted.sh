@@ -1,0 +1,65 @@
+#!/bin/sh
+# The hostile firmware as a restricted VM under `vmm run --qmp`: both vCPUs
+# make thousands of random calls, ucalls, doorbell rings, MMIO and port
+# accesses (firmware/hostile.c). vmm must stay up and end with the guest's
+# own status (42), keep its log rate-limited, count the refusals
+# (query-hypercall-stats: unknown IDs, service-only VM calls, a disabled
+# service, bad doorbells), and answer the control socket throughout.
+. "$(dirname "$0")/lib.sh"
+need_kvm
+
+SOCK=$T/qmp.sock
+cmdline="vmm run --qmp unix:$SOCK --timeout 50 $CONFIGS/hostile-restricted.toml"
+start=$(date +%s)
+"$VMM" run --qmp "unix:$SOCK" --timeout 50 "$CONFIGS/hostile-restricted.toml" \
+    >"$T/stdout" 2>"$T/stderr" </dev/null &
+pid=$!
+trap 'kill -KILL $pid 2>/dev/null; rm -rf "$T"' EXIT
+QMP_SOCK=$SOCK
+
+# Query until vmm ends. A query may fail only because vmm is on its way
+# out: then it must be gone within 10 s.
+answered=0 running=0
+while kill -0 "$pid" 2>/dev/null; do
+    ctl query-status
+    if [ "$ctl_status" = 0 ]; then
+        grep -q '"running": *true' "$T/ctl.out" && running=$((running + 1))
+        ctl query-hypercall-stats
+    fi
+    if [ "$ctl_status" = 0 ]; then
+        cp "$T/ctl.out" "$T/stats"
+        answered=$((answered + 1))
+        continue
+    fi
+    [ -e "$SOCK" ] || [ "$answered" != 0 ] || { sleep 0.1; continue; }   # not up yet
+    _i=0
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$_i" -lt 100 ] || fail "the control socket did not answer (vmm ctl: $ctl_status, $(cat "$T/ctl.err")) and vmm still runs"
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+done
+wait "$pid"
+status=$?
+elapsed=$(($(date +%s) - start))
+echo "guest run: ${elapsed} s, $answered pairs of queries answered ($running while running)"
+
+expect_status 42
+for cpu in 0 1; do
+    expect_stdout_has "hostile: vCPU $cpu seed "
+    expect_stdout_has "hostile: vCPU $cpu done: "
+done
+! grep -q 'guest crashed' "$T/stderr" || fail "vmm reported a crash"
+[ "$running" -ge 3 ] || fail "only $running queries answered while the guest ran"
+# The refusal log is rate-limited (10 lines a second per VM, and a summary)
+lines=$(grep -c '' "$T/stderr")
+[ "$lines" -le $((12 * (elapsed + 2))) ] || fail "$lines lines on stderr in $elapsed s"
+
+[ -s "$T/stats" ] || fail "no hypercall stats"
+row() { grep -o "{\"call\":\"$1\"[^}]*}[^}]*}" "$T/stats"; }
+row unknown | grep -q '"unknown":[1-9]' || fail "no unknown call counted: $(row unknown)"
+row vm-create | grep -q '"service-only":[1-9]' || fail "no service-only vm-create counted: $(row vm-create)"
+row console-write | grep -q '"service-disabled":[1-9]' ||
+    fail "no console-write refused for its disabled service: $(row console-write)"
+row ucall-doorbell | grep -q '"rejected":[1-9]' || fail "no refused doorbell counted: $(row ucall-doorbell)"
+exit 0
