@@ -41,7 +41,7 @@
 #include <vmm-guest/calls.h>
 #include <vmm-guest/platform.h>
 
-#define HOSTILE_ROUNDS   6000        /* per vCPU */
+#define HOSTILE_ROUNDS   2000        /* per vCPU: 10-20 s in the nested test bed */
 #define HOSTILE_STATUS   42
 #define HOSTILE_SEED     0x686f7374696c6521ULL   /* "hostile!" */
 #define MAX_CPUS         64
@@ -170,7 +170,9 @@ static struct {
 	bool x86;
 	uint64_t ram_lo, ram_hi, io_end, name8, ucall_area;
 } machine;
-static uint32_t go;
+/* vCPU 0 has set up; vCPUs that printed their seed; vCPUs done with
+ * their rounds; vCPU 0 has put the console back. */
+static uint32_t go, started, finished, quiet;
 static uint8_t rep_bufs[MAX_CPUS][REP_BUF] __attribute__((aligned(64)));
 static const char console_msg[] = "hostile: console-write from a hostile guest\n";
 
@@ -545,6 +547,13 @@ static void do_vm_call(struct cpu_state *s)
 
 /* ---- the run ---- */
 
+static void wait_all(uint32_t *count, unsigned n)
+{
+	__atomic_add_fetch(count, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < n)
+		fw_cpu_relax();
+}
+
 static void setup(void)
 {
 	int64_t out[4] = { 0, 0, 0, 0 };
@@ -591,6 +600,9 @@ void fw_main(unsigned cpu)
 	seed = HOSTILE_SEED ^ machine.name8 ^ ((uint64_t)(cpu + 1) * 0x9e3779b97f4a7c15ULL);
 	s.rng.s = seed;
 	fw_printf("hostile: vCPU %u seed %#llx\n", cpu, (unsigned long long)seed);
+	/* Lines printed while others poke the UART may come out mangled:
+	 * the seeds go out before anyone starts, the results after all end. */
+	wait_all(&started, s.ncpus);
 
 	for (round = 0; round < HOSTILE_ROUNDS; round++) {
 		kind = below(&s.rng, 32);
@@ -612,6 +624,13 @@ void fw_main(unsigned cpu)
 			fw_printf("hostile: vCPU %u: %u/%u rounds\n", cpu, round + 1,
 				  HOSTILE_ROUNDS);
 	}
+	wait_all(&finished, s.ncpus);
+	if (cpu == 0) {
+		fw_console_reset();
+		__atomic_store_n(&quiet, 1, __ATOMIC_RELEASE);
+	}
+	while (!__atomic_load_n(&quiet, __ATOMIC_ACQUIRE))
+		fw_cpu_relax();
 	fw_printf("hostile: vCPU %u done: calls %llu (refused %llu, faulted %llu), "
 		  "ucalls %llu (refused %llu), doorbells %llu, scribbles %llu, "
 		  "vm calls %llu (created %llu), mmio %llu, pio %llu, "

@@ -205,6 +205,9 @@ unsigned fw_guard_last_fault(void);
  * accesses fault in the guest.
  */
 uint64_t fw_guard_map_io_space(void);
+/* Puts the console UART back into the state fw_putc() needs (x86_64: DLAB
+ * and loopback off), after random writes to its registers. */
+void fw_console_reset(void);
 
 /* ---- formatting into a buffer ---- */
 int fw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)

@@ -5,6 +5,7 @@
  */
 #include "fw-internal.h"
 #include "arch.h"
+#include <vmm-guest/platform.h>
 
 #define GUARD_MAX_CPUS  64
 #define L1_BLOCK        (1ULL << 30)
@@ -84,4 +85,12 @@ uint64_t fw_guard_map_io_space(void)
 			fw_arm_pgd[g] = (uint64_t)g * L1_BLOCK | PTE_DEVICE_BLOCK;
 	__asm__ volatile("dsb ishst; isb" : : : "memory");
 	return (uint64_t)PT_ENTRIES * L1_BLOCK;
+}
+
+void fw_console_reset(void)
+{
+	/* 8 data bits with FIFOs (LCR_H), then UART, transmit and receive
+	 * enabled (CR), as after a PL011 driver's set-up. */
+	fw_arm_try_write(VMM_ARM_PL011_BASE + 0x2c, 4, 0x70);
+	fw_arm_try_write(VMM_ARM_PL011_BASE + 0x30, 4, 0x301);
 }

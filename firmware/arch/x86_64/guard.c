@@ -4,6 +4,7 @@
  * access at its recovery label. vmm's GDT (code at 0x08) is kept.
  */
 #include "fw-internal.h"
+#include <vmm-guest/platform.h>
 
 #define GUARD_MAX_CPUS  64
 #define NR_VECTORS      32
@@ -136,4 +137,14 @@ uint64_t fw_guard_map_io_space(void)
 	for (g = 0; g < 512 && (pdpt[g] & 1); g++)
 		;
 	return (uint64_t)g << 30;
+}
+
+void fw_console_reset(void)
+{
+	/* 8 data bits, no parity, 1 stop bit, DLAB off; no loopback; DTR and
+	 * RTS up; no interrupts; FIFOs on and cleared. */
+	fw_x86_try_out(VMM_X86_COM1_PORT + 3, 1, 0x03);
+	fw_x86_try_out(VMM_X86_COM1_PORT + 4, 1, 0x03);
+	fw_x86_try_out(VMM_X86_COM1_PORT + 1, 1, 0x00);
+	fw_x86_try_out(VMM_X86_COM1_PORT + 2, 1, 0x07);
 }
