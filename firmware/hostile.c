@@ -627,6 +627,7 @@ void fw_main(unsigned cpu)
 	wait_all(&finished, s.ncpus);
 	if (cpu == 0) {
 		fw_console_reset();
+		fw_putc('\n');         /* after whatever the rounds printed */
 		__atomic_store_n(&quiet, 1, __ATOMIC_RELEASE);
 	}
 	while (!__atomic_load_n(&quiet, __ATOMIC_ACQUIRE))

@@ -28,8 +28,8 @@ pid=$!
 trap 'kill -KILL $pid 2>/dev/null; rm -rf "$T"' EXIT
 QMP_SOCK=$SOCK
 
-# Query until vmm ends. A query may fail only because vmm is on its way
-# out: then it must be gone within 10 s.
+# Query until vmm ends. Once one has been answered, a query may fail only
+# because vmm is on its way out: then it must be gone within 10 s.
 answered=0 running=0
 while kill -0 "$pid" 2>/dev/null; do
     timed ctl query-status
@@ -42,7 +42,11 @@ while kill -0 "$pid" 2>/dev/null; do
         answered=$((answered + 1))
         continue
     fi
-    [ -e "$SOCK" ] || [ "$answered" != 0 ] || { sleep 0.1; continue; }   # not up yet
+    if [ "$answered" = 0 ]; then     # not up yet
+        echo "before the first answer: vmm ctl $ctl_status: $(cat "$T/ctl.err")" >"$T/early"
+        sleep 0.1
+        continue
+    fi
     _i=0
     while kill -0 "$pid" 2>/dev/null; do
         [ "$_i" -lt 100 ] || fail "the control socket did not answer (vmm ctl: $ctl_status, $(cat "$T/ctl.err")) and vmm still runs"
@@ -53,6 +57,8 @@ done
 wait "$pid"
 status=$?
 elapsed=$(($(date +%s) - start))
+[ -e "$T/early" ] && cat "$T/early"
+tr -d '\000' <"$T/stdout" >"$T/stdout.txt" && mv "$T/stdout.txt" "$T/stdout"   # busybox grep stops at a NUL
 echo "guest run: ${elapsed} s, $answered pairs of queries answered ($running while running), the slowest in $slowest cs"
 
 expect_status 42

@@ -65,8 +65,9 @@ wait_for "$T/events" '"event":"SHUTDOWN","data":{"vm":"svc"'
 grep '"SHUTDOWN","data":{"vm":"svc"' "$T/events" | grep -q '"status":42' ||
     fail "svc did not end with its own status 42: $(grep '"vm":"svc"' "$T/events")"
 grep -q '"event":"GUEST_CRASHED","data":{"vm":"svc"' "$T/events" && fail "svc crashed"
+tr -d '\000' <"$T/serve.out" >"$T/serve.txt"   # busybox grep stops at a NUL
 for cpu in 0 1; do
-    grep -q "hostile: vCPU $cpu done: " "$T/serve.out" || fail "no end line from vCPU $cpu: $(tail -n 20 "$T/serve.out")"
+    grep -q "hostile: vCPU $cpu done: " "$T/serve.txt" || fail "no end line from vCPU $cpu: $(tail -n 20 "$T/serve.txt")"
 done
 
 ctl_ok query-hypercall-stats vm=svc
