@@ -59,7 +59,7 @@ while :; do
 done
 elapsed=$(($(date +%s) - start))
 echo "guest run: ${elapsed} s, $answered rounds of queries answered (the slowest in $slowest cs), at most $most VMs at once"
-[ "$answered" -ge 2 ] || fail "only $answered rounds of queries answered while the guest ran"
+[ "$answered" -ge 1 ] || fail "no round of queries answered while the guest ran"
 
 wait_for "$T/events" '"event":"SHUTDOWN","data":{"vm":"svc"'
 grep '"SHUTDOWN","data":{"vm":"svc"' "$T/events" | grep -q '"status":42' ||
