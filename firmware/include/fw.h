@@ -161,6 +161,54 @@ uint64_t fw_counter(void);
  * cpuid, aarch64 hvc SMCCC_VERSION. */
 void fw_kernel_roundtrip(void);
 
+/* ---- guarded accesses (for guests that poke vmm at random: hostile) ---- */
+
+/*
+ * Makes this vCPU catch the faults of the fw_try_* calls below: a faulting
+ * access or call is abandoned and the call returns true (x86_64 through an
+ * IDT, aarch64 through VBAR_EL1). A fault anywhere else ends the VM as
+ * before (x86_64: fw_panic; aarch64: vmm's default vectors). Call once on
+ * each vCPU that uses them. False when this vCPU cannot (index >= 64).
+ */
+bool fw_guard_init(void);
+/* One load or store of width 1, 2, 4 or 8 bytes at addr, by a plain
+ * register-indirect instruction the hypervisor can decode. */
+bool fw_try_read(uint64_t addr, unsigned width, uint64_t *val);
+bool fw_try_write(uint64_t addr, unsigned width, uint64_t val);
+/*
+ * A hypercall with every argument register chosen: regs[0] is all of
+ * x0 / rax, regs[1..7] x1-x7 (x86_64: rdi, rsi, rdx, r10, r8, r9; regs[7]
+ * unused). kind: FW_CALL_HVC (x86_64: vmcall or vmmcall), FW_CALL_SMC,
+ * FW_CALL_HVC_IMM (hvc #0xffff), FW_CALL_SMC_IMM (smc #0xffff); x86_64
+ * makes all of them its own call instruction. out[0..3] as fw_vmm_call().
+ */
+#define FW_CALL_HVC     0
+#define FW_CALL_SMC     1
+#define FW_CALL_HVC_IMM 2
+#define FW_CALL_SMC_IMM 3
+bool fw_try_call(unsigned kind, const uint64_t regs[8], int64_t out[4]);
+/* x86_64 port I/O of width 1, 2 or 4, and rep ins/outs of count units
+ * from/to buf: 1 if it faulted, 0 if not, -1 where there is no port I/O
+ * (aarch64). */
+int fw_try_port_in(uint16_t port, unsigned width, uint32_t *val);
+int fw_try_port_out(uint16_t port, unsigned width, uint32_t val);
+int fw_try_port_rep(bool out, uint16_t port, unsigned width, void *buf, uint32_t count);
+/* Faults this vCPU's guard caught, and the last one's kind (x86_64: the
+ * vector; aarch64: ESR_EL1's exception class). */
+uint64_t fw_guard_faults(void);
+unsigned fw_guard_last_fault(void);
+/*
+ * The end of the physical address space an access can reach the
+ * hypervisor through (mapped, not RAM): x86_64 what vmm's page tables
+ * map; aarch64 maps the rest of its 39-bit space above RAM as Device
+ * memory first (vCPU 0, once, before other vCPUs use it). Beyond it,
+ * accesses fault in the guest.
+ */
+uint64_t fw_guard_map_io_space(void);
+/* Puts the console UART back into the state fw_putc() needs (x86_64: DLAB
+ * and loopback off), after random writes to its registers. */
+void fw_console_reset(void);
+
 /* ---- formatting into a buffer ---- */
 int fw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
