@@ -2,7 +2,7 @@
 # nested-timeout: 300
 # The stop path under repetition: deterministic guests that end themselves
 # the moment their last line is out, run STOP_RACE_RUNS times each (default
-# 4; tests/nested/run with NESTED_ENV="STOP_RACE_RUNS=100" for a hunt, and
+# 3; tests/nested/run with NESTED_ENV="STOP_RACE_RUNS=100" for a hunt, and
 # STOP_RACE_CASES=off2,off4 for some of the cases below):
 # poweroff (PSCI SYSTEM_OFF on aarch64) on 1, 2 and 4 vCPUs, where vCPU 0
 # powers off while the secondaries it just started with CPU_ON are still
@@ -13,7 +13,7 @@
 # how many of how many went wrong.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-runs=${STOP_RACE_RUNS:-4}
+runs=${STOP_RACE_RUNS:-3}
 
 # config NAME FIRMWARE VCPUS
 config() {
@@ -26,7 +26,8 @@ config off4 poweroff 4
 config reset2 reset 2
 config hello4 hello 4
 config stress4 smp-stress 4
-cases="off1 off2 off4 hello4 stress4"
+# stress4 (200 lines: ~11 s a run in a loaded aarch64 bed) only when named
+cases="off1 off2 off4 hello4"
 [ "$ARCH" = aarch64 ] && cases="$cases reset2"
 # (commas or spaces between names: NESTED_ENV words hold no spaces)
 cases=$(echo "${STOP_RACE_CASES:-$cases}" | tr ',' ' ')
