@@ -243,6 +243,10 @@ static int follow_events(struct conn *c, long count)
     bool pretty = isatty(STDOUT_FILENO);
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Negotiated: every event from now on reaches us. A script that runs
+     * this in the background waits for the line before it makes events
+     * happen (stdout carries events only). */
+    vmm_log("ctl: following events");
     while (count != 0) {
         g_autofree char *line = conn_line(c);
         JsonNode *n;

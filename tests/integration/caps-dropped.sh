@@ -20,21 +20,20 @@ fi
 
 "$VMM" run "$CONFIGS/spin-2.toml" >"$T/stdout" 2>"$T/stderr" </dev/null &
 pid=$!
-( sleep 30; kill -KILL "$pid" 2>/dev/null ) &
+( sleep "$(scaled 60)"; kill -KILL "$pid" 2>/dev/null ) &
 wd=$!
 stop() { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; kill "$wd" 2>/dev/null; }
 
 # Set-up is over once the guest prints (vCPU 0) and both vCPU threads exist.
 ntasks() { set -- "/proc/$pid/task/"*; echo $#; }
-i=0
+end=$(($(now) + $(scaled 20)))
 until grep -q spinning "$T/stdout" && [ "$(ntasks)" -ge 3 ]; do
-    if [ ! -d "/proc/$pid" ] || [ "$i" -ge 100 ]; then
+    if [ ! -d "/proc/$pid" ] || [ "$(now)" -ge "$end" ]; then
         stop
         status=gone
-        fail "vmm did not reach a running guest with 2 vCPU threads"
+        fail "vmm did not reach a running guest with 2 vCPU threads (waited $(scaled 20) s)"
     fi
     sleep 0.1
-    i=$((i + 1))
 done
 
 # bad MESSAGE: fail, showing the thread's privilege fields

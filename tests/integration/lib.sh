@@ -9,6 +9,9 @@
 #   ARCH              x86_64 or aarch64
 #   VMM_BED           set inside the nested bed: a missing /dev/kvm fails
 #                     rather than skips
+#   VMM_SLOW          how many times slower than a quick machine this one runs
+#                     (tests/nested/init measures it; 1 when unset): every time
+#                     limit below is multiplied by it
 # shellcheck shell=sh disable=SC2034 # the variables set here are the tests'
 
 set -u
@@ -23,8 +26,22 @@ case "$ARCH" in
     aarch64) OTHER_ARCH=x86_64 ;;
     *) echo "unknown ARCH $ARCH"; exit 1 ;;
 esac
-# seconds one vmm run may take before the test gives up on it
+# Time limits. Tests wait for events (a guest's exit, a line in a file, a
+# socket, a state over vmm ctl); a limit is only the safety net that ends a
+# test whose event never comes, and says what it was waiting for. Every
+# limit is in seconds on a quick machine, multiplied by VMM_SLOW.
+case ${VMM_SLOW:-} in ''|*[!0-9]*|0) VMM_SLOW=1 ;; esac
+# seconds one vmm run may take before the test gives up on it (before scaling)
 VMM_TIMEOUT=${VMM_TIMEOUT:-30}
+
+# scaled SECONDS: a limit for this machine
+scaled() { echo $(($1 * VMM_SLOW)); }
+
+# now: whole seconds since boot (a clock for limits that no date change moves)
+now() {
+    read -r _now _ </proc/uptime
+    echo "${_now%.*}"
+}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -34,6 +51,7 @@ cd "$T" || exit 1
 
 status=
 cmdline=
+timed_out=
 
 skip() { echo "SKIP: $*"; exit 77; }
 
@@ -42,6 +60,7 @@ show() {
     [ -n "$cmdline" ] || return 0
     echo "command: $cmdline"
     echo "status: $status"
+    [ -z "$timed_out" ] || echo "timed out: $timed_out"
     echo "--- stdout:"
     cat "$T/stdout" 2>/dev/null
     echo "--- stderr:"
@@ -79,12 +98,53 @@ firmware() {
     echo "$VMM_FIRMWARE_DIR/$1-$ARCH.elf"
 }
 
-# vmm ARGS...: run vmm (with a time limit), stdout to $T/stdout, stderr to
+# vmm ARGS...: run vmm until it ends (at most VMM_TIMEOUT scaled seconds:
+# then it is killed and $timed_out says so), stdout to $T/stdout, stderr to
 # $T/stderr, its exit status in $status
 vmm() {
     cmdline="vmm $*"
-    timeout "$VMM_TIMEOUT" "$VMM" "$@" >"$T/stdout" 2>"$T/stderr" </dev/null
+    _vlim=$(scaled "$VMM_TIMEOUT")
+    _vt0=$(now)
+    timeout "$_vlim" "$VMM" "$@" >"$T/stdout" 2>"$T/stderr" </dev/null
     status=$?
+    timed_out=
+    [ $(($(now) - _vt0)) -lt "$_vlim" ] ||
+        timed_out="vmm was still running after $_vlim s (VMM_TIMEOUT=$VMM_TIMEOUT x VMM_SLOW=$VMM_SLOW) and was killed"
+}
+
+# wait_until SECONDS WHAT COMMAND...: run COMMAND every 0.1 s until it
+# succeeds; after SECONDS (scaled), fail saying that WHAT never happened
+# (and, when $wait_show names a file, what that file holds by then)
+wait_show=
+wait_until() {
+    _wlim=$(scaled "$1")
+    _wwhat=$2
+    shift 2
+    _wend=$(($(now) + _wlim))
+    until "$@"; do
+        if [ "$(now)" -ge "$_wend" ]; then
+            [ -z "$wait_show" ] || _wwhat="$_wwhat; $wait_show has: $(cat "$wait_show" 2>/dev/null)"
+            fail "waited $_wlim s for $_wwhat"
+        fi
+        sleep 0.1
+    done
+    wait_show=
+}
+
+# wait_for_file FILE [SECONDS]: until FILE exists (default 20 s, scaled)
+wait_for_file() {
+    wait_until "${2:-20}" "$1 to appear" test -e "$1"
+}
+
+# _has_line FILE REGEX / _has_text FILE TEXT: for wait_until
+_has_line() { grep -qE -- "$2" "$1" 2>/dev/null; }
+_has_text() { grep -qF -- "$2" "$1" 2>/dev/null; }
+
+# wait_for_line FILE REGEX [SECONDS]: until a line of FILE matches the
+# extended REGEX (default 20 s, scaled); the failure shows the file
+wait_for_line() {
+    wait_show=$1
+    wait_until "${3:-20}" "a line matching '$2' in $1" _has_line "$1" "$2"
 }
 
 expect_status() {
@@ -199,21 +259,20 @@ serve_start() {
     "$VMM" serve --qmp "unix:$QMP_SOCK" "$@" >"$T/serve.out" 2>"$T/serve.err" </dev/null &
     serve_pid=$!
     # the socket answering, not merely there (a stale one may be)
-    _i=0
-    while ! "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1; do
-        kill -0 "$serve_pid" 2>/dev/null || { cat "$T/serve.err"; fail "vmm serve ended at start"; }
-        [ "$_i" -lt 100 ] || fail "no socket after 10 s"
-        sleep 0.1
-        _i=$((_i + 1))
-    done
+    wait_until 20 "vmm serve's socket $QMP_SOCK to answer" _serve_answers
     # kill it if the test dies on the way
     trap 'kill -KILL $serve_pid 2>/dev/null; rm -rf "$T"' EXIT
 }
 
-# ctl COMMAND [ARGS...]: vmm ctl on $QMP_SOCK; output in $T/ctl.out and
-# $T/ctl.err, status in $ctl_status
+_serve_answers() {
+    kill -0 "$serve_pid" 2>/dev/null || { cat "$T/serve.err"; fail "vmm serve ended at start"; }
+    "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1
+}
+
+# ctl COMMAND [ARGS...]: vmm ctl on $QMP_SOCK (at most 20 s, scaled); output
+# in $T/ctl.out and $T/ctl.err, status in $ctl_status
 ctl() {
-    timeout 20 "$VMM" ctl --qmp "$QMP_SOCK" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
+    timeout "$(scaled 20)" "$VMM" ctl --qmp "$QMP_SOCK" "$@" >"$T/ctl.out" 2>"$T/ctl.err" </dev/null
     ctl_status=$?
 }
 
@@ -239,33 +298,29 @@ status_of() {
     sed -n 's/.*"status" *: *"\([a-z-]*\)".*/\1/p' "$T/ctl.out" | head -n 1
 }
 
-# wait_for FILE TEXT [SECONDS]: until FILE holds TEXT (default 20 s)
+# wait_for FILE TEXT [SECONDS]: until FILE holds TEXT (default 20 s, scaled)
 wait_for() {
-    _i=0
-    _max=$((${3:-20} * 10))
-    while ! grep -qF -- "$2" "$1" 2>/dev/null; do
-        [ "$_i" -lt "$_max" ] || fail "no '$2' in $1 after ${3:-20} s: $(cat "$1" 2>/dev/null)"
-        sleep 0.1
-        _i=$((_i + 1))
-    done
+    wait_show=$1
+    wait_until "${3:-20}" "'$2' in $1" _has_text "$1" "$2"
 }
 
-# events_start: vmm ctl --events in the background, into $T/events
+# events_start: vmm ctl --events in the background, into $T/events; returns
+# once it is subscribed (it says so on stderr), so that no event is missed
 events_start() {
     "$VMM" ctl --qmp "$QMP_SOCK" --events >"$T/events" 2>"$T/events.err" </dev/null &
     events_pid=$!
-    sleep 0.3
+    wait_show=$T/events.err
+    wait_until 20 "vmm ctl --events to subscribe" _events_ready
+}
+_events_ready() {
+    kill -0 "$events_pid" 2>/dev/null || fail "vmm ctl --events ended: $(cat "$T/events.err")"
+    grep -q 'following events' "$T/events.err" 2>/dev/null
 }
 
 # serve_quit: quit, then vmm serve must end (status 0) and its socket go
 serve_quit() {
     ctl_ok quit
-    _i=0
-    while kill -0 "$serve_pid" 2>/dev/null; do
-        [ "$_i" -lt 100 ] || fail "vmm serve still running 10 s after quit"
-        sleep 0.1
-        _i=$((_i + 1))
-    done
+    wait_until 20 "vmm serve to end after quit" _serve_gone
     wait "$serve_pid"
     status=$?
     [ "$status" = 0 ] || fail "vmm serve exited $status after quit: $(cat "$T/serve.err")"
@@ -278,6 +333,8 @@ serve_quit() {
 # VMM_LINUX_BUSYBOX a static busybox for ARCH (default: /bin/busybox in the
 #                   bed, .cache/testbed/busybox-aarch64 or /bin/busybox)
 # VMM_EXIT_TOOL     tools/vmm-exit built for ARCH
+
+_serve_gone() { ! kill -0 "$serve_pid" 2>/dev/null; }
 
 # need_linux: skip unless a kernel, a static busybox and vmm-exit are there
 need_linux() {

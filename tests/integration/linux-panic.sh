@@ -14,6 +14,6 @@ expect_stderr_has "panicked"
 _con=console=ttyS0
 [ "$ARCH" = aarch64 ] && _con=console=ttyAMA0
 VMM_TIMEOUT=100 vmm run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --memory 256M \
-    --append "$_con quiet" --timeout 90
+    --append "$_con quiet" --timeout "$(scaled 90)"
 expect_status 121
 expect_stderr_has "panicked"

@@ -35,12 +35,9 @@ wait_for "$T/t.console" "tick $((n2 + 2))"
 
 ctl_ok system_reset vm=t
 wait_for "$T/events" '"event":"RESET"'
-i=0
-while [ "$(grep -c 'ticker: start' "$T/t.console")" -lt 2 ]; do
-    [ "$i" -lt 100 ] || fail "the guest did not start over after system_reset"
-    sleep 0.1
-    i=$((i + 1))
-done
+started_twice() { [ "$(grep -c 'ticker: start' "$T/t.console")" -ge 2 ]; }
+wait_show=$T/t.console
+wait_until 20 "the guest to start over after system_reset" started_twice
 [ "$(status_of t)" = running ] || fail "not running after system_reset"
 ctl_err "no power button" system_powerdown vm=t
 

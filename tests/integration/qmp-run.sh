@@ -8,12 +8,12 @@ cmdline="vmm run --qmp unix:$QMP_SOCK $CONFIGS/spin.toml"
 "$VMM" run --qmp "unix:$QMP_SOCK" "$CONFIGS/spin.toml" >"$T/stdout" 2>"$T/stderr" </dev/null &
 pid=$!
 trap 'kill -KILL $pid 2>/dev/null; rm -rf "$T"' EXIT
-i=0
-while [ ! -S "$QMP_SOCK" ]; do
-    [ "$i" -lt 100 ] || fail "no socket after 10 s"
-    sleep 0.1
-    i=$((i + 1))
-done
+# the socket answering, not merely there (vmm binds it before it listens)
+answers() {
+    kill -0 "$pid" 2>/dev/null || fail "vmm run --qmp ended at start: $(cat "$T/stderr")"
+    "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1
+}
+wait_until 20 "vmm run's socket $QMP_SOCK to answer" answers
 ctl_ok query-status
 grep -q '"status":"running"' "$T/ctl.out" || fail "query-status: $(cat "$T/ctl.out")"
 ctl_ok stop

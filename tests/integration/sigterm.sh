@@ -6,12 +6,11 @@ need_kvm
 cmdline="vmm run $CONFIGS/spin.toml, SIGTERM"
 "$VMM" run "$CONFIGS/spin.toml" >"$T/stdout" 2>"$T/stderr" </dev/null &
 pid=$!
-# wait for the vCPU thread(s), up to 10 s, then let it spin a second
+# wait for the vCPU thread(s), up to 10 s (scaled), then let it spin a second
 threads() { set -- "/proc/$pid/task/"*; echo $#; }
-i=0
-while [ "$i" -lt 100 ] && [ -d "/proc/$pid" ] && [ "$(threads)" -lt 2 ]; do
+end=$(($(now) + $(scaled 10)))
+while [ "$(now)" -lt "$end" ] && [ -d "/proc/$pid" ] && [ "$(threads)" -lt 2 ]; do
     sleep 0.1
-    i=$((i + 1))
 done
 sleep 1
 if ! kill -TERM "$pid" 2>/dev/null; then
@@ -19,7 +18,7 @@ if ! kill -TERM "$pid" 2>/dev/null; then
     status=$?
     fail "vmm ended before SIGTERM"
 fi
-( sleep 20; kill -KILL "$pid" 2>/dev/null ) &
+( sleep "$(scaled 20)"; kill -KILL "$pid" 2>/dev/null ) &
 wd=$!
 wait "$pid"
 status=$?
