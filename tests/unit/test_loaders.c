@@ -44,29 +44,6 @@ static char *check_kernel(const uint8_t *data, size_t size, uint64_t ram)
 #define expect_accepted(msg) do { char *m_ = (msg); \
     ck_assert_msg(!m_, "refused: %s", m_); } while (0)
 
-/* A 64-bit bzImage, protocol 2.15, 4 setup sectors and 4 KiB of kernel,
- * its preferred address and init_size as given. */
-static size_t bzimage(uint8_t *d, uint64_t pref, uint32_t init_size)
-{
-    size_t size = 5 * 512 + 4096;
-    uint16_t flag = 0xaa55, version = 0x20f, xlf = 1;
-    uint32_t cmdline_size = 2047, initrd_max = 0x7fffffff;
-
-    memset(d, 0, size);
-    d[0x1f1] = 4;
-    memcpy(d + 0x1fe, &flag, 2);
-    d[0x201] = 0x6a;
-    memcpy(d + 0x202, "HdrS", 4);
-    memcpy(d + 0x206, &version, 2);
-    d[0x211] = 0x01;
-    memcpy(d + 0x22c, &initrd_max, 4);
-    memcpy(d + 0x236, &xlf, 2);
-    memcpy(d + 0x238, &cmdline_size, 4);
-    memcpy(d + 0x258, &pref, 8);
-    memcpy(d + 0x260, &init_size, 4);
-    return size;
-}
-
 START_TEST(bzimage_address_wraps)
 {
     uint8_t d[5 * 512 + 4096];
@@ -74,15 +51,15 @@ START_TEST(bzimage_address_wraps)
 
     if (!is_x86())
         return;
-    n = bzimage(d, 16 << 20, 1 << 20);
+    n = unit_make_bzimage(d, 16 << 20, 1 << 20);
     expect_accepted(check_kernel(d, n, 64 << 20));
     /* pref_address + init_size wraps past 2^64 to a small number */
-    n = bzimage(d, -(1ULL << 20), 2 << 20);
+    n = unit_make_bzimage(d, -(1ULL << 20), 2 << 20);
     expect_refused(check_kernel(d, n, 64 << 20), "kernel: k:");
-    n = bzimage(d, UINT64_MAX - 100, 1 << 20);
+    n = unit_make_bzimage(d, UINT64_MAX - 100, 1 << 20);
     expect_refused(check_kernel(d, n, 64 << 20), "kernel: k:");
     /* a header whose jump says it ends before pref_address and init_size */
-    n = bzimage(d, 16 << 20, 1 << 20);
+    n = unit_make_bzimage(d, 16 << 20, 1 << 20);
     d[0x201] = 0x40;
     expect_refused(check_kernel(d, n, 64 << 20), "kernel: k:");
 }

@@ -49,4 +49,27 @@ static inline size_t unit_make_elf(uint8_t *buf, uint16_t machine, uint64_t padd
     return size;
 }
 
+/* A 64-bit bzImage, protocol 2.15, 4 setup sectors and 4 KiB of kernel,
+ * its preferred address and init_size as given. */
+static inline size_t unit_make_bzimage(uint8_t *d, uint64_t pref, uint32_t init_size)
+{
+    size_t size = 5 * 512 + 4096;
+    uint16_t flag = 0xaa55, version = 0x20f, xlf = 1;
+    uint32_t cmdline_size = 2047, initrd_max = 0x7fffffff;
+
+    memset(d, 0, size);
+    d[0x1f1] = 4;
+    memcpy(d + 0x1fe, &flag, 2);
+    d[0x201] = 0x6a;
+    memcpy(d + 0x202, "HdrS", 4);
+    memcpy(d + 0x206, &version, 2);
+    d[0x211] = 0x01;
+    memcpy(d + 0x22c, &initrd_max, 4);
+    memcpy(d + 0x236, &xlf, 2);
+    memcpy(d + 0x238, &cmdline_size, 4);
+    memcpy(d + 0x258, &pref, 8);
+    memcpy(d + 0x260, &init_size, 4);
+    return size;
+}
+
 #endif
