@@ -1,8 +1,8 @@
 // fuzz-sources: hw/uart16550.c hw/pl011.c hw/i8042.c hw/acpi_sleep.c hw/exit_device.c
-// fuzz-sources: src/iobus.c src/irq.c src/console_input.c
+// fuzz-sources: src/iobus.c src/irq.c src/console_input.c src/seccomp.c
 // fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
-// fuzz-pkgs: glib-2.0
+// fuzz-pkgs: glib-2.0 libseccomp
 // fuzz-options: -max_len=4096
 /*
  * libFuzzer target: every device's register file through the I/O registry
