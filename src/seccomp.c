@@ -63,6 +63,8 @@ static const struct rule common_rules[] = {
     ALLOW("exit_group"),       /* the process's end, and the SIGSYS handler's */
     ALLOW("rt_sigreturn"),     /* return from the vCPU kick (SIGUSR1) and GLib's signal handler */
     ALLOW("rt_sigprocmask"),   /* pthread_kill() and a thread's end block signals */
+    ALLOW("sigaltstack"),      /* a thread's signal stack (the sanitizers set one per thread) */
+    ALLOW_EQ("prctl", 0, PR_GET_DUMPABLE), /* read only: the sanitizers ask it as threads end */
     ALLOW("restart_syscall"),  /* a sleep interrupted by the kick */
     ALLOW("brk"),              /* malloc */
     ALLOW_MASKED("mmap", 2, PROT_EXEC, 0),     /* malloc, thread stacks; never executable */
@@ -206,7 +208,15 @@ static const struct {
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
 };
 
-static bool disabled;
+/* A sanitizer's runtime makes system calls of its own at any time (leak
+ * checking stops the world with ptrace at exit, threads ask prctl and set
+ * signal stacks): a sanitizer build runs without filters. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VMM_SANITIZER_BUILD true
+#else
+#define VMM_SANITIZER_BUILD false
+#endif
+static bool disabled = VMM_SANITIZER_BUILD;
 static int process_filtered;    /* a main kind's filter is on, for every thread */
 static __thread bool adopted;   /* this thread has narrowed to its own list */
 /* Set in each thread before its filter: the SIGSYS handler's "thread X". */

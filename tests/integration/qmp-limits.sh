@@ -17,9 +17,12 @@ expect_status 125
 vmm serve --qmp "unix:$QMP_SOCK" --max-clients lots
 expect_status 125
 
-serve_start
-py flood "$QMP_SOCK" "$serve_pid"
-serve_quit
+# (memory growth means nothing under AddressSanitizer's quarantine)
+if ! grep -qa __asan_init "$VMM"; then
+    serve_start
+    py flood "$QMP_SOCK" "$serve_pid"
+    serve_quit
+fi
 serve_start --max-clients 3
 py cap "$QMP_SOCK" 3
 grep -q "a client was refused" "$T/serve.err" || fail "no log line for the refused client"
