@@ -239,6 +239,11 @@ bool vmm_seccomp_enabled(void)
     return !disabled;
 }
 
+bool vmm_seccomp_process_filtered(void)
+{
+    return __atomic_load_n(&process_filtered, __ATOMIC_ACQUIRE);
+}
+
 static void put(char *buf, size_t *n, size_t cap, const char *s)
 {
     while (*s && *n < cap)

@@ -51,4 +51,8 @@ bool vmm_seccomp_narrow(enum vmm_thread_kind kind, GError **error);
  * One atomic load until then: call it in the thread's loop. */
 void vmm_seccomp_adopt(enum vmm_thread_kind kind);
 
+/* A main kind's filter is on: the process dropped its privileges before
+ * (a thread started now inherits none, and may not call capset). */
+bool vmm_seccomp_process_filtered(void);
+
 #endif
