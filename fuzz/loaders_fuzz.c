@@ -1,6 +1,7 @@
 // fuzz-sources: src/loader_elf.c src/guest_mem.c src/error.c src/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/arch/aarch64/image.c
 // fuzz-includes: include src/arch/x86_64
 // fuzz-pkgs: glib-2.0
+// fuzz-seeds: fuzz/seeds/loaders
 /*
  * libFuzzer target for the three loaders: ELF64 (elf_load), the x86
  * bzImage (x86_bzimage_check + x86_bzimage_load) and the arm64 Image
