@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,7 +96,9 @@ void console_write(struct console *c, const void *buf, size_t len)
     if (report) {
         err = outbuf_error(c->out);
         if (err)
-            vmm_log("console: %s; further guest output is dropped", g_strerror(err));
+            /* strerror(), not g_strerror(): this runs on a vCPU thread,
+             * whose seccomp list has no open() for GLib's charset files. */
+            vmm_log("console: %s; further guest output is dropped", strerror(err));
         else
             vmm_log("console: the reader is not keeping up; guest output is dropped "
                     "while it is behind (the total is reported at the end)");

@@ -161,6 +161,7 @@ static const struct rule serve_rules[] = {
     ALLOW("close"),            /* files, clients, a destroyed VM's fds */
     ALLOW("rt_sigaction"),     /* GLib's signal sources */
     ALLOW("openat"),           /* vm-create: configs, images, console files */
+    ALLOW("ftruncate"),        /* vm-create: a console file is truncated (after fstat says regular) */
     ALLOW("open"),             /* the same, where it exists */
     ALLOW("fstat"),            /* is it a regular file, its size */
     ALLOW("newfstatat"),       /* the same (glibc's fstat and stat) */
@@ -397,6 +398,11 @@ bool vmm_seccomp_enter(enum vmm_thread_kind kind, GError **error)
     if (disabled)
         return true;
     init_once();
+    /* g_strerror() reads the locale's charset files the first time: let it
+     * do so now, before a thread that reports an error may no longer open
+     * files. */
+    g_get_charset(NULL);
+    (void)g_strerror(EPIPE);
     lists[n++] = common_rules;
     lists[n++] = kinds[kind].rules;
     if (kinds[kind].nr_children) {
