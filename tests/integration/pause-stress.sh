@@ -32,12 +32,8 @@ i=0
 while [ "$i" -lt "$ROUNDS" ]; do
     # right after a call reached the monitor, vCPU 0 is blocked in it
     k=$(calls)
-    _end=$(($(date +%s) + 60))
-    while [ "$(calls)" -le "$k" ]; do
-        [ "$(date +%s)" -lt "$_end" ] ||
-            fail "round $i: no call of vCPU 0 reached the monitor in 60 s (stuck after a cont?)"
-        sleep 0.1
-    done
+    wait_until 60 "round $i: a call of vCPU 0 at the monitor (stuck after a cont?)" \
+        sh -c "[ \$(grep -c GUEST_CALL '$T/monitor') -gt $k ]"
     ctl_ok stop vm=ps
     [ "$(status_of ps)" = paused ] || fail "round $i: not paused after stop"
     ctl_ok cont vm=ps
