@@ -1,5 +1,5 @@
-// fuzz-sources: src/calls.c src/calls_info.c src/calls_vm.c src/ucall.c src/policy.c
-// fuzz-sources: src/toml.c src/memory.c src/guest_mem.c fuzz/fake_console.c src/iobus.c
+// fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/calls/ucall.c src/calls/policy.c
+// fuzz-sources: lib/toml/toml.c src/core/memory.c src/core/guest_mem.c fuzz/fake_console.c src/core/iobus.c
 // fuzz-sources: src/arch/x86_64/vmcall.c src/arch/aarch64/smccc_decode.c
 // fuzz-sources: fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
@@ -9,14 +9,14 @@
 /*
  * libFuzzer target: guest calls through each conduit, decoded from the
  * registers or guest memory a guest controls and dispatched through the
- * VM's policy (src/calls.c) to the real handlers. The first byte picks the
+ * VM's policy (src/calls/calls.c) to the real handlers. The first byte picks the
  * conduit for the whole input:
  *   0  x86_64 vmcall: kvm_run's Xen hypercall exit into x86_handle_vmcall()
  *      (src/arch/x86_64/vmcall.c), KVM faked (fake_kvm.c) including the
  *      exception it raises at a refused vmcall and failing ioctls;
  *   1  aarch64 hvc/smc: smccc_call() (src/arch/aarch64/smccc_decode.c),
  *      what smccc.c runs between reading x1-x4 and writing x0-x3;
- *   2  the ucall doorbell: ucall_ring() (src/ucall.c) on a structure in
+ *   2  the ucall doorbell: ucall_ring() (src/calls/ucall.c) on a structure in
  *      guest RAM, a heap buffer of the input's size, so ASan sees any
  *      access past it.
  * Then come the VM's shape and policy, its host (the VM manager's hooks,

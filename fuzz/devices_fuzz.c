@@ -1,12 +1,12 @@
-// fuzz-sources: hw/uart16550.c hw/pl011.c hw/i8042.c hw/acpi_sleep.c hw/exit_device.c
-// fuzz-sources: src/iobus.c src/irq.c src/console_input.c src/seccomp.c
+// fuzz-sources: src/devices/uart16550.c src/devices/pl011.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/exit_device.c
+// fuzz-sources: src/core/iobus.c src/core/irq.c src/core/console_input.c src/base/seccomp.c
 // fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
 // fuzz-pkgs: glib-2.0 libseccomp
 // fuzz-options: -max_len=4096
 /*
  * libFuzzer target: every device's register file through the I/O registry
- * (src/iobus.c), as a guest reaches it. Two fake VMs: a PC one (16550 UART,
+ * (src/core/iobus.c), as a guest reaches it. Two fake VMs: a PC one (16550 UART,
  * i8042, ACPI sleep register, the port I/O exit device) and an arm one
  * (PL011, the MMIO exit device), each with its own (fake) console;
  * whether the UARTs are wired to an interrupt (a Linux boot) is the

@@ -1,5 +1,5 @@
 /*
- * KVM as the fuzzed code sees it through src/kvm.c's wrappers, for one
+ * KVM as the fuzzed code sees it through src/core/kvm.c's wrappers, for one
  * fake vCPU: its registers and events (x86_64), KVM_RUN as an
  * immediate_exit run that completes an intercepted hypercall the way KVM
  * does (result in rax, rip past the vmcall), and interrupt lines. Each

@@ -1,4 +1,4 @@
-// fuzz-sources: src/toml.c
+// fuzz-sources: lib/toml/toml.c
 // fuzz-includes: include
 // fuzz-pkgs: glib-2.0
 // fuzz-libs: -lm

@@ -1,7 +1,7 @@
 /*
  * The guest call dispatcher: one table of calls, one pure decision on
  * whether a VM may make a call, one handler prototype. The conduits
- * (src/arch/<arch>/: vmcall, hvc/smc; src/ucall.c: the ucall doorbell) decode
+ * (src/arch/<arch>/: vmcall, hvc/smc; src/calls/ucall.c: the ucall doorbell) decode
  * registers into a struct guest_call and encode the outcome back the way
  * their architecture refuses calls.
  */

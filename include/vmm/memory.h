@@ -30,7 +30,7 @@ void *gpa_range_hva(uint8_t *hva, uint64_t base, uint64_t size, uint64_t gpa, ui
 /* Copies @len bytes from @src to guest-physical @gpa (guest_fill: sets
  * them to @byte), refusing a range not wholly inside guest RAM with
  * "@what: N bytes at ADDR lie outside guest RAM". Every loader writes
- * guest RAM through these (src/guest_mem.c). */
+ * guest RAM through these (src/core/guest_mem.c). */
 bool guest_copy_in(struct vm *vm, uint64_t gpa, const void *src, uint64_t len,
                    const char *what, GError **error);
 bool guest_fill(struct vm *vm, uint64_t gpa, int byte, uint64_t len, const char *what,

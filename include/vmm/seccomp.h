@@ -1,6 +1,6 @@
 /*
  * seccomp: once set-up is over, each kind of thread runs under its own
- * allow-list of system calls (src/seccomp.c holds one table per kind). A
+ * allow-list of system calls (src/base/seccomp.c holds one table per kind). A
  * call outside it kills vmm with one line naming the thread kind and the
  * call, and status 127.
  *
@@ -29,7 +29,7 @@ enum vmm_thread_kind {
     VMM_THREAD_MAIN,  /* the main loop of vmm run */
     VMM_THREAD_SERVE, /* the main loop of vmm serve and of vmm run --qmp */
     VMM_THREAD_VCPU,  /* a vCPU thread */
-    VMM_THREAD_STDIN, /* the console input thread (src/console_input.c) */
+    VMM_THREAD_STDIN, /* the console input thread (src/core/console_input.c) */
     VMM_THREAD_OUTPUT, /* a bounded output queue's writer (log, console) */
     VMM_THREAD_KINDS
 };

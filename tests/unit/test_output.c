@@ -1,6 +1,6 @@
 /*
  * Guest console output and vmm's own messages never wait for their reader
- * (src/outbuf.c, src/console.c): a reader that stops reading costs
+ * (src/base/outbuf.c, src/core/console.c): a reader that stops reading costs
  * dropped, counted output; one that goes away costs nothing else (no
  * SIGPIPE); one that is merely slow gets everything; closing is bounded.
  * And the console file is never a symlink or a device to truncate.

@@ -239,7 +239,7 @@ int main(void)
     Suite *s;
     TCase *tc;
 
-    /* A sanitizer build runs without filters (src/seccomp.c says why). */
+    /* A sanitizer build runs without filters (src/base/seccomp.c says why). */
     if (!vmm_seccomp_enabled()) {
         puts("SKIP: a sanitizer build has no seccomp filters");
         return 77;

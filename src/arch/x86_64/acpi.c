@@ -3,7 +3,7 @@
  * (CONFIG_X86_MPPARSE is off in distribution kernels) so the MADT is how
  * it finds every vCPU and the IOAPIC, and a hardware-reduced FADT with a
  * DSDT holding only \_S5 is how it powers off (the sleep control register,
- * hw/acpi_sleep.c) and resets (RESET_REG: the i8042's reset command).
+ * src/devices/acpi_sleep.c) and resets (RESET_REG: the i8042's reset command).
  * Field offsets follow the ACPI 6.x specification, sections 5.2.
  */
 #include <string.h>

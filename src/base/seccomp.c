@@ -106,7 +106,7 @@ static const struct rule start_rules[] = {
     END,
 };
 
-/* A vCPU thread (src/vcpu.c and what its exits reach: devices, calls,
+/* A vCPU thread (src/core/vcpu.c and what its exits reach: devices, calls,
  * ucall, the arch exit handlers). */
 static const struct rule vcpu_rules[] = {
     ALLOW_EQ("ioctl", 1, KVM_RUN),             /* the vCPU loop; x86 vmcall completion */
@@ -121,7 +121,7 @@ static const struct rule vcpu_rules[] = {
     END,
 };
 
-/* The console input thread (src/console_input.c). */
+/* The console input thread (src/core/console_input.c). */
 static const struct rule stdin_rules[] = {
     ALLOW("read"),                       /* standard input */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE),  /* the UART's receive interrupt */
@@ -137,7 +137,7 @@ static const struct rule output_rules[] = {
     END,
 };
 
-/* vmm run's main loop, once the VM runs (src/main.c). */
+/* vmm run's main loop, once the VM runs (src/cli/main.c). */
 static const struct rule main_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
     ALLOW("ppoll"),            /* the same (aarch64) */
@@ -150,7 +150,7 @@ static const struct rule main_rules[] = {
     END,
 };
 
-/* vmm serve's main loop (src/serve.c, the QMP server, the manager): it
+/* vmm serve's main loop (src/cli/serve.c, the QMP server, the manager): it
  * creates, resets and destroys VMs and serves clients for as long as it runs. */
 static const struct rule serve_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
