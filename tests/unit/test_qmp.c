@@ -701,8 +701,16 @@ START_TEST(monitor_answers_then_times_out)
     uint64_t res[4] = { 0x4242, 1, 2, 3 };
     GError *err = NULL;
 
+    /* "v" is answered (a bound far beyond any load on the test machine);
+     * "w" is never answered (a short bound). */
+    struct mvm *mw = create("w", "spin");
+
     expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
-                     "\"first\":3321892864,\"last\":3321892864,\"timeout-ms\":100}}", "{\"return\":{}}");
+                     "\"first\":3321892864,\"last\":3321892864,\"timeout-ms\":600000}}",
+                 "{\"return\":{}}");
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"w\","
+                     "\"first\":3321892864,\"last\":3321892864,\"timeout-ms\":100}}",
+                 "{\"return\":{}}");
     expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
                      "\"first\":3321892860,\"last\":3321892870}}", "claimed already");
     expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"v\","
@@ -740,6 +748,10 @@ START_TEST(monitor_answers_then_times_out)
     g_clear_error(&err);
 
     /* Unanswered: refused after the bound, and later calls at once. */
+    ck_assert(manager_start(&m, "w", NULL));
+    mw->vm->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&mw->vm->policy);
+    mv = mw;
     g_ptr_array_set_size(events, 0);
     t = dispatch_start(&d, mv, 0xc6001000U);
     run_until(&d, NULL);
