@@ -55,7 +55,7 @@
       "a1 = VM id", "0") \
     X(VM_DESTROY, 0xc6001023U, "vm-destroy", call_vm_destroy, SERVICE_ONLY, VMM_VM, 1, 0, \
       "a1 = VM id", "0") \
-    X(VM_QUERY, 0xc6001024U, "vm-query", call_vm_query, SERVICE_ONLY, VMM_VM, 3, 0, \
+    X(VM_QUERY, 0xc6001024U, "vm-query", call_vm_query, SERVICE_ONLY, VMM_VM, 2, 0, \
       "a1 = VM id", "state (0 prelaunch, 1 running, 2 paused, 3 shut down), exit status") \
     /* ucall commands, made through the ucall doorbell: */ \
     X(UCALL_PRINT, 0xc6001030U, "ucall-print", call_ucall_print, UCALL, VMM_UCALL, 1, 0, \
