@@ -1,6 +1,6 @@
 /*
- * The guest call dispatcher: one table of calls (from VMM_CALL_LIST), one pure decision on
- * whether a VM may make a call, one handler prototype. The conduits
+ * The guest call dispatcher: one table of calls (from VMM_CALL_LIST), one
+ * pure decision on whether a VM may make a call, one handler prototype. The conduits
  * (src/arch/<arch>/: vmcall, hvc/smc; src/calls/ucall.c: the ucall doorbell) decode
  * registers into a struct guest_call and encode the outcome back the way
  * their architecture refuses calls.
