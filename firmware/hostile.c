@@ -87,13 +87,13 @@ static uint64_t any_value(struct rng *r)
 	}
 }
 
+/* Every call vmm has (call-list.h), and the edges of its range. */
+#define HOSTILE_ID(c, ...) VMM_CALL_##c,
 static const uint32_t vmm_ids[] = {
-	VMM_CALL_VENDOR_HYP_UID, VMM_CALL_VENDOR_HYP_REVISION, VMM_CALL_VERSION,
-	VMM_CALL_FEATURES, VMM_CALL_WHOAMI, VMM_CALL_CONSOLE_WRITE, VMM_CALL_VM_CREATE,
-	VMM_CALL_VM_START, VMM_CALL_VM_STOP, VMM_CALL_VM_DESTROY, VMM_CALL_VM_QUERY,
-	VMM_CALL_UCALL_PRINT, VMM_CALL_UCALL_SYNC, VMM_CALL_UCALL_DONE,
-	VMM_CALL_UCALL_ABORT, VMM_CALL_LAST, VMM_CALL_LAST + 1, VMM_CALL_BASE - 1,
+	VMM_CALL_LIST(HOSTILE_ID)
+	VMM_CALL_LAST, VMM_CALL_LAST + 1, VMM_CALL_BASE - 1,
 };
+#undef HOSTILE_ID
 #define NR_VMM_IDS (sizeof(vmm_ids) / sizeof(vmm_ids[0]))
 
 static bool excluded(uint32_t id)

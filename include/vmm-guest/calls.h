@@ -2,7 +2,8 @@
  * Calls a guest can make to vmm: one set of function IDs for every conduit
  * (x86_64 vmcall/vmmcall, aarch64 hvc/smc under the SMC Calling
  * Convention, and the ucall doorbell). Constants only: shared with the
- * freestanding firmware. docs/abi.md describes each call.
+ * freestanding firmware. The calls themselves are listed in call-list.h;
+ * docs/abi.md describes each one.
  *
  * IDs follow SMCCC: fast call, SMC64, owner 6 (vendor-specific hypervisor
  * service). vmm's own functions start at 0x1000, clear of KVM's vendor
@@ -23,9 +24,7 @@
 #ifndef VMM_GUEST_CALLS_H
 #define VMM_GUEST_CALLS_H
 
-/* Standard vendor-hypervisor service queries (SMCCC), answered by vmm. */
-#define VMM_CALL_VENDOR_HYP_UID       0x8600ff01U /* -> x0-x3: vmm's UUID */
-#define VMM_CALL_VENDOR_HYP_REVISION  0x8600ff03U /* -> x0 major, x1 minor */
+#include "call-list.h"
 
 /* vmm's UUID as the four 32-bit words of the Call UID answer. */
 #define VMM_UUID_W0 0x6d6d7600U
@@ -35,25 +34,21 @@
 #define VMM_ABI_MAJOR 1
 #define VMM_ABI_MINOR 0
 
+/* vmm's own function range (the ucall commands and any later call fall in
+ * it; KVM forwards all of it to vmm). */
 #define VMM_CALL_BASE        0xc6001000U
-/* info: */
-#define VMM_CALL_VERSION     0xc6001000U /* -> ret0 (major << 16) | minor */
-#define VMM_CALL_FEATURES    0xc6001001U /* a1 = function ID -> 0 if this VM may call it, else refused */
-#define VMM_CALL_WHOAMI      0xc6001002U /* -> ret0 vCPU index, ret1 role (0 restricted, 1 service), ret2 VM id, ret3 first 8 bytes of the VM name */
-/* console: */
-#define VMM_CALL_CONSOLE_WRITE 0xc6001010U /* a1 = GPA, a2 = length (<= 4096) -> ret0 bytes written */
-/* VM management, service VMs only (wired to the VM manager by the control socket): */
-#define VMM_CALL_VM_CREATE   0xc6001020U /* a1 = image index -> ret0 VM id */
-#define VMM_CALL_VM_START    0xc6001021U /* a1 = VM id */
-#define VMM_CALL_VM_STOP     0xc6001022U /* a1 = VM id */
-#define VMM_CALL_VM_DESTROY  0xc6001023U /* a1 = VM id */
-#define VMM_CALL_VM_QUERY    0xc6001024U /* a1 = VM id -> ret0 state, ret1 exit status */
-/* ucall commands, reached through the ucall doorbell: */
-#define VMM_CALL_UCALL_PRINT 0xc6001030U
-#define VMM_CALL_UCALL_SYNC  0xc6001031U
-#define VMM_CALL_UCALL_DONE  0xc6001032U
-#define VMM_CALL_UCALL_ABORT 0xc6001033U
 #define VMM_CALL_LAST        0xc60010ffU
+
+#ifndef __ASSEMBLER__
+/* VMM_CALL_VERSION and the rest: call-list.h says what each one is. Every
+ * ID is above INT_MAX, so each constant is an unsigned int, as a U literal
+ * would be (GNU C). */
+enum vmm_call_id {
+#define VMM_CALL_ID(c, id, ...) VMM_CALL_##c = id,
+    VMM_CALL_LIST(VMM_CALL_ID)
+#undef VMM_CALL_ID
+};
+#endif
 
 /* Return codes in ret0 (aarch64 values; x86_64 turns refusals into -EINVAL). */
 #define VMM_RET_SUCCESS        0

@@ -1,6 +1,6 @@
 /*
- * The guest call dispatcher: one table of calls, one pure decision on
- * whether a VM may make a call, one handler prototype. The conduits
+ * The guest call dispatcher: one table of calls (from VMM_CALL_LIST), one
+ * pure decision on whether a VM may make a call, one handler prototype. The conduits
  * (src/arch/<arch>/: vmcall, hvc/smc; src/calls/ucall.c: the ucall doorbell) decode
  * registers into a struct guest_call and encode the outcome back the way
  * their architecture refuses calls.
@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "vmm/policy.h"
+#include "vmm-guest/call-list.h"
 
 struct vcpu;
 
@@ -62,25 +63,16 @@ extern const char *const call_verdict_names[CALL_VERDICT_COUNT];
 
 extern const struct call_entry call_table[];
 extern const size_t call_table_len;
-/* The table is sorted, its ranges disjoint, its entries complete. */
+/* The table (VMM_CALL_LIST) is sorted, its ranges disjoint, its entries
+ * complete: call_lookup() relies on it (tests/unit/test_calls.c checks). */
 bool call_table_check(void);
 
-/* The handlers (calls_info.c, calls_vm.c, ucall.c). */
-call_status call_vendor_uid(struct vcpu *vcpu, struct guest_call *call);
-call_status call_vendor_revision(struct vcpu *vcpu, struct guest_call *call);
-call_status call_version(struct vcpu *vcpu, struct guest_call *call);
-call_status call_features(struct vcpu *vcpu, struct guest_call *call);
-call_status call_whoami(struct vcpu *vcpu, struct guest_call *call);
-call_status call_console_write(struct vcpu *vcpu, struct guest_call *call);
-call_status call_vm_create(struct vcpu *vcpu, struct guest_call *call);
-call_status call_vm_start(struct vcpu *vcpu, struct guest_call *call);
-call_status call_vm_stop(struct vcpu *vcpu, struct guest_call *call);
-call_status call_vm_destroy(struct vcpu *vcpu, struct guest_call *call);
-call_status call_vm_query(struct vcpu *vcpu, struct guest_call *call);
-call_status call_ucall_print(struct vcpu *vcpu, struct guest_call *call);
-call_status call_ucall_sync(struct vcpu *vcpu, struct guest_call *call);
-call_status call_ucall_done(struct vcpu *vcpu, struct guest_call *call);
-call_status call_ucall_abort(struct vcpu *vcpu, struct guest_call *call);
+/* The handlers (calls_info.c, calls_vm.c, ucall.c), one per entry of
+ * VMM_CALL_LIST. */
+#define CALL_HANDLER_PROTOTYPE(c, id, name, handler, ...) \
+    call_status handler(struct vcpu *vcpu, struct guest_call *call);
+VMM_CALL_LIST(CALL_HANDLER_PROTOTYPE)
+#undef CALL_HANDLER_PROTOTYPE
 
 /* The entry serving @id, or NULL. O(log n). */
 const struct call_entry *call_lookup(uint32_t id);

@@ -12,42 +12,20 @@
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
 
-#define INFO GUEST_FLAG(GUEST_FLAG_INFO)
-#define CONSOLE GUEST_FLAG(GUEST_FLAG_CONSOLE)
-#define UCALL GUEST_FLAG(GUEST_FLAG_UCALL)
-#define SERVICE_ONLY 0
+/* Who may make a call: VMM_CALL_LIST's perm column. */
+#define CALL_PERM_INFO GUEST_FLAG(GUEST_FLAG_INFO)
+#define CALL_PERM_CONSOLE GUEST_FLAG(GUEST_FLAG_CONSOLE)
+#define CALL_PERM_UCALL GUEST_FLAG(GUEST_FLAG_UCALL)
+#define CALL_PERM_SERVICE_ONLY 0
 
-/* Sorted by ID (checked at start-up by call_table_check()). */
+#define CALL_ENTRY(c, id, name_, handler_, perm_, service_, results, probe_, ...) \
+    { .first = (id), .last = (id), .name = (name_), .handler = (handler_), \
+      .perm = CALL_PERM_##perm_, .service = SVC_##service_, .nr_results = (results), \
+      .probe = (probe_) },
 const struct call_entry call_table[] = {
-    { VMM_CALL_VENDOR_HYP_UID, VMM_CALL_VENDOR_HYP_UID, "vendor-hyp-uid",
-      call_vendor_uid, INFO, SVC_VMM_INFO, 4, true },
-    { VMM_CALL_VENDOR_HYP_REVISION, VMM_CALL_VENDOR_HYP_REVISION, "vendor-hyp-revision",
-      call_vendor_revision, INFO, SVC_VMM_INFO, 2, true },
-    { VMM_CALL_VERSION, VMM_CALL_VERSION, "version", call_version, INFO, SVC_VMM_INFO, 1, false },
-    { VMM_CALL_FEATURES, VMM_CALL_FEATURES, "features", call_features, INFO,
-      SVC_VMM_INFO, 1, false },
-    { VMM_CALL_WHOAMI, VMM_CALL_WHOAMI, "whoami", call_whoami, INFO, SVC_VMM_INFO, 4, false },
-    { VMM_CALL_CONSOLE_WRITE, VMM_CALL_CONSOLE_WRITE, "console-write", call_console_write,
-      CONSOLE, SVC_VMM_CONSOLE, 1, false },
-    { VMM_CALL_VM_CREATE, VMM_CALL_VM_CREATE, "vm-create", call_vm_create, SERVICE_ONLY,
-      SVC_VMM_VM, 1, false },
-    { VMM_CALL_VM_START, VMM_CALL_VM_START, "vm-start", call_vm_start, SERVICE_ONLY,
-      SVC_VMM_VM, 1, false },
-    { VMM_CALL_VM_STOP, VMM_CALL_VM_STOP, "vm-stop", call_vm_stop, SERVICE_ONLY,
-      SVC_VMM_VM, 1, false },
-    { VMM_CALL_VM_DESTROY, VMM_CALL_VM_DESTROY, "vm-destroy", call_vm_destroy, SERVICE_ONLY,
-      SVC_VMM_VM, 1, false },
-    { VMM_CALL_VM_QUERY, VMM_CALL_VM_QUERY, "vm-query", call_vm_query, SERVICE_ONLY,
-      SVC_VMM_VM, 3, false },
-    { VMM_CALL_UCALL_PRINT, VMM_CALL_UCALL_PRINT, "ucall-print", call_ucall_print, UCALL,
-      SVC_VMM_UCALL, 1, false },
-    { VMM_CALL_UCALL_SYNC, VMM_CALL_UCALL_SYNC, "ucall-sync", call_ucall_sync, UCALL,
-      SVC_VMM_UCALL, 1, false },
-    { VMM_CALL_UCALL_DONE, VMM_CALL_UCALL_DONE, "ucall-done", call_ucall_done, UCALL,
-      SVC_VMM_UCALL, 1, false },
-    { VMM_CALL_UCALL_ABORT, VMM_CALL_UCALL_ABORT, "ucall-abort", call_ucall_abort, UCALL,
-      SVC_VMM_UCALL, 1, false },
+    VMM_CALL_LIST(CALL_ENTRY)
 };
+#undef CALL_ENTRY
 const size_t call_table_len = G_N_ELEMENTS(call_table);
 
 const char *const call_verdict_names[CALL_VERDICT_COUNT] = {

@@ -6,9 +6,10 @@
  *                   nan equal to nan, date-times compared as instants);
  *   invalid/X.toml  exit 1; we also want a "<stdin>:LINE:COL: " message.
  *
- *   toml-conformance DECODER TOML-TEST-DIR [SUBSTRING...]
+ *   toml-conformance DECODER CHECKOUT [SUBSTRING...]
  *
- * A missing or empty suite fails (it never passes with 0 cases), and the
+ * find_suite() says where the suite is looked for. An empty suite fails (it
+ * never passes with 0 cases); a missing one skips, or fails under CI. The
  * comparison is first checked against pairs with a known verdict.
  *
  * The JSON reader is our own, small one: JSON-GLib cuts strings at NUL,
@@ -604,27 +605,87 @@ static int self_test(void)
     return bad;
 }
 
+#define SUITE_LIST "files-toml-1.0.0"
+#define REQUIRE_VAR "VMM_REQUIRE_TOML_TEST"
+
+/*
+ * Where toml-test is, and the only places looked at: $TOML_TEST_DIR when it
+ * is set (nothing else then); else shared/toml-test/tests in the folder
+ * that holds the checkout or in any folder above it, the nearest first. A
+ * workplace keeps one shared/ beside its checkouts, whatever they are
+ * called and however deep: /work/main and a CI clone /work/ci find
+ * /work/shared one level up, a worktree /work/wt/NAME two levels up.
+ * Returns the folder (with SUITE_LIST in it), or NULL with every place
+ * looked at in @looked.
+ */
+static char *find_suite(const char *checkout, GString *looked)
+{
+    const char *env = g_getenv("TOML_TEST_DIR");
+    char *dir;
+
+    if (env) {
+        g_autofree char *list = g_build_filename(env, SUITE_LIST, NULL);
+
+        g_string_append_printf(looked, "  %s (from $TOML_TEST_DIR)\n", list);
+        return g_file_test(list, G_FILE_TEST_IS_REGULAR) ? g_strdup(env) : NULL;
+    }
+    g_string_append(looked, "  $TOML_TEST_DIR (not set)\n");
+    g_autofree char *up = g_canonicalize_filename(checkout, NULL);
+    for (;;) {
+        char *parent = g_path_get_dirname(up);
+
+        if (!strcmp(parent, up)) {       /* past "/" */
+            g_free(parent);
+            return NULL;
+        }
+        g_free(up);
+        up = parent;
+        dir = g_build_filename(up, "shared", "toml-test", "tests", NULL);
+        g_autofree char *list = g_build_filename(dir, SUITE_LIST, NULL);
+        g_string_append_printf(looked, "  %s\n", list);
+        if (g_file_test(list, G_FILE_TEST_IS_REGULAR))
+            return dir;
+        g_free(dir);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    char *list, *text;
-    const char *dir;
+    char *list, *text, *dir;
     int passed = 0, failed = 0, listed = 0, valid_n = 0, invalid_n = 0;
+    GString *looked = g_string_new(NULL);
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s DECODER TOML-TEST-DIR [SUBSTRING...]\n"
-                        "  $TOML_TEST_DIR, when set, overrides TOML-TEST-DIR\n", argv[0]);
+        fprintf(stderr, "usage: %s DECODER CHECKOUT [SUBSTRING...]\n"
+                        "  runs toml-test from $TOML_TEST_DIR, or from shared/toml-test/tests "
+                        "beside CHECKOUT or above it\n", argv[0]);
         return 2;
     }
     if (self_test())
         return 1;
-    dir = g_getenv("TOML_TEST_DIR") ? g_getenv("TOML_TEST_DIR") : argv[2];
-    list = g_build_filename(dir, "files-toml-1.0.0", NULL);
-    /* A missing suite is a failure, not a skip: 0 cases must never pass. */
+    dir = find_suite(argv[2], looked);
+    /* Never a pass with 0 cases. Skipped where the suite is simply not
+     * there (a checkout without the workplace beside it), but a failure
+     * where it must be: scripts/test (what CI runs) sets REQUIRE_VAR, and
+     * a $TOML_TEST_DIR that names no suite is a mistake. */
+    if (!dir) {
+        bool required = g_getenv(REQUIRE_VAR) && *g_getenv(REQUIRE_VAR);
+        bool fail = required || g_getenv("TOML_TEST_DIR");
+
+        printf("%s: toml-test (its tests/ folder, with " SUITE_LIST ") not found; "
+               "looked at:\n%s", fail ? "FAIL" : "SKIP", looked->str);
+        printf("Put toml-test in shared/toml-test beside the checkout (or above it), or set "
+               "TOML_TEST_DIR to its tests/ folder.%s\n",
+               required ? " " REQUIRE_VAR " is set: the suite is required here." : "");
+        g_string_free(looked, TRUE);
+        return fail ? 1 : 77;
+    }
+    g_string_free(looked, TRUE);
+    list = g_build_filename(dir, SUITE_LIST, NULL);
     if (!g_file_get_contents(list, &text, NULL, NULL)) {
-        printf("FAIL: toml-test not found: no %s\n"
-               "toml-test's tests/ must be at ../shared/toml-test/tests beside the "
-               "repository, or set TOML_TEST_DIR\n", list);
+        printf("FAIL: cannot read %s\n", list);
         g_free(list);
+        g_free(dir);
         return 1;
     }
     char **lines = g_strsplit(text, "\n", -1);
@@ -673,5 +734,6 @@ int main(int argc, char **argv)
     g_strfreev(lines);
     g_free(text);
     g_free(list);
+    g_free(dir);
     return failed || !passed || passed != listed ? 1 : 0;
 }

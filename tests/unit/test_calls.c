@@ -13,6 +13,7 @@
 #include "vmm/policy.h"
 #include "vmm/toml.h"
 #include "vmm/vm.h"
+#include "vmm-guest/call-list.h"
 #include "vmm-guest/calls.h"
 
 #include "unit.h"
@@ -135,6 +136,67 @@ START_TEST(table_shape)
     ck_assert_ptr_null(call_lookup(0x8600ff02U));
     ck_assert_ptr_null(call_lookup(UINT32_MAX));
     ck_assert_ptr_null(call_lookup(SMCCC_VERSION_ID));
+}
+END_TEST
+
+/* The function IDs are the ABI: guests are built against them, so moving
+ * one in call-list.h must fail here, not in the field. */
+START_TEST(ids_are_the_abi)
+{
+    static const struct { uint32_t id, abi; } ids[] = {
+        { VMM_CALL_VENDOR_HYP_UID, 0x8600ff01U }, { VMM_CALL_VENDOR_HYP_REVISION, 0x8600ff03U },
+        { VMM_CALL_VERSION, 0xc6001000U }, { VMM_CALL_FEATURES, 0xc6001001U },
+        { VMM_CALL_WHOAMI, 0xc6001002U }, { VMM_CALL_CONSOLE_WRITE, 0xc6001010U },
+        { VMM_CALL_VM_CREATE, 0xc6001020U }, { VMM_CALL_VM_START, 0xc6001021U },
+        { VMM_CALL_VM_STOP, 0xc6001022U }, { VMM_CALL_VM_DESTROY, 0xc6001023U },
+        { VMM_CALL_VM_QUERY, 0xc6001024U }, { VMM_CALL_UCALL_PRINT, 0xc6001030U },
+        { VMM_CALL_UCALL_SYNC, 0xc6001031U }, { VMM_CALL_UCALL_DONE, 0xc6001032U },
+        { VMM_CALL_UCALL_ABORT, 0xc6001033U },
+    };
+
+    /* A call added to the list gets its row here too. */
+    ck_assert_uint_eq(G_N_ELEMENTS(ids), call_table_len);
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+        ck_assert_uint_eq(ids[i].id, ids[i].abi);
+}
+END_TEST
+
+/* "VMM_INFO" -> "vmm-info": how tools/abi-reference names a list token in
+ * docs/abi.md, written here with GLib to check it independently. */
+static char *token_as_policy_name(const char *token)
+{
+    return g_strdelimit(g_ascii_strdown(token, -1), "_", '-');
+}
+
+/* The table is the list, entry for entry, and the names docs/abi.md gives
+ * a call's flag and service are the ones [policy] accepts. */
+START_TEST(table_is_the_list)
+{
+    size_t i = 0;
+
+#define CHECK_ENTRY(c, id_, name_, handler_, perm_, service_, results_, probe_, ...) \
+    do { \
+        const struct call_entry *e = &call_table[i++]; \
+        g_autofree char *svc = token_as_policy_name(#service_); \
+        g_autofree char *flag = token_as_policy_name(#perm_); \
+        ck_assert_uint_eq(e->first, VMM_CALL_##c); \
+        ck_assert_uint_eq(e->first, id_); \
+        ck_assert_str_eq(e->name, name_); \
+        ck_assert(e->handler == handler_); \
+        ck_assert_uint_eq(e->nr_results, results_); \
+        ck_assert_int_eq(e->probe, probe_); \
+        ck_assert_str_eq(service_table[e->service].name, svc); \
+        if (e->perm == 0) { \
+            ck_assert_str_eq(flag, "service-only"); \
+        } else { \
+            guest_flag f; \
+            ck_assert(policy_flag_from_name(flag, &f)); \
+            ck_assert_uint_eq(e->perm, GUEST_FLAG(f)); \
+        } \
+    } while (0);
+    VMM_CALL_LIST(CHECK_ENTRY)
+#undef CHECK_ENTRY
+    ck_assert_uint_eq(i, call_table_len);
 }
 END_TEST
 
@@ -277,6 +339,8 @@ int main(void)
     tcase_add_test(tc, truth_table);
     tcase_add_test(tc, spot_checks);
     tcase_add_test(tc, table_shape);
+    tcase_add_test(tc, ids_are_the_abi);
+    tcase_add_test(tc, table_is_the_list);
     tcase_add_test(tc, policy_config);
     tcase_add_test(tc, policy_fixed_after_run);
     tcase_add_test(tc, guest_log_is_rate_limited);

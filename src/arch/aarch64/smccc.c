@@ -39,13 +39,17 @@ uint64_t arch_kvm_services(void)
            SVC_BIT(SVC_KVM_PTP);
 }
 
-/* What vmm answers itself: the vendor hypervisor service's Call UID and
- * Revision queries, and vmm's own function range. */
+/* What vmm answers itself: its own function range, and each call of
+ * VMM_CALL_LIST outside it (the vendor hypervisor service's Call UID and
+ * Revision queries); a call inside the range gets no entry of its own
+ * (nr 0). */
+#define FORWARD_OUTSIDE_RANGE(c, id, ...) \
+    { (id), (id) >= VMM_CALL_BASE && (id) <= VMM_CALL_LAST ? 0 : 1 },
 static const struct { uint32_t base, nr; } forwarded[] = {
-    { VMM_CALL_VENDOR_HYP_UID, 1 },
-    { VMM_CALL_VENDOR_HYP_REVISION, 1 },
+    VMM_CALL_LIST(FORWARD_OUTSIDE_RANGE)
     { VMM_CALL_BASE, VMM_CALL_LAST - VMM_CALL_BASE + 1 },
 };
+#undef FORWARD_OUTSIDE_RANGE
 
 static bool set_filter(struct vm *vm, GError **error)
 {
@@ -66,6 +70,8 @@ static bool set_filter(struct vm *vm, GError **error)
             .action = KVM_SMCCC_FILTER_FWD_TO_USER,
         };
 
+        if (!f.nr_functions)
+            continue;
         attr.addr = (uintptr_t)&f;
         if (vmm_ioctl(vm->fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0) {
             g_prefix_error(error, "SMCCC filter for %#x+%u: ", f.base, f.nr_functions);
