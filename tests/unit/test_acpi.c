@@ -7,8 +7,8 @@
  */
 #include <check.h>
 
+#include "vmm/machine.h"
 #include "vmm/vm.h"
-#include "machine.h"
 #include "x86-linux.h"
 
 #include "unit.h"

@@ -18,8 +18,8 @@
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/uart_rx.h"
+#include "vmm/machine.h"
 #include "vmm/vm.h"
-#include "machine.h"
 
 #include "unit.h"
 

@@ -12,9 +12,9 @@
 #include "vmm/console-input.h"
 #include "vmm/console.h"
 #include "vmm/ucall.h"
+#include "vmm/machine.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
-#include "machine.h"
 
 #include "unit.h"
 

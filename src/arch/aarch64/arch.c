@@ -9,10 +9,10 @@
 #include "vmm/error.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/layout.h"
+#include "vmm/machine.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
-#include "machine.h"
 
 const char arch_name[] = "aarch64";
 

@@ -8,10 +8,10 @@
  * (docs/devices.md).
  */
 #include "vmm-guest/platform.h"
+#include "vmm/kvm.h" /* after platform.h: its PSCI numbers come first */
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pl011.h"
-#include "vmm/vm.h"
-#include "machine.h"
+#include "vmm/machine.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
 
@@ -26,14 +26,4 @@ uint32_t machine_kvm_irq(int irq)
 {
     /* SPI n is the GIC's interrupt 32 + n. */
     return (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + irq);
-}
-
-bool machine_realize(struct vm *vm, GError **error)
-{
-    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console };
-    bool is_linux = vm->flags & VM_LINUX;
-
-    return devices_realize(&vm->devices, machine_devices, machine_nr_devices,
-                           is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE, &ctx,
-                           is_linux ? vm->fd : -1, machine_kvm_irq, error);
 }

@@ -7,11 +7,11 @@
 #include "vmm/arch.h"
 #include "vmm/error.h"
 #include "vmm/layout.h"
+#include "vmm/machine.h"
 #include "vmm/memory.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "layout.h"
-#include "machine.h"
 #include "x86.h"
 
 const char arch_name[] = "x86_64";

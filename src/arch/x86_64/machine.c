@@ -11,8 +11,7 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/uart16550.h"
-#include "vmm/vm.h"
-#include "machine.h"
+#include "vmm/machine.h"
 
 #define COM1_IRQ 4
 
@@ -30,14 +29,4 @@ const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 uint32_t machine_kvm_irq(int irq)
 {
     return irq; /* KVM's IOAPIC wires ISA IRQ n to GSI n */
-}
-
-bool machine_realize(struct vm *vm, GError **error)
-{
-    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console };
-    bool is_linux = vm->flags & VM_LINUX;
-
-    return devices_realize(&vm->devices, machine_devices, machine_nr_devices,
-                           is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE, &ctx,
-                           is_linux ? vm->fd : -1, machine_kvm_irq, error);
 }
