@@ -53,7 +53,7 @@ struct device_ops {
 struct device_desc {
     const struct device_ops *ops;
     uint64_t base;        /* its first port or MMIO address */
-    uint64_t size;        /* the span the platform description gives it */
+    uint64_t size;        /* the span of its registers (MMIO: the device tree's reg) */
     int irq;              /* the machine's interrupt number (ISA IRQ, GIC SPI), -1: none */
     unsigned flags;       /* DEVICE_BOOT_*, DEVICE_STDOUT */
 };
