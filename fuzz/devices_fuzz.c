@@ -1,16 +1,18 @@
 // fuzz-sources: src/devices/uart16550.c src/devices/pl011.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/exit_device.c
-// fuzz-sources: src/core/iobus.c src/core/irq.c src/core/console_input.c src/base/seccomp.c
+// fuzz-sources: src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c
+// fuzz-sources: src/core/device.c src/core/iobus.c src/core/irq.c src/core/console_input.c src/base/seccomp.c
 // fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
 // fuzz-pkgs: glib-2.0 libseccomp
+// fuzz-libs: -lfdt
 // fuzz-options: -max_len=4096
 /*
  * libFuzzer target: every device's register file through the I/O registry
- * (src/core/iobus.c), as a guest reaches it. Two fake VMs: a PC one (16550 UART,
- * i8042, ACPI sleep register, the port I/O exit device) and an arm one
- * (PL011, the MMIO exit device), each with its own (fake) console;
- * whether the UARTs are wired to an interrupt (a Linux boot) is the
- * input's choice. Then a sequence of accesses (address, width as KVM
+ * (src/core/iobus.c), as a guest reaches it. Two fake VMs realized from
+ * machine tables (src/core/device.c): a PC one (16550 UART, i8042, ACPI
+ * sleep register, the port I/O exit device) and an arm one (PL011, the
+ * MMIO exit device), each with its own (fake) console; whether the UARTs
+ * are wired to an interrupt (a Linux boot) is the input's choice. Then a sequence of accesses (address, width as KVM
  * gives them, direction, value), and of bytes typed on the console.
  *
  * Checked after each step, beyond ASan/UBSan (every access gets a buffer
@@ -56,55 +58,48 @@ struct machine {
 
 static struct console *consoles[2];
 
-static bool build_pc(struct machine *m, bool irq)
+/* The machines' tables, as src/arch/<arch>/machine.c has them. */
+static const struct device_desc pc_devices[] = {
+    { &uart16550_device,   VMM_X86_COM1_PORT,       8,      UART_GSI, DEVICE_BOOT_ANY },
+    { &i8042_device,       I8042_DATA_PORT,         5,      -1,       DEVICE_BOOT_ANY },
+    { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,      -1,       DEVICE_BOOT_ANY },
+    { &debug_exit_device,  VMM_X86_DEBUG_EXIT_PORT, 4,      -1,       DEVICE_BOOT_ANY },
+    { &exit_status_device, VMM_X86_EXIT_PORT,       4,      -1,       DEVICE_BOOT_ANY },
+};
+static const struct device_desc arm_devices[] = {
+    { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, 1,  DEVICE_BOOT_ANY },
+    { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1, DEVICE_BOOT_ANY },
+};
+
+static uint32_t pc_irq(int irq)
 {
-    fake_vm_init(&m->vm, "pc");
-    m->vm.console = consoles[0];
-    m->kind = IOBUS_PIO;
-    m->irq = irq;
-    return uart16550_register(&m->vm, VMM_X86_COM1_PORT, NULL) &&
-           i8042_register(&m->vm, NULL) && acpi_sleep_register(&m->vm, NULL) &&
-           exit_device_register_pio(&m->vm, VMM_X86_DEBUG_EXIT_PORT, VMM_X86_EXIT_PORT, NULL) &&
-           (!irq || uart16550_connect_irq(&m->vm, VMM_X86_COM1_PORT, UART_GSI, NULL));
+    return irq;
 }
 
-static bool build_arm(struct machine *m, bool irq)
+static uint32_t arm_irq(int irq)
 {
-    fake_vm_init(&m->vm, "arm");
-    m->vm.console = consoles[1];
-    m->kind = IOBUS_MMIO;
-    m->irq = irq;
-    return pl011_register(&m->vm, VMM_ARM_PL011_BASE, NULL) &&
-           exit_device_register_mmio(&m->vm, VMM_ARM_EXIT_BASE, VMM_ARM_EXIT_SIZE, NULL) &&
-           (!irq || pl011_connect_irq(&m->vm, VMM_ARM_PL011_BASE, PL011_IRQ, NULL));
+    return PL011_IRQ - 1 + irq; /* KVM_ARM_IRQ_TYPE_SPI, 32 + SPI */
 }
 
-/*
- * Until hw/ frees its own state through the registry (issue 10 item 8,
- * branch lifetimes: iobus_add_cleanup(), run by iobus_destroy()), the
- * devices' state outlives iobus_destroy(): then it is freed here, so that
- * every input starts afresh and LeakSanitizer stays on for the rest. The
- * weak reference tells which tree this is; drop it and the loop once
- * lifetimes is merged.
- */
-extern void iobus_add_cleanup(struct iobus *bus, GDestroyNotify fn, void *data)
-    __attribute__((weak));
+/* A Linux boot wires the interrupts (fake_kvm answers on any fd). */
+static bool build(struct machine *m, const char *name, struct console *c, iobus_kind kind,
+                  const struct device_desc *table, size_t n, uint32_t (*kvm_irq)(int),
+                  bool irq)
+{
+    struct device_ctx ctx = { .iobus = &m->vm.iobus, .console = c };
+
+    fake_vm_init(&m->vm, name);
+    m->vm.console = c;
+    m->kind = kind;
+    m->irq = irq;
+    return devices_realize(&m->vm.devices, table, n, DEVICE_BOOT_LINUX, &ctx,
+                           irq ? 0 : -1, kvm_irq, NULL);
+}
 
 static void teardown(struct machine *m)
 {
-    GPtrArray *seen = g_ptr_array_new();
-
-    for (int k = 0; k < IOBUS_COUNT && !iobus_add_cleanup; k++) {
-        for (guint i = 0; i < m->vm.iobus.ranges[k]->len; i++) {
-            void *p = g_array_index(m->vm.iobus.ranges[k], struct io_range, i).opaque;
-
-            if (p && !g_ptr_array_find(seen, p, NULL))
-                g_ptr_array_add(seen, p);
-        }
-    }
+    devices_destroy(&m->vm.devices);
     fake_vm_clear(&m->vm);
-    g_ptr_array_foreach(seen, (GFunc)g_free, NULL);
-    g_ptr_array_free(seen, TRUE);
 }
 
 static uint32_t le(const uint8_t *d, unsigned len)
@@ -238,8 +233,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_vm_reset();
     fake_kvm_reset();
     memset(m, 0, sizeof(m));
-    FUZZ_CHECK(build_pc(&m[0], wiring & 1));
-    FUZZ_CHECK(build_arm(&m[1], wiring & 2));
+    FUZZ_CHECK(build(&m[0], "pc", consoles[0], IOBUS_PIO, pc_devices,
+                     G_N_ELEMENTS(pc_devices), pc_irq, wiring & 1));
+    FUZZ_CHECK(build(&m[1], "arm", consoles[1], IOBUS_MMIO, arm_devices,
+                     G_N_ELEMENTS(arm_devices), arm_irq, wiring & 2));
     for (int i = 0; i < 2; i++)
         m[i].vcpu.vm = &m[i].vm;
 

@@ -4,11 +4,12 @@
  * Ranges are registered while the VM is built and never change once it
  * runs, so lookups need no lock.
  *
- * The registry also owns its devices' state: a device model that
- * allocates registers its cleanup here, and iobus_destroy() (from
- * vm_destroy(), once no vCPU thread runs) calls the cleanups, newest
- * first. So a VM's devices live exactly as long as the VM, whether it is
- * destroyed, rebuilt (system_reset) or fails half-built.
+ * Device models' state belongs to their struct device (vmm/device.h).
+ * Other per-VM state that hangs off the registry (the panic watch)
+ * registers a cleanup here, and iobus_destroy() (from vm_destroy(), once
+ * no vCPU thread runs) calls the cleanups, newest first. So it lives
+ * exactly as long as the VM, whether it is destroyed, rebuilt
+ * (system_reset) or fails half-built.
  */
 #ifndef VMM_IOBUS_H
 #define VMM_IOBUS_H
@@ -48,8 +49,8 @@ struct iobus_cleanup {
 void iobus_init(struct iobus *bus);
 /* Runs the cleanups (newest first), then forgets every range. */
 void iobus_destroy(struct iobus *bus);
-/* @fn(@data) when the registry is destroyed: a device's state, or any
- * per-VM state a device model or watcher hangs off the VM. */
+/* @fn(@data) when the registry is destroyed: per-VM state a watcher
+ * hangs off the VM. */
 void iobus_add_cleanup(struct iobus *bus, GDestroyNotify fn, void *data);
 /* Fails if the range is empty, wraps, or overlaps one already registered. */
 bool iobus_register(struct iobus *bus, iobus_kind kind, uint64_t base, uint64_t len,

@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vm;
-
 struct irq_line {
     int vm_fd;
     uint32_t kvm_irq; /* KVM_IRQ_LINE's irq: a GSI, or the GIC's encoding */
@@ -18,7 +16,8 @@ struct irq_line {
     bool failed;      /* reported once */
 };
 
-void irq_line_init(struct irq_line *line, struct vm *vm, uint32_t kvm_irq);
+/* @vm_fd: the VM's KVM fd (KVM_IRQ_LINE is a VM ioctl). */
+void irq_line_init(struct irq_line *line, int vm_fd, uint32_t kvm_irq);
 /* Sends the level when it changed; returns -errno on failure (the
  * interrupt is then lost, which a guest survives: devices are polled too). */
 int irq_line_set(struct irq_line *line, bool level);

@@ -12,6 +12,7 @@
 
 #include "vmm/arch.h"
 #include "vmm/calls.h"
+#include "vmm/device.h"
 #include "vmm/iobus.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
@@ -66,6 +67,7 @@ struct vm {
     struct mem_region *ram;
 
     struct iobus iobus;
+    struct device_set devices;   /* the machine's, destroyed with the VM */
     struct console *console;
 
     unsigned nr_vcpus;

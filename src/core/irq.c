@@ -3,11 +3,10 @@
 #include "vmm/error.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
-#include "vmm/vm.h"
 
-void irq_line_init(struct irq_line *line, struct vm *vm, uint32_t kvm_irq)
+void irq_line_init(struct irq_line *line, int vm_fd, uint32_t kvm_irq)
 {
-    line->vm_fd = vm->fd;
+    line->vm_fd = vm_fd;
     line->kvm_irq = kvm_irq;
     line->level = -1;
     line->failed = false;

@@ -90,6 +90,7 @@ void vm_destroy(struct vm *vm)
     vm_free_memory(vm);
     if (vm->fd > 0)
         close(vm->fd);
+    devices_destroy(&vm->devices);
     iobus_destroy(&vm->iobus);
     call_stats_clear(&vm->call_stats);
     g_mutex_clear(&vm->lock);

@@ -1,7 +1,9 @@
+#include <libfdt.h>
 #include <string.h>
 
 #include "vmm-guest/platform.h"
 #include "vmm/error.h"
+#include "vmm/hw/dt.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/vm.h"
 
@@ -54,17 +56,49 @@ static void exit_mmio(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t 
     }
 }
 
-bool exit_device_register_pio(struct vm *vm, uint16_t debug_exit_port,
-                              uint16_t status_port, GError **error)
+static bool debug_exit_realize(struct device *dev, const struct device_ctx *ctx,
+                               GError **error)
 {
-    return iobus_register(&vm->iobus, IOBUS_PIO, debug_exit_port, 4, debug_exit_io, NULL,
-                          "debug-exit", error) &&
-           iobus_register(&vm->iobus, IOBUS_PIO, status_port, 4, status_io, NULL,
+    return iobus_register(ctx->iobus, IOBUS_PIO, dev->desc->base, 4, debug_exit_io, NULL,
+                          "debug-exit", error);
+}
+
+static bool exit_status_realize(struct device *dev, const struct device_ctx *ctx,
+                                GError **error)
+{
+    return iobus_register(ctx->iobus, IOBUS_PIO, dev->desc->base, 4, status_io, NULL,
                           "exit-status", error);
 }
 
-bool exit_device_register_mmio(struct vm *vm, uint64_t base, uint64_t size, GError **error)
+static bool exit_mmio_realize(struct device *dev, const struct device_ctx *ctx,
+                              GError **error)
 {
-    return iobus_register(&vm->iobus, IOBUS_MMIO, base, size, exit_mmio, NULL,
-                          "exit-device", error);
+    return iobus_register(ctx->iobus, IOBUS_MMIO, dev->desc->base, dev->desc->size, exit_mmio,
+                          NULL, "exit-device", error);
 }
+
+static int exit_mmio_fdt(const struct device *dev, struct device_fdt *f)
+{
+    static const char compat[] = "vmm,exit-device";
+
+    int err = device_fdt_begin(f, dev, compat, sizeof(compat));
+
+    return err | fdt_end_node(f->fdt);
+}
+
+const struct device_ops debug_exit_device = {
+    .name = "debug-exit",
+    .realize = debug_exit_realize,
+};
+
+const struct device_ops exit_status_device = {
+    .name = "exit-status",
+    .realize = exit_status_realize,
+};
+
+const struct device_ops exit_mmio_device = {
+    .name = "exit-device",
+    .dt_name = "vmm-exit",
+    .realize = exit_mmio_realize,
+    .fdt = exit_mmio_fdt,
+};

@@ -3,6 +3,7 @@
  * self-tests) and for the reset line: command 0xfe, or a write of the
  * output port with the reset bit low, ends the VM as a guest reset.
  */
+#include "vmm/hw/aml.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/vm.h"
 
@@ -87,24 +88,54 @@ static void cmd_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *da
     i8042_io(vcpu, opaque, false, data, len, is_write);
 }
 
-static void i8042_free(void *opaque)
+static void i8042_power_on(struct i8042 *k)
 {
-    struct i8042 *k = opaque;
+    k->ccb = 0x30; /* both ports disabled, no interrupts */
+    k->out = 0;
+    k->out_full = false;
+    k->pending = 0;
+}
+
+static bool i8042_realize(struct device *dev, const struct device_ctx *ctx, GError **error)
+{
+    struct i8042 *k = g_new0(struct i8042, 1);
+    uint64_t data = dev->desc->base, cmd = data + I8042_CMD_PORT - I8042_DATA_PORT;
+
+    g_mutex_init(&k->lock);
+    i8042_power_on(k);
+    dev->state = k;
+    return iobus_register(ctx->iobus, IOBUS_PIO, data, 1, data_io, k, "i8042", error) &&
+           iobus_register(ctx->iobus, IOBUS_PIO, cmd, 1, cmd_io, k, "i8042", error);
+}
+
+static void i8042_reset(struct device *dev)
+{
+    struct i8042 *k = dev->state;
+
+    g_mutex_lock(&k->lock);
+    i8042_power_on(k);
+    g_mutex_unlock(&k->lock);
+}
+
+static void i8042_destroy(struct device *dev)
+{
+    struct i8042 *k = dev->state;
 
     g_mutex_clear(&k->lock);
     g_free(k);
 }
 
-bool i8042_register(struct vm *vm, GError **error)
+/* The FADT's RESET_REG: the reset command on the command port. */
+static void i8042_acpi(const struct device *dev, struct device_acpi *a)
 {
-    struct i8042 *k = g_new0(struct i8042, 1);
-
-    g_mutex_init(&k->lock);
-    k->ccb = 0x30; /* both ports disabled, no interrupts */
-    /* Owned by the registry from here, whether the ports register or not. */
-    iobus_add_cleanup(&vm->iobus, i8042_free, k);
-    return iobus_register(&vm->iobus, IOBUS_PIO, I8042_DATA_PORT, 1, data_io, k, "i8042",
-                          error) &&
-           iobus_register(&vm->iobus, IOBUS_PIO, I8042_CMD_PORT, 1, cmd_io, k, "i8042",
-                          error);
+    a->reset_port = dev->desc->base + I8042_CMD_PORT - I8042_DATA_PORT;
+    a->reset_value = I8042_CMD_RESET;
 }
+
+const struct device_ops i8042_device = {
+    .name = "i8042",
+    .realize = i8042_realize,
+    .reset = i8042_reset,
+    .destroy = i8042_destroy,
+    .acpi = i8042_acpi,
+};

@@ -7,14 +7,14 @@
  * Received bytes (stdin) raise the receive and receive-timeout interrupts
  * until the driver drains them.
  */
+#include <libfdt.h>
 #include <string.h>
 
-#include "vmm/console-input.h"
 #include "vmm/console.h"
-#include "vmm/error.h"
+#include "vmm/hw/dt.h"
 #include "vmm/hw/pl011.h"
-#include "vmm/irq.h"
-#include "vmm/vm.h"
+#include "vmm/hw/uart_rx.h"
+#include "vmm/iobus.h"
 
 #define UARTDR    0x000
 #define UARTFR    0x018
@@ -30,45 +30,41 @@
 #define INT_RT    0x40
 #define NR_REGS   (0x50 / 4)
 #define RX_FIFO   32
+#define UARTCLK   24000000 /* the fixed clock the device tree gives it */
 
 /* PrimeCell peripheral and cell ID bytes of an r1p5 PL011. */
 static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
 struct pl011 {
-    GMutex lock;
-    struct console *console;
+    struct uart_rx rx;      /* first: the console's input is this */
     uint32_t regs[NR_REGS]; /* the plain read/write ones: IBRD, LCR_H, CR, IMSC, ... */
-    uint8_t rx[RX_FIFO];
-    unsigned rx_head, rx_count;
-    struct irq_line irq;
-    bool has_irq;
 };
 
 static uint32_t raw_status(struct pl011 *p)
 {
-    return INT_TX | (p->rx_count ? INT_RX | INT_RT : 0);
+    return INT_TX | (p->rx.count ? INT_RX | INT_RT : 0);
 }
 
-static void update_irq(struct pl011 *p)
+static bool irq_level(struct uart_rx *rx)
 {
-    if (p->has_irq)
-        irq_line_set(&p->irq, raw_status(p) & p->regs[UARTIMSC / 4]);
+    struct pl011 *p = (struct pl011 *)rx;
+
+    return raw_status(p) & p->regs[UARTIMSC / 4];
+}
+
+/* A driver listens once the receive interrupt is unmasked. */
+static bool listening(struct uart_rx *rx)
+{
+    struct pl011 *p = (struct pl011 *)rx;
+
+    return p->regs[UARTIMSC / 4] & INT_RX;
 }
 
 static uint32_t pl011_read(struct pl011 *p, uint64_t off)
 {
-    uint32_t v;
-
     switch (off) {
-    case UARTDR:
-        if (!p->rx_count)
-            return 0;
-        v = p->rx[p->rx_head];
-        p->rx_head = (p->rx_head + 1) % RX_FIFO;
-        p->rx_count--;
-        update_irq(p);
-        return v;
-    case UARTFR: return FR_TXFE | (p->rx_count ? 0 : FR_RXFE);
+    case UARTDR: return uart_rx_pop(&p->rx);
+    case UARTFR: return FR_TXFE | (p->rx.count ? 0 : FR_RXFE);
     case UARTRIS: return raw_status(p);
     case UARTMIS: return raw_status(p) & p->regs[UARTIMSC / 4];
     }
@@ -84,13 +80,13 @@ static void pl011_write(struct pl011 *p, uint64_t off, uint32_t v)
     if (off == UARTDR) {
         uint8_t c = v;
 
-        console_write(p->console, &c, 1);
+        console_write(p->rx.console, &c, 1);
     } else if (off != UARTFR && off != UARTICR && off != UARTRIS && off != UARTMIS &&
                off / 4 < NR_REGS) {
         /* ICR has nothing to clear: every raw status follows the FIFOs. */
         p->regs[off / 4] = v;
     }
-    update_irq(p);
+    uart_rx_update_irq(&p->rx);
 }
 
 static void pl011_mmio(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
@@ -104,7 +100,7 @@ static void pl011_mmio(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t
             memset(data, 0, len);
         return;
     }
-    g_mutex_lock(&p->lock);
+    g_mutex_lock(&p->rx.lock);
     if (is_write) {
         memcpy(&v, data, len);
         pl011_write(p, offset, v);
@@ -112,65 +108,67 @@ static void pl011_mmio(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t
         v = pl011_read(p, offset);
         memcpy(data, &v, len);
     }
-    g_mutex_unlock(&p->lock);
+    g_mutex_unlock(&p->rx.lock);
 }
 
-static size_t pl011_receive(void *opaque, const uint8_t *buf, size_t len)
-{
-    struct pl011 *p = opaque;
-    size_t n = 0;
-
-    g_mutex_lock(&p->lock);
-    /* Input waits until a driver listens (receive interrupt unmasked). */
-    while (p->has_irq && (p->regs[UARTIMSC / 4] & INT_RX) && n < len &&
-           p->rx_count < RX_FIFO) {
-        p->rx[(p->rx_head + p->rx_count) % RX_FIFO] = buf[n++];
-        p->rx_count++;
-    }
-    update_irq(p);
-    g_mutex_unlock(&p->lock);
-    return n;
-}
-
-/* From the VM's I/O registry, once no vCPU runs: stdin must not reach
- * it any more. */
-static void pl011_free(void *opaque)
-{
-    struct pl011 *p = opaque;
-
-    console_input_detach(p->console, p);
-    g_mutex_clear(&p->lock);
-    g_free(p);
-}
-
-bool pl011_register(struct vm *vm, uint64_t base, GError **error)
+static bool pl011_realize(struct device *dev, const struct device_ctx *ctx, GError **error)
 {
     struct pl011 *p = g_new0(struct pl011, 1);
 
-    g_mutex_init(&p->lock);
-    p->console = vm->console;
-    /* Owned by the registry from here, whether the range registers or not. */
-    iobus_add_cleanup(&vm->iobus, pl011_free, p);
-    if (!iobus_register(&vm->iobus, IOBUS_MMIO, base, 0x1000, pl011_mmio, p, "pl011", error))
-        return false;
-    console_set_input(vm->console, pl011_receive, p);
-    return true;
+    uart_rx_init(&p->rx, RX_FIFO, ctx, listening, irq_level);
+    dev->state = p;
+    return iobus_register(ctx->iobus, IOBUS_MMIO, dev->desc->base, dev->desc->size,
+                          pl011_mmio, p, "pl011", error);
 }
 
-bool pl011_connect_irq(struct vm *vm, uint64_t base, uint32_t kvm_irq, GError **error)
+static void pl011_reset(struct device *dev)
 {
-    const struct io_range *r = iobus_find(&vm->iobus, IOBUS_MMIO, base);
-    struct pl011 *p;
+    struct pl011 *p = dev->state;
 
-    if (!r || r->handler != pl011_mmio) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "no PL011 at %#llx",
-                    (unsigned long long)base);
-        return false;
-    }
-    p = r->opaque;
-    g_mutex_lock(&p->lock);
-    irq_line_init(&p->irq, vm, kvm_irq);
-    p->has_irq = true;
-    g_mutex_unlock(&p->lock);
-    return true;
+    g_mutex_lock(&p->rx.lock);
+    memset(p->regs, 0, sizeof(p->regs));
+    uart_rx_clear(&p->rx);
+    uart_rx_update_irq(&p->rx);
+    g_mutex_unlock(&p->rx.lock);
 }
+
+/* Once no vCPU runs: stdin must not reach it any more. */
+static void pl011_destroy(struct device *dev)
+{
+    struct pl011 *p = dev->state;
+
+    uart_rx_destroy(&p->rx);
+    g_free(p);
+}
+
+/* Its clock (the AMBA bus wants one), then the UART. */
+static int pl011_fdt(const struct device *dev, struct device_fdt *f)
+{
+    static const char compat[] = "arm,pl011\0arm,primecell";
+    static const char clock_names[] = "uartclk\0apb_pclk";
+    uint32_t clk = f->next_phandle++;
+    uint32_t clocks[] = { cpu_to_fdt32(clk), cpu_to_fdt32(clk) };
+    int err;
+
+    err = fdt_begin_node(f->fdt, "apb-pclk");
+    err |= fdt_property_string(f->fdt, "compatible", "fixed-clock");
+    err |= fdt_property_u32(f->fdt, "#clock-cells", 0);
+    err |= fdt_property_u32(f->fdt, "clock-frequency", UARTCLK);
+    err |= fdt_property_string(f->fdt, "clock-output-names", "clk24mhz");
+    err |= fdt_property_u32(f->fdt, "phandle", clk);
+    err |= fdt_end_node(f->fdt);
+
+    err |= device_fdt_begin(f, dev, compat, sizeof(compat));
+    err |= fdt_property(f->fdt, "clocks", clocks, sizeof(clocks));
+    err |= fdt_property(f->fdt, "clock-names", clock_names, sizeof(clock_names));
+    return err | fdt_end_node(f->fdt);
+}
+
+const struct device_ops pl011_device = {
+    .name = "pl011",
+    .dt_name = "pl011",
+    .realize = pl011_realize,
+    .reset = pl011_reset,
+    .destroy = pl011_destroy,
+    .fdt = pl011_fdt,
+};

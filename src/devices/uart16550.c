@@ -6,12 +6,11 @@
  * received-data interrupt, and a 16-byte receive FIFO fed by stdin.
  * The line is gated by MCR OUT2, as on a PC.
  */
-#include "vmm/console-input.h"
 #include "vmm/console.h"
-#include "vmm/error.h"
+#include "vmm/hw/aml.h"
 #include "vmm/hw/uart16550.h"
-#include "vmm/irq.h"
-#include "vmm/vm.h"
+#include "vmm/hw/uart_rx.h"
+#include "vmm/iobus.h"
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR, NR_PORTS };
 
@@ -37,29 +36,39 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR, NR_PORTS };
 #define RX_FIFO   16
 
 struct uart16550 {
-    GMutex lock;
-    struct console *console;
+    struct uart_rx rx;         /* first: the console's input is this */
     uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
     bool thr_pending;          /* THR-empty interrupt not yet acknowledged */
-    uint8_t rx[RX_FIFO];
-    unsigned rx_head, rx_count;
-    struct irq_line irq;
-    bool has_irq;
 };
 
 static unsigned iir(struct uart16550 *u)
 {
-    if ((u->ier & IER_RDI) && u->rx_count)
+    if ((u->ier & IER_RDI) && u->rx.count)
         return IIR_RDI;
     if ((u->ier & IER_THRI) && u->thr_pending)
         return IIR_THRI;
     return IIR_NO_INT;
 }
 
+/* The line is gated by OUT2. */
+static bool irq_level(struct uart_rx *rx)
+{
+    struct uart16550 *u = (struct uart16550 *)rx;
+
+    return iir(u) != IIR_NO_INT && (u->mcr & MCR_OUT2);
+}
+
+/* A driver listens once the receive interrupt is on and OUT2 is up. */
+static bool listening(struct uart_rx *rx)
+{
+    struct uart16550 *u = (struct uart16550 *)rx;
+
+    return (u->ier & IER_RDI) && (u->mcr & MCR_OUT2);
+}
+
 static void update_irq(struct uart16550 *u)
 {
-    if (u->has_irq)
-        irq_line_set(&u->irq, iir(u) != IIR_NO_INT && (u->mcr & MCR_OUT2));
+    uart_rx_update_irq(&u->rx);
 }
 
 static uint8_t msr(struct uart16550 *u)
@@ -79,13 +88,7 @@ static uint8_t uart_read(struct uart16550 *u, unsigned reg)
     case RBR_THR:
         if (u->lcr & LCR_DLAB)
             return u->dll;
-        if (!u->rx_count)
-            return 0;
-        v = u->rx[u->rx_head];
-        u->rx_head = (u->rx_head + 1) % RX_FIFO;
-        u->rx_count--;
-        update_irq(u);
-        return v;
+        return uart_rx_pop(&u->rx);
     case IER: return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
     case IIR_FCR:
         v = iir(u);
@@ -97,7 +100,7 @@ static uint8_t uart_read(struct uart16550 *u, unsigned reg)
         return v | ((u->fcr & 1) ? IIR_FIFO : 0);
     case LCR: return u->lcr;
     case MCR: return u->mcr;
-    case LSR: return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+    case LSR: return LSR_THRE | LSR_TEMT | (u->rx.count ? LSR_DR : 0);
     case MSR: return msr(u);
     default: return u->scr;
     }
@@ -112,7 +115,7 @@ static void uart_write(struct uart16550 *u, unsigned reg, uint8_t v)
             break;
         }
         if (!(u->mcr & MCR_LOOP))
-            console_write(u->console, &v, 1);
+            console_write(u->rx.console, &v, 1);
         /* The THR fills and empties again: a new edge for the driver. */
         u->thr_pending = false;
         update_irq(u);
@@ -131,7 +134,7 @@ static void uart_write(struct uart16550 *u, unsigned reg, uint8_t v)
     case IIR_FCR:
         u->fcr = v;
         if (v & 0x02) /* clear the receive FIFO */
-            u->rx_count = 0;
+            uart_rx_clear(&u->rx);
         break;
     case LCR: u->lcr = v; break;
     case MCR: u->mcr = v & 0x1f; break;
@@ -147,7 +150,7 @@ static void uart_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *d
     struct uart16550 *u = opaque;
 
     /* Byte registers: a wider access touches consecutive registers. */
-    g_mutex_lock(&u->lock);
+    g_mutex_lock(&u->rx.lock);
     for (unsigned i = 0; i < len; i++) {
         unsigned reg = (offset + i) % NR_PORTS;
 
@@ -156,66 +159,79 @@ static void uart_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *d
         else
             data[i] = uart_read(u, reg);
     }
-    g_mutex_unlock(&u->lock);
+    g_mutex_unlock(&u->rx.lock);
 }
 
-static size_t uart_receive(void *opaque, const uint8_t *buf, size_t len)
-{
-    struct uart16550 *u = opaque;
-    size_t n = 0;
-
-    g_mutex_lock(&u->lock);
-    /* Input waits until a driver listens (receive interrupt on, OUT2 up):
-     * a driver's start-up flushes the FIFO and would eat it. */
-    while (u->has_irq && (u->ier & IER_RDI) && (u->mcr & MCR_OUT2) && n < len &&
-           u->rx_count < RX_FIFO) {
-        u->rx[(u->rx_head + u->rx_count) % RX_FIFO] = buf[n++];
-        u->rx_count++;
-    }
-    update_irq(u);
-    g_mutex_unlock(&u->lock);
-    return n;
-}
-
-/* From the VM's I/O registry, once no vCPU runs: stdin must not reach
- * it any more. */
-static void uart_free(void *opaque)
-{
-    struct uart16550 *u = opaque;
-
-    console_input_detach(u->console, u);
-    g_mutex_clear(&u->lock);
-    g_free(u);
-}
-
-bool uart16550_register(struct vm *vm, uint16_t port, GError **error)
+static bool uart_realize(struct device *dev, const struct device_ctx *ctx, GError **error)
 {
     struct uart16550 *u = g_new0(struct uart16550, 1);
 
-    g_mutex_init(&u->lock);
-    u->console = vm->console;
-    /* Owned by the registry from here, whether the ports register or not. */
-    iobus_add_cleanup(&vm->iobus, uart_free, u);
-    if (!iobus_register(&vm->iobus, IOBUS_PIO, port, NR_PORTS, uart_io, u, "uart16550",
-                        error))
-        return false;
-    console_set_input(vm->console, uart_receive, u);
-    return true;
+    uart_rx_init(&u->rx, RX_FIFO, ctx, listening, irq_level);
+    dev->state = u;
+    return iobus_register(ctx->iobus, IOBUS_PIO, dev->desc->base, NR_PORTS, uart_io, u,
+                          "uart16550", error);
 }
 
-bool uart16550_connect_irq(struct vm *vm, uint16_t port, uint32_t gsi, GError **error)
+static void uart_reset(struct device *dev)
 {
-    const struct io_range *r = iobus_find(&vm->iobus, IOBUS_PIO, port);
-    struct uart16550 *u;
+    struct uart16550 *u = dev->state;
 
-    if (!r || r->handler != uart_io) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "no 16550 UART at port %#x", port);
-        return false;
-    }
-    u = r->opaque;
-    g_mutex_lock(&u->lock);
-    irq_line_init(&u->irq, vm, gsi);
-    u->has_irq = true;
-    g_mutex_unlock(&u->lock);
-    return true;
+    g_mutex_lock(&u->rx.lock);
+    u->ier = u->fcr = u->lcr = u->mcr = u->scr = u->dll = u->dlm = 0;
+    u->thr_pending = false;
+    uart_rx_clear(&u->rx);
+    update_irq(u);
+    g_mutex_unlock(&u->rx.lock);
 }
+
+/* Once no vCPU runs: stdin must not reach it any more. */
+static void uart_destroy(struct device *dev)
+{
+    struct uart16550 *u = dev->state;
+
+    uart_rx_destroy(&u->rx);
+    g_free(u);
+}
+
+/*
+ * Device (COM1) { Name (_HID, EisaId ("PNP0501"))
+ *     Name (_CRS, ResourceTemplate () { IO (Decode16, base, base, 1, 8) IRQNoFlags () { irq } }) }
+ * A hardware-reduced machine has no legacy PIC, so Linux maps no ISA IRQ
+ * on its own: the UART's interrupt must come from its ACPI description.
+ */
+static void uart_acpi(const struct device *dev, struct device_acpi *a)
+{
+    uint16_t base = dev->desc->base;
+    uint16_t irqs = dev->desc->irq >= 0 ? 1u << dev->desc->irq : 0;
+    const uint8_t crs[] = {
+        0x47, 0x01, base & 0xff, base >> 8, base & 0xff, base >> 8, 0x01, NR_PORTS, /* IO */
+        0x22, irqs & 0xff, irqs >> 8,                    /* IRQNoFlags: edge, high */
+        0x79, 0x00,                                      /* end tag */
+    };
+    static const uint8_t hid[] = { 0x41, 0xd0, 0x05, 0x01 }; /* EisaId ("PNP0501") */
+    GByteArray *body = g_byte_array_new(), *buf = g_byte_array_new();
+
+    aml_bytes(body, "COM1", 4);
+    aml_byte(body, AML_NAME);
+    aml_bytes(body, "_HID", 4);
+    aml_byte(body, AML_DWORD);
+    aml_bytes(body, hid, sizeof(hid));
+    aml_byte(body, AML_NAME);
+    aml_bytes(body, "_CRS", 4);
+    aml_byte(body, AML_BUFFER);
+    aml_byte(buf, AML_BYTE);
+    aml_byte(buf, sizeof(crs));
+    aml_bytes(buf, crs, sizeof(crs));
+    aml_pkg(body, buf);
+    aml_byte(a->sb, AML_EXT);
+    aml_byte(a->sb, AML_DEVICE);
+    aml_pkg(a->sb, body);
+}
+
+const struct device_ops uart16550_device = {
+    .name = "uart16550",
+    .realize = uart_realize,
+    .reset = uart_reset,
+    .destroy = uart_destroy,
+    .acpi = uart_acpi,
+};

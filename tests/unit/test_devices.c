@@ -1,55 +1,142 @@
 /*
- * Device models fed through the I/O registry without KVM: what a guest
- * writes that the device does not understand changes nothing; the writes
- * that mean "reset", "power off" or "exit" end the VM the right way.
+ * Device models realized from machine-table lines and fed through the I/O
+ * registry without KVM: what a guest writes that the device does not
+ * understand changes nothing; the writes that mean "reset", "power off"
+ * or "exit" end the VM the right way; every model realizes, resets to its
+ * power-on state and is destroyed (leaks show in the build-asan leg); the
+ * receive FIFO both UARTs share takes input only while a driver listens.
  */
 #include <check.h>
+#include <unistd.h>
 
+#include "vmm-guest/platform.h"
+#include "vmm/console.h"
+#include "vmm/device.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/pl011.h"
+#include "vmm/hw/uart16550.h"
+#include "vmm/hw/uart_rx.h"
+#include "vmm/machine.h"
 #include "vmm/vm.h"
 
 #include "unit.h"
 
+#define COM1 VMM_X86_COM1_PORT
+#define PL011 VMM_ARM_PL011_BASE
+
+static const struct device_desc pc[] = {
+    { &i8042_device,       I8042_DATA_PORT,         5,      -1, DEVICE_BOOT_ANY },
+    { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,      -1, DEVICE_BOOT_ANY },
+    { &debug_exit_device,  0xf4,                    4,      -1, DEVICE_BOOT_ANY },
+    { &exit_status_device, 0xf8,                    4,      -1, DEVICE_BOOT_ANY },
+    { &uart16550_device,   COM1,                    8,       4, DEVICE_BOOT_ANY },
+    { &pl011_device,       PL011,                   0x1000,  1, DEVICE_BOOT_ANY },
+    { &exit_mmio_device,   VMM_ARM_EXIT_BASE,       0x1000, -1, DEVICE_BOOT_ANY },
+};
+
 static struct vm vm;
 static struct vcpu vcpu;
+static struct console *console;
 
-static void setup(void)
+/* Guest output goes to a file removed at once. */
+static struct console *test_console(void)
 {
+    g_autofree char *dir = g_dir_make_tmp("vmm-devices-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "console", NULL);
+    struct console *c = console_open(path, NULL);
+
+    ck_assert_ptr_nonnull(c);
+    unlink(path);
+    rmdir(dir);
+    return c;
+}
+
+/* @wired: the UARTs' interrupt lines are live (a Linux boot). Without KVM
+ * the ioctl fails (said once), but the level the device asked for stays
+ * in its irq_line. */
+static void build(bool wired)
+{
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console };
+
     memset(&vm, 0, sizeof(vm));
     vm.name = "t";
+    vm.console = console;
     g_mutex_init(&vm.lock);
     g_cond_init(&vm.cond);
     iobus_init(&vm.iobus);
     vcpu.vm = &vm;
-    ck_assert(i8042_register(&vm, NULL));
-    ck_assert(acpi_sleep_register(&vm, NULL));
-    ck_assert(exit_device_register_pio(&vm, 0xf4, 0xf8, NULL));
+    ck_assert(devices_realize(&vm.devices, pc, G_N_ELEMENTS(pc), DEVICE_BOOT_LINUX, &ctx,
+                              wired ? 1000 : -1, machine_kvm_irq, NULL));
+}
+
+static void setup(void)
+{
+    console = test_console();
+    build(false);
 }
 
 static void teardown(void)
 {
+    devices_destroy(&vm.devices);
     iobus_destroy(&vm.iobus);
     g_free(vm.stop.message);
     g_mutex_clear(&vm.lock);
     g_cond_clear(&vm.cond);
+    console_close(console);
+}
+
+static void guest_access(iobus_kind kind, uint64_t addr, uint32_t *v, unsigned len, bool is_write)
+{
+    uint8_t data[4];
+
+    memcpy(data, v, sizeof(data));
+    iobus_access(&vm.iobus, kind, &vcpu, addr, data, len, is_write);
+    memcpy(v, data, sizeof(data));
 }
 
 static void out(uint16_t port, uint32_t v, unsigned len)
 {
-    uint8_t data[4];
-
-    memcpy(data, &v, sizeof(data));
-    iobus_access(&vm.iobus, IOBUS_PIO, &vcpu, port, data, len, true);
+    guest_access(IOBUS_PIO, port, &v, len, true);
 }
 
 static uint8_t in(uint16_t port)
 {
-    uint8_t v = 0;
+    uint32_t v = 0;
 
-    iobus_access(&vm.iobus, IOBUS_PIO, &vcpu, port, &v, 1, false);
+    guest_access(IOBUS_PIO, port, &v, 1, false);
     return v;
+}
+
+static void mmio_write(uint64_t addr, uint32_t v)
+{
+    guest_access(IOBUS_MMIO, addr, &v, 4, true);
+}
+
+static uint32_t mmio_read(uint64_t addr)
+{
+    uint32_t v = 0;
+
+    guest_access(IOBUS_MMIO, addr, &v, 4, false);
+    return v;
+}
+
+static const struct device *find(const struct device_ops *ops)
+{
+    for (guint i = 0; i < vm.devices.devices->len; i++) {
+        const struct device *d = g_ptr_array_index(vm.devices.devices, i);
+
+        if (d->desc->ops == ops)
+            return d;
+    }
+    ck_abort_msg("no %s", ops->name);
+    return NULL;
+}
+
+static struct uart_rx *rx_of(const struct device_ops *ops)
+{
+    return find(ops)->state; /* both UARTs embed it first */
 }
 
 START_TEST(i8042_ignores_what_it_does_not_know)
@@ -111,6 +198,244 @@ START_TEST(debug_exit_shape)
 }
 END_TEST
 
+START_TEST(exit_mmio_registers)
+{
+    mmio_write(VMM_ARM_EXIT_BASE + VMM_EXIT_REG_STATUS, 42);
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_GUEST_EXIT);
+    ck_assert_int_eq(vm.stop.status, 42);
+}
+END_TEST
+
+/* Every line of the table is a realized device with its ranges claimed. */
+START_TEST(realize_claims_the_table)
+{
+    ck_assert_uint_eq(vm.devices.devices->len, G_N_ELEMENTS(pc));
+    for (size_t i = 0; i < G_N_ELEMENTS(pc); i++) {
+        const struct device *d = g_ptr_array_index(vm.devices.devices, i);
+        iobus_kind kind = pc[i].base >= 0x10000 ? IOBUS_MMIO : IOBUS_PIO;
+
+        ck_assert_ptr_eq(d->desc, &pc[i]);
+        ck_assert_msg(iobus_find(&vm.iobus, kind, pc[i].base), "%s", pc[i].ops->name);
+    }
+    ck_assert_ptr_nonnull(iobus_find(&vm.iobus, IOBUS_PIO, I8042_CMD_PORT));
+    ck_assert_ptr_null(iobus_find(&vm.iobus, IOBUS_PIO, I8042_DATA_PORT + 1));
+    /* The last UART realized is the console's input. */
+    ck_assert_ptr_eq(console->input_data, rx_of(&pl011_device));
+}
+END_TEST
+
+/* A line for another boot is not realized. */
+START_TEST(realize_only_for_its_boot)
+{
+    static const struct device_desc fw_only[] = {
+        { &debug_exit_device, 0x500, 4, -1, DEVICE_BOOT_FIRMWARE },
+        { &exit_status_device, 0x504, 4, -1, DEVICE_BOOT_LINUX },
+    };
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console };
+
+    ck_assert(devices_realize(&vm.devices, fw_only, 2, DEVICE_BOOT_LINUX, &ctx, -1,
+                              machine_kvm_irq, NULL));
+    ck_assert_ptr_null(iobus_find(&vm.iobus, IOBUS_PIO, 0x500));
+    ck_assert_ptr_nonnull(iobus_find(&vm.iobus, IOBUS_PIO, 0x504));
+}
+END_TEST
+
+/* A line that cannot claim its range fails with the reason; the device
+ * is still destroyed with the rest (no leak under ASan). */
+START_TEST(realize_failure_names_the_clash)
+{
+    static const struct device_desc clash[] = {
+        { &uart16550_device, COM1 + 4, 8, -1, DEVICE_BOOT_ANY },
+    };
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console };
+    GError *err = NULL;
+
+    ck_assert(!devices_realize(&vm.devices, clash, 1, DEVICE_BOOT_LINUX, &ctx, -1,
+                               machine_kvm_irq, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "overlaps uart16550"));
+    g_error_free(err);
+    ck_assert_uint_eq(vm.devices.devices->len, G_N_ELEMENTS(pc) + 1);
+}
+END_TEST
+
+START_TEST(reset_to_power_on)
+{
+    /* 16550: scratch, line control and interrupt enable. */
+    out(COM1 + 7, 0x5a, 1);
+    out(COM1 + 3, 0x03, 1);
+    out(COM1 + 1, 0x0f, 1);
+    ck_assert_uint_eq(in(COM1 + 7), 0x5a);
+    /* PL011: interrupt mask and line control. */
+    mmio_write(PL011 + 0x38, 0x70);
+    mmio_write(PL011 + 0x2c, 0x60);
+    /* i8042: a command byte written, a reply waiting. */
+    out(I8042_CMD_PORT, 0x60, 1);
+    out(I8042_DATA_PORT, 0x01, 1);
+    out(I8042_CMD_PORT, 0xaa, 1);
+    ck_assert_uint_eq(in(I8042_CMD_PORT) & 0x01, 0x01);
+
+    devices_reset(&vm.devices);
+    ck_assert_uint_eq(in(COM1 + 7), 0);
+    ck_assert_uint_eq(in(COM1 + 3), 0);
+    ck_assert_uint_eq(in(COM1 + 1), 0);
+    ck_assert_uint_eq(in(COM1 + 2) & 0x0f, 0x01);   /* IIR: nothing pending */
+    ck_assert_uint_eq(mmio_read(PL011 + 0x38), 0);
+    ck_assert_uint_eq(mmio_read(PL011 + 0x2c), 0);
+    ck_assert_uint_eq(mmio_read(PL011 + 0xfe0), 0x11); /* identification is not state */
+    ck_assert_uint_eq(in(I8042_CMD_PORT) & 0x01, 0);  /* output buffer empty */
+    out(I8042_CMD_PORT, 0x20, 1);
+    ck_assert_uint_eq(in(I8042_DATA_PORT), 0x30);   /* the power-on command byte */
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_NONE);
+}
+END_TEST
+
+/* Counts what a test model's ops were called for. */
+static unsigned realized, destroyed;
+
+static bool count_realize(struct device *dev, const struct device_ctx *ctx, GError **error)
+{
+    dev->state = &realized;
+    realized++;
+    return true;
+}
+
+static void count_destroy(struct device *dev)
+{
+    destroyed++;
+}
+
+static const struct device_ops counted = {
+    .name = "counted", .realize = count_realize, .destroy = count_destroy,
+};
+
+/* vm_destroy() destroys the machine's devices. */
+START_TEST(vm_destroy_destroys_devices)
+{
+    static const struct device_desc two[] = {
+        { &counted, 0, 0, -1, DEVICE_BOOT_ANY },
+        { &counted, 0, 0, -1, DEVICE_BOOT_ANY },
+    };
+    struct vm *v = g_new0(struct vm, 1);
+    struct device_ctx ctx = { .iobus = &v->iobus };
+
+    v->name = g_strdup("counted");
+    v->fd = -1;
+    g_mutex_init(&v->lock);
+    g_cond_init(&v->cond);
+    iobus_init(&v->iobus);
+    call_stats_init(&v->call_stats);
+    realized = destroyed = 0;
+    ck_assert(devices_realize(&v->devices, two, 2, DEVICE_BOOT_FIRMWARE, &ctx, -1,
+                              machine_kvm_irq, NULL));
+    ck_assert_uint_eq(realized, 2);
+    vm_destroy(v);
+    ck_assert_uint_eq(destroyed, 2);
+}
+END_TEST
+
+static size_t type(const char *s)
+{
+    return console->input(console->input_data, (const uint8_t *)s, strlen(s));
+}
+
+/* Without an interrupt line (a firmware boot) no driver listens: input waits. */
+START_TEST(rx_waits_without_interrupt)
+{
+    mmio_write(PL011 + 0x38, 0x10);       /* IMSC: receive */
+    ck_assert_uint_eq(type("abc"), 0);
+    ck_assert_uint_eq(mmio_read(PL011 + 0x18) & 0x10, 0x10); /* FR: RXFE */
+}
+END_TEST
+
+/* The PL011 as today: input only once its receive interrupt is unmasked,
+ * 32 bytes deep, the line high while a byte waits, in order out of DR. */
+START_TEST(rx_pl011)
+{
+    struct uart_rx *rx;
+    char many[40];
+
+    teardown();
+    console = test_console();
+    build(true);
+    rx = rx_of(&pl011_device);
+    ck_assert_uint_eq(type("x"), 0);      /* masked: no driver yet */
+    mmio_write(PL011 + 0x38, 0x10);
+    ck_assert_int_eq(rx->irq.level, 0);
+    ck_assert_uint_eq(type("hi"), 2);
+    ck_assert_int_eq(rx->irq.level, 1);
+    ck_assert_uint_eq(mmio_read(PL011 + 0x3c), 0x70); /* RIS: RX, TX, RT */
+    ck_assert_uint_eq(mmio_read(PL011 + 0x40), 0x10); /* MIS: RX, the one unmasked */
+    ck_assert_uint_eq(mmio_read(PL011), 'h');
+    ck_assert_uint_eq(mmio_read(PL011), 'i');
+    ck_assert_int_eq(rx->irq.level, 0);
+    ck_assert_uint_eq(mmio_read(PL011), 0);           /* empty reads 0 */
+    memset(many, 'm', sizeof(many));
+    ck_assert_uint_eq(console->input(console->input_data, (uint8_t *)many, sizeof(many)), 32);
+}
+END_TEST
+
+/* The 16550: input once the receive interrupt is on and OUT2 is up, 16
+ * bytes deep; the line follows IIR and OUT2; FCR clears the FIFO. */
+START_TEST(rx_16550)
+{
+    struct uart_rx *rx;
+    char many[40];
+
+    teardown();
+    console = test_console();
+    build(true);
+    rx = rx_of(&uart16550_device);
+    /* The PL011 took the console's input last; give it back to the 16550. */
+    console_set_input(console, uart_rx_receive, rx);
+    out(COM1 + 1, 0x01, 1);               /* IER: receive */
+    ck_assert_uint_eq(type("x"), 0);      /* OUT2 down */
+    out(COM1 + 4, 0x08, 1);               /* MCR: OUT2 */
+    ck_assert_uint_eq(type("ok"), 2);
+    ck_assert_int_eq(rx->irq.level, 1);
+    ck_assert_uint_eq(in(COM1 + 2) & 0x0f, 0x04);   /* IIR: received data */
+    ck_assert_uint_eq(in(COM1 + 5) & 0x01, 0x01);   /* LSR: data ready */
+    ck_assert_uint_eq(in(COM1), 'o');
+    ck_assert_uint_eq(in(COM1), 'k');
+    ck_assert_int_eq(rx->irq.level, 0);
+    memset(many, 'm', sizeof(many));
+    ck_assert_uint_eq(console->input(console->input_data, (uint8_t *)many, sizeof(many)), 16);
+    out(COM1 + 2, 0x02, 1);               /* FCR: clear the receive FIFO */
+    ck_assert_uint_eq(in(COM1 + 5) & 0x01, 0);
+}
+END_TEST
+
+/* The shared FIFO on its own: a ring that wraps, never deeper than its
+ * model says, and the line following the model's level. */
+static bool always(struct uart_rx *rx) { return true; }
+static bool has_data(struct uart_rx *rx) { return rx->count > 0; }
+
+START_TEST(rx_ring_wraps)
+{
+    struct uart_rx rx = { 0 };
+    struct device_ctx ctx = { .irq_wired = true };
+
+    irq_line_init(&ctx.irq, 1000, 4);
+    uart_rx_init(&rx, 4, &ctx, always, has_data);
+    for (int round = 0; round < 3; round++) {
+        ck_assert_uint_eq(uart_rx_receive(&rx, (const uint8_t *)"abcdef", 6), 4);
+        ck_assert_int_eq(rx.irq.level, 1);
+        g_mutex_lock(&rx.lock);
+        ck_assert_uint_eq(uart_rx_pop(&rx), 'a');
+        g_mutex_unlock(&rx.lock);
+        ck_assert_uint_eq(uart_rx_receive(&rx, (const uint8_t *)"e", 1), 1);
+        g_mutex_lock(&rx.lock);
+        ck_assert_uint_eq(uart_rx_pop(&rx), 'b');
+        ck_assert_uint_eq(uart_rx_pop(&rx), 'c');
+        ck_assert_uint_eq(uart_rx_pop(&rx), 'd');
+        ck_assert_uint_eq(uart_rx_pop(&rx), 'e');
+        ck_assert_int_eq(rx.irq.level, 0);
+        ck_assert_uint_eq(uart_rx_pop(&rx), 0);
+        g_mutex_unlock(&rx.lock);
+    }
+    uart_rx_destroy(&rx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("devices");
@@ -122,6 +447,16 @@ int main(void)
     tcase_add_test(tc, acpi_sleep_only_s5);
     tcase_add_test(tc, exit_status_above_119);
     tcase_add_test(tc, debug_exit_shape);
+    tcase_add_test(tc, exit_mmio_registers);
+    tcase_add_test(tc, realize_claims_the_table);
+    tcase_add_test(tc, realize_only_for_its_boot);
+    tcase_add_test(tc, realize_failure_names_the_clash);
+    tcase_add_test(tc, reset_to_power_on);
+    tcase_add_test(tc, vm_destroy_destroys_devices);
+    tcase_add_test(tc, rx_waits_without_interrupt);
+    tcase_add_test(tc, rx_pl011);
+    tcase_add_test(tc, rx_16550);
+    tcase_add_test(tc, rx_ring_wraps);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

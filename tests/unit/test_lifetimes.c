@@ -1,6 +1,7 @@
 /*
- * Device state lives exactly as long as its VM: every device model and
- * watcher is created through the I/O registry and freed by vm_destroy()
+ * Device state lives exactly as long as its VM: every device model
+ * (realized onto vm->devices) and watcher (an I/O registry cleanup) is
+ * freed by vm_destroy()
  * (run under LeakSanitizer: meson setup build-asan -Db_sanitize=address,undefined),
  * and the console that outlives a VM (system_reset keeps it) is left with
  * no pointer into the freed VM: no input UART, no panic watch, and a stdin
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/console.h"
+#include "vmm/device.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/i8042.h"
@@ -26,6 +28,7 @@
 #define EXIT_BASE 0x090f0000
 
 static char *tmpdir;
+static GPtrArray *lines;
 
 /* Guest output goes to a file the test removes. */
 static struct console *test_console(void)
@@ -62,17 +65,31 @@ static struct vm *bare_vm(struct console *c)
     return vm;
 }
 
+/* One machine-table line. */
+static bool realize(struct vm *vm, const struct device_ops *ops, uint64_t base,
+                    uint64_t size, GError **error)
+{
+    struct device_desc *d = g_new0(struct device_desc, 1);
+    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console };
+
+    *d = (struct device_desc){ ops, base, size, -1, DEVICE_BOOT_ANY };
+    /* The line lives as long as the test process (a table is static). */
+    g_ptr_array_add(lines, d);
+    return device_realize(&vm->devices, d, &ctx, error);
+}
+
 /* Every device model vmm has, on one VM. */
 static struct vm *vm_with_devices(struct console *c)
 {
     struct vm *vm = bare_vm(c);
 
-    ck_assert(uart16550_register(vm, COM1, NULL));
-    ck_assert(pl011_register(vm, PL011_BASE, NULL));
-    ck_assert(i8042_register(vm, NULL));
-    ck_assert(acpi_sleep_register(vm, NULL));
-    ck_assert(exit_device_register_pio(vm, 0xf4, 0xf8, NULL));
-    ck_assert(exit_device_register_mmio(vm, EXIT_BASE, 0x1000, NULL));
+    ck_assert(realize(vm, &uart16550_device, COM1, 8, NULL));
+    ck_assert(realize(vm, &pl011_device, PL011_BASE, 0x1000, NULL));
+    ck_assert(realize(vm, &i8042_device, I8042_DATA_PORT, 5, NULL));
+    ck_assert(realize(vm, &acpi_sleep_device, ACPI_SLEEP_CONTROL_PORT, 2, NULL));
+    ck_assert(realize(vm, &debug_exit_device, 0xf4, 4, NULL));
+    ck_assert(realize(vm, &exit_status_device, 0xf8, 4, NULL));
+    ck_assert(realize(vm, &exit_mmio_device, EXIT_BASE, 0x1000, NULL));
     linux_panic_watch(vm);
     return vm;
 }
@@ -125,14 +142,14 @@ START_TEST(half_built_vm_freed)
     struct vm *vm = bare_vm(c);
     GError *err = NULL;
 
-    ck_assert(uart16550_register(vm, COM1, NULL));
-    ck_assert(!uart16550_register(vm, COM1 + 4, &err)); /* overlaps */
+    ck_assert(realize(vm, &uart16550_device, COM1, 8, NULL));
+    ck_assert(!realize(vm, &uart16550_device, COM1 + 4, 8, &err)); /* overlaps */
     g_clear_error(&err);
     /* The i8042's data port registers, its command port does not. */
-    ck_assert(exit_device_register_pio(vm, I8042_CMD_PORT, 0xf8, NULL));
-    ck_assert(!i8042_register(vm, &err));
+    ck_assert(realize(vm, &debug_exit_device, I8042_CMD_PORT, 4, NULL));
+    ck_assert(!realize(vm, &i8042_device, I8042_DATA_PORT, 5, &err));
     g_clear_error(&err);
-    ck_assert(!pl011_register(vm, UINT64_MAX - 0x10, &err)); /* wraps */
+    ck_assert(!realize(vm, &pl011_device, UINT64_MAX - 0x10, 0x1000, &err)); /* wraps */
     g_clear_error(&err);
     vm_destroy(vm);
     ck_assert_ptr_null(c->input);
@@ -200,9 +217,12 @@ START_TEST(stdin_thread_stops_with_the_uart)
 
     ck_assert_int_eq(pipe(p), 0);
     ck_assert_int_eq(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
-    ck_assert(uart16550_register(vm, COM1, NULL));
+    static const struct device_desc uart = { &uart16550_device, COM1, 8, 4, DEVICE_BOOT_ANY };
+    struct device_ctx ctx = { .iobus = &vm->iobus, .console = c, .irq_wired = true };
+
     /* Interrupts are lost without KVM (said once on stderr); input flows. */
-    ck_assert(uart16550_connect_irq(vm, COM1, 4, NULL));
+    irq_line_init(&ctx.irq, -1, 4);
+    ck_assert(device_realize(&vm->devices, &uart, &ctx, NULL));
     out(vm, COM1 + 1, 0x01);        /* IER: receive interrupt */
     out(vm, COM1 + 4, 0x08);        /* MCR: OUT2 */
     ck_assert_uint_eq(stdin_threads(), 0);
@@ -229,6 +249,9 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("lifetimes");
+    int failed;
+
+    lines = g_ptr_array_new_with_free_func(g_free);
     TCase *tc = tcase_create("devices");
 
     tcase_add_test(tc, devices_freed_with_their_vm);
@@ -236,5 +259,7 @@ int main(void)
     tcase_add_test(tc, cleanups_newest_first);
     tcase_add_test(tc, stdin_thread_stops_with_the_uart);
     suite_add_tcase(s, tc);
-    return unit_run(s);
+    failed = unit_run(s);
+    g_ptr_array_free(lines, TRUE);
+    return failed;
 }

@@ -1,19 +1,16 @@
 /* The ACPI sleep control register of a hardware-reduced ACPI machine
- * (FADT SLEEP_CONTROL_REG): writing sleep type 5 (S5) with SLP_EN is how
- * an ACPI kernel powers off, and the VM ends with status 0. */
+ * (FADT SLEEP_CONTROL_REG, at the table line's base; SLEEP_STATUS_REG
+ * next to it): writing sleep type 5 (S5) with SLP_EN is how an ACPI
+ * kernel powers off, and the VM ends with status 0. */
 #ifndef VMM_HW_ACPI_SLEEP_H
 #define VMM_HW_ACPI_SLEEP_H
 
-#include <glib.h>
-#include <stdbool.h>
-#include <stdint.h>
-
-struct vm;
+#include "vmm/device.h"
 
 #define ACPI_SLEEP_CONTROL_PORT 0x600  /* 1 byte */
 #define ACPI_SLEEP_STATUS_PORT  0x601  /* 1 byte */
 #define ACPI_S5_SLP_TYP         5      /* the DSDT's \_S5 package says so */
 
-bool acpi_sleep_register(struct vm *vm, GError **error);
+extern const struct device_ops acpi_sleep_device;
 
 #endif

@@ -4,15 +4,13 @@
 #ifndef VMM_HW_I8042_H
 #define VMM_HW_I8042_H
 
-#include <glib.h>
-#include <stdbool.h>
-
-struct vm;
+#include "vmm/device.h"
 
 #define I8042_DATA_PORT   0x60
 #define I8042_CMD_PORT    0x64
 #define I8042_CMD_RESET   0xfe
 
-bool i8042_register(struct vm *vm, GError **error);
+/* At I8042_DATA_PORT; its command port is 4 above. */
+extern const struct device_ops i8042_device;
 
 #endif

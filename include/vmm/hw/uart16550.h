@@ -3,14 +3,10 @@
 #ifndef VMM_HW_UART16550_H
 #define VMM_HW_UART16550_H
 
-#include <glib.h>
-#include <stdbool.h>
-#include <stdint.h>
+#include "vmm/device.h"
 
-struct vm;
-
-bool uart16550_register(struct vm *vm, uint16_t port, GError **error);
-/* Wires the UART at @port to interrupt @gsi (needs an in-kernel irqchip). */
-bool uart16550_connect_irq(struct vm *vm, uint16_t port, uint32_t gsi, GError **error);
+/* 8 ports at the table line's base; its IRQ (a GSI) once wired, and in
+ * the ACPI tables as COM1. */
+extern const struct device_ops uart16550_device;
 
 #endif

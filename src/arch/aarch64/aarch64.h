@@ -29,8 +29,6 @@ struct vcpu;
 #define REG_FAR_EL1   ARM_SYS_REG(3, 0, 6, 0, 0)
 #define REG_VBAR_EL1  ARM_SYS_REG(3, 0, 12, 0, 0)
 
-#define PL011_SPI     1           /* as on QEMU's virt machine */
-
 int arm_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *value);
 bool arm_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t value, const char *what,
                  GError **error);

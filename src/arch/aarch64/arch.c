@@ -8,8 +8,8 @@
 #include "vmm/arch.h"
 #include "vmm/error.h"
 #include "vmm/hw/exit_device.h"
-#include "vmm/hw/pl011.h"
 #include "vmm/layout.h"
+#include "vmm/machine.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
@@ -140,8 +140,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
     return map_default_vectors(vm, error) && gic_create(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_MMIO, VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE,
                           ucall_doorbell, NULL, "ucall", error) &&
-           pl011_register(vm, VMM_ARM_PL011_BASE, error) &&
-           exit_device_register_mmio(vm, VMM_ARM_EXIT_BASE, VMM_ARM_EXIT_SIZE, error);
+           machine_realize(vm, error);
 }
 
 bool arch_vm_finalize(struct vm *vm, GError **error)

@@ -4,24 +4,19 @@
 
 #include "vmm-guest/calls.h"
 #include "vmm-guest/platform.h"
+#include "vmm/device.h"
 #include "vmm/error.h"
+#include "vmm/hw/dt.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
 
-enum { PHANDLE_GIC = 1, PHANDLE_CLK = 2 };
+enum { PHANDLE_GIC = 1, PHANDLE_FIRST_FREE };
 
 /* GIC interrupt specifier cells. */
 #define GIC_SPI 0
 #define GIC_PPI 1
 #define IRQ_LEVEL_HIGH 4
-
-static int prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
-{
-    fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
-
-    return fdt_property(fdt, name, v, sizeof(v));
-}
 
 static int add_cpus(void *fdt, struct vm *vm)
 {
@@ -83,38 +78,14 @@ static int add_gic_timer_psci(void *fdt, struct vm *vm)
     return err | fdt_end_node(fdt);
 }
 
-static int add_devices(void *fdt)
+/* The interrupt specifier of SPI @irq: level-triggered, as every device
+ * model's line is. */
+static unsigned spi_cells(int irq, uint32_t cells[4])
 {
-    static const char pl011_compat[] = "arm,pl011\0arm,primecell";
-    static const char clock_names[] = "uartclk\0apb_pclk";
-    uint32_t uart_irq[] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(PL011_SPI),
-                          cpu_to_fdt32(IRQ_LEVEL_HIGH) };
-    uint32_t clocks[] = { cpu_to_fdt32(PHANDLE_CLK), cpu_to_fdt32(PHANDLE_CLK) };
-    char name[48];
-    int err;
-
-    err = fdt_begin_node(fdt, "apb-pclk");
-    err |= fdt_property_string(fdt, "compatible", "fixed-clock");
-    err |= fdt_property_u32(fdt, "#clock-cells", 0);
-    err |= fdt_property_u32(fdt, "clock-frequency", 24000000);
-    err |= fdt_property_string(fdt, "clock-output-names", "clk24mhz");
-    err |= fdt_property_u32(fdt, "phandle", PHANDLE_CLK);
-    err |= fdt_end_node(fdt);
-
-    g_snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)VMM_ARM_PL011_BASE);
-    err |= fdt_begin_node(fdt, name);
-    err |= fdt_property(fdt, "compatible", pl011_compat, sizeof(pl011_compat));
-    err |= prop_u64_pair(fdt, "reg", VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE);
-    err |= fdt_property(fdt, "interrupts", uart_irq, sizeof(uart_irq));
-    err |= fdt_property(fdt, "clocks", clocks, sizeof(clocks));
-    err |= fdt_property(fdt, "clock-names", clock_names, sizeof(clock_names));
-    err |= fdt_end_node(fdt);
-
-    g_snprintf(name, sizeof(name), "vmm-exit@%llx", (unsigned long long)VMM_ARM_EXIT_BASE);
-    err |= fdt_begin_node(fdt, name);
-    err |= fdt_property_string(fdt, "compatible", "vmm,exit-device");
-    err |= prop_u64_pair(fdt, "reg", VMM_ARM_EXIT_BASE, VMM_ARM_EXIT_SIZE);
-    return err | fdt_end_node(fdt);
+    cells[0] = GIC_SPI;
+    cells[1] = irq;
+    cells[2] = IRQ_LEVEL_HIGH;
+    return 3;
 }
 
 /* The ucall doorbell, and where the per-vCPU structures are. */
@@ -126,8 +97,8 @@ static int add_ucall(void *fdt, struct vm *vm)
     g_snprintf(name, sizeof(name), "vmm-ucall@%llx", (unsigned long long)VMM_ARM_UCALL_DOORBELL);
     err = fdt_begin_node(fdt, name);
     err |= fdt_property_string(fdt, "compatible", "vmm,ucall");
-    err |= prop_u64_pair(fdt, "reg", VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE);
-    err |= prop_u64_pair(fdt, "vmm,ucall-area", vm->ucall_gpa, ucall_area_size(vm->nr_vcpus));
+    err |= device_fdt_u64_pair(fdt, "reg", VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE);
+    err |= device_fdt_u64_pair(fdt, "vmm,ucall-area", vm->ucall_gpa, ucall_area_size(vm->nr_vcpus));
     return err | fdt_end_node(fdt);
 }
 
@@ -135,13 +106,17 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 {
     size_t size = 64 * 1024;
     g_autofree void *fdt = g_malloc0(size);
-    char memname[48], stdout_path[64];
+    struct device_fdt devs = {
+        .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE, .irq_cells = spi_cells,
+    };
+    const struct device *console = devices_stdout(&vm->devices);
+    char memname[48], stdout_path[64] = "/";
     void *dst;
     int err;
 
     g_snprintf(memname, sizeof(memname), "memory@%llx", (unsigned long long)vm->ram->gpa);
-    g_snprintf(stdout_path, sizeof(stdout_path), "/pl011@%llx",
-               (unsigned long long)VMM_ARM_PL011_BASE);
+    if (console)
+        device_fdt_node_name(console, stdout_path + 1, sizeof(stdout_path) - 1);
 
     err = fdt_create(fdt, size);
     err |= fdt_finish_reservemap(fdt);
@@ -154,7 +129,8 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 
     err |= fdt_begin_node(fdt, "chosen");
     err |= fdt_property_string(fdt, "bootargs", bootargs);
-    err |= fdt_property_string(fdt, "stdout-path", stdout_path);
+    if (console)
+        err |= fdt_property_string(fdt, "stdout-path", stdout_path);
     if (vm->arch.initrd_end > vm->arch.initrd_start) {
         err |= fdt_property_u64(fdt, "linux,initrd-start", vm->arch.initrd_start);
         err |= fdt_property_u64(fdt, "linux,initrd-end", vm->arch.initrd_end);
@@ -163,12 +139,12 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 
     err |= fdt_begin_node(fdt, memname);
     err |= fdt_property_string(fdt, "device_type", "memory");
-    err |= prop_u64_pair(fdt, "reg", vm->ram->gpa, vm->ram_size);
+    err |= device_fdt_u64_pair(fdt, "reg", vm->ram->gpa, vm->ram_size);
     err |= fdt_end_node(fdt);
 
     err |= add_cpus(fdt, vm);
     err |= add_gic_timer_psci(fdt, vm);
-    err |= add_devices(fdt);
+    err |= devices_fdt(&vm->devices, &devs);
     err |= add_ucall(fdt, vm);
     err |= fdt_end_node(fdt);
     err |= fdt_finish(fdt);

@@ -11,7 +11,6 @@
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
-#include "vmm/hw/pl011.h"
 #include "vmm/layout.h"
 #include "vmm/linux.h"
 #include "vmm/vm.h"
@@ -35,9 +34,7 @@ const char *arch_linux_default_cmdline(void)
 
 bool arch_linux_vm_init(struct vm *vm, GError **error)
 {
-    uint32_t irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + PL011_SPI);
-
-    return pl011_connect_irq(vm, VMM_ARM_PL011_BASE, irq, error);
+    return true; /* the GIC is there for every boot; machine.c wires the interrupts */
 }
 
 bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error)

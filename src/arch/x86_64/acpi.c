@@ -2,16 +2,15 @@
  * Minimal ACPI tables for a Linux guest: the kernel has no MP-table parser
  * (CONFIG_X86_MPPARSE is off in distribution kernels) so the MADT is how
  * it finds every vCPU and the IOAPIC, and a hardware-reduced FADT with a
- * DSDT holding only \_S5 is how it powers off (the sleep control register,
- * src/devices/acpi_sleep.c) and resets (RESET_REG: the i8042's reset command).
+ * DSDT is how it powers off (the sleep control register, src/devices/acpi_sleep.c),
+ * resets (RESET_REG: the i8042's reset command) and finds the UART's IRQ.
  * Field offsets follow the ACPI 6.x specification, sections 5.2.
  */
 #include <string.h>
 
+#include "vmm/device.h"
 #include "vmm/error.h"
-
-#include "vmm/hw/acpi_sleep.h"
-#include "vmm/hw/i8042.h"
+#include "vmm/hw/aml.h"
 #include "vmm/vm.h"
 #include "x86-linux.h"
 
@@ -28,86 +27,23 @@
 #define MADT_PCAT_COMPAT          1
 
 /*
- * The DSDT's AML, assembled by hand (ACPI 6.x chapter 20):
- *   Name (_S5_, Package (4) { 5, 5, 0, 0 })
- *   Scope (\_SB_) { Device (COM1) {
- *       Name (_HID, EisaId ("PNP0501"))
- *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3f8, 0x3f8, 1, 8) IRQNoFlags () { 4 } })
- *   } }
- * A hardware-reduced machine has no legacy PIC, so Linux maps no ISA IRQ
- * on its own: the UART's interrupt must come from its ACPI description.
+ * The DSDT holds what the devices say of themselves (their acpi hooks:
+ * \_S5 from the sleep register, Device (COM1) from the UART, in
+ * Scope (\_SB_)), and the FADT points at the registers they implement.
  */
-#define AML_NAME     0x08
-#define AML_SCOPE    0x10
-#define AML_BUFFER   0x11
-#define AML_PACKAGE  0x12
-#define AML_BYTE     0x0a
-#define AML_DWORD    0x0c
-#define AML_EXT      0x5b
-#define AML_DEVICE   0x82
-
-static void aml_bytes(GByteArray *a, const void *p, size_t n) { g_byte_array_append(a, p, n); }
-static void aml_byte(GByteArray *a, uint8_t b) { g_byte_array_append(a, &b, 1); }
-
-/* Wraps @body in a PkgLength (which counts its own bytes) and appends it. */
-static void aml_pkg(GByteArray *a, GByteArray *body)
+static GByteArray *dsdt_aml(struct device_acpi *d)
 {
-    size_t len = body->len + 1;
+    GByteArray *a = g_byte_array_new();
 
-    if (len < 0x40) {
-        aml_byte(a, len);
-    } else {
-        len++;
-        g_assert(len < 0x1000);
-        aml_byte(a, 0x40 | (len & 0xf));
-        aml_byte(a, len >> 4);
+    aml_bytes(a, d->dsdt->data, d->dsdt->len);
+    if (d->sb->len) {
+        GByteArray *scope = g_byte_array_new();
+
+        aml_bytes(scope, "_SB_", 4);
+        aml_bytes(scope, d->sb->data, d->sb->len);
+        aml_byte(a, AML_SCOPE);
+        aml_pkg(a, scope);
     }
-    aml_bytes(a, body->data, body->len);
-    g_byte_array_unref(body);
-}
-
-static GByteArray *dsdt_aml(void)
-{
-    static const uint8_t crs[] = {
-        0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, /* IO: 0x3f8, 8 ports */
-        0x22, 1 << X86_COM1_IRQ, 0x00,                   /* IRQNoFlags: edge, high */
-        0x79, 0x00,                                      /* end tag */
-    };
-    static const uint8_t hid[] = { 0x41, 0xd0, 0x05, 0x01 }; /* EisaId ("PNP0501") */
-    GByteArray *a = g_byte_array_new(), *pkg = g_byte_array_new();
-    GByteArray *scope = g_byte_array_new(), *dev = g_byte_array_new(), *buf = g_byte_array_new();
-
-    aml_byte(a, AML_NAME);
-    aml_bytes(a, "_S5_", 4);
-    aml_byte(a, AML_PACKAGE);
-    aml_byte(pkg, 4);
-    for (int i = 0; i < 2; i++) {
-        aml_byte(pkg, AML_BYTE);
-        aml_byte(pkg, ACPI_S5_SLP_TYP);
-    }
-    aml_byte(pkg, 0);
-    aml_byte(pkg, 0);
-    aml_pkg(a, pkg);
-
-    aml_bytes(dev, "COM1", 4);
-    aml_byte(dev, AML_NAME);
-    aml_bytes(dev, "_HID", 4);
-    aml_byte(dev, AML_DWORD);
-    aml_bytes(dev, hid, sizeof(hid));
-    aml_byte(dev, AML_NAME);
-    aml_bytes(dev, "_CRS", 4);
-    aml_byte(dev, AML_BUFFER);
-    aml_byte(buf, AML_BYTE);
-    aml_byte(buf, sizeof(crs));
-    aml_bytes(buf, crs, sizeof(crs));
-    aml_pkg(dev, buf);
-
-    aml_bytes(scope, "_SB_", 4);
-    aml_byte(scope, AML_EXT);
-    aml_byte(scope, AML_DEVICE);
-    aml_pkg(scope, dev);
-    aml_byte(a, AML_SCOPE);
-    aml_pkg(a, scope);
     return a;
 }
 
@@ -205,7 +141,8 @@ static uint8_t *madt(struct table_writer *w, struct vm *vm, uint64_t *gpa)
     return t;
 }
 
-static uint8_t *fadt(struct table_writer *w, uint64_t dsdt, uint64_t *gpa)
+static uint8_t *fadt(struct table_writer *w, const struct device_acpi *d, uint64_t dsdt,
+                     uint64_t *gpa)
 {
     uint8_t *t = table(w, "FACP", 6, FADT_SIZE, gpa);
 
@@ -213,13 +150,17 @@ static uint8_t *fadt(struct table_writer *w, uint64_t dsdt, uint64_t *gpa)
         return NULL;
     put32(t, 40, (uint32_t)dsdt);
     put16(t, 109, FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC);
-    put32(t, 112, FADT_FLAG_HW_REDUCED | FADT_FLAG_RESET_REG_SUP);
-    gas_io(t, 116, I8042_CMD_PORT, 8);        /* RESET_REG */
-    put8(t, 128, I8042_CMD_RESET);            /* RESET_VALUE */
+    put32(t, 112, FADT_FLAG_HW_REDUCED | (d->reset_port ? FADT_FLAG_RESET_REG_SUP : 0));
+    if (d->reset_port) {
+        gas_io(t, 116, d->reset_port, 8);     /* RESET_REG */
+        put8(t, 128, d->reset_value);         /* RESET_VALUE */
+    }
     put8(t, 131, 1);                          /* FADT minor version: 6.1 */
     put64(t, 140, dsdt);                      /* X_DSDT */
-    gas_io(t, 244, ACPI_SLEEP_CONTROL_PORT, 8);
-    gas_io(t, 256, ACPI_SLEEP_STATUS_PORT, 8);
+    if (d->sleep_control_port) {
+        gas_io(t, 244, d->sleep_control_port, 8);
+        gas_io(t, 256, d->sleep_status_port, 8);
+    }
     memcpy(t + 268, "VMM     ", 8);           /* hypervisor vendor identity */
     seal(t);
     return t;
@@ -232,8 +173,13 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
         .gpa = X86_ACPI_BASE, .size = X86_ACPI_SIZE,
     };
     uint64_t rsdp, dsdt_at, fadt_at, madt_at, xsdt_at;
-    g_autoptr(GByteArray) aml = dsdt_aml();
+    struct device_acpi devs = { .dsdt = g_byte_array_new(), .sb = g_byte_array_new() };
+    g_autoptr(GByteArray) aml = NULL;
     uint8_t *r, *d, *x;
+    bool fits;
+
+    devices_acpi(&vm->devices, &devs);
+    aml = dsdt_aml(&devs);
 
     if (!w.base) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "no RAM for the ACPI tables");
@@ -243,8 +189,11 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
      * scans for it when boot_params has no address. */
     r = alloc(&w, 36, &rsdp);
     d = table(&w, "DSDT", 2, HEADER_SIZE + aml->len, &dsdt_at);
-    if (!r || !d || !fadt(&w, dsdt_at, &fadt_at) || !madt(&w, vm, &madt_at) ||
-        !(x = table(&w, "XSDT", 1, HEADER_SIZE + 16, &xsdt_at))) {
+    fits = r && d && fadt(&w, &devs, dsdt_at, &fadt_at) && madt(&w, vm, &madt_at) &&
+           (x = table(&w, "XSDT", 1, HEADER_SIZE + 16, &xsdt_at));
+    g_byte_array_unref(devs.dsdt);
+    g_byte_array_unref(devs.sb);
+    if (!fits) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "the ACPI tables do not fit");
         return false;
     }

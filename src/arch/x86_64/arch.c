@@ -6,9 +6,8 @@
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
-#include "vmm/hw/exit_device.h"
-#include "vmm/hw/uart16550.h"
 #include "vmm/layout.h"
+#include "vmm/machine.h"
 #include "vmm/memory.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
@@ -139,8 +138,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
     return x86_vmcall_init(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_PIO, VMM_X86_UCALL_PORT, 4, ucall_doorbell, NULL,
                           "ucall", error) &&
-           uart16550_register(vm, VMM_X86_COM1_PORT, error) &&
-           exit_device_register_pio(vm, VMM_X86_DEBUG_EXIT_PORT, VMM_X86_EXIT_PORT, error);
+           machine_realize(vm, error);
 }
 
 bool arch_vm_finalize(struct vm *vm, GError **error)

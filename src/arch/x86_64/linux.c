@@ -10,9 +10,7 @@
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
-#include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/i8042.h"
-#include "vmm/hw/uart16550.h"
 #include "vmm/layout.h"
 #include "vmm/linux.h"
 #include "vmm/memory.h"
@@ -47,12 +45,10 @@ bool arch_linux_vm_init(struct vm *vm, GError **error)
     struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
     /* The IOAPIC, PICs and every LAPIC in KVM: APs then wait for SIPI in
-     * the kernel, and HLT no longer exits to vmm. */
-    if (vmm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0, error) < 0 ||
-        vmm_ioctl(vm->fd, KVM_CREATE_PIT2, &pit, error) < 0)
-        return false;
-    return i8042_register(vm, error) && acpi_sleep_register(vm, error) &&
-           uart16550_connect_irq(vm, VMM_X86_COM1_PORT, X86_COM1_IRQ, error);
+     * the kernel, and HLT no longer exits to vmm. The devices a Linux boot
+     * adds, and their interrupts, are the machine table's (machine.c). */
+    return vmm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0, error) >= 0 &&
+           vmm_ioctl(vm->fd, KVM_CREATE_PIT2, &pit, error) >= 0;
 }
 
 /*

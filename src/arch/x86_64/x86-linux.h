@@ -24,8 +24,6 @@ struct vm;
 #define X86_IOAPIC_BASE       0xfec00000U
 #define X86_LINUX_MAX_VCPUS   255         /* 8-bit APIC IDs in the MADT */
 
-#define X86_COM1_IRQ          4
-
 /* Where a bzImage's parts go (bzimage.c), from x86_bzimage_check. */
 struct x86_linux_plan {
     size_t setup_size;      /* the real-mode part, skipped */

@@ -1,0 +1,97 @@
+/*
+ * A device model's life in a VM. A machine (src/arch/<arch>/machine.c)
+ * is a table of struct device_desc: which model, at which address, with
+ * which interrupt, on which kind of boot. Building the VM realizes each
+ * line (the model allocates its state and claims its ranges in the I/O
+ * registry); the platform description the guest boots with (aarch64's
+ * device tree, x86_64's ACPI tables) is written by walking the realized
+ * devices' hooks; vm_destroy() destroys them, newest first, once no vCPU
+ * runs.
+ *
+ * A model sees a narrow context (struct device_ctx), not the VM: the
+ * registry, the console, and its interrupt line when one is wired.
+ */
+#ifndef VMM_DEVICE_H
+#define VMM_DEVICE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/irq.h"
+
+struct console;
+struct device;
+struct device_ctx;
+struct device_acpi;
+struct device_fdt;
+struct iobus;
+
+/* A machine table line's flags: the boots it is for, and more. */
+#define DEVICE_BOOT_FIRMWARE 0x1
+#define DEVICE_BOOT_LINUX    0x2
+#define DEVICE_BOOT_ANY      (DEVICE_BOOT_FIRMWARE | DEVICE_BOOT_LINUX)
+#define DEVICE_STDOUT        0x4  /* the console the device tree names in /chosen */
+
+struct device_ops {
+    const char *name;     /* the model, for messages */
+    const char *dt_name;  /* its device-tree node name (before "@base"), if it has one */
+    /* Allocates dev->state and claims the device's ranges. On failure the
+     * device stays on its list, so destroy frees what realize allocated. */
+    bool (*realize)(struct device *dev, const struct device_ctx *ctx, GError **error);
+    /* Back to the power-on state (registers, FIFOs, interrupt level). */
+    void (*reset)(struct device *dev);
+    /* Frees dev->state (called only when it is set). */
+    void (*destroy)(struct device *dev);
+    /* Its device-tree node(s) (aarch64); libfdt's error, 0 for none. */
+    int (*fdt)(const struct device *dev, struct device_fdt *f);
+    /* Its part of the ACPI tables (x86_64 Linux boots). */
+    void (*acpi)(const struct device *dev, struct device_acpi *a);
+};
+
+/* One line of a machine table. */
+struct device_desc {
+    const struct device_ops *ops;
+    uint64_t base;        /* its first port or MMIO address */
+    uint64_t size;        /* the span of its registers (MMIO: the device tree's reg) */
+    int irq;              /* the machine's interrupt number (ISA IRQ, GIC SPI), -1: none */
+    unsigned flags;       /* DEVICE_BOOT_*, DEVICE_STDOUT */
+};
+
+/* What a model may touch while it is realized. */
+struct device_ctx {
+    struct iobus *iobus;
+    struct console *console;
+    bool irq_wired;       /* @irq is live: the VM has an in-kernel irqchip */
+    struct irq_line irq;
+};
+
+struct device {
+    const struct device_desc *desc;
+    void *state;
+};
+
+/* A VM's devices, in the order they were realized. */
+struct device_set {
+    GPtrArray *devices; /* of struct device * */
+};
+
+/* Realizes every line of @table that is for @boot (DEVICE_BOOT_*). Each
+ * line's context is @ctx with, when @vm_fd >= 0 and the line has an
+ * interrupt, its line wired to KVM_IRQ_LINE number @kvm_irq(desc->irq). */
+bool devices_realize(struct device_set *set, const struct device_desc *table, size_t n,
+                     unsigned boot, const struct device_ctx *ctx, int vm_fd,
+                     uint32_t (*kvm_irq)(int irq), GError **error);
+/* One device, with exactly @ctx. */
+bool device_realize(struct device_set *set, const struct device_desc *desc,
+                    const struct device_ctx *ctx, GError **error);
+void devices_reset(struct device_set *set);
+/* Newest first; the set is empty afterwards (twice is harmless). */
+void devices_destroy(struct device_set *set);
+/* The device-tree hooks in order; the first libfdt error, or 0. */
+int devices_fdt(const struct device_set *set, struct device_fdt *f);
+void devices_acpi(const struct device_set *set, struct device_acpi *a);
+/* The device the device tree's stdout-path names, or NULL. */
+const struct device *devices_stdout(const struct device_set *set);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * A device's part of the ACPI tables (x86_64 Linux boots): AML for the
+ * DSDT, and the FADT registers it implements. The AML is assembled by
+ * hand (ACPI 6.x chapter 20): a few opcodes and PkgLength.
+ */
+#ifndef VMM_HW_AML_H
+#define VMM_HW_AML_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct device_acpi {
+    GByteArray *dsdt;            /* AML in the DSDT's root scope */
+    GByteArray *sb;              /* AML in Scope (\_SB_) */
+    uint16_t reset_port;         /* FADT RESET_REG (I/O, 8 bits), 0: none */
+    uint8_t reset_value;
+    uint16_t sleep_control_port; /* FADT SLEEP_CONTROL_REG / SLEEP_STATUS_REG, 0: none */
+    uint16_t sleep_status_port;
+};
+
+#define AML_NAME     0x08
+#define AML_SCOPE    0x10
+#define AML_BUFFER   0x11
+#define AML_PACKAGE  0x12
+#define AML_BYTE     0x0a
+#define AML_DWORD    0x0c
+#define AML_EXT      0x5b
+#define AML_DEVICE   0x82
+
+void aml_bytes(GByteArray *a, const void *p, size_t n);
+void aml_byte(GByteArray *a, uint8_t b);
+/* Wraps @body in a PkgLength (which counts its own bytes), appends it to
+ * @a, and frees @body. */
+void aml_pkg(GByteArray *a, GByteArray *body);
+
+#endif

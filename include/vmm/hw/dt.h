@@ -1,0 +1,29 @@
+/* Writing a device's device-tree node (aarch64): the hook's context and
+ * the properties every memory-mapped device node starts with. */
+#ifndef VMM_HW_DT_H
+#define VMM_HW_DT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct device;
+
+struct device_fdt {
+    void *fdt;               /* libfdt's sequential-write tree, inside the root node */
+    uint32_t next_phandle;   /* the next free phandle; a hook that takes one bumps it */
+    /* The interrupt specifier of the machine's @irq, in host order: how
+     * many cells (the controller's #interrupt-cells, at most 4). */
+    unsigned (*irq_cells)(int irq, uint32_t cells[4]);
+};
+
+/* "<dt_name>@<base in hex>" into @buf. */
+void device_fdt_node_name(const struct device *dev, char *buf, size_t size);
+/* Begins the device's node with its compatible list (@compat: @len bytes
+ * of NUL-terminated strings), its reg <base size> and, when it has an
+ * interrupt, its interrupts. The hook adds its own and ends the node. */
+int device_fdt_begin(struct device_fdt *f, const struct device *dev, const char *compat,
+                     size_t len);
+/* A property of two 64-bit cells pairs (#address-cells = #size-cells = 2). */
+int device_fdt_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b);
+
+#endif

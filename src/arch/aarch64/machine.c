@@ -1,0 +1,29 @@
+/*
+ * The aarch64 machine: QEMU virt's PL011 address and SPI, and vmm's exit
+ * device.
+ *
+ * A new device is one file in src/devices/ (its struct device_ops) and
+ * one line here: where it is, its interrupt (a GIC SPI), and for which
+ * boots. Its device-tree node comes from its ops' fdt hook
+ * (docs/devices.md).
+ */
+#include "vmm-guest/platform.h"
+#include "vmm/kvm.h" /* after platform.h: its PSCI numbers come first */
+#include "vmm/hw/exit_device.h"
+#include "vmm/hw/pl011.h"
+#include "vmm/machine.h"
+
+#define PL011_SPI 1 /* as on QEMU's virt machine */
+
+const struct device_desc machine_devices[] = {
+    /* model             base                size                irq        flags */
+    { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, PL011_SPI, DEVICE_BOOT_ANY | DEVICE_STDOUT },
+    { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1,        DEVICE_BOOT_ANY },
+};
+const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
+
+uint32_t machine_kvm_irq(int irq)
+{
+    /* SPI n is the GIC's interrupt 32 + n. */
+    return (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + irq);
+}

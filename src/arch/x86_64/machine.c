@@ -1,0 +1,32 @@
+/*
+ * The x86_64 machine: a PC's legacy devices at their usual ports.
+ *
+ * A new device is one file in src/devices/ (its struct device_ops) and
+ * one line here: where it is, its interrupt (an ISA IRQ, the GSI KVM's
+ * IOAPIC wires to it), and for which boots. Its ACPI description comes
+ * from its ops' acpi hook (docs/devices.md).
+ */
+#include "vmm-guest/platform.h"
+#include "vmm/hw/acpi_sleep.h"
+#include "vmm/hw/exit_device.h"
+#include "vmm/hw/i8042.h"
+#include "vmm/hw/uart16550.h"
+#include "vmm/machine.h"
+
+#define COM1_IRQ 4
+
+const struct device_desc machine_devices[] = {
+    /* model               base                     size irq       flags */
+    { &uart16550_device,   VMM_X86_COM1_PORT,       8,   COM1_IRQ, DEVICE_BOOT_ANY },
+    { &debug_exit_device,  VMM_X86_DEBUG_EXIT_PORT, 4,   -1,       DEVICE_BOOT_ANY },
+    { &exit_status_device, VMM_X86_EXIT_PORT,       4,   -1,       DEVICE_BOOT_ANY },
+    /* Linux reboots through the i8042 and powers off through ACPI. */
+    { &i8042_device,       I8042_DATA_PORT,         5,   -1,       DEVICE_BOOT_LINUX },
+    { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,   -1,       DEVICE_BOOT_LINUX },
+};
+const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
+
+uint32_t machine_kvm_irq(int irq)
+{
+    return irq; /* KVM's IOAPIC wires ISA IRQ n to GSI n */
+}

@@ -1,0 +1,13 @@
+/* Realizing the architecture's machine table for a VM (vmm/machine.h). */
+#include "vmm/machine.h"
+#include "vmm/vm.h"
+
+bool machine_realize(struct vm *vm, GError **error)
+{
+    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console };
+    bool is_linux = vm->flags & VM_LINUX;
+
+    return devices_realize(&vm->devices, machine_devices, machine_nr_devices,
+                           is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE, &ctx,
+                           is_linux ? vm->fd : -1, machine_kvm_irq, error);
+}
