@@ -154,7 +154,7 @@ static uint64_t pick_arg(struct fuzz_input *in, const struct vm *vm)
 
     switch (b % 5) {
     case 0: return fuzz_u64(in);
-    case 1: return vm->ram->gpa + fuzz_u16(in) % (vm->ram->size + 16);
+    case 1: return vm->mem.ram->gpa + fuzz_u16(in) % (vm->mem.ram->size + 16);
     case 2: return b / 5;
     case 3: return fuzz_u16(in) % 5000;
     default: return call_table[b / 5 % call_table_len].first;
@@ -254,7 +254,7 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
     struct vm *vm = vcpu->vm;
     uint8_t mode = fuzz_u8(in);
     uint64_t own = vm->ucall_gpa + vcpu->id * PAGE, gpa;
-    struct vmm_ucall *u = gpa_to_hva(vm, own, sizeof(*u));
+    struct vmm_ucall *u = gpa_to_hva(&vm->mem, own, sizeof(*u));
     uint64_t rejected = vm->call_stats.ucall_rejected, total = stats_total(vm);
     struct vmm_ucall *live;
     uint64_t printed = fake_console.bytes;
@@ -281,7 +281,7 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
 
     ucall_ring(vcpu, gpa);
 
-    live = gpa_to_hva(vm, gpa, sizeof(*live));
+    live = gpa_to_hva(&vm->mem, gpa, sizeof(*live));
     if (vm->call_stats.ucall_rejected != rejected) {
         /* Refused before any call: counted once, nothing dispatched. */
         FUZZ_CHECK(vm->call_stats.ucall_rejected == rejected + 1);
@@ -337,9 +337,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     ram = g_malloc0(ram_size);
-    vm.mem[0] = (struct mem_region){ .gpa = ram_base, .size = ram_size, .hva = ram };
-    vm.nr_mem = 1;
-    vm.ram = &vm.mem[0];
+    vm.mem.regions[0] = (struct mem_region){ .gpa = ram_base, .size = ram_size, .hva = ram };
+    vm.mem.nr = 1;
+    vm.mem.ram = &vm.mem.regions[0];
     vm.ram_size = ram_size;
     ucall_area_init(&vm, ram_base + fuzz_u8(&in) % (ram_size / PAGE - vm.nr_vcpus + 1) * PAGE);
     memset(vcpus, 0, sizeof(vcpus));

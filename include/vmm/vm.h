@@ -61,9 +61,7 @@ struct vm {
     uint64_t ram_size;
     unsigned flags;          /* VM_LINUX */
 
-    struct mem_region mem[VMM_MAX_MEM_REGIONS];
-    unsigned nr_mem;
-    struct mem_region *ram;
+    struct guest_mem mem;    /* what loaders, call handlers and devices are handed */
 
     struct iobus iobus;
     struct console *console;

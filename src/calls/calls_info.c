@@ -66,7 +66,7 @@ call_status call_console_write(struct vcpu *vcpu, struct guest_call *call)
 
     if (len > CONSOLE_WRITE_MAX)
         return CALL_INVALID;
-    buf = gpa_to_hva(vcpu->vm, gpa, len);
+    buf = gpa_to_hva(&vcpu->vm->mem, gpa, len);
     if (!buf && len)
         return CALL_INVALID;
     console_write(vcpu->vm->console, buf, len);

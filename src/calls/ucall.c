@@ -27,7 +27,7 @@ void ucall_area_init(struct vm *vm, uint64_t gpa)
     vm->ucall_gpa = gpa;
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         uint64_t self = gpa + (uint64_t)i * VMM_UCALL_STRIDE;
-        struct vmm_ucall *u = gpa_to_hva(vm, self, sizeof(*u));
+        struct vmm_ucall *u = gpa_to_hva(&vm->mem, self, sizeof(*u));
 
         memset(u, 0, sizeof(*u));
         u->self = self;
@@ -68,7 +68,7 @@ void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
         problem = "not the start of a ucall structure";
     else if ((gpa - vm->ucall_gpa) / VMM_UCALL_STRIDE != vcpu->id)
         problem = "another vCPU's structure"; /* so every message is attributed right */
-    live = problem ? NULL : gpa_to_hva(vm, gpa, sizeof(u));
+    live = problem ? NULL : gpa_to_hva(&vm->mem, gpa, sizeof(u));
     if (live) {
         memcpy(&u, live, sizeof(u));
         problem = ucall_problem(vm, gpa, &u);

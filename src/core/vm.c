@@ -57,8 +57,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
     if (vm->fd < 0)
         goto fail;
-    vm->ram = vm_add_memory(vm, arch_ram_base(), ram_size, false, error);
-    if (!vm->ram || !arch_vm_init(vm, error) ||
+    vm->mem.ram = guest_mem_map(&vm->mem, vm->fd, arch_ram_base(), ram_size, false, error);
+    if (!vm->mem.ram || !arch_vm_init(vm, error) ||
         ((flags & VM_LINUX) && !arch_linux_vm_init(vm, error)))
         goto fail;
     for (unsigned i = 0; i < nr_vcpus; i++)
@@ -87,7 +87,7 @@ void vm_destroy(struct vm *vm)
         if (vcpu->fd >= 0)
             close(vcpu->fd);
     }
-    vm_free_memory(vm);
+    guest_mem_unmap(&vm->mem);
     if (vm->fd > 0)
         close(vm->fd);
     iobus_destroy(&vm->iobus);
@@ -106,8 +106,8 @@ bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
 {
     struct load_target t = {
         .e_machine = arch_elf_machine(),
-        .ram = vm->ram->hva,
-        .ram_gpa = vm->ram->gpa,
+        .ram = vm->mem.ram->hva,
+        .ram_gpa = vm->mem.ram->gpa,
         .ram_size = vm->ram_size,
     };
     uint64_t entry;

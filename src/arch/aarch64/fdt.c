@@ -139,7 +139,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     void *dst;
     int err;
 
-    g_snprintf(memname, sizeof(memname), "memory@%llx", (unsigned long long)vm->ram->gpa);
+    g_snprintf(memname, sizeof(memname), "memory@%llx", (unsigned long long)vm->mem.ram->gpa);
     g_snprintf(stdout_path, sizeof(stdout_path), "/pl011@%llx",
                (unsigned long long)VMM_ARM_PL011_BASE);
 
@@ -163,7 +163,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 
     err |= fdt_begin_node(fdt, memname);
     err |= fdt_property_string(fdt, "device_type", "memory");
-    err |= prop_u64_pair(fdt, "reg", vm->ram->gpa, vm->ram_size);
+    err |= prop_u64_pair(fdt, "reg", vm->mem.ram->gpa, vm->ram_size);
     err |= fdt_end_node(fdt);
 
     err |= add_cpus(fdt, vm);
@@ -176,7 +176,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "building the device tree failed");
         return false;
     }
-    dst = gpa_to_hva(vm, vm->arch.dtb_gpa, fdt_totalsize(fdt));
+    dst = gpa_to_hva(&vm->mem, vm->arch.dtb_gpa, fdt_totalsize(fdt));
     if (!dst) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "guest RAM is too small for the device tree; raise vm.memory");

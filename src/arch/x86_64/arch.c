@@ -77,7 +77,7 @@ static bool write_gdt(struct vm *vm, GError **error)
         0,                     /* and its high half */
     };
 
-    return guest_copy_in(vm, X86_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
+    return guest_copy_in(&vm->mem, X86_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
 }
 
 /* The layout's "page tables" region: PML4, PDPT, one PD per GiB. */
@@ -97,7 +97,7 @@ static bool write_page_tables(struct vm *vm, GError **error)
         for (uint64_t i = 0; i < 512; i++)
             pd[i] = ((g << 30) + (i << 21)) | 0x83;
     }
-    return guest_copy_in(vm, X86_PML4_ADDR, t, size, "page tables", error);
+    return guest_copy_in(&vm->mem, X86_PML4_ADDR, t, size, "page tables", error);
 }
 
 bool arch_vm_init(struct vm *vm, GError **error)
