@@ -19,7 +19,6 @@
 #include "vmm/vm-host.h"
 
 struct console;
-struct vmm_config;
 
 struct vcpu {
     struct vm *vm;
@@ -96,20 +95,12 @@ struct vm {
 };
 
 /* Creates the VM, its RAM and vCPUs, and the architecture's devices;
- * nothing runs yet. */
+ * nothing runs yet and nothing is loaded (the boot layer, vmm/boot.h,
+ * builds a VM from a config). */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
                      GError **error);
 void vm_destroy(struct vm *vm);
-/* vm_create() and the boot image (firmware or Linux) from a checked
- * config, with its policy (vm_build.c). */
-struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *cfg,
-                    struct console *console, GError **error);
-
-/* Loads an ELF64 image (already read from @path) into guest RAM and
- * points the boot vCPUs at its entry. */
-bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
-                      size_t size, GError **error);
 
 /* Replaces the call policy; false (with the reason) once the VM has run. */
 bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error);

@@ -5,9 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/console.h"
 #include "vmm/error.h"
-#include "vmm/loader.h"
 #include "vmm/vm.h"
 
 static void vm_kick_locked(struct vm *vm);
@@ -99,26 +97,6 @@ void vm_destroy(struct vm *vm)
     g_free(vm->vcpus);
     g_free(vm->name);
     g_free(vm);
-}
-
-bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
-                      size_t size, GError **error)
-{
-    struct load_target t = {
-        .e_machine = arch_elf_machine(),
-        .ram = vm->mem.ram->hva,
-        .ram_gpa = vm->mem.ram->gpa,
-        .ram_size = vm->ram_size,
-    };
-    uint64_t entry;
-
-    arch_load_window(vm->ram_size, vm->nr_vcpus, &t.lo, &t.hi);
-    if (!elf_load(path, image, size, &t, &entry, error))
-        return false;
-    for (unsigned i = 0; i < vm->nr_vcpus; i++)
-        if (!arch_vcpu_boot_firmware(&vm->vcpus[i], entry, error))
-            return false;
-    return true;
 }
 
 bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error)

@@ -1,4 +1,5 @@
 /* The manager's KVM backend: a managed VM is a struct vm (vm.c). */
+#include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/manager.h"
