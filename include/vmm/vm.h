@@ -11,14 +11,27 @@
 #include <stdint.h>
 
 #include "vmm/arch.h"
-#include "vmm/calls.h"
 #include "vmm/iobus.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
-#include "vmm/policy.h"
-#include "vmm/vm-host.h"
 
 struct console;
+struct vm;
+
+/*
+ * The guest-call layer (src/calls/) as core sees it: its per-VM state is
+ * opaque here (struct vm_calls, vmm/calls.h), and these hooks, given to
+ * vm_create() by whoever builds the VM (vm_build: &vm_calls_ops), are the
+ * only way core reaches that layer. The calls themselves arrive through
+ * the arch exit handlers and the ucall doorbell, which find the state at
+ * vcpu->vm->calls.
+ */
+struct vm_calls;
+struct vm_calls_ops {
+    struct vm_calls *(*create)(void);             /* in vm_create(), before the arch's set-up */
+    bool (*start)(struct vm *vm, GError **error); /* in vm_start(), before any vCPU runs */
+    void (*destroy)(struct vm_calls *calls);      /* in vm_destroy(), once no vCPU runs */
+};
 
 struct vcpu {
     struct vm *vm;
@@ -68,12 +81,10 @@ struct vm {
     unsigned nr_vcpus;
     struct vcpu *vcpus;
 
-    /* Guest calls: the policy is fixed once the VM first runs (vm_start). */
-    struct vm_policy policy;
-    struct call_stats call_stats;
-    uint64_t ucall_gpa;      /* the per-vCPU ucall areas (include/vmm-guest/calls.h) */
-    const struct vm_host_ops *host;  /* NULL: no manager */
-    void *host_data;
+    /* Guest calls: policy, counters, ucall area, the manager's hooks (see
+     * struct vm_calls_ops above). NULL (both) only in fakes without KVM. */
+    struct vm_calls *calls;
+    const struct vm_calls_ops *calls_ops;
 
     /* Stop state: the first vm_stop() wins; the others are ignored. */
     GMutex lock;
@@ -96,16 +107,15 @@ struct vm {
 
 /* Creates the VM, its RAM and vCPUs, and the architecture's devices;
  * nothing runs yet and nothing is loaded (the boot layer, vmm/boot.h,
- * builds a VM from a config). */
+ * builds a VM from a config). @calls_ops makes the VM's call state first:
+ * the architecture's set-up places the ucall area in it. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     GError **error);
+                     const struct vm_calls_ops *calls_ops, GError **error);
 void vm_destroy(struct vm *vm);
 
-/* Replaces the call policy; false (with the reason) once the VM has run. */
-bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error);
-
-/* Fixes the policy (and gives it to KVM), then starts one thread per vCPU. */
+/* Lets the calls layer fix the policy (and give it to KVM), then starts
+ * one thread per vCPU. */
 bool vm_start(struct vm *vm, GError **error);
 
 /* Asks every vCPU to stop; the first call decides the outcome.

@@ -2,6 +2,7 @@
  * boot image (firmware or Linux) with the vCPUs pointed at it. */
 #include "vmm/arch.h"
 #include "vmm/boot.h"
+#include "vmm/calls.h"
 #include "vmm/config.h"
 #include "vmm/linux.h"
 #include "vmm/loader.h"
@@ -44,7 +45,7 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
 {
     bool is_linux = cfg->boot_linux.kernel_path != NULL;
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console,
-                              is_linux ? VM_LINUX : 0, error);
+                              is_linux ? VM_LINUX : 0, &vm_calls_ops, error);
 
     if (vm && (!vm_set_policy(vm, &cfg->policy, error) ||
                !(is_linux ? load_linux(vm, &cfg->boot_linux, error)

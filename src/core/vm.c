@@ -33,7 +33,7 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     GError **error)
+                     const struct vm_calls_ops *calls_ops, GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
 
@@ -49,8 +49,10 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
-    policy_init(&vm->policy);
-    call_stats_init(&vm->call_stats);
+    /* Before the arch's set-up: it places the ucall area in the call state. */
+    vm->calls_ops = calls_ops;
+    if (calls_ops)
+        vm->calls = calls_ops->create();
 
     vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
     if (vm->fd < 0)
@@ -89,7 +91,8 @@ void vm_destroy(struct vm *vm)
     if (vm->fd > 0)
         close(vm->fd);
     iobus_destroy(&vm->iobus);
-    call_stats_clear(&vm->call_stats);
+    if (vm->calls_ops)
+        vm->calls_ops->destroy(vm->calls);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);
@@ -99,32 +102,10 @@ void vm_destroy(struct vm *vm)
     g_free(vm);
 }
 
-bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
-{
-    bool frozen;
-
-    g_mutex_lock(&vm->lock);
-    frozen = vm->policy.frozen;
-    if (!frozen) {
-        vm->policy = *policy;
-        vm->policy.frozen = false;
-        policy_update(&vm->policy);
-    }
-    g_mutex_unlock(&vm->lock);
-    if (frozen)
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "%s: the policy is fixed once the VM has run", vm->name);
-    return !frozen;
-}
-
 bool vm_start(struct vm *vm, GError **error)
 {
-    /* From here on what a guest may call never changes (and KVM holds the
-     * parts it enforces). */
-    g_mutex_lock(&vm->lock);
-    vm->policy.frozen = true;
-    g_mutex_unlock(&vm->lock);
-    if (!arch_vm_apply_policy(vm, error))
+    /* The policy is fixed (and in KVM) before the guest's first instruction. */
+    if (vm->calls_ops && !vm->calls_ops->start(vm, error))
         return false;
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         struct vcpu *vcpu = &vm->vcpus[i];

@@ -29,8 +29,8 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
     if (!vm)
         return false;
     vm->id = mv->id;
-    vm->host = &manager_host_ops;
-    vm->host_data = mv->build_ref;
+    vm->calls->host = &manager_host_ops;
+    vm->calls->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;

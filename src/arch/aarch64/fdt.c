@@ -127,7 +127,7 @@ static int add_ucall(void *fdt, struct vm *vm)
     err = fdt_begin_node(fdt, name);
     err |= fdt_property_string(fdt, "compatible", "vmm,ucall");
     err |= prop_u64_pair(fdt, "reg", VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE);
-    err |= prop_u64_pair(fdt, "vmm,ucall-area", vm->ucall_gpa, ucall_area_size(vm->nr_vcpus));
+    err |= prop_u64_pair(fdt, "vmm,ucall-area", ucall_area_gpa(vm), ucall_area_size(vm->nr_vcpus));
     return err | fdt_end_node(fdt);
 }
 

@@ -9,6 +9,7 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/layout.h"
+#include "vmm/policy.h"
 #include "vmm/memory.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
@@ -148,9 +149,9 @@ bool arch_vm_finalize(struct vm *vm, GError **error)
     return true;
 }
 
-bool arch_vm_apply_policy(struct vm *vm, GError **error)
+bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
 {
-    if (vm->policy.may_call && !x86_vmcall_available(vm))
+    if (policy->may_call && !x86_vmcall_available(vm))
         vmm_log("%s: this host's KVM cannot hand vmcall to vmm (no Xen hypercall "
                 "intercept, KVM_CAP_XEN_HVM): vmcall is unavailable, the ucall "
                 "port still works", vm->name);
