@@ -8,6 +8,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/iobus.h"
 #include "vmm/loader.h"
+#include "vmm/vm.h"
 
 #include "unit.h"
 
@@ -166,6 +167,61 @@ START_TEST(guest_mem_translates_and_refuses)
 }
 END_TEST
 
+/* Core reaches the calls layer only through vm_calls_ops: its start hook
+ * runs before any vCPU and can refuse the start, and its state is freed
+ * with the VM, once. */
+static struct {
+    unsigned starts, destroys;
+    bool refuse;
+    char state;              /* what create() hands back: opaque to core */
+} hook;
+
+static struct vm_calls *hook_create(void)
+{
+    return (struct vm_calls *)&hook.state;
+}
+
+static bool hook_start(struct vm *vm, GError **error)
+{
+    hook.starts++;
+    if (hook.refuse)
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: refused by the calls layer",
+                    vm->name);
+    return !hook.refuse;
+}
+
+static void hook_destroy(struct vm_calls *state)
+{
+    ck_assert_ptr_eq(state, &hook.state);
+    hook.destroys++;
+}
+
+START_TEST(calls_hook_starts_and_frees)
+{
+    static const struct vm_calls_ops ops = { hook_create, hook_start, hook_destroy };
+    struct vm *vm = g_new0(struct vm, 1);   /* vm_create() minus KVM: no vCPUs */
+    GError *err = NULL;
+
+    vm->name = g_strdup("t");
+    vm->fd = -1;
+    g_mutex_init(&vm->lock);
+    g_cond_init(&vm->cond);
+    iobus_init(&vm->iobus);
+    vm->calls_ops = &ops;
+    vm->calls = ops.create();
+    hook.refuse = true;
+    ck_assert(!vm_start(vm, &err));
+    ck_assert_str_eq(err->message, "t: refused by the calls layer");
+    g_clear_error(&err);
+    hook.refuse = false;
+    ck_assert(vm_start(vm, &err));
+    ck_assert_uint_eq(hook.starts, 2);
+    ck_assert_uint_eq(hook.destroys, 0);
+    vm_destroy(vm);
+    ck_assert_uint_eq(hook.destroys, 1);
+}
+END_TEST
+
 START_TEST(exit_statuses)
 {
     GError *e = g_error_new(VMM_ERROR, VMM_ERROR_NO_KVM, "x");
@@ -188,6 +244,7 @@ int main(void)
     tcase_add_test(tc, sizes_parse);
     tcase_add_test(tc, elf_checks);
     tcase_add_test(tc, guest_mem_translates_and_refuses);
+    tcase_add_test(tc, calls_hook_starts_and_frees);
     tcase_add_test(tc, exit_statuses);
     suite_add_tcase(s, tc);
     return unit_run(s);
