@@ -15,14 +15,12 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     uint32_t id = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : VMM_CALL_VERSION;
-    struct vm vm = { .name = "bench" };
+    struct vm vm = { .name = "bench", .calls = vm_calls_new() };
     struct vcpu vcpu = { .vm = &vm };
     uint64_t sum = 0;
 
-    policy_init(&vm.policy);
-    vm.policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
-    policy_update(&vm.policy);
-    call_stats_init(&vm.call_stats);
+    vm.calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&vm.calls->policy);
     for (long i = 0; i < n; i++) {
         struct guest_call call = { .id = id, .conduit = CONDUIT_HVC };
         call_status status;
@@ -31,6 +29,6 @@ int main(int argc, char **argv)
             sum += call.ret[0];
     }
     printf("%ld calls of %#x, result sum %llu\n", n, id, (unsigned long long)sum);
-    call_stats_clear(&vm.call_stats);
+    vm_calls_free(vm.calls);
     return 0;
 }

@@ -22,7 +22,7 @@
 static bool stub_build(struct manager *m, struct mvm *mv, GError **error)
 {
     mv->vm = g_new0(struct vm, 1);
-    call_stats_init(&mv->vm->call_stats);
+    mv->vm->calls = vm_calls_new();
     return true;
 }
 static bool stub_start(struct mvm *mv, GError **error) { return true; }
@@ -31,7 +31,7 @@ static void stub_resume(struct mvm *mv) {}
 static void stub_stop(struct mvm *mv) {}
 static void stub_teardown(struct mvm *mv)
 {
-    call_stats_clear(&mv->vm->call_stats);
+    vm_calls_free(mv->vm->calls);
     g_free(mv->vm);
 }
 static const struct manager_backend stub = {

@@ -1,5 +1,6 @@
 // fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/calls/ucall.c src/calls/policy.c
-// fuzz-sources: lib/toml/toml.c src/core/memory.c src/core/guest_mem.c fuzz/fake_console.c src/core/iobus.c
+// fuzz-sources: src/calls/vm_calls.c
+// fuzz-sources: lib/toml/toml.c src/core/guest_mem.c fuzz/fake_console.c src/core/iobus.c
 // fuzz-sources: src/arch/x86_64/vmcall.c src/arch/aarch64/smccc_decode.c
 // fuzz-sources: fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
@@ -32,6 +33,7 @@
 #include "vmm/calls.h"
 #include "vmm/console.h"
 #include "vmm/ucall.h"
+#include "vmm/vm-host.h"
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
 #include "../src/arch/aarch64/smccc_decode.h"
@@ -101,7 +103,7 @@ static bool h_forward(struct vcpu *vcpu, struct guest_call *call, call_status *s
     struct vm *vm = vcpu->vm;
 
     /* The policy decides before any monitor sees a call. */
-    FUZZ_CHECK(call_decide(&vm->policy, call_lookup(call->id), call->privilege) ==
+    FUZZ_CHECK(call_decide(&vm->calls->policy, call_lookup(call->id), call->privilege) ==
                CALL_ALLOWED);
     FUZZ_CHECK(call->conduit == host.conduit);
     if (!host.monitor || call->id < host.first || call->id > host.last)
@@ -124,7 +126,7 @@ static uint64_t stats_total(const struct vm *vm)
 
     for (size_t i = 0; i <= call_table_len; i++)
         for (int v = 0; v < CALL_VERDICT_COUNT; v++)
-            n += call_stats_get(&vm->call_stats, i, v);
+            n += call_stats_get(&vm->calls->stats, i, v);
     return n;
 }
 
@@ -154,7 +156,7 @@ static uint64_t pick_arg(struct fuzz_input *in, const struct vm *vm)
 
     switch (b % 5) {
     case 0: return fuzz_u64(in);
-    case 1: return vm->ram->gpa + fuzz_u16(in) % (vm->ram->size + 16);
+    case 1: return vm->mem.ram->gpa + fuzz_u16(in) % (vm->mem.ram->size + 16);
     case 2: return b / 5;
     case 3: return fuzz_u16(in) % 5000;
     default: return call_table[b / 5 % call_table_len].first;
@@ -202,7 +204,7 @@ static void x86_call(struct fuzz_input *in, struct vcpu *vcpu)
         return;
     }
     FUZZ_CHECK(stats_total(vm) == total + 1);
-    v = call_decide(&vm->policy, call_lookup(input > UINT32_MAX ? 0 : (uint32_t)input), cpl);
+    v = call_decide(&vm->calls->policy, call_lookup(input > UINT32_MAX ? 0 : (uint32_t)input), cpl);
     if (v == CALL_REFUSED_NO_CALLS || v == CALL_REFUSED_PRIVILEGE) {
         /* The fault is raised at the vmcall: registers as before it. */
         if (vm_is_stopping(vm) && !stopped) {
@@ -237,7 +239,7 @@ static void arm_call(struct fuzz_input *in, struct vcpu *vcpu)
     smccc_call(vcpu, nr, flags, args, x);
 
     FUZZ_CHECK(stats_total(vm) == total + 1);
-    v = call_decide(&vm->policy, call_lookup((uint32_t)nr), 0);
+    v = call_decide(&vm->calls->policy, call_lookup((uint32_t)nr), 0);
     if (v != CALL_ALLOWED)
         FUZZ_CHECK(x[0] == RET_NOT_SUPPORTED);
     if (!((uint32_t)nr & SMCCC_SMC64)) {
@@ -253,9 +255,9 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
     uint8_t mode = fuzz_u8(in);
-    uint64_t own = vm->ucall_gpa + vcpu->id * PAGE, gpa;
-    struct vmm_ucall *u = gpa_to_hva(vm, own, sizeof(*u));
-    uint64_t rejected = vm->call_stats.ucall_rejected, total = stats_total(vm);
+    uint64_t own = vm->calls->ucall_gpa + vcpu->id * PAGE, gpa;
+    struct vmm_ucall *u = gpa_to_hva(&vm->mem, own, sizeof(*u));
+    uint64_t rejected = vm->calls->stats.ucall_rejected, total = stats_total(vm);
     struct vmm_ucall *live;
     uint64_t printed = fake_console.bytes;
     unsigned forwarded = host.forwarded;
@@ -273,7 +275,7 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
     if (mode & 0x80)
         u->self = fuzz_u64(in);
     switch (mode & 7) {
-    case 6: gpa = vm->ucall_gpa + (fuzz_u8(in) % MAX_VCPUS) * PAGE + fuzz_u8(in) % 3 * 8; break;
+    case 6: gpa = vm->calls->ucall_gpa + (fuzz_u8(in) % MAX_VCPUS) * PAGE + fuzz_u8(in) % 3 * 8; break;
     case 7: gpa = fuzz_u64(in); break;
     default: gpa = own; break;
     }
@@ -281,16 +283,16 @@ static void ucall_op(struct fuzz_input *in, struct vcpu *vcpu)
 
     ucall_ring(vcpu, gpa);
 
-    live = gpa_to_hva(vm, gpa, sizeof(*live));
-    if (vm->call_stats.ucall_rejected != rejected) {
+    live = gpa_to_hva(&vm->mem, gpa, sizeof(*live));
+    if (vm->calls->stats.ucall_rejected != rejected) {
         /* Refused before any call: counted once, nothing dispatched. */
-        FUZZ_CHECK(vm->call_stats.ucall_rejected == rejected + 1);
+        FUZZ_CHECK(vm->calls->stats.ucall_rejected == rejected + 1);
         FUZZ_CHECK(stats_total(vm) == total);
         return;
     }
     FUZZ_CHECK(gpa == own && live == u);
     FUZZ_CHECK(stats_total(vm) == total + 1);
-    if (call_decide(&vm->policy, call_lookup(u->cmd), 0) != CALL_ALLOWED) {
+    if (call_decide(&vm->calls->policy, call_lookup(u->cmd), 0) != CALL_ALLOWED) {
         FUZZ_CHECK(live->ret[0] == VMM_RET_NOT_SUPPORTED);
         FUZZ_CHECK(fake_console.bytes == printed);
     } else if (u->cmd == VMM_CALL_UCALL_PRINT && host.forwarded == forwarded) {
@@ -315,15 +317,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_vm_reset();
     fake_kvm_reset();
     fake_vm_init(&vm, "fuzz-vm");
-    call_stats_init(&vm.call_stats);
-    policy_init(&vm.policy);
+    vm.calls = vm_calls_new();
     vm.console = console;
 
     /* Policy: any role, flags and services a config could give. */
-    vm.policy.role = fuzz_u8(&in) & 1 ? VM_ROLE_SERVICE : VM_ROLE_RESTRICTED;
-    vm.policy.flags = fuzz_u8(&in) & (GUEST_FLAG(GUEST_FLAG_COUNT) - 1);
-    vm.policy.services = fuzz_u64(&in) & policy_supported_services();
-    policy_update(&vm.policy);
+    vm.calls->policy.role = fuzz_u8(&in) & 1 ? VM_ROLE_SERVICE : VM_ROLE_RESTRICTED;
+    vm.calls->policy.flags = fuzz_u8(&in) & (GUEST_FLAG(GUEST_FLAG_COUNT) - 1);
+    vm.calls->policy.services = fuzz_u64(&in) & policy_supported_services();
+    policy_update(&vm.calls->policy);
 
     /* Shape: vCPUs, RAM where a guest can name it, the ucall area in it. */
     vm.nr_vcpus = 1 + fuzz_u8(&in) % MAX_VCPUS;
@@ -337,9 +338,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     ram = g_malloc0(ram_size);
-    vm.mem[0] = (struct mem_region){ .gpa = ram_base, .size = ram_size, .hva = ram };
-    vm.nr_mem = 1;
-    vm.ram = &vm.mem[0];
+    vm.mem.regions[0] = (struct mem_region){ .gpa = ram_base, .size = ram_size, .hva = ram };
+    vm.mem.nr = 1;
+    vm.mem.ram = &vm.mem.regions[0];
     vm.ram_size = ram_size;
     ucall_area_init(&vm, ram_base + fuzz_u8(&in) % (ram_size / PAGE - vm.nr_vcpus + 1) * PAGE);
     memset(vcpus, 0, sizeof(vcpus));
@@ -358,7 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t h = fuzz_u8(&in);
 
         if (h & 1)
-            vm.host = &host_ops;
+            vm.calls->host = &host_ops;
         host.result = (h & 2) ? -(int)(fuzz_u8(&in) % 40) : 0;
         host.monitor = h & 4;
         if (host.monitor) {
@@ -388,7 +389,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned i = 0; i < vm.nr_vcpus; i++)
         g_free(vcpus[i].run);
     g_free(ram);
-    call_stats_clear(&vm.call_stats);
+    vm_calls_free(vm.calls);
     fake_vm_clear(&vm);
     return 0;
 }

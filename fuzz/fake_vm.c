@@ -1,5 +1,5 @@
 /*
- * The parts of vm.c, vcpu.c and error.c the fuzzed code calls, without
+ * The parts of vm.c, vcpu.c, error.c and the arch code the fuzzed code calls, without
  * threads or KVM. vm_stop() keeps vm.c's rule (the first stop wins and
  * sets `stopping`) and formats every message, so a bad format argument
  * still shows under the sanitizers; vmm_log() formats and counts instead
@@ -26,6 +26,13 @@ const char arch_name[] = "fuzz";
 uint64_t arch_kvm_services(void)
 {
     return 0;
+}
+
+/* vm_calls.c's start hook hands the policy to KVM when a VM starts; no
+ * fuzzer starts one, so reaching this is a bug in the fuzzer. */
+bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
+{
+    abort();
 }
 
 void fake_vm_reset(void)

@@ -31,7 +31,7 @@
 #include "vmm/layout.h"
 #include "vmm/linux.h"
 #include "vmm/loader.h"
-#include "vmm/vm.h"
+#include "vmm/guest_mem.h"
 #include "x86-linux.h"
 #include "../src/arch/aarch64/image.h"
 
@@ -39,16 +39,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A struct vm whose one memory region is @ram: all guest_mem.c reads. */
-static void fake_vm(struct vm *vm, uint8_t *ram, uint64_t gpa, uint64_t ram_size,
-                    unsigned vcpus)
+/* Guest memory whose one region, its RAM, is @ram: what the loaders get. */
+static void one_region(struct guest_mem *mem, uint8_t *ram, uint64_t gpa, uint64_t ram_size)
 {
-    memset(vm, 0, sizeof(*vm));
-    vm->ram_size = ram_size;
-    vm->nr_vcpus = vcpus;
-    vm->nr_mem = 1;
-    vm->mem[0] = (struct mem_region){ .gpa = gpa, .size = ram_size, .hva = ram };
-    vm->ram = &vm->mem[0];
+    *mem = (struct guest_mem){
+        .regions = { { .gpa = gpa, .size = ram_size, .hva = ram } }, .nr = 1,
+    };
+    mem->ram = &mem->regions[0];
 }
 
 static void agree(bool checked, bool loaded)
@@ -119,7 +116,7 @@ static void fuzz_bzimage(struct linux_image *li, uint64_t ram_size, unsigned vcp
     const char *cmdline = "console=ttyS0 panic=-1";
     struct x86_linux_plan p;
     struct vm_layout l;
-    struct vm *vm;
+    struct guest_mem mem;
     uint8_t *ram;
     bool checked;
 
@@ -128,12 +125,10 @@ static void fuzz_bzimage(struct linux_image *li, uint64_t ram_size, unsigned vcp
     checked = x86_bzimage_check(li, cmdline, &l, &p, NULL);
     if (!checked)
         return;
-    vm = calloc(1, sizeof(*vm));
     ram = malloc(ram_size);
-    fake_vm(vm, ram, l.ram_base, ram_size, vcpus);
-    agree(true, x86_bzimage_load(vm, li, cmdline, &p, ram_size, X86_ACPI_BASE, NULL));
+    one_region(&mem, ram, l.ram_base, ram_size);
+    agree(true, x86_bzimage_load(&mem, li, cmdline, &p, ram_size, X86_ACPI_BASE, NULL));
     free(ram);
-    free(vm);
 }
 
 static void fuzz_arm64(struct linux_image *li, uint64_t ram_size, unsigned vcpus)
@@ -145,7 +140,7 @@ static void fuzz_arm64(struct linux_image *li, uint64_t ram_size, unsigned vcpus
         .linux_boot = true, .load_lo = VMM_ARM_RAM_BASE,
     };
     struct arm_linux_plan p;
-    struct vm *vm;
+    struct guest_mem mem;
     uint8_t *ram;
 
     if (ram_size < 2 * MIB + (uint64_t)vcpus * VMM_UCALL_STRIDE + 0x1000)
@@ -153,12 +148,10 @@ static void fuzz_arm64(struct linux_image *li, uint64_t ram_size, unsigned vcpus
     l.load_hi = VMM_ARM_RAM_BASE + ram_size - 2 * MIB - (uint64_t)vcpus * VMM_UCALL_STRIDE;
     if (!arm_image_check(li, "panic=-1", &l, &p, NULL))
         return;
-    vm = calloc(1, sizeof(*vm));
     ram = malloc(ram_size);
-    fake_vm(vm, ram, VMM_ARM_RAM_BASE, ram_size, vcpus);
-    agree(true, arm_image_load(vm, li, &p, NULL));
+    one_region(&mem, ram, VMM_ARM_RAM_BASE, ram_size);
+    agree(true, arm_image_load(&mem, li, &p, NULL));
     free(ram);
-    free(vm);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

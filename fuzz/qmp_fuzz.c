@@ -1,4 +1,4 @@
-// fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/base/caps.c src/config/config.c src/core/console.c src/core/console_input.c src/cli/ctl.c src/base/error.c src/core/iobus.c src/core/irq.c src/core/kvm.c src/boot/loader_elf.c src/boot/loader_linux.c src/manager/manager.c src/config/manager_config.c src/manager/manager_host.c src/manager/manager_kvm.c src/manager/manager_monitor.c src/core/memory.c src/boot/panic_watch.c src/calls/policy.c src/cli/serve.c lib/toml/toml.c src/calls/ucall.c src/core/vcpu.c src/core/vm.c src/boot/vm_build.c src/devices/acpi_sleep.c src/devices/exit_device.c src/devices/i8042.c src/devices/pl011.c src/devices/uart16550.c src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c src/core/device.c src/core/machine.c src/arch/x86_64/machine.c src/arch/x86_64/acpi.c src/arch/x86_64/arch.c src/arch/x86_64/linux.c src/arch/x86_64/vcpu.c src/arch/x86_64/vmcall.c src/control/qmp/commands.c src/control/qmp/events.c src/control/qmp/json.c src/control/qmp/server.c src/control/qmp/session.c src/control/qmp/stream.c  src/base/outbuf.c src/core/guest_mem.c src/boot/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/base/log_async.c src/base/seccomp.c
+// fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/base/caps.c src/config/config.c src/core/console.c src/core/console_input.c src/cli/ctl.c src/base/error.c src/core/iobus.c src/core/irq.c src/core/kvm.c src/boot/loader_elf.c src/boot/loader_linux.c src/manager/manager.c src/config/manager_config.c src/manager/manager_host.c src/manager/manager_kvm.c src/manager/manager_monitor.c src/core/memory.c src/boot/panic_watch.c src/calls/policy.c src/cli/serve.c lib/toml/toml.c src/calls/ucall.c src/calls/vm_calls.c src/core/vcpu.c src/core/vm.c src/boot/vm_build.c src/devices/acpi_sleep.c src/devices/exit_device.c src/devices/i8042.c src/devices/pl011.c src/devices/uart16550.c src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c src/core/device.c src/core/machine.c src/arch/x86_64/machine.c src/arch/x86_64/acpi.c src/arch/x86_64/arch.c src/arch/x86_64/linux.c src/arch/x86_64/vcpu.c src/arch/x86_64/vmcall.c src/control/qmp/commands.c src/control/qmp/events.c src/control/qmp/json.c src/control/qmp/server.c src/control/qmp/session.c src/control/qmp/stream.c  src/base/outbuf.c src/core/guest_mem.c src/boot/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/base/log_async.c src/base/seccomp.c
 // fuzz-includes: include src/arch/x86_64
 // fuzz-pkgs: glib-2.0 json-glib-1.0 libcap-ng libseccomp
 // fuzz-libs: -lfdt
@@ -37,11 +37,11 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
 
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
-    call_stats_init(&vm->call_stats);
+    vm->calls = vm_calls_new();
     vm->name = g_strdup(mv->name);
     vm->id = mv->id;
-    vm->host = &manager_host_ops;
-    vm->host_data = mv->build_ref;
+    vm->calls->host = &manager_host_ops;
+    vm->calls->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;
@@ -50,8 +50,8 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
 
 static bool fake_start(struct mvm *mv, GError **error)
 {
-    mv->vm->policy = mv->policy;
-    mv->vm->policy.frozen = true;
+    mv->vm->calls->policy = mv->policy;
+    mv->vm->calls->policy.frozen = true;
     return true;
 }
 
@@ -74,7 +74,7 @@ static void fake_teardown(struct mvm *mv)
 {
     struct vm *vm = mv->vm;
 
-    call_stats_clear(&vm->call_stats);
+    vm_calls_free(vm->calls);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);

@@ -13,6 +13,7 @@
 
 struct vm;
 struct vcpu;
+struct vm_policy;
 
 extern const char arch_name[];      /* "x86_64", "aarch64" */
 uint16_t arch_elf_machine(void);    /* EM_X86_64, EM_AARCH64 */
@@ -35,10 +36,11 @@ bool arch_vcpu_init(struct vcpu *vcpu, GError **error);
 bool arch_vm_finalize(struct vm *vm, GError **error);
 /* Registers for a firmware entered at @entry (every vCPU is told its index). */
 bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error);
-/* Before the VM first runs, with its policy fixed: hand KVM what it
- * enforces itself (aarch64: the firmware service bitmaps, the SMCCC
- * filter). Says plainly what this host cannot do. */
-bool arch_vm_apply_policy(struct vm *vm, GError **error);
+/* Before the VM first runs, with its policy @policy fixed (the calls
+ * layer's start hook): hand KVM what it enforces itself (aarch64: the
+ * firmware service bitmaps, the SMCCC filter). Says plainly what this
+ * host cannot do. */
+bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error);
 /* Exits only this architecture produces; false when @vcpu's exit is not one. */
 bool arch_handle_exit(struct vcpu *vcpu);
 /* A register summary for crash reports, one "name=value" group per line. */

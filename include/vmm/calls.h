@@ -18,6 +18,8 @@
 #include "vmm-guest/call-list.h"
 
 struct vcpu;
+struct vm;
+struct vm_host_ops;
 
 typedef enum { CONDUIT_VMCALL, CONDUIT_HVC, CONDUIT_SMC, CONDUIT_UCALL } call_conduit;
 
@@ -111,5 +113,27 @@ void call_log_guest(struct vcpu *vcpu, const char *fmt, ...) G_GNUC_PRINTF(2, 3)
 #define SYNC_LOG_BURST 256
 #define SYNC_LOG_RATE 10
 void call_log_sync(struct vcpu *vcpu, uint64_t stage);
+
+/*
+ * A VM's guest-call state, owned by this layer (vm_calls.c). The VM holds
+ * it as vm->calls, opaque to core; the conduits reach it from the exit
+ * path as vcpu->vm->calls. vm_create() makes it through vm_calls_ops,
+ * which is also how core tells this layer the VM starts or goes away.
+ */
+struct vm_calls {
+    GMutex lock;                     /* the policy's writers and its fixing */
+    struct vm_policy policy;         /* fixed (frozen) once the VM first runs */
+    struct call_stats stats;
+    uint64_t ucall_gpa;              /* the per-vCPU ucall areas (vmm-guest/calls.h) */
+    const struct vm_host_ops *host;  /* NULL: no manager (vmm/vm-host.h) */
+    void *host_data;
+};
+/* The hooks core calls (vmm/vm.h): what vm_build() hands vm_create(). */
+extern const struct vm_calls_ops vm_calls_ops;
+/* A default policy (policy_init) and zeroed counters; freed by vm_calls_free. */
+struct vm_calls *vm_calls_new(void);
+void vm_calls_free(struct vm_calls *calls);
+/* Replaces the VM's call policy; false (with the reason) once it has run. */
+bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error);
 
 #endif

@@ -37,11 +37,6 @@ const char *linux_guess_format(const uint8_t *data, size_t size);
 /* The command line a kernel gets: li->cmdline or the arch's default. */
 const char *linux_cmdline(const struct linux_image *li);
 
-/* Puts the kernel, initrd and command line in the VM's RAM, points the
- * boot vCPU at the kernel and starts watching the console for a panic.
- * The VM must have been created with VM_LINUX. */
-bool vm_load_linux(struct vm *vm, const struct linux_image *li, GError **error);
-
 /* Watches guest console output for Linux's panic banner (panic_watch.c):
  * afterwards a reset or power-off ends the VM as a panic (status 121), and
  * the banner's closing line ends it at once. */

@@ -16,6 +16,7 @@
 #include "vmm/calls.h"
 #include "vmm/config.h"
 #include "vmm/policy.h"
+#include "vmm/vm-host.h" /* manager_host_ops */
 
 struct vm;
 struct kvm;

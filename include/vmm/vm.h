@@ -11,16 +11,28 @@
 #include <stdint.h>
 
 #include "vmm/arch.h"
-#include "vmm/calls.h"
 #include "vmm/device.h"
 #include "vmm/iobus.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
-#include "vmm/policy.h"
-#include "vmm/vm-host.h"
 
 struct console;
-struct vmm_config;
+struct vm;
+
+/*
+ * The guest-call layer (src/calls/) as core sees it: its per-VM state is
+ * opaque here (struct vm_calls, vmm/calls.h), and these hooks, given to
+ * vm_create() by whoever builds the VM (vm_build: &vm_calls_ops), are the
+ * only way core reaches that layer. The calls themselves arrive through
+ * the arch exit handlers and the ucall doorbell, which find the state at
+ * vcpu->vm->calls.
+ */
+struct vm_calls;
+struct vm_calls_ops {
+    struct vm_calls *(*create)(void);             /* in vm_create(), before the arch's set-up */
+    bool (*start)(struct vm *vm, GError **error); /* in vm_start(), before any vCPU runs */
+    void (*destroy)(struct vm_calls *calls);      /* in vm_destroy(), once no vCPU runs */
+};
 
 struct vcpu {
     struct vm *vm;
@@ -62,9 +74,7 @@ struct vm {
     uint64_t ram_size;
     unsigned flags;          /* VM_LINUX */
 
-    struct mem_region mem[VMM_MAX_MEM_REGIONS];
-    unsigned nr_mem;
-    struct mem_region *ram;
+    struct guest_mem mem;    /* what loaders, call handlers and devices are handed */
 
     struct iobus iobus;
     struct device_set devices;   /* the machine's, destroyed with the VM */
@@ -73,12 +83,10 @@ struct vm {
     unsigned nr_vcpus;
     struct vcpu *vcpus;
 
-    /* Guest calls: the policy is fixed once the VM first runs (vm_start). */
-    struct vm_policy policy;
-    struct call_stats call_stats;
-    uint64_t ucall_gpa;      /* the per-vCPU ucall areas (include/vmm-guest/calls.h) */
-    const struct vm_host_ops *host;  /* NULL: no manager */
-    void *host_data;
+    /* Guest calls: policy, counters, ucall area, the manager's hooks (see
+     * struct vm_calls_ops above). NULL (both) only in fakes without KVM. */
+    struct vm_calls *calls;
+    const struct vm_calls_ops *calls_ops;
 
     /* Stop state: the first vm_stop() wins; the others are ignored. */
     GMutex lock;
@@ -100,25 +108,16 @@ struct vm {
 };
 
 /* Creates the VM, its RAM and vCPUs, and the architecture's devices;
- * nothing runs yet. */
+ * nothing runs yet and nothing is loaded (the boot layer, vmm/boot.h,
+ * builds a VM from a config). @calls_ops makes the VM's call state first:
+ * the architecture's set-up places the ucall area in it. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     GError **error);
+                     const struct vm_calls_ops *calls_ops, GError **error);
 void vm_destroy(struct vm *vm);
-/* vm_create() and the boot image (firmware or Linux) from a checked
- * config, with its policy (vm_build.c). */
-struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *cfg,
-                    struct console *console, GError **error);
 
-/* Loads an ELF64 image (already read from @path) into guest RAM and
- * points the boot vCPUs at its entry. */
-bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
-                      size_t size, GError **error);
-
-/* Replaces the call policy; false (with the reason) once the VM has run. */
-bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error);
-
-/* Fixes the policy (and gives it to KVM), then starts one thread per vCPU. */
+/* Lets the calls layer fix the policy (and give it to KVM), then starts
+ * one thread per vCPU. */
 bool vm_start(struct vm *vm, GError **error);
 
 /* Asks every vCPU to stop; the first call decides the outcome.

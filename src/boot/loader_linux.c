@@ -6,7 +6,6 @@
 #include "vmm/error.h"
 #include "vmm/linux.h"
 #include "vmm/loader.h"
-#include "vmm/vm.h"
 
 const char *linux_cmdline(const struct linux_image *li)
 {
@@ -57,12 +56,4 @@ void linux_image_clear(struct linux_image *li)
     g_free(li->kernel);
     g_free(li->initrd);
     memset(li, 0, sizeof(*li));
-}
-
-bool vm_load_linux(struct vm *vm, const struct linux_image *li, GError **error)
-{
-    if (!arch_linux_load(vm, li, error))
-        return false;
-    linux_panic_watch(vm);
-    return true;
 }

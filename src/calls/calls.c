@@ -9,6 +9,7 @@
 
 #include "vmm/calls.h"
 #include "vmm/error.h"
+#include "vmm/vm-host.h"
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
 
@@ -138,7 +139,7 @@ void call_log_guest(struct vcpu *vcpu, const char *fmt, ...)
     g_autofree char *msg = NULL;
     va_list ap;
 
-    if (!refusal_log_allowed(&vm->call_stats, &suppressed))
+    if (!refusal_log_allowed(&vm->calls->stats, &suppressed))
         return;
     if (suppressed)
         vmm_log("%s: %u more lines about its calls not shown", vm->name, suppressed);
@@ -150,7 +151,7 @@ void call_log_guest(struct vcpu *vcpu, const char *fmt, ...)
 
 void call_log_sync(struct vcpu *vcpu, uint64_t stage)
 {
-    struct call_stats *s = &vcpu->vm->call_stats;
+    struct call_stats *s = &vcpu->vm->calls->stats;
     gint64 now = g_get_monotonic_time();
     unsigned suppressed = 0;
     bool ok;
@@ -185,33 +186,34 @@ static void call_report_refusal(struct vcpu *vcpu, const struct guest_call *call
                                 const struct call_entry *e, call_verdict v)
 {
     struct vm *vm = vcpu->vm;
+    const struct vm_host_ops *host = vm->calls->host;
     unsigned suppressed;
 
-    if ((e && e->probe) || !refusal_log_allowed(&vm->call_stats, &suppressed))
+    if ((e && e->probe) || !refusal_log_allowed(&vm->calls->stats, &suppressed))
         return;
     if (suppressed)
         vmm_log("%s: %u more lines about its calls not shown", vm->name, suppressed);
     vmm_log("%s: vCPU %u: %s call %#x (%s) refused: %s", vm->name, vcpu->id,
             conduit_names[call->conduit], call->id, e ? e->name : "unknown",
             call_verdict_names[v]);
-    if (vm->host && vm->host->call_refused)
-        vm->host->call_refused(vm, vcpu->id, call->id, call_verdict_names[v]);
+    if (host && host->call_refused)
+        host->call_refused(vm, vcpu->id, call->id, call_verdict_names[v]);
 }
 
 call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_status *status)
 {
-    struct vm *vm = vcpu->vm;
+    struct vm_calls *c = vcpu->vm->calls;
     const struct call_entry *e = call_lookup(call->id);
-    call_verdict v = call_decide(&vm->policy, e, call->privilege);
+    call_verdict v = call_decide(&c->policy, e, call->privilege);
     size_t slot = e ? (size_t)(e - call_table) : call_table_len;
 
     /* The refusal is the answer until a handler says otherwise. */
     memset(call->ret, 0, sizeof(call->ret));
     *status = CALL_NOT_SUPPORTED;
-    __atomic_fetch_add(&vm->call_stats.count[slot][v], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->stats.count[slot][v], 1, __ATOMIC_RELAXED);
     if (v == CALL_ALLOWED) {
         /* The policy has spoken; only then may a monitor take the call. */
-        if (!(vm->host && vm->host->forward_call && vm->host->forward_call(vcpu, call, status)))
+        if (!(c->host && c->host->forward_call && c->host->forward_call(vcpu, call, status)))
             *status = e->handler(vcpu, call);
         return v;
     }

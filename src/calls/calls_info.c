@@ -38,7 +38,7 @@ call_status call_features(struct vcpu *vcpu, struct guest_call *call)
     if (call->args[0] > UINT32_MAX)
         return CALL_INVALID;
     e = call_lookup((uint32_t)call->args[0]);
-    if (call_decide(&vcpu->vm->policy, e, call->privilege) != CALL_ALLOWED)
+    if (call_decide(&vcpu->vm->calls->policy, e, call->privilege) != CALL_ALLOWED)
         return CALL_NOT_SUPPORTED;
     call->ret[0] = 0;
     return CALL_OK;
@@ -51,7 +51,7 @@ call_status call_whoami(struct vcpu *vcpu, struct guest_call *call)
 
     memcpy(&name, vm->name, MIN(strlen(vm->name), sizeof(name)));
     call->ret[0] = vcpu->id;
-    call->ret[1] = vm->policy.role == VM_ROLE_SERVICE;
+    call->ret[1] = vm->calls->policy.role == VM_ROLE_SERVICE;
     call->ret[2] = vm->id;
     call->ret[3] = name;
     return CALL_OK;
@@ -66,7 +66,7 @@ call_status call_console_write(struct vcpu *vcpu, struct guest_call *call)
 
     if (len > CONSOLE_WRITE_MAX)
         return CALL_INVALID;
-    buf = gpa_to_hva(vcpu->vm, gpa, len);
+    buf = gpa_to_hva(&vcpu->vm->mem, gpa, len);
     if (!buf && len)
         return CALL_INVALID;
     console_write(vcpu->vm->console, buf, len);

@@ -2,6 +2,7 @@
  * (struct vm_host_ops). Without a host, or when the host refuses, the
  * guest sees "invalid". */
 #include "vmm/calls.h"
+#include "vmm/vm-host.h"
 #include "vmm/vm.h"
 
 static call_status host_result(int r)
@@ -9,7 +10,7 @@ static call_status host_result(int r)
     return r == 0 ? CALL_OK : CALL_INVALID;
 }
 
-#define HOST_OP(vm, op) ((vm)->host && (vm)->host->op)
+#define HOST_OP(vm, op) ((vm)->calls->host && (vm)->calls->host->op)
 
 call_status call_vm_create(struct vcpu *vcpu, struct guest_call *call)
 {
@@ -17,7 +18,7 @@ call_status call_vm_create(struct vcpu *vcpu, struct guest_call *call)
 
     if (!HOST_OP(vm, vm_create))
         return CALL_INVALID;
-    return host_result(vm->host->vm_create(vm, call->args[0], &call->ret[0]));
+    return host_result(vm->calls->host->vm_create(vm, call->args[0], &call->ret[0]));
 }
 
 call_status call_vm_start(struct vcpu *vcpu, struct guest_call *call)
@@ -26,7 +27,7 @@ call_status call_vm_start(struct vcpu *vcpu, struct guest_call *call)
 
     if (!HOST_OP(vm, vm_start))
         return CALL_INVALID;
-    return host_result(vm->host->vm_start(vm, call->args[0]));
+    return host_result(vm->calls->host->vm_start(vm, call->args[0]));
 }
 
 call_status call_vm_stop(struct vcpu *vcpu, struct guest_call *call)
@@ -35,7 +36,7 @@ call_status call_vm_stop(struct vcpu *vcpu, struct guest_call *call)
 
     if (!HOST_OP(vm, vm_stop))
         return CALL_INVALID;
-    return host_result(vm->host->vm_stop(vm, call->args[0]));
+    return host_result(vm->calls->host->vm_stop(vm, call->args[0]));
 }
 
 call_status call_vm_destroy(struct vcpu *vcpu, struct guest_call *call)
@@ -44,7 +45,7 @@ call_status call_vm_destroy(struct vcpu *vcpu, struct guest_call *call)
 
     if (!HOST_OP(vm, vm_destroy))
         return CALL_INVALID;
-    return host_result(vm->host->vm_destroy(vm, call->args[0]));
+    return host_result(vm->calls->host->vm_destroy(vm, call->args[0]));
 }
 
 call_status call_vm_query(struct vcpu *vcpu, struct guest_call *call)
@@ -53,5 +54,5 @@ call_status call_vm_query(struct vcpu *vcpu, struct guest_call *call)
 
     if (!HOST_OP(vm, vm_query))
         return CALL_INVALID;
-    return host_result(vm->host->vm_query(vm, call->args[0], &call->ret[0], &call->ret[1]));
+    return host_result(vm->calls->host->vm_query(vm, call->args[0], &call->ret[0], &call->ret[1]));
 }

@@ -24,14 +24,19 @@ uint64_t ucall_area_size(unsigned nr_vcpus)
 
 void ucall_area_init(struct vm *vm, uint64_t gpa)
 {
-    vm->ucall_gpa = gpa;
+    vm->calls->ucall_gpa = gpa;
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         uint64_t self = gpa + (uint64_t)i * VMM_UCALL_STRIDE;
-        struct vmm_ucall *u = gpa_to_hva(vm, self, sizeof(*u));
+        struct vmm_ucall *u = gpa_to_hva(&vm->mem, self, sizeof(*u));
 
         memset(u, 0, sizeof(*u));
         u->self = self;
     }
+}
+
+uint64_t ucall_area_gpa(const struct vm *vm)
+{
+    return vm->calls->ucall_gpa;
 }
 
 static const char *ucall_problem(struct vm *vm, uint64_t gpa, const struct vmm_ucall *u)
@@ -48,7 +53,7 @@ void ucall_reject(struct vcpu *vcpu, const char *fmt, ...)
     g_autofree char *msg = NULL;
     va_list ap;
 
-    __atomic_fetch_add(&vcpu->vm->call_stats.ucall_rejected, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&vcpu->vm->calls->stats.ucall_rejected, 1, __ATOMIC_RELAXED);
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
@@ -58,17 +63,18 @@ void ucall_reject(struct vcpu *vcpu, const char *fmt, ...)
 void ucall_ring(struct vcpu *vcpu, uint64_t gpa)
 {
     struct vm *vm = vcpu->vm;
+    uint64_t area = vm->calls->ucall_gpa;
     struct vmm_ucall u, *live;
     const char *problem = NULL;
     call_status status;
 
-    if (gpa < vm->ucall_gpa || gpa - vm->ucall_gpa >= ucall_area_size(vm->nr_vcpus))
+    if (gpa < area || gpa - area >= ucall_area_size(vm->nr_vcpus))
         problem = "outside the ucall area";
-    else if ((gpa - vm->ucall_gpa) % VMM_UCALL_STRIDE)
+    else if ((gpa - area) % VMM_UCALL_STRIDE)
         problem = "not the start of a ucall structure";
-    else if ((gpa - vm->ucall_gpa) / VMM_UCALL_STRIDE != vcpu->id)
+    else if ((gpa - area) / VMM_UCALL_STRIDE != vcpu->id)
         problem = "another vCPU's structure"; /* so every message is attributed right */
-    live = problem ? NULL : gpa_to_hva(vm, gpa, sizeof(u));
+    live = problem ? NULL : gpa_to_hva(&vm->mem, gpa, sizeof(u));
     if (live) {
         memcpy(&u, live, sizeof(u));
         problem = ucall_problem(vm, gpa, &u);

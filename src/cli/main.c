@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vmm/arch.h"
+#include "vmm/boot.h"
 #include "vmm/caps.h"
 #include "vmm/config.h"
 #include "vmm/console.h"

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "vmm/error.h"
-#include "vmm/memory.h"
-#include "vmm/vm.h"
+#include "vmm/guest_mem.h"
 
 void *gpa_range_hva(uint8_t *hva, uint64_t base, uint64_t size, uint64_t gpa, uint64_t len)
 {
@@ -17,10 +16,10 @@ void *gpa_range_hva(uint8_t *hva, uint64_t base, uint64_t size, uint64_t gpa, ui
     return NULL;
 }
 
-void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
-    for (unsigned i = 0; i < vm->nr_mem; i++) {
-        struct mem_region *r = &vm->mem[i];
+    for (unsigned i = 0; i < mem->nr; i++) {
+        const struct mem_region *r = &mem->regions[i];
         void *p = gpa_range_hva(r->hva, r->gpa, r->size, gpa, len);
 
         if (p)
@@ -29,10 +28,10 @@ void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
     return NULL;
 }
 
-static void *guest_range(struct vm *vm, uint64_t gpa, uint64_t len, const char *what,
+static void *guest_range(struct guest_mem *mem, uint64_t gpa, uint64_t len, const char *what,
                          GError **error)
 {
-    void *p = gpa_to_hva(vm, gpa, len);
+    void *p = gpa_to_hva(mem, gpa, len);
 
     if (!p)
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
@@ -41,20 +40,20 @@ static void *guest_range(struct vm *vm, uint64_t gpa, uint64_t len, const char *
     return p;
 }
 
-bool guest_copy_in(struct vm *vm, uint64_t gpa, const void *src, uint64_t len,
+bool guest_copy_in(struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len,
                    const char *what, GError **error)
 {
-    void *dst = guest_range(vm, gpa, len, what, error);
+    void *dst = guest_range(mem, gpa, len, what, error);
 
     if (dst && len)
         memcpy(dst, src, len);
     return dst != NULL;
 }
 
-bool guest_fill(struct vm *vm, uint64_t gpa, int byte, uint64_t len, const char *what,
+bool guest_fill(struct guest_mem *mem, uint64_t gpa, int byte, uint64_t len, const char *what,
                 GError **error)
 {
-    void *dst = guest_range(vm, gpa, len, what, error);
+    void *dst = guest_range(mem, gpa, len, what, error);
 
     if (dst && len)
         memset(dst, byte, len);

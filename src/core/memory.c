@@ -2,16 +2,17 @@
 #include <sys/mman.h>
 
 #include "vmm/error.h"
-#include "vmm/vm.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
 
-struct mem_region *vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size,
-                                 bool readonly, GError **error)
+struct mem_region *guest_mem_map(struct guest_mem *mem, int vm_fd, uint64_t gpa,
+                                 uint64_t size, bool readonly, GError **error)
 {
     struct mem_region *r;
     struct kvm_userspace_memory_region slot;
     void *hva;
 
-    if (vm->nr_mem == VMM_MAX_MEM_REGIONS) {
+    if (mem->nr == VMM_MAX_MEM_REGIONS) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "too many memory regions");
         return NULL;
     }
@@ -34,25 +35,25 @@ struct mem_region *vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size,
         return NULL;
     }
     slot = (struct kvm_userspace_memory_region){
-        .slot = vm->nr_mem,
+        .slot = mem->nr,
         .flags = readonly ? KVM_MEM_READONLY : 0,
         .guest_phys_addr = gpa,
         .memory_size = size,
         .userspace_addr = (uintptr_t)hva,
     };
-    if (vmm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot, error) < 0) {
+    if (vmm_ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot, error) < 0) {
         munmap(hva, size);
         return NULL;
     }
-    r = &vm->mem[vm->nr_mem++];
+    r = &mem->regions[mem->nr++];
     *r = (struct mem_region){ .gpa = gpa, .size = size, .hva = hva, .readonly = readonly };
     return r;
 }
 
-void vm_free_memory(struct vm *vm)
+void guest_mem_unmap(struct guest_mem *mem)
 {
-    for (unsigned i = 0; i < vm->nr_mem; i++)
-        munmap(vm->mem[i].hva, vm->mem[i].size);
-    vm->nr_mem = 0;
-    vm->ram = NULL;
+    for (unsigned i = 0; i < mem->nr; i++)
+        munmap(mem->regions[i].hva, mem->regions[i].size);
+    mem->nr = 0;
+    mem->ram = NULL;
 }

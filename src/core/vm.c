@@ -5,9 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/console.h"
 #include "vmm/error.h"
-#include "vmm/loader.h"
 #include "vmm/vm.h"
 
 static void vm_kick_locked(struct vm *vm);
@@ -35,7 +33,7 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     GError **error)
+                     const struct vm_calls_ops *calls_ops, GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
 
@@ -51,14 +49,16 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
-    policy_init(&vm->policy);
-    call_stats_init(&vm->call_stats);
+    /* Before the arch's set-up: it places the ucall area in the call state. */
+    vm->calls_ops = calls_ops;
+    if (calls_ops)
+        vm->calls = calls_ops->create();
 
     vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
     if (vm->fd < 0)
         goto fail;
-    vm->ram = vm_add_memory(vm, arch_ram_base(), ram_size, false, error);
-    if (!vm->ram || !arch_vm_init(vm, error) ||
+    vm->mem.ram = guest_mem_map(&vm->mem, vm->fd, arch_ram_base(), ram_size, false, error);
+    if (!vm->mem.ram || !arch_vm_init(vm, error) ||
         ((flags & VM_LINUX) && !arch_linux_vm_init(vm, error)))
         goto fail;
     for (unsigned i = 0; i < nr_vcpus; i++)
@@ -87,12 +87,13 @@ void vm_destroy(struct vm *vm)
         if (vcpu->fd >= 0)
             close(vcpu->fd);
     }
-    vm_free_memory(vm);
+    guest_mem_unmap(&vm->mem);
     if (vm->fd > 0)
         close(vm->fd);
     devices_destroy(&vm->devices);
     iobus_destroy(&vm->iobus);
-    call_stats_clear(&vm->call_stats);
+    if (vm->calls_ops)
+        vm->calls_ops->destroy(vm->calls);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);
@@ -102,52 +103,10 @@ void vm_destroy(struct vm *vm)
     g_free(vm);
 }
 
-bool vm_load_firmware(struct vm *vm, const char *path, const uint8_t *image,
-                      size_t size, GError **error)
-{
-    struct load_target t = {
-        .e_machine = arch_elf_machine(),
-        .ram = vm->ram->hva,
-        .ram_gpa = vm->ram->gpa,
-        .ram_size = vm->ram_size,
-    };
-    uint64_t entry;
-
-    arch_load_window(vm->ram_size, vm->nr_vcpus, &t.lo, &t.hi);
-    if (!elf_load(path, image, size, &t, &entry, error))
-        return false;
-    for (unsigned i = 0; i < vm->nr_vcpus; i++)
-        if (!arch_vcpu_boot_firmware(&vm->vcpus[i], entry, error))
-            return false;
-    return true;
-}
-
-bool vm_set_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
-{
-    bool frozen;
-
-    g_mutex_lock(&vm->lock);
-    frozen = vm->policy.frozen;
-    if (!frozen) {
-        vm->policy = *policy;
-        vm->policy.frozen = false;
-        policy_update(&vm->policy);
-    }
-    g_mutex_unlock(&vm->lock);
-    if (frozen)
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "%s: the policy is fixed once the VM has run", vm->name);
-    return !frozen;
-}
-
 bool vm_start(struct vm *vm, GError **error)
 {
-    /* From here on what a guest may call never changes (and KVM holds the
-     * parts it enforces). */
-    g_mutex_lock(&vm->lock);
-    vm->policy.frozen = true;
-    g_mutex_unlock(&vm->lock);
-    if (!arch_vm_apply_policy(vm, error))
+    /* The policy is fixed (and in KVM) before the guest's first instruction. */
+    if (vm->calls_ops && !vm->calls_ops->start(vm, error))
         return false;
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         struct vcpu *vcpu = &vm->vcpus[i];

@@ -419,12 +419,12 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
 
 uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v)
 {
-    return mv->vm ? call_stats_get(&mv->vm->call_stats, entry, v) : 0;
+    return mv->vm ? call_stats_get(&mv->vm->calls->stats, entry, v) : 0;
 }
 
 uint64_t manager_ucall_rejected(struct mvm *mv)
 {
-    return mv->vm ? __atomic_load_n(&mv->vm->call_stats.ucall_rejected, __ATOMIC_RELAXED) : 0;
+    return mv->vm ? __atomic_load_n(&mv->vm->calls->stats.ucall_rejected, __ATOMIC_RELAXED) : 0;
 }
 
 /* The names SHUTDOWN's reason takes (QEMU's ShutdownCause where one fits). */

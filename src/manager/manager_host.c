@@ -179,7 +179,7 @@ static gboolean host_call_main(gpointer data)
 
 static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2])
 {
-    struct manager *m = ((struct mvm_ref *)caller->host_data)->m;
+    struct manager *m = ((struct mvm_ref *)caller->calls->host_data)->m;
     struct host_call *hc = g_new0(struct host_call, 1);
     gint64 deadline = g_get_monotonic_time() + (gint64)m->host_call_timeout_ms * 1000;
     GSource *src;
@@ -301,7 +301,7 @@ static void host_call_refused(struct vm *vm, unsigned vcpu, uint32_t id, const c
     struct denied *d = g_new0(struct denied, 1);
     GSource *src = g_idle_source_new();
 
-    d->m = ((struct mvm_ref *)vm->host_data)->m;
+    d->m = ((struct mvm_ref *)vm->calls->host_data)->m;
     d->vm = g_strdup(vm->name);
     d->id = vm->id;
     d->vcpu = vcpu;

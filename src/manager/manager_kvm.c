@@ -1,4 +1,5 @@
 /* The manager's KVM backend: a managed VM is a struct vm (vm.c). */
+#include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/manager.h"
@@ -28,8 +29,8 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
     if (!vm)
         return false;
     vm->id = mv->id;
-    vm->host = &manager_host_ops;
-    vm->host_data = mv->build_ref;
+    vm->calls->host = &manager_host_ops;
+    vm->calls->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;

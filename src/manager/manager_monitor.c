@@ -109,7 +109,7 @@ static gboolean emit_guest_call(gpointer data)
 bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_status *status)
 {
     struct vm *vm = vcpu->vm;
-    struct mvm_ref *ref = vm->host_data;
+    struct mvm_ref *ref = vm->calls->host_data;
     struct manager *m = ref->m;
     GArray *claims = ref->mv->claims;
     struct manager_claim *c = NULL;

@@ -25,9 +25,9 @@ static char *tables_sha256(unsigned nr_vcpus, GByteArray *dsdt_out)
     vm.fd = -1;
     vm.flags = VM_LINUX;
     vm.nr_vcpus = nr_vcpus;
-    vm.mem[0] = (struct mem_region){ .gpa = 0, .size = size, .hva = ram };
-    vm.nr_mem = 1;
-    vm.ram = &vm.mem[0];
+    vm.mem.regions[0] = (struct mem_region){ .gpa = 0, .size = size, .hva = ram };
+    vm.mem.nr = 1;
+    vm.mem.ram = &vm.mem.regions[0];
     vm.ram_size = size;
     iobus_init(&vm.iobus);
     ck_assert(machine_realize(&vm, NULL));

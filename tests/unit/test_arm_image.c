@@ -8,7 +8,7 @@
 #include "vmm-guest/platform.h"
 #include "vmm/layout.h"
 #include "vmm/linux.h"
-#include "vmm/vm.h"
+#include "vmm/guest_mem.h"
 #include "image.h"
 
 #include "unit.h"
@@ -42,17 +42,16 @@ static char *boot(uint8_t *kernel, size_t file, size_t initrd, uint64_t ram, uns
 
     ck_assert(arch_layout(ram, vcpus, true, &l, NULL));
     if (arm_image_check(&li, "panic=-1", &l, p, &err)) {
-        struct vm *vm = g_new0(struct vm, 1);
+        struct guest_mem mem = {
+            .regions = { { .gpa = l.ram_base, .size = ram, .hva = g_malloc(ram) } }, .nr = 1,
+        };
 
-        vm->nr_mem = 1;
-        vm->mem[0] = (struct mem_region){ .gpa = l.ram_base, .size = ram, .hva = g_malloc(ram) };
-        ck_assert(arm_image_load(vm, &li, p, NULL));
+        ck_assert(arm_image_load(&mem, &li, p, NULL));
         /* nothing lands on the ucall structures or the device tree */
         if (initrd)
             ck_assert_uint_le(p->initrd_gpa + initrd, l.ucall_gpa);
         ck_assert_uint_le(p->kernel_gpa + p->kernel_mem, l.ucall_gpa);
-        g_free(vm->mem[0].hva);
-        g_free(vm);
+        g_free(mem.regions[0].hva);
     } else {
         msg = g_strdup(err->message);
         g_error_free(err);

@@ -7,7 +7,7 @@
 
 #include "vmm/layout.h"
 #include "vmm/linux.h"
-#include "vmm/vm.h"
+#include "vmm/guest_mem.h"
 #include "x86-linux.h"
 
 #include "unit.h"
@@ -20,8 +20,10 @@ START_TEST(loads_beside_reservations)
         .kernel_path = "k", .kernel = kernel, .kernel_size = unit_make_bzimage(kernel, 16 << 20, 8 << 20),
         .initrd_path = "i", .initrd = initrd, .initrd_size = sizeof(initrd),
     };
-    struct vm *vm = g_new0(struct vm, 1);
     uint8_t *ram = g_malloc(ram_size);
+    struct guest_mem mem = {
+        .regions = { { .gpa = 0, .size = ram_size, .hva = ram } }, .nr = 1,
+    };
     struct x86_linux_plan p;
     struct vm_layout l;
     GError *err = NULL;
@@ -30,11 +32,9 @@ START_TEST(loads_beside_reservations)
     memset(kernel + 5 * 512, 0xc3, 4096);
     memset(initrd, 0x1d, sizeof(initrd));
     memset(ram, 0x5a, ram_size);
-    vm->nr_mem = 1;
-    vm->mem[0] = (struct mem_region){ .gpa = 0, .size = ram_size, .hva = ram };
     ck_assert(arch_layout(ram_size, 4, true, &l, NULL));
     ck_assert(x86_bzimage_check(&li, "console=ttyS0", &l, &p, &err));
-    ck_assert_msg(x86_bzimage_load(vm, &li, "console=ttyS0", &p, ram_size, 0xe0000, &err), "%s",
+    ck_assert_msg(x86_bzimage_load(&mem, &li, "console=ttyS0", &p, ram_size, 0xe0000, &err), "%s",
                   err ? err->message : "");
     ck_assert_uint_eq(p.entry, (16 << 20) + 0x200);
     ck_assert_uint_eq(ram[16 << 20], 0xc3);
@@ -52,7 +52,6 @@ START_TEST(loads_beside_reservations)
     memcpy(&v32, ram + 0x7000 + 0x228, 4);
     ck_assert_str_eq((char *)ram + v32, "console=ttyS0");
     g_free(ram);
-    g_free(vm);
 }
 END_TEST
 

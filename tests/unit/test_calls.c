@@ -263,23 +263,21 @@ END_TEST
 
 START_TEST(policy_fixed_after_run)
 {
-    struct vm vm = { .name = "t" };
+    struct vm vm = { .name = "t", .calls = vm_calls_new() };
     struct vm_policy p;
     GError *error = NULL;
 
-    g_mutex_init(&vm.lock);
-    policy_init(&vm.policy);
     policy_init(&p);
     p.flags = INFO;
     ck_assert(vm_set_policy(&vm, &p, &error));
-    ck_assert(vm.policy.may_call);
-    vm.policy.frozen = true;                 /* what vm_start() does */
+    ck_assert(vm.calls->policy.may_call);
+    vm.calls->policy.frozen = true;          /* what vm_start()'s calls hook does */
     p.flags = ALL_FLAGS;
     ck_assert(!vm_set_policy(&vm, &p, &error));
     ck_assert_str_eq(error->message, "t: the policy is fixed once the VM has run");
-    ck_assert_uint_eq(vm.policy.flags, INFO);
+    ck_assert_uint_eq(vm.calls->policy.flags, INFO);
     g_clear_error(&error);
-    g_mutex_clear(&vm.lock);
+    vm_calls_free(vm.calls);
 }
 END_TEST
 
@@ -301,10 +299,9 @@ START_TEST(guest_log_is_rate_limited)
     vm.name = "t";
     g_mutex_init(&vm.lock);
     g_cond_init(&vm.cond);
-    policy_init(&vm.policy);
-    vm.policy.flags = GUEST_FLAG(GUEST_FLAG_UCALL);
-    policy_update(&vm.policy);
-    call_stats_init(&vm.call_stats);
+    vm.calls = vm_calls_new();
+    vm.calls->policy.flags = GUEST_FLAG(GUEST_FLAG_UCALL);
+    policy_update(&vm.calls->policy);
     fflush(stderr);
     dup2(fd, STDERR_FILENO);
     for (int i = 0; i < 5000; i++) {
@@ -325,7 +322,7 @@ START_TEST(guest_log_is_rate_limited)
                   "%u log lines for 5000 syncs", lines);
     unlink(path);
     close(fd);
-    call_stats_clear(&vm.call_stats);
+    vm_calls_free(vm.calls);
     g_mutex_clear(&vm.lock);
     g_cond_clear(&vm.cond);
 }

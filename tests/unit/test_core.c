@@ -5,8 +5,10 @@
 
 #include "vmm/config.h"
 #include "vmm/error.h"
+#include "vmm/guest_mem.h"
 #include "vmm/iobus.h"
 #include "vmm/loader.h"
+#include "vmm/vm.h"
 
 #include "unit.h"
 
@@ -133,6 +135,93 @@ START_TEST(elf_checks)
 }
 END_TEST
 
+/* Guest memory alone, as loaders and handlers get it: a range must lie
+ * wholly in one region, whatever the sums of its hostile ends. */
+START_TEST(guest_mem_translates_and_refuses)
+{
+    uint8_t low[0x100], high[0x100];
+    struct guest_mem mem = {
+        .regions = { { .gpa = 0x1000, .size = sizeof(low), .hva = low },
+                     { .gpa = 0x1100, .size = sizeof(high), .hva = high } },
+        .nr = 2,
+    };
+    GError *err = NULL;
+
+    ck_assert_ptr_eq(gpa_to_hva(&mem, 0x1000, 0x100), low);
+    ck_assert_ptr_eq(gpa_to_hva(&mem, 0x1180, 0x80), high + 0x80);
+    ck_assert_ptr_eq(gpa_to_hva(&mem, 0x1200, 0), high + 0x100);
+    ck_assert_ptr_null(gpa_to_hva(&mem, 0x10f0, 0x20));       /* spans two regions */
+    ck_assert_ptr_null(gpa_to_hva(&mem, 0x1180, UINT64_MAX));  /* wraps */
+    ck_assert_ptr_null(gpa_to_hva(&mem, 0xfff, 1));
+    memset(high, 0, sizeof(high));
+    ck_assert(guest_copy_in(&mem, 0x1110, "abc", 3, "x", &err));
+    ck_assert_str_eq((char *)high + 0x10, "abc");
+    ck_assert(guest_fill(&mem, 0x1111, 'z', 2, "x", &err));
+    ck_assert_str_eq((char *)high + 0x10, "azz");
+    ck_assert(!guest_copy_in(&mem, 0x11f0, "0123456789abcdefg", 17, "initrd", &err));
+    ck_assert_str_eq(err->message, "initrd: 17 bytes at 0x11f0 lie outside guest RAM");
+    g_clear_error(&err);
+    ck_assert(!guest_fill(&mem, 0x2000, 0, 1, "cmdline", &err));
+    ck_assert_str_eq(err->message, "cmdline: 1 bytes at 0x2000 lie outside guest RAM");
+    g_clear_error(&err);
+}
+END_TEST
+
+/* Core reaches the calls layer only through vm_calls_ops: its start hook
+ * runs before any vCPU and can refuse the start, and its state is freed
+ * with the VM, once. */
+static struct {
+    unsigned starts, destroys;
+    bool refuse;
+    char state;              /* what create() hands back: opaque to core */
+} hook;
+
+static struct vm_calls *hook_create(void)
+{
+    return (struct vm_calls *)&hook.state;
+}
+
+static bool hook_start(struct vm *vm, GError **error)
+{
+    hook.starts++;
+    if (hook.refuse)
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: refused by the calls layer",
+                    vm->name);
+    return !hook.refuse;
+}
+
+static void hook_destroy(struct vm_calls *state)
+{
+    ck_assert_ptr_eq(state, &hook.state);
+    hook.destroys++;
+}
+
+START_TEST(calls_hook_starts_and_frees)
+{
+    static const struct vm_calls_ops ops = { hook_create, hook_start, hook_destroy };
+    struct vm *vm = g_new0(struct vm, 1);   /* vm_create() minus KVM: no vCPUs */
+    GError *err = NULL;
+
+    vm->name = g_strdup("t");
+    vm->fd = -1;
+    g_mutex_init(&vm->lock);
+    g_cond_init(&vm->cond);
+    iobus_init(&vm->iobus);
+    vm->calls_ops = &ops;
+    vm->calls = ops.create();
+    hook.refuse = true;
+    ck_assert(!vm_start(vm, &err));
+    ck_assert_str_eq(err->message, "t: refused by the calls layer");
+    g_clear_error(&err);
+    hook.refuse = false;
+    ck_assert(vm_start(vm, &err));
+    ck_assert_uint_eq(hook.starts, 2);
+    ck_assert_uint_eq(hook.destroys, 0);
+    vm_destroy(vm);
+    ck_assert_uint_eq(hook.destroys, 1);
+}
+END_TEST
+
 START_TEST(exit_statuses)
 {
     GError *e = g_error_new(VMM_ERROR, VMM_ERROR_NO_KVM, "x");
@@ -154,6 +243,8 @@ int main(void)
     tcase_add_test(tc, iobus_routes_and_rejects_overlap);
     tcase_add_test(tc, sizes_parse);
     tcase_add_test(tc, elf_checks);
+    tcase_add_test(tc, guest_mem_translates_and_refuses);
+    tcase_add_test(tc, calls_hook_starts_and_frees);
     tcase_add_test(tc, exit_statuses);
     suite_add_tcase(s, tc);
     return unit_run(s);

@@ -323,7 +323,6 @@ START_TEST(vm_destroy_destroys_devices)
     g_mutex_init(&v->lock);
     g_cond_init(&v->cond);
     iobus_init(&v->iobus);
-    call_stats_init(&v->call_stats);
     realized = destroyed = 0;
     ck_assert(devices_realize(&v->devices, two, 2, DEVICE_BOOT_FIRMWARE, &ctx, -1,
                               machine_kvm_irq, NULL));

@@ -21,6 +21,8 @@
 /* What the device models reach beyond the tree: never called here. */
 const char arch_name[] = "aarch64";
 uint64_t ucall_area_size(unsigned nr_vcpus) { return (uint64_t)nr_vcpus * VMM_UCALL_STRIDE; }
+#define UCALL_GPA 0x40f00000ULL
+uint64_t ucall_area_gpa(const struct vm *vm) { return UCALL_GPA; }
 void console_input_detach(struct console *c, void *opaque) {}
 void console_set_input(struct console *c, console_input_fn fn, void *opaque) {}
 void console_write(struct console *c, const void *buf, size_t len) {}
@@ -48,11 +50,10 @@ static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
     vm.vcpus = vcpus;
     for (unsigned i = 0; i < nr_vcpus; i++)
         vcpus[i].arch.mpidr = 0x80000000 | i;
-    vm.mem[0] = (struct mem_region){ .gpa = 0x40000000, .size = size, .hva = ram };
-    vm.nr_mem = 1;
-    vm.ram = &vm.mem[0];
+    vm.mem.regions[0] = (struct mem_region){ .gpa = 0x40000000, .size = size, .hva = ram };
+    vm.mem.nr = 1;
+    vm.mem.ram = &vm.mem.regions[0];
     vm.ram_size = size;
-    vm.ucall_gpa = 0x40f00000;
     vm.arch.dtb_gpa = 0x40000000 + DTB_AT;
     if (*bootargs) {
         vm.arch.initrd_start = 0x40800000;

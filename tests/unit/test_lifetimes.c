@@ -60,8 +60,6 @@ static struct vm *bare_vm(struct console *c)
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
-    policy_init(&vm->policy);
-    call_stats_init(&vm->call_stats);
     return vm;
 }
 

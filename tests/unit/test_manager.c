@@ -30,11 +30,11 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
     g_usleep(fake.build_delay_ms * 1000);
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
-    call_stats_init(&vm->call_stats);
+    vm->calls = vm_calls_new();
     vm->name = g_strdup(mv->name);
     vm->id = mv->id;
-    vm->host = &manager_host_ops;
-    vm->host_data = mv->build_ref;
+    vm->calls->host = &manager_host_ops;
+    vm->calls->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;
@@ -66,7 +66,7 @@ static void fake_teardown(struct mvm *mv)
 {
     struct vm *vm = mv->vm;
 
-    call_stats_clear(&vm->call_stats);
+    vm_calls_free(vm->calls);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);

@@ -122,11 +122,11 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
     vm = g_new0(struct vm, 1);
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
-    call_stats_init(&vm->call_stats);
+    vm->calls = vm_calls_new();
     vm->name = g_strdup(mv->name);
     vm->id = mv->id;
-    vm->host = &manager_host_ops;
-    vm->host_data = mv->build_ref;
+    vm->calls->host = &manager_host_ops;
+    vm->calls->host_data = mv->build_ref;
     vm->on_stopped = manager_vm_stopped_cb;
     vm->on_stopped_data = mv->build_ref;
     mv->vm = vm;
@@ -136,8 +136,8 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
 
 static bool fake_start(struct mvm *mv, GError **error)
 {
-    mv->vm->policy = mv->policy;
-    mv->vm->policy.frozen = true;
+    mv->vm->calls->policy = mv->policy;
+    mv->vm->calls->policy.frozen = true;
     fake.starts++;
     return true;
 }
@@ -165,7 +165,7 @@ static void fake_teardown(struct mvm *mv)
 {
     struct vm *vm = mv->vm;
 
-    call_stats_clear(&vm->call_stats);
+    vm_calls_free(vm->calls);
     g_mutex_clear(&vm->lock);
     g_cond_clear(&vm->cond);
     g_free(vm->stop.message);
@@ -729,8 +729,8 @@ START_TEST(monitor_answers_then_times_out)
                      "\"first\":1,\"last\":2}}", "only before it first runs");
 
     /* Allowed: the monitor answers. */
-    mv->vm->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
-    policy_update(&mv->vm->policy);
+    mv->vm->calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&mv->vm->calls->policy);
     t = dispatch_start(&d, mv, 0xc6001000U);
     run_until(&d, "GUEST_CALL");
     ck_assert(!__atomic_load_n(&d.done, __ATOMIC_ACQUIRE)); /* it waits */
@@ -749,8 +749,8 @@ START_TEST(monitor_answers_then_times_out)
 
     /* Unanswered: refused after the bound, and later calls at once. */
     ck_assert(manager_start(&m, "w", NULL));
-    mw->vm->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
-    policy_update(&mw->vm->policy);
+    mw->vm->calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&mw->vm->calls->policy);
     mv = mw;
     g_ptr_array_set_size(events, 0);
     t = dispatch_start(&d, mv, 0xc6001000U);

@@ -72,7 +72,7 @@ static bool map_default_vectors(struct vm *vm, GError **error)
         g_set_error(error, VMM_ERROR, VMM_ERROR_NO_KVM, "KVM lacks KVM_CAP_READONLY_MEM");
         return false;
     }
-    r = vm_add_memory(vm, VMM_ARM_VECTORS_BASE, size, false, error);
+    r = guest_mem_map(&vm->mem, vm->fd, VMM_ARM_VECTORS_BASE, size, false, error);
     if (!r)
         return false;
     for (uint32_t v = 0; v < 16; v++) {
@@ -86,7 +86,7 @@ static bool map_default_vectors(struct vm *vm, GError **error)
     }
     /* Made read-only only now that it is written: re-register the slot. */
     struct kvm_userspace_memory_region slot = {
-        .slot = (uint32_t)(r - vm->mem), .flags = KVM_MEM_READONLY,
+        .slot = (uint32_t)(r - vm->mem.regions), .flags = KVM_MEM_READONLY,
         .guest_phys_addr = r->gpa, .memory_size = r->size, .userspace_addr = (uintptr_t)r->hva,
     };
     struct kvm_userspace_memory_region gone = slot;

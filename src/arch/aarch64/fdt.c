@@ -98,7 +98,7 @@ static int add_ucall(void *fdt, struct vm *vm)
     err = fdt_begin_node(fdt, name);
     err |= fdt_property_string(fdt, "compatible", "vmm,ucall");
     err |= device_fdt_u64_pair(fdt, "reg", VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE);
-    err |= device_fdt_u64_pair(fdt, "vmm,ucall-area", vm->ucall_gpa, ucall_area_size(vm->nr_vcpus));
+    err |= device_fdt_u64_pair(fdt, "vmm,ucall-area", ucall_area_gpa(vm), ucall_area_size(vm->nr_vcpus));
     return err | fdt_end_node(fdt);
 }
 
@@ -114,7 +114,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     void *dst;
     int err;
 
-    g_snprintf(memname, sizeof(memname), "memory@%llx", (unsigned long long)vm->ram->gpa);
+    g_snprintf(memname, sizeof(memname), "memory@%llx", (unsigned long long)vm->mem.ram->gpa);
     if (console)
         device_fdt_node_name(console, stdout_path + 1, sizeof(stdout_path) - 1);
 
@@ -139,7 +139,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 
     err |= fdt_begin_node(fdt, memname);
     err |= fdt_property_string(fdt, "device_type", "memory");
-    err |= device_fdt_u64_pair(fdt, "reg", vm->ram->gpa, vm->ram_size);
+    err |= device_fdt_u64_pair(fdt, "reg", vm->mem.ram->gpa, vm->ram_size);
     err |= fdt_end_node(fdt);
 
     err |= add_cpus(fdt, vm);
@@ -152,7 +152,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "building the device tree failed");
         return false;
     }
-    dst = gpa_to_hva(vm, vm->arch.dtb_gpa, fdt_totalsize(fdt));
+    dst = gpa_to_hva(&vm->mem, vm->arch.dtb_gpa, fdt_totalsize(fdt));
     if (!dst) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "guest RAM is too small for the device tree; raise vm.memory");

@@ -12,7 +12,7 @@
 #include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/linux.h"
-#include "vmm/memory.h"
+#include "vmm/guest_mem.h"
 #include "image.h"
 
 #define IMAGE_TEXT_OFFSET   8
@@ -94,10 +94,10 @@ bool arm_image_check(const struct linux_image *li, const char *cmdline,
     return true;
 }
 
-bool arm_image_load(struct vm *vm, const struct linux_image *li,
+bool arm_image_load(struct guest_mem *mem, const struct linux_image *li,
                     const struct arm_linux_plan *p, GError **error)
 {
-    return guest_copy_in(vm, p->kernel_gpa, li->kernel, li->kernel_size, "kernel", error) &&
+    return guest_copy_in(mem, p->kernel_gpa, li->kernel, li->kernel_size, "kernel", error) &&
            (!li->initrd ||
-            guest_copy_in(vm, p->initrd_gpa, li->initrd, li->initrd_size, "initrd", error));
+            guest_copy_in(mem, p->initrd_gpa, li->initrd, li->initrd_size, "initrd", error));
 }

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 struct linux_image;
-struct vm;
+struct guest_mem;
 struct vm_layout;
 
 /* Where an Image's parts go, from arm_image_check. */
@@ -22,8 +22,8 @@ struct arm_linux_plan {
  * both call it. */
 bool arm_image_check(const struct linux_image *li, const char *cmdline,
                      const struct vm_layout *l, struct arm_linux_plan *p, GError **error);
-/* Copies the kernel and initrd into @vm's RAM as @p says. */
-bool arm_image_load(struct vm *vm, const struct linux_image *li,
+/* Copies the kernel and initrd into guest memory as @p says. */
+bool arm_image_load(struct guest_mem *mem, const struct linux_image *li,
                     const struct arm_linux_plan *p, GError **error);
 
 #endif

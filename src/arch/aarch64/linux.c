@@ -45,7 +45,7 @@ bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error
     /* The same layout and checks as the config's, then the copies. */
     if (!arch_layout(vm->ram_size, vm->nr_vcpus, true, &l, error) ||
         !arm_image_check(li, linux_cmdline(li), &l, &p, error) ||
-        !arm_image_load(vm, li, &p, error))
+        !arm_image_load(&vm->mem, li, &p, error))
         return false;
     if (li->initrd) {
         vm->arch.initrd_start = p.initrd_gpa;

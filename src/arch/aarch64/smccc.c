@@ -101,7 +101,7 @@ static uint64_t policy_bits(const struct vm_policy *p, service_owner owner)
 
 /* The registers are per VM, reached through any vCPU, and writable only
  * until a vCPU first runs: KVM then refuses (EBUSY) any change. */
-static bool set_bitmaps(struct vm *vm, GError **error)
+static bool set_bitmaps(struct vm *vm, const struct vm_policy *policy, GError **error)
 {
     struct vcpu *vcpu = &vm->vcpus[0];
 
@@ -114,16 +114,16 @@ static bool set_bitmaps(struct vm *vm, GError **error)
                     service_owner_names[bitmaps[i].owner]);
             continue;
         }
-        want = have & policy_bits(&vm->policy, bitmaps[i].owner);
+        want = have & policy_bits(policy, bitmaps[i].owner);
         if (want != have && !arm_set_reg(vcpu, bitmaps[i].reg, want, bitmaps[i].name, error))
             return false;
     }
     return true;
 }
 
-bool arch_vm_apply_policy(struct vm *vm, GError **error)
+bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
 {
-    return set_bitmaps(vm, error) && set_filter(vm, error);
+    return set_bitmaps(vm, policy, error) && set_filter(vm, error);
 }
 
 void arm_handle_hypercall(struct vcpu *vcpu)

@@ -169,7 +169,7 @@ static uint8_t *fadt(struct table_writer *w, const struct device_acpi *d, uint64
 bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
 {
     struct table_writer w = {
-        .base = gpa_to_hva(vm, X86_ACPI_BASE, X86_ACPI_SIZE),
+        .base = gpa_to_hva(&vm->mem, X86_ACPI_BASE, X86_ACPI_SIZE),
         .gpa = X86_ACPI_BASE, .size = X86_ACPI_SIZE,
     };
     uint64_t rsdp, dsdt_at, fadt_at, madt_at, xsdt_at;

@@ -8,6 +8,7 @@
 #include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/machine.h"
+#include "vmm/policy.h"
 #include "vmm/memory.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
@@ -76,7 +77,7 @@ static bool write_gdt(struct vm *vm, GError **error)
         0,                     /* and its high half */
     };
 
-    return guest_copy_in(vm, X86_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
+    return guest_copy_in(&vm->mem, X86_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
 }
 
 /* The layout's "page tables" region: PML4, PDPT, one PD per GiB. */
@@ -96,7 +97,7 @@ static bool write_page_tables(struct vm *vm, GError **error)
         for (uint64_t i = 0; i < 512; i++)
             pd[i] = ((g << 30) + (i << 21)) | 0x83;
     }
-    return guest_copy_in(vm, X86_PML4_ADDR, t, size, "page tables", error);
+    return guest_copy_in(&vm->mem, X86_PML4_ADDR, t, size, "page tables", error);
 }
 
 bool arch_vm_init(struct vm *vm, GError **error)
@@ -146,9 +147,9 @@ bool arch_vm_finalize(struct vm *vm, GError **error)
     return true;
 }
 
-bool arch_vm_apply_policy(struct vm *vm, GError **error)
+bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
 {
-    if (vm->policy.may_call && !x86_vmcall_available(vm))
+    if (policy->may_call && !x86_vmcall_available(vm))
         vmm_log("%s: this host's KVM cannot hand vmcall to vmm (no Xen hypercall "
                 "intercept, KVM_CAP_XEN_HVM): vmcall is unavailable, the ucall "
                 "port still works", vm->name);

@@ -10,7 +10,7 @@
 #include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/linux.h"
-#include "vmm/memory.h"
+#include "vmm/guest_mem.h"
 #include "layout.h"
 #include "x86-linux.h"
 
@@ -146,7 +146,7 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
     bp[BP_E820_ENTRIES] = n + 1;
 }
 
-bool x86_bzimage_load(struct vm *vm, const struct linux_image *li, const char *cmdline,
+bool x86_bzimage_load(struct guest_mem *mem, const struct linux_image *li, const char *cmdline,
                       const struct x86_linux_plan *p, uint64_t ram_size, uint64_t rsdp,
                       GError **error)
 {
@@ -166,11 +166,11 @@ bool x86_bzimage_load(struct vm *vm, const struct linux_image *li, const char *c
     e820_add(bp, X86_EBDA_START, X86_HIGH_RAM - X86_EBDA_START, E820_RESERVED);
     e820_add(bp, X86_HIGH_RAM, ram_size - X86_HIGH_RAM, E820_RAM);
 
-    return guest_copy_in(vm, p->kernel_gpa, li->kernel + p->setup_size,
+    return guest_copy_in(mem, p->kernel_gpa, li->kernel + p->setup_size,
                          li->kernel_size - p->setup_size, "kernel", error) &&
            (!li->initrd ||
-            guest_copy_in(vm, p->initrd_gpa, li->initrd, li->initrd_size, "initrd", error)) &&
-           guest_fill(vm, X86_CMDLINE_ADDR, 0, X86_CMDLINE_MAX, "cmdline", error) &&
-           guest_copy_in(vm, X86_CMDLINE_ADDR, cmdline, cmdline_len, "cmdline", error) &&
-           guest_copy_in(vm, X86_BOOT_PARAMS_ADDR, bp, BP_SIZE, "boot_params", error);
+            guest_copy_in(mem, p->initrd_gpa, li->initrd, li->initrd_size, "initrd", error)) &&
+           guest_fill(mem, X86_CMDLINE_ADDR, 0, X86_CMDLINE_MAX, "cmdline", error) &&
+           guest_copy_in(mem, X86_CMDLINE_ADDR, cmdline, cmdline_len, "cmdline", error) &&
+           guest_copy_in(mem, X86_BOOT_PARAMS_ADDR, bp, BP_SIZE, "boot_params", error);
 }

@@ -13,7 +13,7 @@
 #include "vmm/hw/i8042.h"
 #include "vmm/layout.h"
 #include "vmm/linux.h"
-#include "vmm/memory.h"
+#include "vmm/guest_mem.h"
 #include "vmm/vm.h"
 #include "layout.h"
 #include "x86-linux.h"
@@ -57,7 +57,7 @@ bool arch_linux_vm_init(struct vm *vm, GError **error)
  * mode (machine_real_restart). There is no BIOS: the vector holds a stub
  * that pulses the i8042 reset line, so that reset, too, ends the VM.
  */
-static bool write_reset_vector(struct vm *vm, GError **error)
+static bool write_reset_vector(struct guest_mem *mem, GError **error)
 {
     static const uint8_t stub[] = {
         0xb0, I8042_CMD_RESET,      /* mov al, 0xfe */
@@ -66,10 +66,10 @@ static bool write_reset_vector(struct vm *vm, GError **error)
         0xeb, 0xfd,                 /* jmp back to the hlt */
     };
 
-    return guest_copy_in(vm, X86_RESET_VECTOR, stub, sizeof(stub), "reset vector", error);
+    return guest_copy_in(mem, X86_RESET_VECTOR, stub, sizeof(stub), "reset vector", error);
 }
 
-static bool write_gdt(struct vm *vm, GError **error)
+static bool write_gdt(struct guest_mem *mem, GError **error)
 {
     /* The boot protocol's flat __BOOT_CS (0x10) and __BOOT_DS (0x18), and a
      * TSS because VM entry wants a usable TR. */
@@ -81,7 +81,7 @@ static bool write_gdt(struct vm *vm, GError **error)
         0,
     };
 
-    return guest_copy_in(vm, X86_LINUX_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
+    return guest_copy_in(mem, X86_LINUX_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
 }
 
 static bool boot_vcpu(struct vcpu *vcpu, uint64_t entry, GError **error)
@@ -132,7 +132,7 @@ bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error
     return arch_layout(vm->ram_size, vm->nr_vcpus, true, &l, error) &&
            x86_bzimage_check(li, cmdline, &l, &p, error) &&
            x86_acpi_build(vm, &rsdp, error) &&
-           x86_bzimage_load(vm, li, cmdline, &p, vm->ram_size, rsdp, error) &&
-           write_gdt(vm, error) && write_reset_vector(vm, error) &&
+           x86_bzimage_load(&vm->mem, li, cmdline, &p, vm->ram_size, rsdp, error) &&
+           write_gdt(&vm->mem, error) && write_reset_vector(&vm->mem, error) &&
            boot_vcpu(&vm->vcpus[0], p.entry, error);
 }

@@ -5,6 +5,7 @@
 #include "vmm-guest/calls.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
+#include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "layout.h"
 #include "x86.h"
@@ -61,7 +62,7 @@ bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
         .rdi = vcpu->id,
         .rsi = vm->nr_vcpus,
         .rdx = vm->ram_size,
-        .r8 = vm->ucall_gpa + (uint64_t)vcpu->id * VMM_UCALL_STRIDE,
+        .r8 = ucall_area_gpa(vm) + (uint64_t)vcpu->id * VMM_UCALL_STRIDE,
         .rflags = 0x2, /* interrupts off; bit 1 is always set */
     };
 

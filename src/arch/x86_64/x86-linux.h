@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct guest_mem;
 struct vm;
 
 #define X86_LINUX_GDT_ADDR    0x500ULL    /* replaces the firmware GDT */
@@ -41,8 +42,8 @@ struct vm_layout;
 bool x86_bzimage_check(const struct linux_image *li, const char *cmdline,
                        const struct vm_layout *l, struct x86_linux_plan *p, GError **error);
 /* Writes the kernel, initrd, command line and zero page (with @rsdp and an
- * e820 map of @ram_size bytes) into @vm's RAM as @p says. */
-bool x86_bzimage_load(struct vm *vm, const struct linux_image *li, const char *cmdline,
+ * e820 map of @ram_size bytes) into guest memory as @p says. */
+bool x86_bzimage_load(struct guest_mem *mem, const struct linux_image *li, const char *cmdline,
                       const struct x86_linux_plan *p, uint64_t ram_size, uint64_t rsdp,
                       GError **error);
 
