@@ -1,4 +1,4 @@
-// fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/base/caps.c src/config/config.c src/core/console.c src/core/console_input.c src/cli/ctl.c src/base/error.c src/core/iobus.c src/core/irq.c src/core/kvm.c src/boot/loader_elf.c src/boot/loader_linux.c src/manager/manager.c src/config/manager_config.c src/manager/manager_host.c src/manager/manager_kvm.c src/manager/manager_monitor.c src/core/memory.c src/boot/panic_watch.c src/calls/policy.c src/cli/serve.c lib/toml/toml.c src/calls/ucall.c src/core/vcpu.c src/core/vm.c src/boot/vm_build.c src/devices/acpi_sleep.c src/devices/exit_device.c src/devices/i8042.c src/devices/pl011.c src/devices/uart16550.c src/arch/x86_64/acpi.c src/arch/x86_64/arch.c src/arch/x86_64/linux.c src/arch/x86_64/vcpu.c src/arch/x86_64/vmcall.c src/control/qmp/commands.c src/control/qmp/events.c src/control/qmp/json.c src/control/qmp/server.c src/control/qmp/session.c src/control/qmp/stream.c  src/base/outbuf.c src/core/guest_mem.c src/boot/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/base/log_async.c src/base/seccomp.c
+// fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/base/caps.c src/config/config.c src/core/console.c src/core/console_input.c src/cli/ctl.c src/base/error.c src/core/iobus.c src/core/irq.c src/core/kvm.c src/boot/loader_elf.c src/boot/loader_linux.c src/manager/manager.c src/config/manager_config.c src/manager/manager_host.c src/manager/manager_kvm.c src/manager/manager_monitor.c src/core/memory.c src/boot/panic_watch.c src/calls/policy.c src/cli/serve.c lib/toml/toml.c src/calls/ucall.c src/core/vcpu.c src/core/vm.c src/boot/vm_build.c src/devices/acpi_sleep.c src/devices/exit_device.c src/devices/i8042.c src/devices/pl011.c src/devices/uart16550.c src/arch/x86_64/acpi.c src/arch/x86_64/arch.c src/arch/x86_64/linux.c src/arch/x86_64/vcpu.c src/arch/x86_64/vmcall.c src/control/qmp/commands.c src/control/qmp/events.c src/control/qmp/json.c src/control/qmp/server.c src/control/qmp/session.c src/control/qmp/stream.c  src/base/outbuf.c src/core/guest_mem.c src/boot/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/base/log_async.c src/base/seccomp.c src/base/wait.c tests/fake_backend.c
 // fuzz-includes: include src/arch/x86_64
 // fuzz-pkgs: glib-2.0 json-glib-1.0 libcap-ng libseccomp
 // fuzz-dict: fuzz/qmp.dict
@@ -24,66 +24,10 @@
 
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
-#include "vmm/vm.h"
+
+#include "../tests/fake_backend.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* --- fake VMs: no KVM, no threads ------------------------------------------ */
-
-static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
-{
-    struct vm *vm = g_new0(struct vm, 1);
-
-    g_mutex_init(&vm->lock);
-    g_cond_init(&vm->cond);
-    call_stats_init(&vm->call_stats);
-    vm->name = g_strdup(mv->name);
-    vm->id = mv->id;
-    vm->host = &manager_host_ops;
-    vm->host_data = mv->build_ref;
-    vm->on_stopped = manager_vm_stopped_cb;
-    vm->on_stopped_data = mv->build_ref;
-    mv->vm = vm;
-    return true;
-}
-
-static bool fake_start(struct mvm *mv, GError **error)
-{
-    mv->vm->policy = mv->policy;
-    mv->vm->policy.frozen = true;
-    return true;
-}
-
-static bool fake_pause(struct mvm *mv, GError **error)
-{
-    return true;
-}
-
-static void fake_resume(struct mvm *mv)
-{
-}
-
-static void fake_stop(struct mvm *mv)
-{
-    vm_stop(mv->vm, VM_STOP_HOST, 143, "stopped by the manager");
-    manager_vm_stopped_cb(mv->vm, mv->vm->on_stopped_data);
-}
-
-static void fake_teardown(struct mvm *mv)
-{
-    struct vm *vm = mv->vm;
-
-    call_stats_clear(&vm->call_stats);
-    g_mutex_clear(&vm->lock);
-    g_cond_clear(&vm->cond);
-    g_free(vm->stop.message);
-    g_free(vm->name);
-    g_free(vm);
-}
-
-static const struct manager_backend fake_backend = {
-    fake_build, fake_start, fake_pause, fake_resume, fake_stop, fake_teardown,
-};
 
 /* --- checks ---------------------------------------------------------------- */
 
