@@ -227,6 +227,9 @@ bool manager_end(struct manager *m, struct mvm *mv, vm_stop_reason reason, int s
                  const char *message, GError **error);
 /* Destroys one. */
 bool manager_destroy_vm(struct manager *m, struct mvm *mv);
+/* @mv will never be rebuilt (vmm run without a control socket): the copies
+ * of its kernel and initrd, in guest RAM now, would only cost memory. */
+void manager_drop_boot_images(struct mvm *mv);
 bool manager_set_policy(struct manager *m, const char *name, const struct vm_policy *p,
                         GError **error);
 /* Counters of @name's calls: @entry indexes call_table, call_table_len

@@ -394,6 +394,14 @@ bool manager_destroy_vm(struct manager *m, struct mvm *mv)
     return true;
 }
 
+void manager_drop_boot_images(struct mvm *mv)
+{
+    if (mv->cfg_borrowed)
+        return; /* the image's, for the next VM made from it */
+    g_clear_pointer(&mv->cfg.boot_linux.kernel, g_free);
+    g_clear_pointer(&mv->cfg.boot_linux.initrd, g_free);
+}
+
 bool manager_set_policy(struct manager *m, const char *name, const struct vm_policy *p,
                         GError **error)
 {

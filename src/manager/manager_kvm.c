@@ -101,6 +101,7 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
     vm = vm_build(m->kvm, mv->name, cfg, mv->console, error);
     if (!vm)
         return false;
+    vcpu_kick_init(); /* the signal a stop or pause kicks its vCPUs with */
     vm->id = mv->id;
     vm->host = &manager_kvm_host_ops;
     vm->host_data = mv->build_ref;
