@@ -101,7 +101,7 @@ static void take_lines(GString *buf)
 
 static void turn(GMainContext *ctx)
 {
-    while (g_main_context_iteration(ctx, FALSE) || g_main_context_iteration(NULL, FALSE))
+    while (g_main_context_iteration(ctx, FALSE))
         ;
 }
 

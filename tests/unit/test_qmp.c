@@ -790,6 +790,61 @@ static void send_str(int fd, const char *s)
     ck_assert_int_eq(send(fd, s, strlen(s), 0), (ssize_t)strlen(s));
 }
 
+/* A line from @fd, while only @ctx runs (at most 5 s). */
+static char *read_line_on(GMainContext *ctx, int fd)
+{
+    GString *s = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+    char c;
+
+    while (g_get_monotonic_time() < deadline) {
+        ssize_t n;
+
+        while (g_main_context_iteration(ctx, FALSE))
+            ;
+        n = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (n == 1) {
+            g_string_append_c(s, c);
+            if (c == '\n')
+                break;
+        } else if (n == 0 || errno != EAGAIN) {
+            break;
+        } else {
+            g_usleep(1000);
+        }
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* The server runs on its manager's main context, as manager.h says, not
+ * on GLib's default one: with only that context running, a client is
+ * answered, and the default context holds nothing of the server's. */
+START_TEST(server_on_managers_context)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct manager own;
+    struct qmp_server *srv;
+    g_autofree char *greeting = NULL, *reply = NULL;
+    int a[2];
+
+    manager_init(&own, &fake_backend, ctx);
+    srv = qmp_server_new(&own, NULL, NULL);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+    qmp_server_add_client(srv, a[1]);
+    greeting = read_line_on(ctx, a[0]);
+    ck_assert_msg(strstr(greeting, "\"QMP\""), "greeting: %s", greeting);
+    send_str(a[0], "{\"execute\":\"qmp_capabilities\",\"id\":1}");
+    reply = read_line_on(ctx, a[0]);
+    ck_assert_str_eq(reply, "{\"return\":{},\"id\":1}\r\n");
+    ck_assert(!g_main_context_pending(NULL));
+    qmp_server_free(srv);
+    manager_clear(&own);
+    close(a[0]);
+    g_main_context_unref(ctx);
+}
+END_TEST
+
 START_TEST(server_framing_and_events)
 {
     struct qmp_server *srv = qmp_server_new(&m, NULL, NULL);
@@ -1223,6 +1278,7 @@ static Suite *qmp_suite(void)
     tc = tcase_create("server");
     tcase_add_checked_fixture(tc, fake_setup, fake_teardown_all);
     tcase_add_test(tc, server_framing_and_events);
+    tcase_add_test(tc, server_on_managers_context);
     tcase_add_test(tc, server_oversize_closes);
     /* Megabytes through a socket: room for a sanitizer build. */
     tcase_set_timeout(tc, 60);
