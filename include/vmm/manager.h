@@ -178,6 +178,9 @@ struct manager {
     unsigned pause_timeout_ms;
     unsigned host_call_timeout_ms;
     unsigned max_clients;     /* the manager config's [control] max-clients; 0: unset */
+    /* vmm run without a control socket: nothing can ever name its one VM,
+     * whose guest sees VM id 0 (docs/abi.md, whoami), as with no manager. */
+    bool guest_id_zero;
     manager_event_fn on_event;
     void *on_event_data;
     /* Called when a VM has stopped (on the main context), e.g. to end

@@ -261,6 +261,7 @@ int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout)
         vmm_seccomp_disable();
     host_setup(&h, true);
     h.timeout = timeout;
+    h.m.guest_id_zero = !qmp;
     if (!h.m.kvm) {
         vmm_log("%s", h.m.kvm_error);
         status = VMM_EXIT_NO_KVM;

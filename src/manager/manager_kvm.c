@@ -102,7 +102,7 @@ static bool kvm_build(struct manager *m, struct mvm *mv, GError **error)
     if (!vm)
         return false;
     vcpu_kick_init(); /* the signal a stop or pause kicks its vCPUs with */
-    vm->id = mv->id;
+    vm->id = m->guest_id_zero ? 0 : mv->id;
     vm->host = &manager_kvm_host_ops;
     vm->host_data = mv->build_ref;
     vm->on_stopped = on_stopped;
