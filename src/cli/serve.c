@@ -143,18 +143,21 @@ static void host_setup(struct host *h, bool single)
         h->m.kvm_error = g_strdup(error->message);
     g_clear_error(&error);
     h->loop = g_main_loop_new(h->m.ctx, FALSE);
-    g_unix_signal_add(SIGINT, on_sigint, h);
-    g_unix_signal_add(SIGTERM, on_sigterm, h);
 }
 
 /* Everything that needs privilege (the socket, /dev/kvm, the VM) is open:
- * no capabilities from here on, and the filters of @kind, before any vCPU
- * thread starts (they inherit them). 0 or the exit status. */
-static int host_lockdown(enum vmm_thread_kind kind)
+ * no capabilities from here on, then the signal sources (GLib's "gmain"
+ * thread, which they start, inherits none), then the filters of @kind,
+ * before any vCPU thread starts (they inherit them). 0 or the exit status. */
+static int host_lockdown(struct host *h, enum vmm_thread_kind kind)
 {
     GError *error = NULL;
 
-    if (!caps_drop_all(&error) || !vmm_seccomp_enter(kind, &error))
+    if (!caps_drop_all(&error))
+        return fail(error);
+    g_unix_signal_add(SIGINT, on_sigint, h);
+    g_unix_signal_add(SIGTERM, on_sigterm, h);
+    if (!vmm_seccomp_enter(kind, &error))
         return fail(error);
     return 0;
 }
@@ -238,7 +241,7 @@ int serve_main(int argc, char **argv)
     limits.max_clients = max_clients ? max_clients
                          : h.m.max_clients ? h.m.max_clients : QMP_DEFAULT_MAX_CLIENTS;
     qmp_server_set_limits(h.server, &limits);
-    if ((status = host_lockdown(VMM_THREAD_SERVE)))
+    if ((status = host_lockdown(&h, VMM_THREAD_SERVE)))
         goto out;
     if (!manager_start_configured(&h.m, &error)) {
         status = fail_manager(&h, error);
@@ -287,7 +290,7 @@ int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout)
     }
     /* With the socket, the main loop may build VMs for as long as it runs;
      * without, it narrows to its own list once the VM runs. */
-    if ((status = host_lockdown(qmp ? VMM_THREAD_SERVE : VMM_THREAD_MAIN)))
+    if ((status = host_lockdown(&h, qmp ? VMM_THREAD_SERVE : VMM_THREAD_MAIN)))
         goto out;
     console_start_input(mv->console);
     if (!manager_start(&h.m, NULL, &error)) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # vmm run --qmp takes every run option and ends as vmm run does: a config
 # with --cpus, --memory and --console over it (query-vm sees them, the
-# console goes to the file), SIGTERM (143, "stopped by SIGTERM"), the
+# console goes to the file), no thread with a capability, SIGTERM (143, "stopped by SIGTERM"), the
 # timeout with its hint (124, one line saying the guest never wrote to its
 # console), and the options' own errors (125)
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +21,13 @@ ctl_ok query-vm
 grep -q '"vcpus": *2' "$T/ctl.out" || fail "query-vm, --cpus 2: $(cat "$T/ctl.out")"
 grep -q '"memory": *33554432' "$T/ctl.out" || fail "query-vm, --memory 32M: $(cat "$T/ctl.out")"
 wait_for "$T/con.txt" spinning
+# as vmm run: no thread keeps a capability (GLib's own "gmain" among them)
+for st in /proc/"$pid"/task/*/status; do
+    for f in CapPrm CapEff; do
+        v=$(sed -n "s/^$f:[[:space:]]*//p" "$st")
+        case "$v" in *[!0]*) fail "thread $(sed -n 's/^Name:[[:space:]]*//p' "$st"): $f is $v" ;; esac
+    done
+done
 kill -TERM "$pid"
 wait "$pid"
 status=$?
