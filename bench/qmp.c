@@ -2,10 +2,10 @@
  * query-status round trips per second over the control socket, with 1 and
  * with 16 clients: bench/qmp [SECONDS]. The server is vmm's own (the same
  * splitter, session, command table, manager and Unix socket code as
- * `vmm serve`) on its own main-loop thread; the VM it reports on is a
- * stand-in that never runs (query-status reads the manager's state and
- * never touches KVM), so the figure is the socket path's alone and needs
- * no /dev/kvm. Each client sends one request and waits for its reply.
+ * `vmm serve`) on its own main-loop thread; the VM it reports on is the
+ * tests' fake (tests/fake_backend.c), which never runs (query-status reads
+ * the manager's state and never touches KVM), so the figure is the socket
+ * path's alone and needs no /dev/kvm. Each client sends one request and waits for its reply.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,26 +17,8 @@
 
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
-#include "vmm/vm.h"
 
-static bool stub_build(struct manager *m, struct mvm *mv, GError **error)
-{
-    mv->vm = g_new0(struct vm, 1);
-    mv->vm->calls = vm_calls_new();
-    return true;
-}
-static bool stub_start(struct mvm *mv, GError **error) { return true; }
-static bool stub_pause(struct mvm *mv, GError **error) { return true; }
-static void stub_resume(struct mvm *mv) {}
-static void stub_stop(struct mvm *mv) {}
-static void stub_teardown(struct mvm *mv)
-{
-    vm_calls_free(mv->vm->calls);
-    g_free(mv->vm);
-}
-static const struct manager_backend stub = {
-    stub_build, stub_start, stub_pause, stub_resume, stub_stop, stub_teardown,
-};
+#include "../tests/fake_backend.h"
 
 static char sock_path[108];
 static volatile int go, done;
@@ -142,7 +124,7 @@ int main(int argc, char **argv)
 
     snprintf(sock_path, sizeof(sock_path), "/tmp/vmm-bench-%d.sock", (int)getpid());
     /* The server runs on the default context, in its own thread. */
-    manager_init(&m, &stub, NULL);
+    manager_init(&m, &fake_backend, NULL);
     config_init(&cfg);
     if (!config_load_text(&cfg, "[boot]\nfirmware = \"hello\"\n", "bench", &err) ||
         !manager_create(&m, "bench", &cfg, 0, &err) ||

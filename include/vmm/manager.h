@@ -4,7 +4,10 @@
  * quotas that bound it. The control socket's handlers and the guests'
  * management calls (struct vm_host_ops) both come here; neither touches
  * KVM. All state changes happen on the manager's main context; calls from
- * vCPU threads are handed to it and waited for with a bound.
+ * vCPU threads are handed to it and waited for with a bound. The manager
+ * reaches a VM only through its backend (struct manager_backend): KVM in
+ * vmm (manager_kvm.c, the one manager file that knows struct vm), a fake
+ * in the unit tests and the fuzzer (tests/fake_backend.c).
  */
 #ifndef VMM_MANAGER_H
 #define VMM_MANAGER_H
@@ -17,10 +20,12 @@
 #include "vmm/config.h"
 #include "vmm/policy.h"
 #include "vmm/vm-host.h" /* manager_host_ops */
+#include "vmm/vm-stop.h"
+#include "vmm/wait.h"
 
-struct vm;
 struct kvm;
 struct manager;
+struct vm_host_ops;
 
 #define MANAGER_ERROR (manager_error_quark())
 GQuark manager_error_quark(void);
@@ -51,19 +56,21 @@ struct mvm {
     struct vm_policy policy;  /* what it will run with (set-policy edits it) */
     uint64_t owner;           /* the service VM that created it, 0: the host */
     bool start_at_launch;     /* the manager config says start = true */
-    struct vm *vm;            /* NULL between a failed rebuild and destroy */
+    void *vm;                 /* the backend's VM (KVM: struct vm); NULL between a
+                               * failed rebuild and destroy */
     struct console *console;
     struct manager *manager;
     /* Which build of which VM a stop report is about: the generation is
      * bumped on every teardown, so a stop of an older build is ignored.
-     * build_ref is the current build's (vm->on_stopped_data). */
+     * build_ref is the current build's: the backend hands it back with
+     * the stop report and the guest's calls. */
     unsigned generation;
     struct mvm_ref {
         struct manager *m;
         struct mvm *mv;       /* valid on the VM's vCPU threads: destroy joins them first */
         uint64_t id;
         unsigned generation;
-    } *build_ref;             /* also vm->host_data */
+    } *build_ref;
     /* Function-ID ranges claimed by external monitors (monitor-calls):
      * only added in prelaunch, so vCPU threads read them unlocked. */
     GArray *claims;           /* struct manager_claim */
@@ -74,7 +81,11 @@ struct mvm {
     char *stop_message;
 };
 
-/* How VMs are made and driven: KVM in vmm, fakes in unit tests. */
+/* How VMs are made and driven: KVM in vmm, a fake in unit tests. The
+ * backend calls back into the manager with mv->build_ref: the guest's
+ * calls (manager_host_call() and the rest below, on its vCPU threads) and
+ * the stop report (manager_vm_stopped(), from any thread, once every vCPU
+ * has returned). */
 struct manager_backend {
     /* Builds mv->vm from mv->cfg; nothing runs. */
     bool (*build)(struct manager *m, struct mvm *mv, GError **error);
@@ -82,11 +93,23 @@ struct manager_backend {
     bool (*start)(struct mvm *mv, GError **error);
     bool (*pause)(struct mvm *mv, GError **error);
     void (*resume)(struct mvm *mv);
-    /* Asks the VM to end (does not wait). */
-    void (*stop)(struct mvm *mv);
+    /* Asks the VM to end for @reason with exit @status and @message (may
+     * be NULL); the first stop wins. Does not wait. */
+    void (*stop)(struct mvm *mv, vm_stop_reason reason, int status, const char *message);
     /* Waits for the vCPUs and frees mv->vm (mv->console, which lives
      * from create to destroy across rebuilds, is the manager's to close). */
     void (*teardown)(struct mvm *mv);
+    /* Why and how it stopped: read once its stop was reported. */
+    const struct vm_stop *(*stop_report)(struct mvm *mv);
+    /* Its guest calls' counters. */
+    const struct call_stats *(*call_stats)(struct mvm *mv);
+    /* On a vCPU thread of @mv, around a wait on @wake for the manager (a
+     * host call, a monitor's answer): the vCPU counts as still meanwhile
+     * (stop/cont), and a stop of @mv wakes @wake. */
+    void (*block)(struct mvm *mv, struct vmm_wait *wake);
+    void (*unblock)(struct mvm *mv, struct vmm_wait *wake);
+    /* @mv has been asked to stop (from any thread). */
+    bool (*stopping)(struct mvm *mv);
 };
 extern const struct manager_backend manager_kvm_backend;
 
@@ -156,14 +179,18 @@ struct manager {
     unsigned pause_timeout_ms;
     unsigned host_call_timeout_ms;
     unsigned max_clients;     /* the manager config's [control] max-clients; 0: unset */
+    /* vmm run without a control socket: nothing can ever name its one VM,
+     * whose guest sees VM id 0 (docs/abi.md, whoami), as with no manager. */
+    bool guest_id_zero;
     manager_event_fn on_event;
     void *on_event_data;
     /* Called when a VM has stopped (on the main context), e.g. to end
      * vmm run when its one VM ends. */
     void (*on_vm_stopped)(struct manager *m, struct mvm *mv, void *opaque);
     void *on_vm_stopped_data;
-    /* Guest calls waiting for a monitor's call-return, by token. */
-    GMutex monitor_lock;
+    /* Guest calls waiting for a monitor's call-return, by token, under
+     * monitor's lock; a call-return (or a monitor gone) wakes them. */
+    struct vmm_wait monitor;
     GHashTable *pending;
     uint64_t next_token;
 };
@@ -197,9 +224,16 @@ bool manager_resume(struct manager *m, const char *name, GError **error);
 bool manager_reset(struct manager *m, const char *name, GError **error);
 bool manager_powerdown(struct manager *m, const char *name, GError **error);
 bool manager_destroy(struct manager *m, const char *name, GError **error);
-/* Ends a running or paused VM (it becomes shut down); destroys one. */
-bool manager_end(struct manager *m, struct mvm *mv, GError **error);
+/* Ends a running or paused VM for @reason with exit @status and @message
+ * (a service guest's stop call, a signal, a timeout): it becomes shut down
+ * once its vCPUs have returned, and its stop is reported as any other. */
+bool manager_end(struct manager *m, struct mvm *mv, vm_stop_reason reason, int status,
+                 const char *message, GError **error);
+/* Destroys one. */
 bool manager_destroy_vm(struct manager *m, struct mvm *mv);
+/* @mv will never be rebuilt (vmm run without a control socket): the copies
+ * of its kernel and initrd, in guest RAM now, would only cost memory. */
+void manager_drop_boot_images(struct mvm *mv);
 bool manager_set_policy(struct manager *m, const char *name, const struct vm_policy *p,
                         GError **error);
 /* Counters of @name's calls: @entry indexes call_table, call_table_len
@@ -221,10 +255,27 @@ void manager_monitor_gone(struct manager *m, const void *owner);
 /* Emits an event (on the main context). */
 void manager_emit(struct manager *m, const struct manager_event *ev);
 
-/* The hooks a VM's guest calls reach (vm->host), and the one the last vCPU
- * thread calls (vm->on_stopped); the KVM backend installs them. */
-extern const struct vm_host_ops manager_host_ops;
-bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_status *status);
-void manager_vm_stopped_cb(struct vm *vm, void *data);
+/* What a backend calls: the guest calls of the VM built as @vm (its
+ * build_ref), on one of its vCPU threads, and its stop report. */
+typedef enum {
+    MANAGER_HOST_CREATE,      /* image index -> out[0]: the new VM's number */
+    MANAGER_HOST_START,       /* VM number */
+    MANAGER_HOST_STOP,        /* VM number */
+    MANAGER_HOST_DESTROY,     /* VM number */
+    MANAGER_HOST_QUERY,       /* VM number -> out[0]: guest_vm_state, out[1]: exit status */
+} manager_host_op;
+/* A service guest's management call, handed to the main context and
+ * waited for (bounded): 0 or -errno (vm-host.h; -ETIMEDOUT when the main
+ * loop did not take it in time or the caller's VM is stopping). */
+int manager_host_call(struct mvm_ref *vm, manager_host_op op, uint64_t arg, uint64_t out[2]);
+/* A refused call (HYPERCALL_DENIED): posted, never waits. */
+void manager_call_refused(struct mvm_ref *vm, unsigned vcpu, uint32_t id, const char *reason);
+/* A call the policy allowed: true when a monitor claims it (manager_monitor.c). */
+bool manager_forward_call(struct mvm_ref *vm, unsigned vcpu, struct guest_call *call,
+                          call_status *status);
+/* Every vCPU of the build @vm has returned (any thread). */
+void manager_vm_stopped(struct mvm_ref *vm);
+/* The KVM backend's hooks for a struct vm's guest calls (vm->host). */
+extern const struct vm_host_ops manager_kvm_host_ops;
 
 #endif

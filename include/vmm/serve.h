@@ -1,11 +1,16 @@
-/* The commands behind the control socket: main.c calls these. */
+/* The commands behind the run lifecycle and the control socket: main.c
+ * calls these. */
 #ifndef VMM_SERVE_H
 #define VMM_SERVE_H
 
+struct vmm_config;
+
 /* vmm serve --qmp unix:PATH [--config FILE]: argv[1] is "serve". */
 int serve_main(int argc, char **argv);
-/* vmm run --qmp unix:PATH CONFIG: one VM; ends with its status. */
-int run_with_qmp(const char *config_path, const char *qmp, unsigned timeout);
+/* vmm run: the VM @cfg describes (checked; its contents are taken), with
+ * the control socket at @qmp (NULL: none) and a time limit of @timeout
+ * seconds (0: none). Returns the exit status: the VM's, or vmm's own. */
+int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout);
 /* vmm ctl --qmp PATH COMMAND [ARGS] | --events: argv[1] is "ctl". */
 int ctl_main(int argc, char **argv);
 

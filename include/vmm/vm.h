@@ -15,6 +15,8 @@
 #include "vmm/iobus.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
+#include "vmm/vm-stop.h"
+#include "vmm/wait.h"
 
 struct console;
 struct vm;
@@ -44,27 +46,8 @@ struct vcpu {
     struct arch_vcpu arch;
 };
 
-typedef enum {
-    VM_STOP_NONE,
-    VM_STOP_GUEST_EXIT, /* the guest chose a status (exit device) */
-    VM_STOP_POWEROFF,   /* PSCI SYSTEM_OFF and the like: status 0 */
-    VM_STOP_RESET,      /* the guest asked for a reset: the VM ends, status 0 */
-    VM_STOP_CRASH,      /* triple fault, internal error, unhandled exception */
-    VM_STOP_SIGNAL,     /* SIGINT/SIGTERM to vmm */
-    VM_STOP_TIMEOUT,    /* the run's time limit passed */
-    VM_STOP_ERROR,      /* a KVM or host error while running */
-    VM_STOP_HOST,       /* ended by its manager (control socket, service VM) */
-    VM_STOP_PANIC,      /* the guest kernel panicked (status 121) */
-} vm_stop_reason;
-
 /* vm_create() flags. */
 #define VM_LINUX 0x1 /* a Linux boot: in-kernel irqchip, the devices Linux needs */
-
-struct vm_stop {
-    vm_stop_reason reason;
-    int status;       /* vmm's exit status for this stop */
-    char *message;    /* for the user, NULL when there is nothing to say */
-};
 
 struct vm {
     struct kvm *kvm;
@@ -100,6 +83,7 @@ struct vm {
      * a host call), so vm_pause() knows when the guest is really still. */
     int paused;              /* atomic */
     unsigned quiescent;
+    GSList *waits;           /* struct vmm_wait *: blocked vCPUs' waits, woken by a stop */
     void (*on_stopped)(struct vm *vm, void *data); /* from the last vCPU thread */
     void *on_stopped_data;
     char *panic_line;        /* the guest's panic banner, once seen (under lock) */
@@ -135,10 +119,11 @@ static inline bool vm_is_stopping(struct vm *vm)
 bool vm_pause(struct vm *vm, unsigned timeout_ms, GError **error);
 /* Lets paused vCPUs run again. */
 void vm_resume(struct vm *vm);
-/* A vCPU thread of @vm waits for something outside KVM_RUN (a host call):
- * it counts as still for vm_pause() meanwhile. */
-void vm_blocking_begin(struct vm *vm);
-void vm_blocking_end(struct vm *vm);
+/* A vCPU thread of @vm waits on @wake for something outside KVM_RUN (a host
+ * call): it counts as still for vm_pause() meanwhile, and a stop of @vm
+ * wakes @wake (NULL: nothing to wake). */
+void vm_blocking_begin(struct vm *vm, struct vmm_wait *wake);
+void vm_blocking_end(struct vm *vm, struct vmm_wait *wake);
 /* The guest kernel printed its panic banner @line: from now on a reset,
  * power-off or guest exit ends the VM as a panic. */
 void vm_note_panic(struct vm *vm, const char *line);

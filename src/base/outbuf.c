@@ -19,13 +19,17 @@
 #include "vmm/caps.h"
 #include "vmm/outbuf.h"
 #include "vmm/seccomp.h"
+#include "vmm/wait.h"
 
 #define POLL_SLICE_MS 100
+/* A terminal that said "ready" and then took nothing: the pause before
+ * the next try (a close ends it at once). */
+#define EAGAIN_BACKOFF_MS 10
 
 struct outbuf {
     int fd;
-    GMutex lock;
-    GCond cond;          /* the writer waits here for output or a close */
+    struct vmm_wait wait; /* its lock guards the rest; the writer waits on
+                           * it for its start, output, or a close */
     uint8_t *ring;
     size_t cap, head, len; /* queued bytes: ring[head .. head+len) mod cap */
     uint64_t dropped;
@@ -36,6 +40,23 @@ struct outbuf {
     gint64 stall_us;
     pthread_t thread;
 };
+
+static bool output_or_close(void *data)
+{
+    struct outbuf *o = data;
+
+    return o->len || o->closing;
+}
+
+static bool closing(void *data)
+{
+    return ((struct outbuf *)data)->closing;
+}
+
+static bool started(void *data)
+{
+    return ((struct outbuf *)data)->started;
+}
 
 /* Takes one chunk off the front of the queue (copied into @chunk) once
  * poll() says the descriptor is writable, writes it, and repeats. */
@@ -51,19 +72,18 @@ static void *writer(void *opaque)
      * may not make the calls. */
     if (!vmm_seccomp_process_filtered() && !caps_drop_all(NULL))
         abort();
-    g_mutex_lock(&o->lock);
+    vmm_wait_lock(&o->wait);
     o->started = true;
-    g_cond_broadcast(&o->cond);
-    g_mutex_unlock(&o->lock);
-    g_mutex_lock(&o->lock);
+    vmm_wait_wake_locked(&o->wait);
+    vmm_wait_unlock(&o->wait);
+    vmm_wait_lock(&o->wait);
     for (;;) {
         size_t n, first;
         struct pollfd p = { .fd = o->fd, .events = POLLOUT };
         ssize_t w;
-        int r;
+        int r, err;
 
-        while (!o->len && !o->closing)
-            g_cond_wait(&o->cond, &o->lock);
+        vmm_wait_until(&o->wait, G_MAXINT64, output_or_close, o);
         /* Started before the main thread's seccomp filter, which it got
          * through TSYNC: narrow to the writers' own list once that is on. */
         vmm_seccomp_adopt(VMM_THREAD_OUTPUT);
@@ -78,23 +98,25 @@ static void *writer(void *opaque)
         first = MIN(n, o->cap - o->head);
         memcpy(chunk, o->ring + o->head, first);
         memcpy(chunk + first, o->ring, n - first);
-        g_mutex_unlock(&o->lock);
+        vmm_wait_unlock(&o->wait);
 
         r = poll(&p, 1, POLL_SLICE_MS);
         w = 0;
+        err = 0;
         if (r > 0 && (p.revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL))) {
             w = write(o->fd, chunk, n);
-            if (w < 0 && errno == EAGAIN) /* a terminal that said "ready" */
-                g_usleep(10 * 1000);
-            if (w < 0 && (errno == EINTR || errno == EAGAIN))
-                w = 0;
+            err = w < 0 ? errno : 0;
         }
 
-        g_mutex_lock(&o->lock);
+        vmm_wait_lock(&o->wait);
+        if (err == EAGAIN) /* a terminal that said "ready" */
+            vmm_wait_until(&o->wait, vmm_deadline_ms(EAGAIN_BACKOFF_MS), closing, o);
+        if (err == EINTR || err == EAGAIN)
+            w = 0;
         if (w < 0) {
             /* The reader is gone or the file is unwritable: drop what is
              * queued and everything after it. */
-            o->error = errno;
+            o->error = err;
             o->dropped += o->len;
             o->len = 0;
             continue;
@@ -107,7 +129,7 @@ static void *writer(void *opaque)
                 o->stall_deadline = g_get_monotonic_time() + o->stall_us;
         }
     }
-    g_mutex_unlock(&o->lock);
+    vmm_wait_unlock(&o->wait);
     return NULL;
 }
 
@@ -120,16 +142,14 @@ struct outbuf *outbuf_new(int fd, size_t capacity)
     o->fd = fd;
     o->cap = capacity ? capacity : OUTBUF_DEFAULT_CAPACITY;
     o->ring = g_malloc(o->cap);
-    g_mutex_init(&o->lock);
-    g_cond_init(&o->cond);
+    vmm_wait_init(&o->wait);
     /* Signals are for the main loop and the vCPU kick, not this thread. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     e = pthread_create(&o->thread, NULL, writer, o);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e) {
-        g_mutex_clear(&o->lock);
-        g_cond_clear(&o->cond);
+        vmm_wait_clear(&o->wait);
         g_free(o->ring);
         g_free(o);
         errno = e;
@@ -137,10 +157,9 @@ struct outbuf *outbuf_new(int fd, size_t capacity)
     }
     /* Its set-up is done before the caller goes on to install seccomp
      * filters (which would forbid it) or anything else. */
-    g_mutex_lock(&o->lock);
-    while (!o->started)
-        g_cond_wait(&o->cond, &o->lock);
-    g_mutex_unlock(&o->lock);
+    vmm_wait_lock(&o->wait);
+    vmm_wait_until(&o->wait, G_MAXINT64, started, o);
+    vmm_wait_unlock(&o->wait);
     return o;
 }
 
@@ -149,7 +168,7 @@ bool outbuf_write(struct outbuf *o, const void *buf, size_t len)
     const uint8_t *p = buf;
     bool fits;
 
-    g_mutex_lock(&o->lock);
+    vmm_wait_lock(&o->wait);
     fits = !o->error && !o->closing && len <= o->cap - o->len;
     if (fits) {
         size_t tail = (o->head + o->len) % o->cap;
@@ -158,11 +177,11 @@ bool outbuf_write(struct outbuf *o, const void *buf, size_t len)
         memcpy(o->ring + tail, p, first);
         memcpy(o->ring, p + first, len - first);
         o->len += len;
-        g_cond_broadcast(&o->cond);
+        vmm_wait_wake_locked(&o->wait);
     } else {
         o->dropped += len;
     }
-    g_mutex_unlock(&o->lock);
+    vmm_wait_unlock(&o->wait);
     return fits;
 }
 
@@ -170,9 +189,9 @@ uint64_t outbuf_dropped(struct outbuf *o)
 {
     uint64_t d;
 
-    g_mutex_lock(&o->lock);
+    vmm_wait_lock(&o->wait);
     d = o->dropped;
-    g_mutex_unlock(&o->lock);
+    vmm_wait_unlock(&o->wait);
     return d;
 }
 
@@ -180,9 +199,9 @@ int outbuf_error(struct outbuf *o)
 {
     int e;
 
-    g_mutex_lock(&o->lock);
+    vmm_wait_lock(&o->wait);
     e = o->error;
-    g_mutex_unlock(&o->lock);
+    vmm_wait_unlock(&o->wait);
     return e;
 }
 
@@ -192,18 +211,17 @@ uint64_t outbuf_close(struct outbuf *o, unsigned stall_ms)
 
     if (!o)
         return 0;
-    g_mutex_lock(&o->lock);
+    vmm_wait_lock(&o->wait);
     o->closing = true;
     o->stall_us = (gint64)stall_ms * 1000;
     o->stall_deadline = g_get_monotonic_time() + o->stall_us;
-    g_cond_broadcast(&o->cond);
-    g_mutex_unlock(&o->lock);
+    vmm_wait_wake_locked(&o->wait);
+    vmm_wait_unlock(&o->wait);
     /* The writer ends within a poll slice of the deadline: it never blocks
      * in write() (see above), so the join is bounded. */
     pthread_join(o->thread, NULL);
     dropped = o->dropped;
-    g_mutex_clear(&o->lock);
-    g_cond_clear(&o->cond);
+    vmm_wait_clear(&o->wait);
     g_free(o->ring);
     g_free(o);
     return dropped;

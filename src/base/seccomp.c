@@ -137,7 +137,7 @@ static const struct rule output_rules[] = {
     END,
 };
 
-/* vmm run's main loop, once the VM runs (src/cli/main.c). */
+/* vmm run's main loop, once the VM runs (src/cli/serve.c, without --qmp). */
 static const struct rule main_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
     ALLOW("ppoll"),            /* the same (aarch64) */
@@ -150,8 +150,9 @@ static const struct rule main_rules[] = {
     END,
 };
 
-/* vmm serve's main loop (src/cli/serve.c, the QMP server, the manager): it
- * creates, resets and destroys VMs and serves clients for as long as it runs. */
+/* vmm serve's and vmm run --qmp's main loop (src/cli/serve.c, the QMP
+ * server, the manager): it creates, resets and destroys VMs and serves
+ * clients for as long as it runs. */
 static const struct rule serve_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
     ALLOW("ppoll"),            /* the same (aarch64) */
@@ -203,7 +204,8 @@ static const struct {
 } kinds[VMM_THREAD_KINDS] = {
     [VMM_THREAD_MAIN] = { "main", main_rules, true,
                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT }, 3 },
-    [VMM_THREAD_SERVE] = { "serve", serve_rules, true, { VMM_THREAD_VCPU, VMM_THREAD_OUTPUT }, 2 },
+    [VMM_THREAD_SERVE] = { "serve", serve_rules, true,
+                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT }, 3 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },

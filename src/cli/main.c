@@ -1,23 +1,18 @@
 /* vmm: the command line. */
-#include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmm/arch.h"
-#include "vmm/boot.h"
-#include "vmm/caps.h"
 #include "vmm/config.h"
-#include "vmm/console.h"
 #include "vmm/error.h"
-#include "vmm/kvm.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
-#include "vmm/vm.h"
 
 static const char usage[] =
     "usage: vmm run [OPTIONS] CONFIG.toml\n"
     "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
+    "       vmm run --qmp unix:PATH [OPTIONS] [CONFIG.toml]\n"
     "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N] [--no-seccomp]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
@@ -30,7 +25,7 @@ static const char usage[] =
     "  --memory SIZE     guest RAM, such as 512M or 2G\n"
     "  --console FILE    guest console to FILE instead of stdout\n"
     "  --timeout SECONDS stop the guest after that long (status 124)\n"
-    "  --qmp unix:PATH   also serve the QMP control socket (with a config file)\n"
+    "  --qmp unix:PATH   also serve the QMP control socket\n"
     "  --no-seccomp      run without the system call filters (to debug vmm)\n";
 
 /* What the command line says, before the config file is read. */
@@ -42,90 +37,10 @@ struct options {
     bool no_seccomp;          /* --no-seccomp */
 };
 
-struct run_state {
-    GMainLoop *loop;
-    struct vm *vm;
-    unsigned timeout;
-};
-
-static gboolean on_signal(gpointer data, int signo)
+/* The command line's options over the config: the one place they are
+ * applied. */
+static bool run_options_apply(struct vmm_config *cfg, const struct options *o, GError **error)
 {
-    struct run_state *s = data;
-
-    vm_stop(s->vm, VM_STOP_SIGNAL, VMM_EXIT_SIGNAL_BASE + signo, "stopped by %s",
-            signo == SIGINT ? "SIGINT" : "SIGTERM");
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean on_sigint(gpointer data) { return on_signal(data, SIGINT); }
-static gboolean on_sigterm(gpointer data) { return on_signal(data, SIGTERM); }
-
-static gboolean on_timeout(gpointer data)
-{
-    struct run_state *s = data;
-
-    if (s->vm->console->written)
-        vm_stop(s->vm, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT,
-                "timeout: the guest was still running after %u s", s->timeout);
-    else
-        vm_stop(s->vm, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT,
-                "timeout: the guest was still running after %u s and never wrote to its "
-                "console%s", s->timeout, s->vm->flags & VM_LINUX ?
-                " (does the kernel command line name the right console?)" : "");
-    return G_SOURCE_REMOVE;
-}
-
-static gboolean quit_loop(gpointer data)
-{
-    g_main_loop_quit(data);
-    return G_SOURCE_REMOVE;
-}
-
-/* Called on the last vCPU thread to return: hand over to the main loop. */
-static void on_vm_stopped(struct vm *vm, void *data)
-{
-    struct run_state *s = data;
-
-    g_idle_add(quit_loop, s->loop);
-}
-
-static int fail(GError *error)
-{
-    int status = vmm_error_exit_status(error);
-
-    vmm_log("%s", error->message);
-    g_error_free(error);
-    return status;
-}
-
-/* Builds the VM; what happens after this needs no privilege. */
-static struct vm *build_vm(struct kvm *kvm, struct vmm_config *cfg, struct console *console,
-                           GError **error)
-{
-    struct vm *vm;
-
-    if (cfg->vcpus > kvm->max_vcpus) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "%s: vm.vcpus: %u is more than KVM on this host allows (%u)",
-                    cfg->vcpus_at, cfg->vcpus, kvm->max_vcpus);
-        return NULL;
-    }
-    vm = vm_build(kvm, cfg->name, cfg, console, error);
-    /* In guest RAM now: vmm's own copies would only cost memory. */
-    g_clear_pointer(&cfg->boot_linux.kernel, g_free);
-    g_clear_pointer(&cfg->boot_linux.initrd, g_free);
-    return vm;
-}
-
-/* The config file, if any, then the options over it, then the images. */
-static bool configure(struct vmm_config *cfg, const struct options *o, GError **error)
-{
-    if (o->config && !config_parse(cfg, o->config, error))
-        return false;
-    if (!o->config) {
-        cfg->name = g_strdup("linux");
-        cfg->vcpus_at = g_strdup("vcpus");
-    }
     if (o->kernel)
         config_set_kernel(cfg, o->kernel);
     if ((o->initrd || o->append) && !cfg->boot_linux.kernel_path) {
@@ -146,64 +61,35 @@ static bool configure(struct vmm_config *cfg, const struct options *o, GError **
         cfg->console_file = g_strdup(o->console);
     }
     return (!o->cpus || config_set_vcpus(cfg, "--cpus", o->cpus, error)) &&
-           (!o->memory || config_set_memory(cfg, "--memory", o->memory, error)) &&
-           config_finish(cfg, error);
+           (!o->memory || config_set_memory(cfg, "--memory", o->memory, error));
+}
+
+/* The config file, if any, then the options over it, then the images. */
+static bool configure(struct vmm_config *cfg, const struct options *o, GError **error)
+{
+    if (o->config && !config_parse(cfg, o->config, error))
+        return false;
+    if (!o->config) {
+        cfg->name = g_strdup("linux");
+        cfg->vcpus_at = g_strdup("vcpus");
+    }
+    return run_options_apply(cfg, o, error) && config_finish(cfg, error);
 }
 
 static int run(const struct options *o)
 {
     struct vmm_config cfg;
-    struct kvm kvm = { .fd = -1 };
-    struct console *console = NULL;
-    struct run_state s = { 0 };
     GError *error = NULL;
     int status;
 
     config_init(&cfg);
-    s.timeout = o->timeout;
-    if (!configure(&cfg, o, &error) ||
-        !(console = console_open(cfg.console_file, &error)) ||
-        !kvm_open(&kvm, &error) ||
-        !(s.vm = build_vm(&kvm, &cfg, console, &error)) ||
-        !caps_drop_all(&error)) {
-        status = fail(error);
-        goto out;
-    }
-
-    s.loop = g_main_loop_new(NULL, FALSE);
-    s.vm->on_stopped = on_vm_stopped;
-    s.vm->on_stopped_data = &s;
-    vcpu_kick_init();
-    g_unix_signal_add(SIGINT, on_sigint, &s);
-    g_unix_signal_add(SIGTERM, on_sigterm, &s);
-    if (o->timeout)
-        g_timeout_add_seconds(o->timeout, on_timeout, &s);
-    /* Set-up is over: the filters, before the threads that inherit them. */
-    if (!cfg.seccomp)
-        vmm_seccomp_disable();
-    if (!vmm_seccomp_enter(VMM_THREAD_MAIN, &error)) {
-        status = fail(error);
-        g_main_loop_unref(s.loop);
-        goto out;
-    }
-    console_start_input(console);
-    if (!vm_start(s.vm, &error))
+    if (!configure(&cfg, o, &error)) {
+        status = vmm_error_exit_status(error);
         vmm_log("%s", error->message);
-    else if (!vmm_seccomp_narrow(VMM_THREAD_MAIN, &error))
-        vm_stop(s.vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, "%s", error->message);
-    else
-        g_main_loop_run(s.loop);
-    g_clear_error(&error);
-    vm_join(s.vm);
-
-    if (s.vm->stop.message)
-        vmm_log("%s", s.vm->stop.message);
-    status = s.vm->stop.status;
-    g_main_loop_unref(s.loop);
-out:
-    vm_destroy(s.vm);
-    kvm_close(&kvm);
-    console_close(console);
+        g_error_free(error);
+    } else {
+        status = run_vm(&cfg, o->qmp, o->timeout);
+    }
     config_clear(&cfg);
     return status;
 }
@@ -324,14 +210,5 @@ static int run_main(int argc, char **argv)
         return st;
     if (o.no_seccomp)
         vmm_seccomp_disable();
-    if (o.qmp) {
-        if (o.kernel || o.initrd || o.append || o.cpus || o.memory || o.console || !o.config) {
-            vmm_log("--qmp runs the VM a config file describes: put --kernel, --initrd, "
-                    "--append, --cpus, --memory and --console in its [boot], [vm] and "
-                    "[console] sections");
-            return VMM_EXIT_USAGE;
-        }
-        return run_with_qmp(o.config, o.qmp, o.timeout);
-    }
     return run(&o);
 }

@@ -1,7 +1,10 @@
 /*
- * vmm serve (a manager of many VMs behind a control socket) and vmm run
- * --qmp (one VM, with the socket beside it): the main loop that the
- * socket, the signals and the VMs' stop reports all come through.
+ * The one run lifecycle: a manager, its main loop, and what ends it.
+ * `vmm run` is the manager with one VM (the process ends with it) and,
+ * with --qmp, the control socket beside it; `vmm serve` is the same with
+ * any number of VMs, until `quit` or a signal. Signals, the time limit,
+ * the guest's console input, errors and exit statuses, privileges and
+ * seccomp go through here, and reach VMs only through the manager.
  */
 #include <glib-unix.h>
 #include <signal.h>
@@ -10,67 +13,91 @@
 
 #include "vmm/caps.h"
 #include "vmm/config.h"
+#include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/kvm.h"
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
-#include "vmm/vm.h"
 
-struct serve {
+struct host {
     GMainLoop *loop;
     struct manager m;
     struct kvm kvm;
-    struct qmp_server *server;
+    struct qmp_server *server;   /* NULL: no control socket */
     int status;
-    bool single;             /* vmm run --qmp: the process ends with its VM */
+    bool single;                 /* vmm run: the process ends with its VM */
+    unsigned timeout;            /* vmm run --timeout, seconds */
 };
 
 static void quit_loop(void *data)
 {
-    struct serve *s = data;
+    struct host *h = data;
 
-    g_main_loop_quit(s->loop);
+    g_main_loop_quit(h->loop);
 }
 
-static gboolean on_signal(struct serve *s, int signo)
+/* vmm run's VM, while it runs (or is paused): NULL once it has ended or
+ * been destroyed, and under vmm serve. */
+static struct mvm *live_vm(struct host *h)
 {
-    struct mvm *mv;
+    struct mvm *mv = h->single ? manager_find(&h->m, NULL, NULL) : NULL;
 
-    s->status = VMM_EXIT_SIGNAL_BASE + signo;
+    return mv && (mv->state == MVM_RUNNING || mv->state == MVM_PAUSED) ? mv : NULL;
+}
+
+static gboolean on_signal(struct host *h, int signo)
+{
+    struct mvm *mv = live_vm(h);
+
+    h->status = VMM_EXIT_SIGNAL_BASE + signo;
     /* vmm run: the VM ends with the signal's status, then the loop. */
-    if (s->single && (mv = manager_find(&s->m, NULL, NULL)) && mv->vm &&
-        mv->state != MVM_SHUTDOWN && mv->state != MVM_PRELAUNCH) {
-        vm_stop(mv->vm, VM_STOP_SIGNAL, s->status, "stopped by %s",
-                signo == SIGINT ? "SIGINT" : "SIGTERM");
+    if (mv) {
+        manager_end(&h->m, mv, VM_STOP_SIGNAL, h->status,
+                    signo == SIGINT ? "stopped by SIGINT" : "stopped by SIGTERM", NULL);
         return G_SOURCE_CONTINUE;
     }
-    g_main_loop_quit(s->loop);
+    /* vmm serve: every VM is stopped on the way out. */
+    g_main_loop_quit(h->loop);
     return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_sigint(gpointer data) { return on_signal(data, SIGINT); }
 static gboolean on_sigterm(gpointer data) { return on_signal(data, SIGTERM); }
 
+static gboolean on_timeout(gpointer data)
+{
+    struct host *h = data;
+    struct mvm *mv = live_vm(h);
+    g_autofree char *msg = NULL;
+    uint64_t written;
+
+    if (!mv)
+        return G_SOURCE_REMOVE;
+    g_mutex_lock(&mv->console->lock);
+    written = mv->console->written;
+    g_mutex_unlock(&mv->console->lock);
+    if (written)
+        msg = g_strdup_printf("timeout: the guest was still running after %u s", h->timeout);
+    else
+        msg = g_strdup_printf("timeout: the guest was still running after %u s and never "
+                              "wrote to its console%s", h->timeout,
+                              mv->cfg.boot_linux.kernel_path ?
+                              " (does the kernel command line name the right console?)" : "");
+    manager_end(&h->m, mv, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT, msg, NULL);
+    return G_SOURCE_REMOVE;
+}
+
+/* vmm run: its VM has stopped, and the process ends with its status. */
 static void single_vm_stopped(struct manager *m, struct mvm *mv, void *data)
 {
-    struct serve *s = data;
+    struct host *h = data;
 
     if (mv->stop_message)
         vmm_log("%s", mv->stop_message);
-    s->status = mv->exit_status;
-    g_main_loop_quit(s->loop);
-}
-
-static gboolean on_timeout(gpointer data)
-{
-    struct serve *s = data;
-    struct mvm *mv = manager_find(&s->m, NULL, NULL);
-
-    if (mv && mv->vm && mv->state != MVM_SHUTDOWN)
-        vm_stop(mv->vm, VM_STOP_TIMEOUT, VMM_EXIT_TIMEOUT, "timeout: the guest was still running");
-    return G_SOURCE_REMOVE;
+    h->status = mv->exit_status;
+    g_main_loop_quit(h->loop);
 }
 
 static const char *socket_path(const char *arg)
@@ -88,9 +115,9 @@ static int fail(GError *error)
 }
 
 /* The manager's failures are the user's (125) unless KVM is missing. */
-static int fail_manager(struct serve *s, GError *error)
+static int fail_manager(struct host *h, GError *error)
 {
-    if (error->domain == MANAGER_ERROR && !s->m.kvm) {
+    if (error->domain == MANAGER_ERROR && !h->m.kvm) {
         vmm_log("%s", error->message);
         g_error_free(error);
         return VMM_EXIT_NO_KVM;
@@ -100,52 +127,56 @@ static int fail_manager(struct serve *s, GError *error)
     return fail(error);
 }
 
-static void serve_setup(struct serve *s)
+static void host_setup(struct host *h, bool single)
 {
     GError *error = NULL;
 
-    memset(s, 0, sizeof(*s));
-    s->kvm.fd = -1;
-    manager_init(&s->m, &manager_kvm_backend, NULL);
-    /* Without KVM the socket still serves (queries, errors): vm-create
-     * says why it cannot. */
-    if (kvm_open(&s->kvm, &error))
-        s->m.kvm = &s->kvm;
+    memset(h, 0, sizeof(*h));
+    h->kvm.fd = -1;
+    h->single = single;
+    manager_init(&h->m, &manager_kvm_backend, NULL);
+    /* Without KVM, vmm serve's socket still serves (queries, errors):
+     * vm-create says why it cannot. */
+    if (kvm_open(&h->kvm, &error))
+        h->m.kvm = &h->kvm;
     else
-        s->m.kvm_error = g_strdup(error->message);
+        h->m.kvm_error = g_strdup(error->message);
     g_clear_error(&error);
-    s->loop = g_main_loop_new(NULL, FALSE);
-    vcpu_kick_init();
-    g_unix_signal_add(SIGINT, on_sigint, s);
-    g_unix_signal_add(SIGTERM, on_sigterm, s);
+    h->loop = g_main_loop_new(h->m.ctx, FALSE);
 }
 
-/* Everything that needs privilege (the socket, /dev/kvm) is open: no
- * capabilities from here on, and the filters, before any vCPU thread
- * starts (they inherit them). 0 or the exit status. */
-static int serve_lockdown(void)
+/* Everything that needs privilege (the socket, /dev/kvm, the VM) is open:
+ * no capabilities from here on, then the signal sources (GLib's "gmain"
+ * thread, which they start, inherits none), then the filters of @kind,
+ * before any vCPU thread starts (they inherit them). 0 or the exit status. */
+static int host_lockdown(struct host *h, enum vmm_thread_kind kind)
 {
     GError *error = NULL;
 
-    if (!caps_drop_all(&error) || !vmm_seccomp_enter(VMM_THREAD_SERVE, &error))
+    if (!caps_drop_all(&error))
+        return fail(error);
+    g_unix_signal_add(SIGINT, on_sigint, h);
+    g_unix_signal_add(SIGTERM, on_sigterm, h);
+    if (!vmm_seccomp_enter(kind, &error))
         return fail(error);
     return 0;
 }
 
-static int serve_loop(struct serve *s)
+static int host_loop(struct host *h)
 {
-    qmp_server_on_quit(s->server, quit_loop, s);
-    g_main_loop_run(s->loop);
-    return s->status;
+    if (h->server)
+        qmp_server_on_quit(h->server, quit_loop, h);
+    g_main_loop_run(h->loop);
+    return h->status;
 }
 
-static void serve_teardown(struct serve *s)
+static void host_teardown(struct host *h)
 {
-    qmp_server_free(s->server);
-    manager_clear(&s->m);
-    kvm_close(&s->kvm);
-    if (s->loop)
-        g_main_loop_unref(s->loop);
+    qmp_server_free(h->server);
+    manager_clear(&h->m);
+    kvm_close(&h->kvm);
+    if (h->loop)
+        g_main_loop_unref(h->loop);
 }
 
 #define SERVE_USAGE "usage: vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"\
@@ -169,7 +200,7 @@ int serve_main(int argc, char **argv)
     const char *qmp = NULL, *config = NULL;
     unsigned max_clients = 0;
     struct qmp_limits limits = qmp_default_limits;
-    struct serve s;
+    struct host h;
     GError *error = NULL;
     int status;
 
@@ -196,78 +227,84 @@ int serve_main(int argc, char **argv)
         fputs(SERVE_USAGE, stderr);
         return VMM_EXIT_USAGE;
     }
-    serve_setup(&s);
-    if (config && !manager_load_config(&s.m, config, &error)) {
-        status = fail_manager(&s, error);
+    host_setup(&h, false);
+    if (config && !manager_load_config(&h.m, config, &error)) {
+        status = fail_manager(&h, error);
         goto out;
     }
-    s.server = qmp_server_new(&s.m, socket_path(qmp), &error);
-    if (!s.server) {
+    h.server = qmp_server_new(&h.m, socket_path(qmp), &error);
+    if (!h.server) {
         status = fail(error);
         goto out;
     }
     /* The command line wins over the manager config. */
     limits.max_clients = max_clients ? max_clients
-                         : s.m.max_clients ? s.m.max_clients : QMP_DEFAULT_MAX_CLIENTS;
-    qmp_server_set_limits(s.server, &limits);
-    if ((status = serve_lockdown()))
+                         : h.m.max_clients ? h.m.max_clients : QMP_DEFAULT_MAX_CLIENTS;
+    qmp_server_set_limits(h.server, &limits);
+    if ((status = host_lockdown(&h, VMM_THREAD_SERVE)))
         goto out;
-    if (!manager_start_configured(&s.m, &error)) {
-        status = fail_manager(&s, error);
+    if (!manager_start_configured(&h.m, &error)) {
+        status = fail_manager(&h, error);
         goto out;
     }
-    status = serve_loop(&s);
+    status = host_loop(&h);
 out:
-    serve_teardown(&s);
+    host_teardown(&h);
     return status;
 }
 
-int run_with_qmp(const char *config_path, const char *qmp, unsigned timeout)
+int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout)
 {
-    struct vmm_config cfg;
-    struct serve s;
+    struct host h;
     GError *error = NULL;
     struct mvm *mv;
     int status;
 
-    config_init(&cfg);
-    if (!config_load(&cfg, config_path, &error)) {
-        config_clear(&cfg);
-        return fail(error);
-    }
-    if (!cfg.seccomp)
+    if (!cfg->seccomp)
         vmm_seccomp_disable();
-    serve_setup(&s);
-    s.single = true;
-    if (!s.m.kvm) {
-        vmm_log("%s", s.m.kvm_error);
+    host_setup(&h, true);
+    h.timeout = timeout;
+    h.m.guest_id_zero = !qmp;
+    if (!h.m.kvm) {
+        vmm_log("%s", h.m.kvm_error);
         status = VMM_EXIT_NO_KVM;
         goto out;
     }
-    mv = manager_create(&s.m, NULL, &cfg, 0, &error);
+    mv = manager_create(&h.m, NULL, cfg, 0, &error);
     if (!mv) {
-        status = fail_manager(&s, error);
+        status = fail_manager(&h, error);
         goto out;
     }
-    s.m.default_vm = g_strdup(mv->name);
-    s.m.on_vm_stopped = single_vm_stopped;
-    s.m.on_vm_stopped_data = &s;
-    s.server = qmp_server_new(&s.m, socket_path(qmp), &error);
-    if (!s.server) {
-        status = fail(error);
+    h.m.default_vm = g_strdup(mv->name);
+    h.m.on_vm_stopped = single_vm_stopped;
+    h.m.on_vm_stopped_data = &h;
+    if (qmp) {
+        h.server = qmp_server_new(&h.m, socket_path(qmp), &error);
+        if (!h.server) {
+            status = fail(error);
+            goto out;
+        }
+    } else {
+        /* Nothing can rebuild it (system_reset is the socket's). */
+        manager_drop_boot_images(mv);
+    }
+    /* With the socket, the main loop may build VMs for as long as it runs;
+     * without, it narrows to its own list once the VM runs. */
+    if ((status = host_lockdown(&h, qmp ? VMM_THREAD_SERVE : VMM_THREAD_MAIN)))
+        goto out;
+    console_start_input(mv->console);
+    if (!manager_start(&h.m, NULL, &error)) {
+        status = fail_manager(&h, error);
         goto out;
     }
-    if ((status = serve_lockdown()))
-        goto out;
-    if (!manager_start(&s.m, NULL, &error)) {
-        status = fail_manager(&s, error);
-        goto out;
+    if (!qmp && !vmm_seccomp_narrow(VMM_THREAD_MAIN, &error)) {
+        manager_end(&h.m, mv, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, error->message, NULL);
+        g_clear_error(&error);
     }
     if (timeout)
-        g_timeout_add_seconds(timeout, on_timeout, &s);
-    status = serve_loop(&s);
+        g_timeout_add_seconds(timeout, on_timeout, &h);
+    status = host_loop(&h);
 out:
-    config_clear(&cfg);
-    serve_teardown(&s);
+    host_teardown(&h);
     return status;
 }

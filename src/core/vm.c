@@ -156,6 +156,9 @@ void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, 
         __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
         vm_kick_locked(vm);
         g_cond_broadcast(&vm->cond);
+        /* vCPUs blocked in a host call wait on conditions of their own. */
+        for (GSList *l = vm->waits; l; l = l->next)
+            vmm_wait_wake(l->data);
     }
     g_mutex_unlock(&vm->lock);
 }
@@ -204,18 +207,22 @@ void vm_resume(struct vm *vm)
     g_mutex_unlock(&vm->lock);
 }
 
-void vm_blocking_begin(struct vm *vm)
+void vm_blocking_begin(struct vm *vm, struct vmm_wait *wake)
 {
     g_mutex_lock(&vm->lock);
     vm->quiescent++;
+    if (wake)
+        vm->waits = g_slist_prepend(vm->waits, wake);
     g_cond_broadcast(&vm->cond);
     g_mutex_unlock(&vm->lock);
 }
 
-void vm_blocking_end(struct vm *vm)
+void vm_blocking_end(struct vm *vm, struct vmm_wait *wake)
 {
     g_mutex_lock(&vm->lock);
     vm->quiescent--;
+    if (wake)
+        vm->waits = g_slist_remove(vm->waits, wake);
     g_mutex_unlock(&vm->lock);
 }
 

@@ -14,7 +14,6 @@
 #include "vmm/console.h"
 #include "vmm/error.h"
 #include "vmm/manager.h"
-#include "vmm/vm.h"
 
 G_DEFINE_QUARK(vmm-manager-error-quark, manager_error)
 
@@ -39,7 +38,7 @@ void manager_init(struct manager *m, const struct manager_backend *backend, GMai
     m->images = g_array_new(FALSE, TRUE, sizeof(struct manager_image));
     m->pause_timeout_ms = 2000;
     m->host_call_timeout_ms = 5000;
-    g_mutex_init(&m->monitor_lock);
+    vmm_wait_init(&m->monitor);
     m->pending = g_hash_table_new(g_int64_hash, g_int64_equal);
     m->next_token = 1;
     m->quota = (struct manager_quota){ .vms = 8, .memory = 1ULL << 30, .vcpus = 16 };
@@ -50,7 +49,7 @@ static void mvm_teardown(struct manager *m, struct mvm *mv)
     /* Bump first: the stop this causes is not a guest's shutdown. */
     mv->generation++;
     if (mv->vm) {
-        m->backend->stop(mv);
+        m->backend->stop(mv, VM_STOP_HOST, VMM_EXIT_SIGNAL_BASE + 15, "stopped by the manager");
         m->backend->teardown(mv);
         mv->vm = NULL;
     }
@@ -106,7 +105,7 @@ void manager_clear(struct manager *m)
     g_free(m->default_vm);
     g_free(m->kvm_error);
     g_hash_table_destroy(m->pending);
-    g_mutex_clear(&m->monitor_lock);
+    vmm_wait_clear(&m->monitor);
     g_main_context_unref(m->ctx);
 }
 
@@ -352,15 +351,16 @@ bool manager_powerdown(struct manager *m, const char *name, GError **error)
     return false;
 }
 
-/* Ends a running VM without destroying it (a service guest's stop call):
- * it becomes shut down when its vCPUs have returned. */
-bool manager_end(struct manager *m, struct mvm *mv, GError **error)
+/* Ends a running VM without destroying it: it becomes shut down when its
+ * vCPUs have returned. */
+bool manager_end(struct manager *m, struct mvm *mv, vm_stop_reason reason, int status,
+                 const char *message, GError **error)
 {
     if (mv->state != MVM_RUNNING && mv->state != MVM_PAUSED) {
         want_state(mv, MVM_RUNNING, "stopping", error);
         return false;
     }
-    m->backend->stop(mv);
+    m->backend->stop(mv, reason, status, message);
     return true;
 }
 
@@ -394,6 +394,14 @@ bool manager_destroy_vm(struct manager *m, struct mvm *mv)
     return true;
 }
 
+void manager_drop_boot_images(struct mvm *mv)
+{
+    if (mv->cfg_borrowed)
+        return; /* the image's, for the next VM made from it */
+    g_clear_pointer(&mv->cfg.boot_linux.kernel, g_free);
+    g_clear_pointer(&mv->cfg.boot_linux.initrd, g_free);
+}
+
 bool manager_set_policy(struct manager *m, const char *name, const struct vm_policy *p,
                         GError **error)
 {
@@ -419,12 +427,14 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
 
 uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v)
 {
-    return mv->vm ? call_stats_get(&mv->vm->calls->stats, entry, v) : 0;
+    return mv->vm ? call_stats_get(mv->manager->backend->call_stats(mv), entry, v) : 0;
 }
 
 uint64_t manager_ucall_rejected(struct mvm *mv)
 {
-    return mv->vm ? __atomic_load_n(&mv->vm->calls->stats.ucall_rejected, __ATOMIC_RELAXED) : 0;
+    return mv->vm ? __atomic_load_n(&mv->manager->backend->call_stats(mv)->ucall_rejected,
+                                    __ATOMIC_RELAXED)
+                  : 0;
 }
 
 /* The names SHUTDOWN's reason takes (QEMU's ShutdownCause where one fits). */
@@ -452,17 +462,19 @@ static gboolean vm_stopped_main(gpointer data)
     struct manager *m = ref->m;
     struct mvm *mv = manager_find_id(m, ref->id);
     struct manager_event ev = { .kind = MEV_SHUTDOWN };
+    const struct vm_stop *stop;
     vm_stop_reason reason;
 
     if (!mv || mv->generation != ref->generation || !mv->vm)
         return G_SOURCE_REMOVE; /* torn down or rebuilt since */
-    reason = mv->vm->stop.reason;
+    stop = m->backend->stop_report(mv);
+    reason = stop->reason;
     mv->state = MVM_SHUTDOWN;
     mv->stopped = true;
     mv->stop_reason = stop_reason_name(reason);
-    mv->exit_status = mv->vm->stop.status;
+    mv->exit_status = stop->status;
     g_free(mv->stop_message);
-    mv->stop_message = g_strdup(mv->vm->stop.message);
+    mv->stop_message = g_strdup(stop->message);
     ev.vm = mv->name;
     ev.id = mv->id;
     if (reason == VM_STOP_CRASH) {
@@ -481,9 +493,9 @@ static gboolean vm_stopped_main(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void manager_vm_stopped_cb(struct vm *vm, void *data)
+void manager_vm_stopped(struct mvm_ref *vm)
 {
-    struct mvm_ref *ref = g_memdup2(data, sizeof(struct mvm_ref));
+    struct mvm_ref *ref = g_memdup2(vm, sizeof(struct mvm_ref));
     GSource *src = g_idle_source_new();
 
     g_source_set_callback(src, vm_stopped_main, ref, g_free);

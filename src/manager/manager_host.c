@@ -1,6 +1,7 @@
 /*
- * What a service guest's management calls do (struct vm_host_ops). They
- * arrive on the caller's vCPU thread; the VM set belongs to the manager's
+ * What a service guest's management calls do (manager_host_call(), which
+ * the backend's guest-call hooks reach). They arrive on the caller's vCPU
+ * thread; the VM set belongs to the manager's
  * main context, so each call is handed there and waited for with a bound.
  * Meanwhile the calling vCPU counts as still (a stop of its VM is not held
  * up), and a main loop that does not answer in time costs the guest an
@@ -8,10 +9,9 @@
  */
 #include <errno.h>
 
+#include "vmm/error.h"
 #include "vmm/manager.h"
-#include "vmm/vm.h"
-
-typedef enum { HOST_CREATE, HOST_START, HOST_STOP, HOST_DESTROY, HOST_QUERY } host_op;
+#include "vmm/vm-host.h"
 
 /*
  * Who decides a call's fate, under its lock: the main loop takes a
@@ -25,14 +25,14 @@ typedef enum { HC_WAITING, HC_RUNNING, HC_DONE, HC_CANCELLED } host_call_state;
 struct host_call {
     gint refs;
     struct manager *m;
-    host_op op;
+    manager_host_op op;
     uint64_t caller;     /* the calling VM's number */
+    struct mvm *caller_mv; /* valid on the caller's vCPU thread only */
     uint64_t arg;        /* image index or target VM number */
     uint64_t out[2];
     int result;
     host_call_state state;
-    GMutex lock;
-    GCond cond;
+    struct vmm_wait wait; /* its lock guards state, result and out */
 };
 
 static void host_call_unref(gpointer data)
@@ -40,8 +40,7 @@ static void host_call_unref(gpointer data)
     struct host_call *hc = data;
 
     if (g_atomic_int_dec_and_test(&hc->refs)) {
-        g_mutex_clear(&hc->lock);
-        g_cond_clear(&hc->cond);
+        vmm_wait_clear(&hc->wait);
         g_free(hc);
     }
 }
@@ -133,20 +132,21 @@ static int run_op(struct host_call *hc)
     /* The caller may have been destroyed while the call waited. */
     if (!manager_find_id(m, hc->caller))
         return -ENOENT;
-    if (hc->op == HOST_CREATE)
+    if (hc->op == MANAGER_HOST_CREATE)
         return do_create(m, hc->caller, hc->arg, &hc->out[0]);
     r = target(m, hc->caller, hc->arg, &mv);
     if (r)
         return r;
     switch (hc->op) {
-    case HOST_START:
+    case MANAGER_HOST_START:
         return manager_start(m, mv->name, &err) ? 0 : errno_of(err);
-    case HOST_STOP:
-        return manager_end(m, mv, &err) ? 0 : errno_of(err);
-    case HOST_DESTROY:
+    case MANAGER_HOST_STOP:
+        return manager_end(m, mv, VM_STOP_HOST, VMM_EXIT_SIGNAL_BASE + 15,
+                           "stopped by the manager", &err) ? 0 : errno_of(err);
+    case MANAGER_HOST_DESTROY:
         manager_destroy_vm(m, mv);
         return 0;
-    case HOST_QUERY:
+    case MANAGER_HOST_QUERY:
         hc->out[0] = guest_state(mv->state);
         hc->out[1] = mv->stopped ? (uint64_t)mv->exit_status : 0;
         return 0;
@@ -161,27 +161,40 @@ static gboolean host_call_main(gpointer data)
     bool cancelled;
     int r;
 
-    g_mutex_lock(&hc->lock);
+    vmm_wait_lock(&hc->wait);
     cancelled = hc->state == HC_CANCELLED;
     if (!cancelled)
         hc->state = HC_RUNNING;
-    g_mutex_unlock(&hc->lock);
+    vmm_wait_unlock(&hc->wait);
     if (cancelled)
         return G_SOURCE_REMOVE;
     r = run_op(hc);
-    g_mutex_lock(&hc->lock);
+    vmm_wait_lock(&hc->wait);
     hc->result = r;
     hc->state = HC_DONE;
-    g_cond_signal(&hc->cond);
-    g_mutex_unlock(&hc->lock);
+    vmm_wait_wake_locked(&hc->wait);
+    vmm_wait_unlock(&hc->wait);
     return G_SOURCE_REMOVE;
 }
 
-static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2])
+/* The caller may give the call up: the main loop has not taken it. */
+static bool taken_or_caller_stopping(void *data)
 {
-    struct manager *m = ((struct mvm_ref *)caller->calls->host_data)->m;
+    struct host_call *hc = data;
+
+    return hc->state != HC_WAITING || hc->m->backend->stopping(hc->caller_mv);
+}
+
+static bool host_call_done(void *data)
+{
+    return ((struct host_call *)data)->state == HC_DONE;
+}
+
+int manager_host_call(struct mvm_ref *vm, manager_host_op op, uint64_t arg, uint64_t out[2])
+{
+    struct manager *m = vm->m;
     struct host_call *hc = g_new0(struct host_call, 1);
-    gint64 deadline = g_get_monotonic_time() + (gint64)m->host_call_timeout_ms * 1000;
+    gint64 deadline = vmm_deadline_ms(m->host_call_timeout_ms);
     GSource *src;
     bool cancelled;
     int r;
@@ -189,82 +202,37 @@ static int host_call(struct vm *caller, host_op op, uint64_t arg, uint64_t out[2
     hc->refs = 2; /* this thread's and the main context's */
     hc->m = m;
     hc->op = op;
-    hc->caller = caller->id;
+    hc->caller = vm->id;
+    hc->caller_mv = vm->mv;
     hc->arg = arg;
-    g_mutex_init(&hc->lock);
-    g_cond_init(&hc->cond);
+    vmm_wait_init(&hc->wait);
 
-    vm_blocking_begin(caller);
+    m->backend->block(vm->mv, &hc->wait);
     src = g_idle_source_new();
     g_source_set_callback(src, host_call_main, hc, host_call_unref);
     g_source_attach(src, m->ctx);
-    g_mutex_lock(&hc->lock);
-    /* In slices: a stop of the caller's VM (which signals another
-     * condition) ends the wait within one, unless the main loop is
-     * running the call already. */
-    while (hc->state != HC_DONE) {
-        if (hc->state == HC_WAITING &&
-            (vm_is_stopping(caller) || g_get_monotonic_time() >= deadline)) {
-            hc->state = HC_CANCELLED;
-            break;
-        }
-        if (hc->state == HC_RUNNING)
-            g_cond_wait(&hc->cond, &hc->lock);
-        else
-            g_cond_wait_until(&hc->cond, &hc->lock,
-                              MIN(deadline, g_get_monotonic_time() +
-                                                10 * G_TIME_SPAN_MILLISECOND));
-    }
+    vmm_wait_lock(&hc->wait);
+    /* Given up at the bound, or at once when the caller's VM stops (its
+     * stop wakes this wait), unless the main loop has begun the call:
+     * then its result is the guest's, whenever it comes. */
+    vmm_wait_until(&hc->wait, deadline, taken_or_caller_stopping, hc);
+    if (hc->state == HC_WAITING)
+        hc->state = HC_CANCELLED;
+    else
+        vmm_wait_until(&hc->wait, G_MAXINT64, host_call_done, hc);
     cancelled = hc->state == HC_CANCELLED;
     r = cancelled ? -ETIMEDOUT : hc->result;
     if (!cancelled && out) {
         out[0] = hc->out[0];
         out[1] = hc->out[1];
     }
-    g_mutex_unlock(&hc->lock);
+    vmm_wait_unlock(&hc->wait);
     /* A cancelled call need not wait in the main loop's queue. */
     if (cancelled)
         g_source_destroy(src);
     g_source_unref(src);
-    vm_blocking_end(caller);
+    m->backend->unblock(vm->mv, &hc->wait);
     host_call_unref(hc);
-    return r;
-}
-
-static int host_vm_create(struct vm *caller, uint64_t image, uint64_t *id)
-{
-    uint64_t out[2];
-    int r = host_call(caller, HOST_CREATE, image, out);
-
-    if (!r)
-        *id = out[0];
-    return r;
-}
-
-static int host_vm_start(struct vm *caller, uint64_t id)
-{
-    return host_call(caller, HOST_START, id, NULL);
-}
-
-static int host_vm_stop(struct vm *caller, uint64_t id)
-{
-    return host_call(caller, HOST_STOP, id, NULL);
-}
-
-static int host_vm_destroy(struct vm *caller, uint64_t id)
-{
-    return host_call(caller, HOST_DESTROY, id, NULL);
-}
-
-static int host_vm_query(struct vm *caller, uint64_t id, uint64_t *state, uint64_t *status)
-{
-    uint64_t out[2];
-    int r = host_call(caller, HOST_QUERY, id, out);
-
-    if (!r) {
-        *state = out[0];
-        *status = out[1];
-    }
     return r;
 }
 
@@ -296,13 +264,13 @@ static void denied_free(gpointer data)
 }
 
 /* Never waits: the event is posted to the main context. */
-static void host_call_refused(struct vm *vm, unsigned vcpu, uint32_t id, const char *reason)
+void manager_call_refused(struct mvm_ref *vm, unsigned vcpu, uint32_t id, const char *reason)
 {
     struct denied *d = g_new0(struct denied, 1);
     GSource *src = g_idle_source_new();
 
-    d->m = ((struct mvm_ref *)vm->calls->host_data)->m;
-    d->vm = g_strdup(vm->name);
+    d->m = vm->m;
+    d->vm = g_strdup(vm->mv->name);
     d->id = vm->id;
     d->vcpu = vcpu;
     d->call = id;
@@ -311,13 +279,3 @@ static void host_call_refused(struct vm *vm, unsigned vcpu, uint32_t id, const c
     g_source_attach(src, d->m->ctx);
     g_source_unref(src);
 }
-
-const struct vm_host_ops manager_host_ops = {
-    .vm_create = host_vm_create,
-    .vm_start = host_vm_start,
-    .vm_stop = host_vm_stop,
-    .vm_destroy = host_vm_destroy,
-    .vm_query = host_vm_query,
-    .call_refused = host_call_refused,
-    .forward_call = manager_forward_call,
-};

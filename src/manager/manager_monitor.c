@@ -10,16 +10,15 @@
 #include <string.h>
 
 #include "vmm/manager.h"
-#include "vmm/vm.h"
 
 struct fwd_call {
     gint refs;
     uint64_t token;
     struct manager_claim *claim;
     const void *owner;
-    bool done, answered;
+    bool done, answered;        /* under m->monitor's lock, which it waits on */
     uint64_t ret[4];
-    GCond cond;                 /* with m->monitor_lock */
+    struct mvm *mv;             /* the calling VM: valid on its vCPU thread */
     /* for the event */
     struct manager *m;
     char *vm;
@@ -35,7 +34,6 @@ static void fwd_unref(gpointer data)
     struct fwd_call *f = data;
 
     if (g_atomic_int_dec_and_test(&f->refs)) {
-        g_cond_clear(&f->cond);
         g_free(f->vm);
         g_free(f);
     }
@@ -97,25 +95,33 @@ static gboolean emit_guest_call(gpointer data)
     };
     bool live;
 
-    g_mutex_lock(&f->m->monitor_lock);
+    vmm_wait_lock(&f->m->monitor);
     live = !f->done;
-    g_mutex_unlock(&f->m->monitor_lock);
+    vmm_wait_unlock(&f->m->monitor);
     memcpy(ev.args, f->args, sizeof(ev.args));
     if (live)
         manager_emit(f->m, &ev);
     return G_SOURCE_REMOVE;
 }
 
-bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_status *status)
+/* Answered or given up, or its VM is stopping. */
+static bool answered_or_stopping(void *data)
 {
-    struct vm *vm = vcpu->vm;
-    struct mvm_ref *ref = vm->calls->host_data;
-    struct manager *m = ref->m;
-    GArray *claims = ref->mv->claims;
+    struct fwd_call *f = data;
+
+    return f->done || f->m->backend->stopping(f->mv);
+}
+
+bool manager_forward_call(struct mvm_ref *vm, unsigned vcpu, struct guest_call *call,
+                          call_status *status)
+{
+    struct manager *m = vm->m;
+    struct mvm *mv = vm->mv;
+    GArray *claims = mv->claims;
     struct manager_claim *c = NULL;
     struct fwd_call *f;
     GSource *src;
-    gint64 deadline;
+    bool stopping;
 
     for (guint i = 0; claims && i < claims->len && !c; i++) {
         struct manager_claim *o = &g_array_index(claims, struct manager_claim, i);
@@ -134,44 +140,42 @@ bool manager_forward_call(struct vcpu *vcpu, struct guest_call *call, call_statu
     f->refs = 2; /* this thread's, and the event's */
     f->claim = c;
     f->m = m;
-    f->vm = g_strdup(vm->name);
+    f->mv = mv;
+    f->vm = g_strdup(mv->name);
     f->id = vm->id;
-    f->vcpu = vcpu->id;
+    f->vcpu = vcpu;
     f->call = call->id;
     f->conduit = call->conduit;
     memcpy(f->args, call->args, sizeof(f->args));
-    g_cond_init(&f->cond);
-    g_mutex_lock(&m->monitor_lock);
+    vmm_wait_lock(&m->monitor);
     f->owner = c->owner;
     f->token = m->next_token++;
     g_hash_table_insert(m->pending, &f->token, f);
-    g_mutex_unlock(&m->monitor_lock);
+    vmm_wait_unlock(&m->monitor);
 
     src = g_idle_source_new();
     g_source_set_callback(src, emit_guest_call, f, fwd_unref);
     g_source_attach(src, m->ctx);
     g_source_unref(src);
 
-    vm_blocking_begin(vm);
-    deadline = g_get_monotonic_time() + (gint64)c->timeout_ms * 1000;
-    g_mutex_lock(&m->monitor_lock);
-    /* In slices, so that a stop of this VM ends the wait soon. */
-    while (!f->done && !vm_is_stopping(vm) && g_get_monotonic_time() < deadline)
-        g_cond_wait_until(&f->cond, &m->monitor_lock,
-                          MIN(deadline, g_get_monotonic_time() + 10 * G_TIME_SPAN_MILLISECOND));
+    m->backend->block(mv, &m->monitor);
+    vmm_wait_lock(&m->monitor);
+    /* A stop of this VM wakes the wait and ends it. */
+    vmm_wait_until(&m->monitor, vmm_deadline_ms(c->timeout_ms), answered_or_stopping, f);
     if (!f->done) {
         /* Too slow: from now on its range is refused without asking. */
         f->done = true;
         g_hash_table_remove(m->pending, &f->token);
-        if (!vm_is_stopping(vm))
+        stopping = m->backend->stopping(mv);
+        if (!stopping)
             __atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
     }
     if (f->answered) {
         memcpy(call->ret, f->ret, sizeof(call->ret));
         *status = CALL_OK;
     }
-    g_mutex_unlock(&m->monitor_lock);
-    vm_blocking_end(vm);
+    vmm_wait_unlock(&m->monitor);
+    m->backend->unblock(mv, &m->monitor);
     fwd_unref(f);
     return true;
 }
@@ -182,16 +186,16 @@ bool manager_call_return(struct manager *m, const void *owner, uint64_t token,
     struct fwd_call *f;
     bool ok;
 
-    g_mutex_lock(&m->monitor_lock);
+    vmm_wait_lock(&m->monitor);
     f = g_hash_table_lookup(m->pending, &token);
     ok = f && f->owner == owner;
     if (ok) {
         memcpy(f->ret, results, MIN(n, 4u) * sizeof(uint64_t));
         f->answered = f->done = true;
         g_hash_table_remove(m->pending, &token);
-        g_cond_broadcast(&f->cond);
+        vmm_wait_wake_locked(&m->monitor);
     }
-    g_mutex_unlock(&m->monitor_lock);
+    vmm_wait_unlock(&m->monitor);
     if (!ok) {
         g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_FAILED,
                     "No call with token %" G_GUINT64_FORMAT " is waiting for this client "
@@ -206,7 +210,7 @@ void manager_monitor_gone(struct manager *m, const void *owner)
     GHashTableIter it;
     gpointer key, value;
 
-    g_mutex_lock(&m->monitor_lock);
+    vmm_wait_lock(&m->monitor);
     for (guint i = 0; i < m->vms->len; i++) {
         struct mvm *mv = m->vms->pdata[i];
 
@@ -225,9 +229,9 @@ void manager_monitor_gone(struct manager *m, const void *owner)
 
         if (f->owner == owner) {
             f->done = true;
-            g_cond_broadcast(&f->cond);
             g_hash_table_iter_remove(&it);
         }
     }
-    g_mutex_unlock(&m->monitor_lock);
+    vmm_wait_wake_locked(&m->monitor);
+    vmm_wait_unlock(&m->monitor);
 }

@@ -12,72 +12,10 @@
 
 #include "vmm/arch.h"
 #include "vmm/manager.h"
-#include "vmm/vm.h"
+#include "vmm/vm-host.h"
 
+#include "../fake_backend.h"
 #include "unit.h"
-
-/* --- fake VMs: what the KVM backend does to struct vm, without KVM --------- */
-
-static struct {
-    unsigned builds, teardowns;
-    unsigned build_delay_ms;  /* a slow build: the main loop is busy that long */
-} fake;
-
-static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
-{
-    struct vm *vm = g_new0(struct vm, 1);
-
-    g_usleep(fake.build_delay_ms * 1000);
-    g_mutex_init(&vm->lock);
-    g_cond_init(&vm->cond);
-    vm->calls = vm_calls_new();
-    vm->name = g_strdup(mv->name);
-    vm->id = mv->id;
-    vm->calls->host = &manager_host_ops;
-    vm->calls->host_data = mv->build_ref;
-    vm->on_stopped = manager_vm_stopped_cb;
-    vm->on_stopped_data = mv->build_ref;
-    mv->vm = vm;
-    fake.builds++;
-    return true;
-}
-
-static bool fake_start(struct mvm *mv, GError **error)
-{
-    return true;
-}
-
-static bool fake_pause(struct mvm *mv, GError **error)
-{
-    return true;
-}
-
-static void fake_resume(struct mvm *mv)
-{
-}
-
-static void fake_stop(struct mvm *mv)
-{
-    vm_stop(mv->vm, VM_STOP_HOST, 143, "stopped by the manager");
-    manager_vm_stopped_cb(mv->vm, mv->vm->on_stopped_data);
-}
-
-static void fake_teardown(struct mvm *mv)
-{
-    struct vm *vm = mv->vm;
-
-    vm_calls_free(vm->calls);
-    g_mutex_clear(&vm->lock);
-    g_cond_clear(&vm->cond);
-    g_free(vm->stop.message);
-    g_free(vm->name);
-    g_free(vm);
-    fake.teardowns++;
-}
-
-static const struct manager_backend fake_backend = {
-    fake_build, fake_start, fake_pause, fake_resume, fake_stop, fake_teardown,
-};
 
 static struct manager m;
 static char *dir;
@@ -146,7 +84,7 @@ static void teardown(void)
 /* --- a service guest's calls, from a "vCPU" thread ------------------------- */
 
 struct guest_op {
-    struct vm *caller;
+    struct mvm_ref *caller;
     bool create;              /* VM_CREATE of image @arg, else VM_QUERY of VM @arg */
     uint64_t arg, out[2];
     int r;
@@ -157,8 +95,8 @@ static gpointer guest_thread(gpointer data)
 {
     struct guest_op *g = data;
 
-    g->r = g->create ? manager_host_ops.vm_create(g->caller, g->arg, &g->out[0])
-                     : manager_host_ops.vm_query(g->caller, g->arg, &g->out[0], &g->out[1]);
+    g->r = manager_host_call(g->caller, g->create ? MANAGER_HOST_CREATE : MANAGER_HOST_QUERY,
+                             g->arg, g->out);
     __atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -166,7 +104,7 @@ static gpointer guest_thread(gpointer data)
 /* VM_CREATE of image @index with the main context served meanwhile. */
 static int create_served(uint64_t index, uint64_t *id)
 {
-    struct guest_op g = { .caller = svc->vm, .create = true, .arg = index };
+    struct guest_op g = { .caller = svc->build_ref, .create = true, .arg = index };
     GThread *t = g_thread_new("guest", guest_thread, &g);
 
     while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE))
@@ -181,14 +119,14 @@ static int create_served(uint64_t index, uint64_t *id)
  * never runs, even when the main loop comes back to it. */
 START_TEST(timed_out_call_never_runs)
 {
-    struct guest_op g = { .caller = svc->vm, .create = true, .arg = 0 };
+    struct guest_op g = { .caller = svc->build_ref, .create = true, .arg = 0 };
     GThread *t;
 
     m.host_call_timeout_ms = 50;
     t = g_thread_new("guest", guest_thread, &g);
     g_thread_join(t); /* nobody iterates the main context meanwhile */
     ck_assert_int_eq(g.r, -ETIMEDOUT);
-    ck_assert_uint_eq(svc->vm->quiescent, 0);
+    ck_assert_uint_eq(fake_vm_blocked(svc), 0);
     drain(); /* the main loop, late */
     ck_assert_uint_eq(m.vms->len, 1);
     ck_assert_uint_eq(fake.builds, 1);
@@ -199,13 +137,36 @@ END_TEST
  * either (a system_reset of the service VM must not replay it). */
 START_TEST(call_of_a_stopping_vm_never_runs)
 {
-    struct guest_op g = { .caller = svc->vm, .create = true, .arg = 0 };
+    struct guest_op g = { .caller = svc->build_ref, .create = true, .arg = 0 };
     GThread *t;
 
-    vm_stop(svc->vm, VM_STOP_HOST, 143, NULL);
+    fake_vm_stop(svc, VM_STOP_HOST, 143, NULL, false);
     t = g_thread_new("guest", guest_thread, &g);
     g_thread_join(t);
     ck_assert_int_eq(g.r, -ETIMEDOUT);
+    drain();
+    ck_assert_uint_eq(m.vms->len, 1);
+}
+END_TEST
+
+/* A stop of the calling VM while its call waits for the main loop ends
+ * the wait at once, not at the bound (10 minutes here), and the call never
+ * runs. */
+START_TEST(waiting_call_ends_when_its_vm_stops)
+{
+    struct guest_op g = { .caller = svc->build_ref, .create = true, .arg = 0 };
+    gint64 t0 = g_get_monotonic_time();
+    GThread *t;
+
+    m.host_call_timeout_ms = 600000;
+    t = g_thread_new("guest", guest_thread, &g);
+    while (!fake_vm_blocked(svc) && !__atomic_load_n(&g.done, __ATOMIC_ACQUIRE))
+        g_usleep(1000);
+    fake_vm_stop(svc, VM_STOP_GUEST_EXIT, 0, NULL, false);
+    g_thread_join(t);
+    ck_assert_int_eq(g.r, -ETIMEDOUT);
+    ck_assert_int_lt(g_get_monotonic_time() - t0, 60 * G_TIME_SPAN_SECOND);
+    ck_assert_uint_eq(fake_vm_blocked(svc), 0);
     drain();
     ck_assert_uint_eq(m.vms->len, 1);
 }
@@ -299,7 +260,6 @@ START_TEST(timed_out_monitor_call_never_reaches_the_monitor)
     static const int monitor = 0;
     struct guest_call call = { .id = 0xc6001000U, .conduit = CONDUIT_HVC };
     struct mvm *w = manager_create_from_image(&m, "w", 0, 0, NULL);
-    struct vcpu vcpu = { 0 };
     call_status status = CALL_OK;
     GError *err = NULL;
     uint64_t res[1] = { 1 };
@@ -308,14 +268,13 @@ START_TEST(timed_out_monitor_call_never_reaches_the_monitor)
     m.on_event = count_guest_calls;
     ck_assert(manager_monitor_calls(&m, "w", &monitor, call.id, call.id, 50, NULL));
     ck_assert(manager_start(&m, "w", NULL));
-    vcpu.vm = w->vm;
-    ck_assert(manager_forward_call(&vcpu, &call, &status)); /* nobody iterates */
+    ck_assert(manager_forward_call(w->build_ref, 0, &call, &status)); /* nobody iterates */
     ck_assert_int_eq(status, CALL_NOT_SUPPORTED);
     drain();
     ck_assert_uint_eq(guest_call_events, 0);
     ck_assert(!manager_call_return(&m, &monitor, 1, res, 1, &err));
     g_clear_error(&err);
-    ck_assert_uint_eq(w->vm->quiescent, 0);
+    ck_assert_uint_eq(fake_vm_blocked(w), 0);
 }
 END_TEST
 
@@ -360,6 +319,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, timed_out_call_never_runs);
     tcase_add_test(tc, call_of_a_stopping_vm_never_runs);
+    tcase_add_test(tc, waiting_call_ends_when_its_vm_stops);
     tcase_add_test(tc, begun_call_is_waited_for);
     tcase_add_test(tc, images_parsed_once);
     tcase_add_test(tc, image_vms_reset_and_destroyed);

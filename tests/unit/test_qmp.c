@@ -20,6 +20,7 @@
 #include "vmm/qmp.h"
 #include "vmm/vm.h"
 
+#include "../fake_backend.h"
 #include "unit.h"
 
 /* --- splitter ------------------------------------------------------------ */
@@ -103,80 +104,6 @@ START_TEST(split_limits)
     g_string_free(deep, TRUE);
 }
 END_TEST
-
-/* --- fake VMs -------------------------------------------------------------- */
-
-static struct {
-    unsigned builds, starts, pauses, resumes, stops, teardowns;
-    bool fail_build;
-} fake;
-
-static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
-{
-    struct vm *vm;
-
-    if (fake.fail_build) {
-        g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_FAILED, "fake build failure");
-        return false;
-    }
-    vm = g_new0(struct vm, 1);
-    g_mutex_init(&vm->lock);
-    g_cond_init(&vm->cond);
-    vm->calls = vm_calls_new();
-    vm->name = g_strdup(mv->name);
-    vm->id = mv->id;
-    vm->calls->host = &manager_host_ops;
-    vm->calls->host_data = mv->build_ref;
-    vm->on_stopped = manager_vm_stopped_cb;
-    vm->on_stopped_data = mv->build_ref;
-    mv->vm = vm;
-    fake.builds++;
-    return true;
-}
-
-static bool fake_start(struct mvm *mv, GError **error)
-{
-    mv->vm->calls->policy = mv->policy;
-    mv->vm->calls->policy.frozen = true;
-    fake.starts++;
-    return true;
-}
-
-static bool fake_pause(struct mvm *mv, GError **error)
-{
-    fake.pauses++;
-    return true;
-}
-
-static void fake_resume(struct mvm *mv)
-{
-    fake.resumes++;
-}
-
-/* As a real VM's last vCPU thread would: record the stop, report it. */
-static void fake_stop(struct mvm *mv)
-{
-    vm_stop(mv->vm, VM_STOP_HOST, 143, "stopped by the manager");
-    manager_vm_stopped_cb(mv->vm, mv->vm->on_stopped_data);
-    fake.stops++;
-}
-
-static void fake_teardown(struct mvm *mv)
-{
-    struct vm *vm = mv->vm;
-
-    vm_calls_free(vm->calls);
-    g_mutex_clear(&vm->lock);
-    g_cond_clear(&vm->cond);
-    g_free(vm->stop.message);
-    g_free(vm->name);
-    g_free(vm);
-    fake.teardowns++;
-}
-
-static const struct manager_backend fake_backend = {
-    fake_build, fake_start, fake_pause, fake_resume, fake_stop, fake_teardown,
-};
 
 static GPtrArray *events;
 
@@ -471,8 +398,7 @@ START_TEST(manager_guest_stop_is_shutdown)
     GError *err = NULL;
 
     ck_assert(manager_start(&m, "g", &err));
-    vm_guest_exit(mv->vm, 7);
-    manager_vm_stopped_cb(mv->vm, mv->vm->on_stopped_data);
+    fake_vm_stop(mv, VM_STOP_GUEST_EXIT, 7, NULL, true);
     drain();
     ck_assert_int_eq(mv->state, MVM_SHUTDOWN);
     ck_assert_int_eq(mv->exit_status, 7);
@@ -493,8 +419,7 @@ START_TEST(manager_crash_event)
     struct mvm *mv = create("c", "spin");
 
     ck_assert(manager_start(&m, "c", NULL));
-    vm_stop(mv->vm, VM_STOP_CRASH, 120, "guest crashed: triple fault rip=0x1000");
-    manager_vm_stopped_cb(mv->vm, mv->vm->on_stopped_data);
+    fake_vm_stop(mv, VM_STOP_CRASH, 120, "guest crashed: triple fault rip=0x1000", true);
     drain();
     ck_assert(saw_event("\"event\":\"GUEST_CRASHED\""));
     ck_assert(saw_event("rip=0x1000"));
@@ -523,8 +448,8 @@ END_TEST
 /* Guest management calls arrive on a vCPU thread and wait for the main
  * context: run them on a thread while this one iterates the context. */
 struct guest_op {
-    struct vm *caller;
-    int op;
+    struct mvm_ref *caller;
+    manager_host_op op;
     uint64_t arg, out[2];
     int r;
     bool done;
@@ -533,22 +458,16 @@ struct guest_op {
 static gpointer guest_thread(gpointer data)
 {
     struct guest_op *g = data;
-    const struct vm_host_ops *h = &manager_host_ops;
 
-    switch (g->op) {
-    case 0: g->r = h->vm_create(g->caller, g->arg, &g->out[0]); break;
-    case 1: g->r = h->vm_start(g->caller, g->arg); break;
-    case 2: g->r = h->vm_stop(g->caller, g->arg); break;
-    case 3: g->r = h->vm_destroy(g->caller, g->arg); break;
-    case 4: g->r = h->vm_query(g->caller, g->arg, &g->out[0], &g->out[1]); break;
-    }
+    g->r = manager_host_call(g->caller, g->op, g->arg, g->out);
     __atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
     return NULL;
 }
 
-static int guest_call(struct mvm *caller, int op, uint64_t arg, uint64_t *out0, uint64_t *out1)
+static int guest_call(struct mvm *caller, manager_host_op op, uint64_t arg, uint64_t *out0,
+                      uint64_t *out1)
 {
-    struct guest_op g = { .caller = caller->vm, .op = op, .arg = arg };
+    struct guest_op g = { .caller = caller->build_ref, .op = op, .arg = arg };
     GThread *t = g_thread_new("guest", guest_thread, &g);
 
     while (!__atomic_load_n(&g.done, __ATOMIC_ACQUIRE))
@@ -620,7 +539,7 @@ START_TEST(manager_guest_calls)
     ck_assert(saw_event("\"event\":\"VM_DESTROYED\",\"data\":{\"vm\":\"small-3\""));
 
     /* A refused call becomes an event on the main context. */
-    manager_host_ops.call_refused(host_vm->vm, 1, 0xc6001020U, "service-only");
+    manager_call_refused(host_vm->build_ref, 1, 0xc6001020U, "service-only");
     drain();
     ck_assert(saw_event("\"event\":\"HYPERCALL_DENIED\",\"data\":{\"vm\":\"host-made\",\"id\":2,"
                         "\"vcpu\":1,\"call\":3321892896,\"call-name\":"));
@@ -638,15 +557,39 @@ START_TEST(manager_host_call_bounded)
     GThread *t;
 
     m.host_call_timeout_ms = 50;
-    g.caller = svc->vm;
+    g.caller = svc->build_ref;
     t = g_thread_new("guest", guest_thread, &g);
     g_thread_join(t); /* nobody iterates the context meanwhile */
     ck_assert_int_eq(g.r, -ETIMEDOUT);
-    ck_assert_uint_eq(svc->vm->quiescent, 0);
+    ck_assert_uint_eq(fake_vm_blocked(svc), 0);
 }
 END_TEST
 
 /* --- calls forwarded to a monitor -------------------------------------------- */
+
+/*
+ * The guest side of a managed VM as the KVM backend wires it: a struct vm
+ * whose calls go through the dispatcher (the policy decides first), then
+ * the KVM backend's hooks (manager_kvm_host_ops), to the manager and its
+ * fake VM. Only what the dispatcher reads: no KVM.
+ */
+static struct vm guest;
+
+static void guest_attach(struct mvm *mv)
+{
+    memset(&guest, 0, sizeof(guest));
+    guest.name = mv->name;
+    guest.id = mv->id;
+    guest.calls = vm_calls_new();
+    guest.calls->policy = mv->policy; /* as vm_set_policy() at the start */
+    guest.calls->host = &manager_kvm_host_ops;
+    guest.calls->host_data = mv->build_ref;
+}
+
+static void guest_detach(void)
+{
+    g_clear_pointer(&guest.calls, vm_calls_free);
+}
 
 struct dispatch_op {
     struct vcpu vcpu;
@@ -665,10 +608,10 @@ static gpointer dispatch_thread(gpointer data)
     return NULL;
 }
 
-static GThread *dispatch_start(struct dispatch_op *d, struct mvm *mv, uint32_t id)
+static GThread *dispatch_start(struct dispatch_op *d, uint32_t id)
 {
     memset(d, 0, sizeof(*d));
-    d->vcpu.vm = mv->vm;
+    d->vcpu.vm = &guest;
     d->vcpu.id = 0;
     d->call.id = id;
     d->call.args[0] = 7;
@@ -720,7 +663,8 @@ START_TEST(monitor_answers_then_times_out)
 
     /* Not allowed by the policy (no "info" flag): the monitor never hears of it. */
     ck_assert(manager_start(&m, "v", NULL));
-    t = dispatch_start(&d, mv, 0xc6001000U);
+    guest_attach(mv);
+    t = dispatch_start(&d, 0xc6001000U);
     g_thread_join(t);
     drain();
     ck_assert_int_ne(d.verdict, CALL_ALLOWED);
@@ -729,9 +673,9 @@ START_TEST(monitor_answers_then_times_out)
                      "\"first\":1,\"last\":2}}", "only before it first runs");
 
     /* Allowed: the monitor answers. */
-    mv->vm->calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
-    policy_update(&mv->vm->calls->policy);
-    t = dispatch_start(&d, mv, 0xc6001000U);
+    guest.calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&guest.calls->policy);
+    t = dispatch_start(&d, 0xc6001000U);
     run_until(&d, "GUEST_CALL");
     ck_assert(!__atomic_load_n(&d.done, __ATOMIC_ACQUIRE)); /* it waits */
     ck_assert(saw_event("\"event\":\"GUEST_CALL\",\"data\":{\"vm\":\"v\",\"id\":1,\"vcpu\":0,"
@@ -749,25 +693,30 @@ START_TEST(monitor_answers_then_times_out)
 
     /* Unanswered: refused after the bound, and later calls at once. */
     ck_assert(manager_start(&m, "w", NULL));
-    mw->vm->calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
-    policy_update(&mw->vm->calls->policy);
+    ck_assert_uint_eq(fake_vm_blocked(mv), 0);
+    guest_detach();
+    guest_attach(mw);
+    guest.calls->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&guest.calls->policy);
     mv = mw;
     g_ptr_array_set_size(events, 0);
-    t = dispatch_start(&d, mv, 0xc6001000U);
+    t = dispatch_start(&d, 0xc6001000U);
     run_until(&d, NULL);
     g_thread_join(t);
     ck_assert(saw_event("GUEST_CALL"));
     ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
     g_ptr_array_set_size(events, 0);
-    t = dispatch_start(&d, mv, 0xc6001000U);
+    t = dispatch_start(&d, 0xc6001000U);
     g_thread_join(t);
     drain();
     ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
     ck_assert(!saw_event("GUEST_CALL"));
     /* Other calls are not the monitor's. */
-    t = dispatch_start(&d, mv, 0xc6001002U); /* whoami */
+    t = dispatch_start(&d, 0xc6001002U); /* whoami */
     g_thread_join(t);
     ck_assert_int_eq(d.status, CALL_OK);
+    ck_assert_uint_eq(fake_vm_blocked(mv), 0);
+    guest_detach();
 }
 END_TEST
 
@@ -783,12 +732,44 @@ START_TEST(monitor_gone_refuses_pending)
     mv->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
     policy_update(&mv->policy);
     ck_assert(manager_start(&m, "w", NULL));
-    t = dispatch_start(&d, mv, 0xc6001000U);
+    guest_attach(mv);
+    t = dispatch_start(&d, 0xc6001000U);
     run_until(&d, "GUEST_CALL");
     manager_monitor_gone(&m, &s);
     g_thread_join(t);
     ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
-    ck_assert_uint_eq(mv->vm->quiescent, 0);
+    ck_assert_uint_eq(fake_vm_blocked(mv), 0);
+    guest_detach();
+}
+END_TEST
+
+/* A stop of the VM (another vCPU's guest exit, say) ends a vCPU's wait for
+ * its monitor at once, not at the claim's bound (10 minutes here), and the
+ * claim stays alive: the monitor was not too slow. */
+START_TEST(monitor_wait_ends_at_stop)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    struct mvm *mv = create("x", "spin");
+    gint64 t0 = g_get_monotonic_time();
+    struct dispatch_op d;
+    GThread *t;
+
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"x\","
+                     "\"first\":3321892864,\"last\":3321892864,\"timeout-ms\":600000}}",
+                 "{\"return\":{}}");
+    mv->policy.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    policy_update(&mv->policy);
+    ck_assert(manager_start(&m, "x", NULL));
+    guest_attach(mv);
+    t = dispatch_start(&d, 0xc6001000U);
+    run_until(&d, "GUEST_CALL");
+    fake_vm_stop(mv, VM_STOP_GUEST_EXIT, 0, NULL, false);
+    g_thread_join(t);
+    ck_assert_int_eq(d.status, CALL_NOT_SUPPORTED);
+    ck_assert_int_lt(g_get_monotonic_time() - t0, 60 * G_TIME_SPAN_SECOND);
+    ck_assert_int_eq(g_array_index(mv->claims, struct manager_claim, 0).dead, 0);
+    ck_assert_uint_eq(fake_vm_blocked(mv), 0);
+    guest_detach();
 }
 END_TEST
 
@@ -823,6 +804,61 @@ static void send_str(int fd, const char *s)
 {
     ck_assert_int_eq(send(fd, s, strlen(s), 0), (ssize_t)strlen(s));
 }
+
+/* A line from @fd, while only @ctx runs (at most 5 s). */
+static char *read_line_on(GMainContext *ctx, int fd)
+{
+    GString *s = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + 5 * G_TIME_SPAN_SECOND;
+    char c;
+
+    while (g_get_monotonic_time() < deadline) {
+        ssize_t n;
+
+        while (g_main_context_iteration(ctx, FALSE))
+            ;
+        n = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (n == 1) {
+            g_string_append_c(s, c);
+            if (c == '\n')
+                break;
+        } else if (n == 0 || errno != EAGAIN) {
+            break;
+        } else {
+            g_usleep(1000);
+        }
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* The server runs on its manager's main context, as manager.h says, not
+ * on GLib's default one: with only that context running, a client is
+ * answered, and the default context holds nothing of the server's. */
+START_TEST(server_on_managers_context)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct manager own;
+    struct qmp_server *srv;
+    g_autofree char *greeting = NULL, *reply = NULL;
+    int a[2];
+
+    manager_init(&own, &fake_backend, ctx);
+    srv = qmp_server_new(&own, NULL, NULL);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+    qmp_server_add_client(srv, a[1]);
+    greeting = read_line_on(ctx, a[0]);
+    ck_assert_msg(strstr(greeting, "\"QMP\""), "greeting: %s", greeting);
+    send_str(a[0], "{\"execute\":\"qmp_capabilities\",\"id\":1}");
+    reply = read_line_on(ctx, a[0]);
+    ck_assert_str_eq(reply, "{\"return\":{},\"id\":1}\r\n");
+    ck_assert(!g_main_context_pending(NULL));
+    qmp_server_free(srv);
+    manager_clear(&own);
+    close(a[0]);
+    g_main_context_unref(ctx);
+}
+END_TEST
 
 START_TEST(server_framing_and_events)
 {
@@ -1251,11 +1287,13 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, manager_host_call_bounded);
     tcase_add_test(tc, monitor_answers_then_times_out);
     tcase_add_test(tc, monitor_gone_refuses_pending);
+    tcase_add_test(tc, monitor_wait_ends_at_stop);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("server");
     tcase_add_checked_fixture(tc, fake_setup, fake_teardown_all);
     tcase_add_test(tc, server_framing_and_events);
+    tcase_add_test(tc, server_on_managers_context);
     tcase_add_test(tc, server_oversize_closes);
     /* Megabytes through a socket: room for a sanitizer build. */
     tcase_set_timeout(tc, 60);

@@ -105,12 +105,39 @@ size_t qmp_server_held(const struct qmp_server *s)
     return total;
 }
 
+/* Every source goes to the manager's main context, never to GLib's
+ * default one: add_source() attaches, remove_source() finds it there. */
+static guint add_source(struct qmp_server *s, GSource *src, GSourceFunc fn, gpointer data)
+{
+    guint id;
+
+    g_source_set_priority(src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(src, fn, data, NULL);
+    id = g_source_attach(src, s->manager->ctx);
+    g_source_unref(src);
+    return id;
+}
+
+static guint add_fd_watch(struct qmp_server *s, int fd, GIOCondition cond, GUnixFDSourceFunc fn,
+                          gpointer data)
+{
+    return add_source(s, g_unix_fd_source_new(fd, cond), G_SOURCE_FUNC(fn), data);
+}
+
+static void remove_source(struct qmp_server *s, guint id)
+{
+    GSource *src = g_main_context_find_source_by_id(s->manager->ctx, id);
+
+    if (src)
+        g_source_destroy(src);
+}
+
 static void client_free(struct qmp_client *c)
 {
     if (c->in_watch)
-        g_source_remove(c->in_watch);
+        remove_source(c->server, c->in_watch);
     if (c->out_watch)
-        g_source_remove(c->out_watch);
+        remove_source(c->server, c->out_watch);
     close(c->fd);
     qmp_splitter_clear(&c->split);
     g_string_free(c->in, TRUE);
@@ -158,12 +185,12 @@ static void client_kill(struct qmp_client *c)
 {
     c->dead = true;
     if (c->in_watch)
-        g_source_remove(c->in_watch);
+        remove_source(c->server, c->in_watch);
     if (c->out_watch)
-        g_source_remove(c->out_watch);
+        remove_source(c->server, c->out_watch);
     c->in_watch = c->out_watch = 0;
     if (!c->server->reap_idle)
-        c->server->reap_idle = g_idle_add_full(G_PRIORITY_DEFAULT, reap, c->server, NULL);
+        c->server->reap_idle = add_source(c->server, g_idle_source_new(), reap, c->server);
 }
 
 /* Past max_held, the client holding most goes: it is the one that a
@@ -200,9 +227,8 @@ static gboolean client_writable(gint fd, GIOCondition cond, gpointer data);
 static void arm_output(struct qmp_client *c)
 {
     if (c->out->len && !c->dead && !c->out_watch)
-        c->out_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, c->fd,
-                                          G_IO_OUT | G_IO_HUP | G_IO_ERR, client_writable, c,
-                                          NULL);
+        c->out_watch = add_fd_watch(c->server, c->fd, G_IO_OUT | G_IO_HUP | G_IO_ERR,
+                                    client_writable, c);
 }
 
 /* Reads while nothing read is left over and its replies are not backed
@@ -213,11 +239,10 @@ static void update_watches(struct qmp_client *c)
                    c->out->len <= c->server->limits.out_high;
 
     if (want_in && !c->in_watch)
-        c->in_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, c->fd,
-                                         G_IO_IN | G_IO_HUP | G_IO_ERR, client_readable, c,
-                                         NULL);
+        c->in_watch = add_fd_watch(c->server, c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                   client_readable, c);
     else if (!want_in && c->in_watch) {
-        g_source_remove(c->in_watch);
+        remove_source(c->server, c->in_watch);
         c->in_watch = 0;
     }
     arm_output(c);
@@ -319,8 +344,8 @@ again:
             c->closing = true;
             /* At the clients' priority: busy clients must not starve it. */
             if (!c->server->quit_idle)
-                c->server->quit_idle = g_idle_add_full(G_PRIORITY_DEFAULT, quit_idle,
-                                                       c->server, NULL);
+                c->server->quit_idle = add_source(c->server, g_idle_source_new(),
+                                                  quit_idle, c->server);
         }
     }
     if (c->in_off == c->in->len) {
@@ -417,11 +442,10 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
 static void listen_resume(struct qmp_server *s)
 {
     if (s->retry_timer)
-        g_source_remove(s->retry_timer);
+        remove_source(s, s->retry_timer);
     s->retry_timer = 0;
     if (!s->listen_watch && s->listen_fd >= 0)
-        s->listen_watch = g_unix_fd_add_full(G_PRIORITY_DEFAULT, s->listen_fd, G_IO_IN,
-                                             on_accept, s, NULL);
+        s->listen_watch = add_fd_watch(s, s->listen_fd, G_IO_IN, on_accept, s);
 }
 
 static gboolean retry_accept(gpointer data)
@@ -450,7 +474,8 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
     log_limited(&s->log_fds, "control socket: accept: %s; not accepting for %u ms",
                 g_strerror(errno), s->limits.accept_retry_ms);
     s->listen_watch = 0;
-    s->retry_timer = g_timeout_add(s->limits.accept_retry_ms, retry_accept, s);
+    s->retry_timer = add_source(s, g_timeout_source_new(s->limits.accept_retry_ms),
+                                retry_accept, s);
     return G_SOURCE_REMOVE;
 }
 
@@ -578,7 +603,7 @@ void qmp_server_free(struct qmp_server *s)
     if (s->manager->on_event_data == s)
         s->manager->on_event = NULL;
     if (s->retry_timer)
-        g_source_remove(s->retry_timer);
+        remove_source(s, s->retry_timer);
     s->retry_timer = 0;
     while (s->clients) {
         struct qmp_client *c = s->clients->data;
@@ -587,11 +612,11 @@ void qmp_server_free(struct qmp_server *s)
         client_drop(c);
     }
     if (s->reap_idle)
-        g_source_remove(s->reap_idle);
+        remove_source(s, s->reap_idle);
     if (s->quit_idle)
-        g_source_remove(s->quit_idle);
+        remove_source(s, s->quit_idle);
     if (s->listen_watch)
-        g_source_remove(s->listen_watch);
+        remove_source(s, s->listen_watch);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     if (s->path)
