@@ -25,14 +25,26 @@ struct panic_watch {
     size_t len;
 };
 
-/* @line without a leading "[    1.234567] " and "<n>" prefix. */
+/* @line without its printk timestamp ("[    1.234567] "). Output from
+ * another CPU can cut in just after the timestamp's "[" (a panic on one CPU
+ * while init writes on another: "init: [up" then "    4.877525] Kernel
+ * panic - ..."), so a timestamp that lost its "[" to the line before counts
+ * as one too. */
 static const char *message_start(const char *line)
 {
-    if (line[0] == '[') {
-        const char *close = strchr(line, ']');
+    const char *close = NULL;
 
-        if (close)
-            line = close + 1;
+    if (line[0] == '[') {
+        close = strchr(line, ']');
+    } else {
+        const char *p = line + strspn(line, " ");
+        size_t digits = strspn(p, "0123456789.");
+
+        if (digits && p[digits] == ']' && strchr(p, '.') < p + digits)
+            close = p + digits;
+    }
+    if (close) {
+        line = close + 1;
         while (*line == ' ')
             line++;
     }

@@ -133,6 +133,28 @@ START_TEST(devices_freed_with_their_vm)
 }
 END_TEST
 
+/* The panic banner counts at the start of a line, after a printk
+ * timestamp, also one whose "[" went to the line before when another
+ * CPU's output cut in (seen in the bed: a reset after this banner ended
+ * vmm with 0); a banner merely quoted mid-line does not count. */
+START_TEST(panic_banner_after_cut_timestamp)
+{
+    struct console *c = test_console();
+    struct vm *vm = bare_vm(c);
+    static const char quoted[] = "init: echo Kernel panic - not syncing: no\n";
+    static const char cut[] = "init: [up\n    4.877525] Kernel panic - not syncing: sysrq\n";
+
+    linux_panic_watch(vm);
+    console_write(c, quoted, strlen(quoted));
+    ck_assert_ptr_null(vm->panic_line);
+    console_write(c, cut, strlen(cut));
+    ck_assert_ptr_nonnull(vm->panic_line);
+    ck_assert_str_eq(vm->panic_line, "Kernel panic - not syncing: sysrq");
+    vm_destroy(vm);
+    console_close(c);
+}
+END_TEST
+
 /* A VM that fails half-built frees what it has so far. */
 START_TEST(half_built_vm_freed)
 {
@@ -253,6 +275,7 @@ int main(void)
     TCase *tc = tcase_create("devices");
 
     tcase_add_test(tc, devices_freed_with_their_vm);
+    tcase_add_test(tc, panic_banner_after_cut_timestamp);
     tcase_add_test(tc, half_built_vm_freed);
     tcase_add_test(tc, cleanups_newest_first);
     tcase_add_test(tc, stdin_thread_stops_with_the_uart);
