@@ -455,9 +455,14 @@ END_TEST
 
 START_TEST(events_have_timestamps)
 {
-    g_autofree char *line = qmp_event_line("STOP", NULL);
+    JsonObject *data = json_object_new();
+    g_autofree char *line = NULL;
 
-    ck_assert_ptr_nonnull(strstr(line, "{\"event\":\"STOP\",\"data\":{},\"timestamp\":{\"seconds\":"));
+    json_object_set_string_member(data, "vm", "a");
+    json_object_set_int_member(data, "id", 1);
+    line = qmp_event_line("STOP", data);
+    ck_assert_ptr_nonnull(strstr(line, "{\"event\":\"STOP\",\"data\":{\"vm\":\"a\",\"id\":1},"
+                                       "\"timestamp\":{\"seconds\":"));
     ck_assert_ptr_nonnull(strstr(line, "\"microseconds\":"));
     ck_assert_ptr_null(strchr(line, '\n'));
 }
