@@ -62,30 +62,38 @@ static JsonNode *cmd_query_version(struct qmp_request *req, GError **error)
     return obj_node(qmp_version_object());
 }
 
-static JsonNode *cmd_query_commands(struct qmp_request *req, GError **error)
+/* [{"name": NAME}, ...] of the first @n names @name_at gives. */
+static JsonNode *name_list(const char *(*name_at)(size_t i), size_t n)
 {
     JsonArray *a = json_array_new();
 
-    for (size_t i = 0; i < qmp_schema_commands_len; i++) {
+    for (size_t i = 0; i < n; i++) {
         JsonObject *o = json_object_new();
 
-        json_object_set_string_member(o, "name", qmp_schema_commands[i].name);
+        json_object_set_string_member(o, "name", name_at(i));
         json_array_add_object_element(a, o);
     }
     return arr_node(a);
 }
 
+static const char *command_name(size_t i)
+{
+    return qmp_schema_commands[i].name;
+}
+
+static const char *event_name(size_t i)
+{
+    return qmp_schema_events[i].name;
+}
+
+static JsonNode *cmd_query_commands(struct qmp_request *req, GError **error)
+{
+    return name_list(command_name, qmp_schema_commands_len);
+}
+
 static JsonNode *cmd_query_events(struct qmp_request *req, GError **error)
 {
-    JsonArray *a = json_array_new();
-
-    for (size_t i = 0; i < qmp_schema_events_len; i++) {
-        JsonObject *o = json_object_new();
-
-        json_object_set_string_member(o, "name", qmp_schema_events[i].name);
-        json_array_add_object_element(a, o);
-    }
-    return arr_node(a);
+    return name_list(event_name, qmp_schema_events_len);
 }
 
 static JsonNode *cmd_query_status(struct qmp_request *req, GError **error)
