@@ -57,7 +57,9 @@ static const struct qmp_member policy_services[] = {
 };
 
 static const struct qmp_member args_set_policy[] = {
-    { "role", QMP_T_STR, true, .values = role_names, .n_values = G_N_ELEMENTS(role_names) },
+    { "role", QMP_T_STR, true, .values = role_names, .n_values = G_N_ELEMENTS(role_names),
+      .doc = "`service`: it may make the service-only calls (managing the VMs it creates); "
+             "`restricted`: only what its flags grant" },
     { "flags", QMP_T_ARRAY, true, .elem = QMP_T_STR, .values = guest_flag_names,
       .n_values = GUEST_FLAG_COUNT, .doc = "the guest flags, all of them" },
     { "services", QMP_T_OBJECT, true, .members = policy_services, .member_noun = "owner",
