@@ -190,7 +190,8 @@ static const struct qmp_member data_shutdown[] = {
     { "reason", QMP_T_STR,
       .doc = "`guest-exit` (exit device), `guest-shutdown` (PSCI `SYSTEM_OFF`), "
              "`guest-reset` (a guest's reset request ends the VM, as under `vmm run`), "
-             "`guest-crash`, `host-stop` (stopped by its service guest: status 143), "
+             "`guest-crash`, `guest-panic` (a Linux kernel panic seen on the console), "
+             "`host-stop` (stopped by its service guest: status 143), "
              "`host-signal`, `host-timeout`, `host-error`" },
     { "status", QMP_T_INT, .min = G_MININT, .max = G_MAXINT,
       .doc = "what `vmm run` would exit with" },
