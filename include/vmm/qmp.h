@@ -3,10 +3,11 @@
  * capabilities negotiation, execute/return/error, timestamped events),
  * independent of sockets so that it can be tested on strings.
  *
- * Layers: the splitter cuts a byte stream into JSON texts (qmp_stream.c);
- * a session turns one text into one reply (qmp_session.c) by way of the
- * command table (qmp_commands.c), whose handlers call the VM manager
- * (manager.h) and nothing below it; the server (qmp_server.c) owns the
+ * Layers: the splitter cuts a byte stream into JSON texts (stream.c); a
+ * session turns one text into one reply (session.c): it checks the request
+ * against the schema (schema.c, every command and event declared once)
+ * and runs the command's handler (commands.c), which calls the VM manager
+ * (manager.h) and nothing below it; the server (server.c) owns the
  * listening socket, the clients and the event fan-out.
  */
 #ifndef VMM_QMP_H
@@ -92,10 +93,11 @@ char *qmp_session_handle(struct qmp_session *s, const char *text, size_t len);
 
 /* The greeting, one line without the line end. */
 char *qmp_greeting(void);
-/* QMP's VersionInfo: {"qemu": {major, minor, micro}, "package"}. */
-JsonObject *qmp_version_object(void);
-/* An event as one line without the line end; takes @data (NULL: {}). */
+/* An event as one line without the line end; takes @data (NULL: {}).
+ * The event and its data must be as declared (schema.c): else it aborts. */
 char *qmp_event_line(const char *name, JsonObject *data);
+/* Whether @data is what event @name declares (the error says why not). */
+bool qmp_event_data_check(const char *name, JsonObject *data, GError **error);
 /* The event a manager notification becomes. */
 char *qmp_event_from_manager(const struct manager_event *ev);
 
@@ -137,51 +139,5 @@ unsigned qmp_server_client_count(const struct qmp_server *s);
 size_t qmp_server_held(const struct qmp_server *s);
 /* Closes every client and the listener, and removes the socket file. */
 void qmp_server_free(struct qmp_server *s);
-
-/* --- Commands ---------------------------------------------------------- */
-
-typedef enum {
-    QMP_T_STR,
-    QMP_T_INT,
-    QMP_T_BOOL,
-    QMP_T_OBJECT,
-    QMP_T_ARRAY,
-    QMP_T_STR_OR_OBJECT,
-} qmp_arg_type;
-
-struct qmp_arg {
-    const char *name;
-    qmp_arg_type type;
-    bool optional;
-};
-
-struct qmp_request {
-    struct qmp_session *session;
-    JsonObject *args;      /* never NULL; checked against the schema */
-    const char *vm;        /* QMP_CMD_VM: the VM's name, resolved */
-};
-
-typedef JsonNode *(*qmp_handler_fn)(struct qmp_request *req, GError **error);
-
-enum {
-    QMP_CMD_NEGOTIATION = 1 << 0,  /* allowed before qmp_capabilities */
-    QMP_CMD_VM = 1 << 1,           /* takes "vm" (optional when the manager
-                                    * has a default VM), checked to exist */
-};
-
-struct qmp_command {
-    const char *name;
-    qmp_handler_fn handler;
-    unsigned flags;
-    const struct qmp_arg *args;   /* { NULL } ends; NULL: none */
-};
-
-extern const struct qmp_command qmp_commands[];
-extern const size_t qmp_commands_len;
-const struct qmp_command *qmp_command_find(const char *name);
-
-/* Helpers for handlers. */
-const char *qmp_arg_str(const struct qmp_request *req, const char *name);
-bool qmp_arg_has(const struct qmp_request *req, const char *name);
 
 #endif

@@ -102,11 +102,18 @@ for bad, want in [("{\"execute\":}", "JSON parse error"),
                   ("{\"execute\":\"query-vms\",\"foo\":1}", "'foo' is unexpected"),
                   ("{\"arguments\":{}}", "lacks member 'execute'"),
                   ("{\"execute\":\"query-status\",\"arguments\":{\"vm\":[]}}", "Invalid parameter type"),
-                  ("{\"execute\":\"vm-create\",\"arguments\":{\"name\":\"x\"}}", "'config' is missing")]:
+                  ("{\"execute\":\"vm-create\",\"arguments\":{\"name\":\"x\"}}", "'config' is missing"),
+                  # checked against the schema before the VM is looked up
+                  ("{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"x\",\"first\":-1,\"last\":1}}",
+                   "'first' must be 0 to 4294967295"),
+                  ("{\"execute\":\"call-return\",\"arguments\":{\"token\":1,\"results\":[\"1\"]}}",
+                   "expected: array of integers")]:
     c.send(bad)
     r = c.reply()
     check(error_class(r) == "GenericError" and want in r["error"]["desc"], f"{bad} -> {r}")
 check(c.ask("query-vms", id_=2) == {"return": [], "id": 2}, "usable after errors")
+r = c.ask("query-events", id_=6)
+check({"name": "SHUTDOWN"} in r["return"] and r["id"] == 6, f"query-events -> {r}")
 
 # ids come back byte for byte, in strict JSON (1e17 came back as 1e+17.0,
 # 2^64 as -1)

@@ -23,7 +23,14 @@ for c in qmp_capabilities query-status vm-create vm-start stop cont system_reset
          query-hypercall-stats quit; do
     grep -q "\"$c\"" "$T/ctl.out" || fail "query-commands lacks $c"
 done
+ctl_ok query-events
+for e in VM_STARTED STOP RESUME RESET SHUTDOWN VM_DESTROYED GUEST_CRASHED GUEST_CALL \
+         HYPERCALL_DENIED; do
+    grep -q "\"$e\"" "$T/ctl.out" || fail "query-events lacks $e"
+done
 ctl_err "DeviceNotFound: No VM named 'ghost'" query-status vm=ghost
+# arguments are checked against the schema before the VM is looked up
+ctl_err "'timeout-ms' must be 1 to 600000" monitor-calls vm=ghost first=0 last=1 timeout-ms=0
 ctl_err "CommandNotFound" no-such-command
 ctl_err "Parameter 'bogus' is unexpected" query-vms bogus=1
 ctl_err "Invalid parameter type for 'vm'" query-status vm=42

@@ -18,9 +18,11 @@
 
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
+#include "vmm/policy.h"
 #include "vmm/vm.h"
 
 #include "../fake_backend.h"
+#include "../../src/control/qmp/internal.h"
 #include "unit.h"
 
 /* --- splitter ------------------------------------------------------------ */
@@ -382,11 +384,236 @@ END_TEST
 
 START_TEST(events_have_timestamps)
 {
-    g_autofree char *line = qmp_event_line("STOP", NULL);
+    JsonObject *data = json_object_new();
+    g_autofree char *line = NULL;
 
-    ck_assert_ptr_nonnull(strstr(line, "{\"event\":\"STOP\",\"data\":{},\"timestamp\":{\"seconds\":"));
+    json_object_set_string_member(data, "vm", "a");
+    json_object_set_int_member(data, "id", 1);
+    line = qmp_event_line("STOP", data);
+    ck_assert_ptr_nonnull(strstr(line, "{\"event\":\"STOP\",\"data\":{\"vm\":\"a\",\"id\":1},"
+                                       "\"timestamp\":{\"seconds\":"));
     ck_assert_ptr_nonnull(strstr(line, "\"microseconds\":"));
     ck_assert_ptr_null(strchr(line, '\n'));
+}
+END_TEST
+
+/* Every argument is checked against the schema before any handler runs:
+ * "ghost" names no VM, so a handler that ran would answer DeviceNotFound. */
+START_TEST(session_schema_checks)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    static const struct { const char *req, *want; } cases[] = {
+        /* monitor-calls: integers and their ranges, missing, unknown */
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":\"1\",\"last\":2}",
+          "Invalid parameter type for 'first', expected: integer" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":1.0,\"last\":2}",
+          "Invalid parameter type for 'first', expected: integer" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":-1,\"last\":2}",
+          "'first' must be 0 to 4294967295" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":0,\"last\":4294967296}",
+          "'last' must be 0 to 4294967295" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":0,\"last\":1,\"timeout-ms\":0}",
+          "'timeout-ms' must be 1 to 600000" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":0,\"last\":1,"
+          "\"timeout-ms\":600001}", "'timeout-ms' must be 1 to 600000" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":0}",
+          "Parameter 'last' is missing" },
+        { "monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":0,\"last\":1,\"step\":1}",
+          "Parameter 'step' is unexpected" },
+        { "monitor-calls\",\"arguments\":{\"vm\":[\"ghost\"],\"first\":0,\"last\":1}",
+          "Invalid parameter type for 'vm', expected: string" },
+        /* call-return: array elements and length */
+        { "call-return\",\"arguments\":{\"token\":-1}", "'token' must be 0 to 9223372036854775807" },
+        { "call-return\",\"arguments\":{\"token\":1,\"results\":5}",
+          "Invalid parameter type for 'results', expected: array of integers" },
+        { "call-return\",\"arguments\":{\"token\":1,\"results\":[1,\"2\"]}",
+          "Invalid parameter type for 'results', expected: array of integers" },
+        { "call-return\",\"arguments\":{\"token\":1,\"results\":[1,[2]]}",
+          "Invalid parameter type for 'results', expected: array of integers" },
+        { "call-return\",\"arguments\":{\"token\":1,\"results\":[1,2,3,4,5]}",
+          "'results': at most 4 values" },
+        { "call-return\",\"arguments\":{\"results\":[]}", "Parameter 'token' is missing" },
+        { "call-return\",\"arguments\":{\"token\":true}",
+          "Invalid parameter type for 'token', expected: integer" },
+        /* set-policy: enums, element types, nested members */
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"role\":5}",
+          "Invalid parameter type for 'role', expected: string" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"role\":\"god\"}",
+          "'role' must be \\\"service\\\" or \\\"restricted\\\", not \\\"god\\\"" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"flags\":\"info\"}",
+          "Invalid parameter type for 'flags', expected: array of strings" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"flags\":[\"info\",1]}",
+          "Invalid parameter type for 'flags', expected: array of strings" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"flags\":[\"info\",\"root\"]}",
+          "'flags': unknown name 'root' (known: info, console, ucall)" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"services\":[]}",
+          "Invalid parameter type for 'services', expected: object" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"services\":{\"standard\":\"trng\"}}",
+          "Invalid parameter type for 'services.standard', expected: array of strings" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"services\":{\"vendor-hyp\":[null]}}",
+          "Invalid parameter type for 'services.vendor-hyp', expected: array of strings" },
+        { "set-policy\",\"arguments\":{\"vm\":\"ghost\",\"services\":{\"x\":[]}}",
+          "'services': unknown owner 'x' (known: standard, standard-hyp, vendor-hyp)" },
+        /* vm-create: lengths, booleans */
+        { "vm-create\",\"arguments\":{\"name\":\"a\",\"config\":{},\"start\":\"yes\"}",
+          "Invalid parameter type for 'start', expected: boolean" },
+        { "vm-create\",\"arguments\":{\"name\":5,\"config\":{}}",
+          "Invalid parameter type for 'name', expected: string" },
+        { "vm-create\",\"arguments\":{\"name\":"
+          "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"config\":{}}",
+          "'name' must be at most 64 bytes" },
+        { "vm-create\",\"arguments\":{\"config\":{}}", "Parameter 'name' is missing" },
+        { "vm-create\",\"arguments\":{\"name\":\"a\",\"config\":{},\"vm\":\"a\"}",
+          "Parameter 'vm' is unexpected" },
+        /* commands without arguments, and qmp_capabilities */
+        { "query-vms\",\"arguments\":{\"vm\":\"a\"}", "Parameter 'vm' is unexpected" },
+        { "quit\",\"arguments\":{\"now\":true}", "Parameter 'now' is unexpected" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *req = g_strdup_printf("{\"execute\":\"%s}", cases[i].req);
+        g_autofree char *want = g_strdup_printf(
+            "{\"error\":{\"class\":\"GenericError\",\"desc\":\"%s\"}}", cases[i].want);
+        g_autofree char *got = ask(&s, req);
+
+        ck_assert_msg(!strcmp(got, want), "%s -> %s (wanted %s)", req, got, want);
+    }
+    ck_assert_uint_eq(fake.builds, 0);
+    ck_assert_uint_eq(m.vms->len, 0);
+    ck_assert(!s.quit);
+    /* A valid request reaches its handler: the same shapes, one fixed. */
+    expect_reply(&s, "{\"execute\":\"monitor-calls\",\"arguments\":{\"vm\":\"ghost\",\"first\":0,"
+                     "\"last\":4294967295,\"timeout-ms\":600000}}", "No VM named 'ghost'");
+    expect_reply(&s, "{\"execute\":\"set-policy\",\"arguments\":{\"vm\":\"ghost\","
+                     "\"role\":\"service\",\"flags\":[],\"services\":{\"standard\":[]}}}",
+                 "No VM named 'ghost'");
+    expect_reply(&s, "{\"execute\":\"call-return\",\"arguments\":{\"token\":0,"
+                     "\"results\":[-1,2,3,4]}}", "No call with token 0");
+}
+END_TEST
+
+/* Before negotiation, qmp_capabilities' own arguments are checked too. */
+START_TEST(session_schema_before_negotiation)
+{
+    struct qmp_session s = { .manager = &m };
+
+    expect_reply(&s, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":\"oob\"}}",
+                 "Invalid parameter type for 'enable', expected: array of strings");
+    expect_reply(&s, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[1]}}",
+                 "Invalid parameter type for 'enable', expected: array of strings");
+    expect_reply(&s, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"oob\":true}}",
+                 "Parameter 'oob' is unexpected");
+    ck_assert(!s.negotiated);
+    expect_reply(&s, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[]}}",
+                 "{\"return\":{}}");
+    ck_assert(s.negotiated);
+}
+END_TEST
+
+/* The schema, the handlers and what query-commands/query-events list agree. */
+START_TEST(schema_is_whole)
+{
+    struct qmp_session s = { .manager = &m, .negotiated = true };
+    g_autofree char *cmds = ask(&s, "{\"execute\":\"query-commands\"}");
+    g_autofree char *evs = ask(&s, "{\"execute\":\"query-events\"}");
+
+    ck_assert_uint_eq(qmp_handlers_len, qmp_schema_commands_len);
+    for (size_t i = 0; i < qmp_schema_commands_len; i++) {
+        const char *name = qmp_schema_commands[i].name;
+        g_autofree char *entry = g_strdup_printf("{\"name\":\"%s\"}", name);
+        unsigned handlers = 0;
+
+        for (size_t j = 0; j < qmp_handlers_len; j++)
+            handlers += !strcmp(qmp_handlers[j].name, name);
+        ck_assert_msg(handlers == 1, "%s: %u handlers", name, handlers);
+        ck_assert_ptr_eq(qmp_schema_command(name), &qmp_schema_commands[i]);
+        ck_assert_msg(strstr(cmds, entry), "query-commands lacks %s: %s", name, cmds);
+        ck_assert_ptr_nonnull(qmp_schema_commands[i].doc);
+        ck_assert_ptr_nonnull(qmp_schema_commands[i].returns);
+    }
+    for (size_t i = 0; i < qmp_schema_events_len; i++) {
+        g_autofree char *entry = g_strdup_printf("{\"name\":\"%s\"}", qmp_schema_events[i].name);
+
+        ck_assert_ptr_eq(qmp_schema_event(qmp_schema_events[i].name), &qmp_schema_events[i]);
+        ck_assert_msg(strstr(evs, entry), "query-events lacks %s: %s", entry, evs);
+    }
+    /* set-policy's service owners are the policy's. */
+    {
+        const struct qmp_member *svc =
+            qmp_schema_arg(qmp_schema_command("set-policy"), "services");
+        int n = 0;
+
+        for (const struct qmp_member *o = svc->members; o->name; o++, n++)
+            ck_assert_str_eq(o->name, service_owner_names[n]);
+        ck_assert_int_eq(n, SVC_OWNER_COUNT);
+    }
+}
+END_TEST
+
+static JsonObject *event_data(const char *json)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+
+    ck_assert(json_parser_load_from_data(p, json, -1, NULL));
+    return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+}
+
+/* An event's data must be as declared; qmp_event_line() aborts if not. */
+START_TEST(events_checked_against_schema)
+{
+    static const struct { const char *name, *data, *want; } cases[] = {
+        { "STOP", "{\"vm\":\"a\",\"id\":1}", NULL },
+        { "NO_SUCH", "{\"vm\":\"a\",\"id\":1}", "event NO_SUCH is not declared" },
+        { "STOP", "{\"vm\":\"a\"}", "event STOP: Parameter 'id' is missing" },
+        { "STOP", "{\"vm\":\"a\",\"id\":1,\"why\":\"x\"}", "Parameter 'why' is unexpected" },
+        { "STOP", "{\"vm\":1,\"id\":1}", "Invalid parameter type for 'vm', expected: string" },
+        { "SHUTDOWN", "{\"vm\":\"a\",\"id\":1,\"guest\":true,\"reason\":\"guest-exit\"}",
+          "Parameter 'status' is missing" },
+        { "GUEST_CALL", "{\"vm\":\"a\",\"id\":1,\"vcpu\":0,\"conduit\":\"pigeon\",\"call\":1,"
+                        "\"args\":[0,0,0,0],\"token\":1}", "'conduit' must be" },
+        { "GUEST_CALL", "{\"vm\":\"a\",\"id\":1,\"vcpu\":0,\"conduit\":\"hvc\",\"call\":1,"
+                        "\"args\":[0,0,0,0,0],\"token\":1}", "'args': at most 4 values" },
+        { "GUEST_CALL", "{\"vm\":\"a\",\"id\":1,\"vcpu\":0,\"conduit\":\"hvc\",\"call\":1,"
+                        "\"args\":[0,-1,0,0],\"token\":1}", NULL },
+        { "HYPERCALL_DENIED", "{\"vm\":\"a\",\"id\":1,\"vcpu\":0,\"call\":1,\"call-name\":\"x\","
+                              "\"reason\":\"maybe\"}", "'reason' must be" },
+        { "GUEST_CRASHED", "{\"vm\":\"a\",\"id\":1,\"action\":\"shutdown\"}", NULL },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(JsonObject) data = event_data(cases[i].data);
+        g_autoptr(GError) err = NULL;
+        bool ok = qmp_event_data_check(cases[i].name, data, &err);
+
+        if (!cases[i].want)
+            ck_assert_msg(ok, "%s %s: %s", cases[i].name, cases[i].data, err->message);
+        else
+            ck_assert_msg(!ok && strstr(err->message, cases[i].want), "%s %s -> %s",
+                          cases[i].name, cases[i].data, ok ? "accepted" : err->message);
+    }
+}
+END_TEST
+
+/* Every manager notification becomes an event as declared (else the
+ * check in qmp_event_line() would abort), with and without its optional
+ * members. */
+START_TEST(events_from_manager_are_declared)
+{
+    static const manager_event_kind kinds[] = {
+        MEV_VM_STARTED, MEV_STOP, MEV_RESUME, MEV_VM_DESTROYED, MEV_RESET, MEV_SHUTDOWN,
+        MEV_GUEST_CRASHED, MEV_HYPERCALL_DENIED, MEV_GUEST_CALL,
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
+        struct manager_event ev = {
+            .kind = kinds[i], .vm = "a", .id = 3, .reason = "no-calls", .status = 143,
+            .message = i % 2 ? "regs" : NULL, .vcpu = 1, .call = 0xc6000000,
+            .conduit = "ucall", .args = { 1, G_MAXUINT64, 0, 0 }, .token = 9,
+        };
+        g_autofree char *line = qmp_event_from_manager(&ev);
+
+        ck_assert_msg(strstr(line, "\"data\":{\"vm\":\"a\",\"id\":3"), "%s", line);
+    }
 }
 END_TEST
 
@@ -1267,6 +1494,8 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, split_scalars_and_strays);
     tcase_add_test(tc, split_limits);
     tcase_add_test(tc, events_have_timestamps);
+    tcase_add_test(tc, events_checked_against_schema);
+    tcase_add_test(tc, events_from_manager_are_declared);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("session");
@@ -1276,6 +1505,9 @@ static Suite *qmp_suite(void)
     tcase_add_test(tc, session_commands);
     tcase_add_test(tc, session_id_round_trip);
     tcase_add_test(tc, session_strict_json);
+    tcase_add_test(tc, session_schema_checks);
+    tcase_add_test(tc, session_schema_before_negotiation);
+    tcase_add_test(tc, schema_is_whole);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("manager");

@@ -1,8 +1,9 @@
 /*
- * The control socket's commands. Each entry says when it may run and what
- * arguments it takes; the session checks both before the handler runs, so
- * a handler reads its arguments without re-checking their types. Handlers
- * call the manager (manager.h) and nothing below it.
+ * The control socket's commands' handlers. What each command takes is
+ * declared in schema.c; the session checks a request against that before
+ * its handler runs, so a handler reads its arguments (request.c) without
+ * re-checking them. Handlers call the manager (manager.h) and nothing
+ * below it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,12 +13,11 @@
 #include "vmm/qmp.h"
 #include "vmm/vm.h"
 
+#include "internal.h"
+
 static JsonNode *obj_node(JsonObject *o)
 {
-    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-
-    json_node_take_object(n, o);
-    return n;
+    return qmp_object_node(o);
 }
 
 static JsonNode *arr_node(JsonArray *a)
@@ -40,7 +40,7 @@ static JsonNode *ok_or_null(bool ok)
 
 static JsonNode *cmd_qmp_capabilities(struct qmp_request *req, GError **error)
 {
-    JsonNode *enable = json_object_get_member(req->args, "enable");
+    JsonArray *enable = qmp_arg_array(req, "enable");
 
     if (req->session->negotiated) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_COMMAND_NOT_FOUND,
@@ -48,13 +48,9 @@ static JsonNode *cmd_qmp_capabilities(struct qmp_request *req, GError **error)
         return NULL;
     }
     /* vmm offers no optional capability (no out-of-band execution). */
-    if (enable && json_array_get_length(json_node_get_array(enable)) > 0) {
-        JsonNode *first = json_array_get_element(json_node_get_array(enable), 0);
-
+    if (enable && json_array_get_length(enable) > 0) {
         g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "Capability '%s' not available",
-                    JSON_NODE_HOLDS_VALUE(first) &&
-                    json_node_get_value_type(first) == G_TYPE_STRING
-                        ? json_node_get_string(first) : "?");
+                    json_array_get_string_element(enable, 0));
         return NULL;
     }
     req->session->negotiated = true;
@@ -66,17 +62,38 @@ static JsonNode *cmd_query_version(struct qmp_request *req, GError **error)
     return obj_node(qmp_version_object());
 }
 
-static JsonNode *cmd_query_commands(struct qmp_request *req, GError **error)
+/* [{"name": NAME}, ...] of the first @n names @name_at gives. */
+static JsonNode *name_list(const char *(*name_at)(size_t i), size_t n)
 {
     JsonArray *a = json_array_new();
 
-    for (size_t i = 0; i < qmp_commands_len; i++) {
+    for (size_t i = 0; i < n; i++) {
         JsonObject *o = json_object_new();
 
-        json_object_set_string_member(o, "name", qmp_commands[i].name);
+        json_object_set_string_member(o, "name", name_at(i));
         json_array_add_object_element(a, o);
     }
     return arr_node(a);
+}
+
+static const char *command_name(size_t i)
+{
+    return qmp_schema_commands[i].name;
+}
+
+static const char *event_name(size_t i)
+{
+    return qmp_schema_events[i].name;
+}
+
+static JsonNode *cmd_query_commands(struct qmp_request *req, GError **error)
+{
+    return name_list(command_name, qmp_schema_commands_len);
+}
+
+static JsonNode *cmd_query_events(struct qmp_request *req, GError **error)
+{
+    return name_list(event_name, qmp_schema_events_len);
 }
 
 static JsonNode *cmd_query_status(struct qmp_request *req, GError **error)
@@ -496,56 +513,26 @@ static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **err
     return arr_node(a);
 }
 
-static bool int_in(struct qmp_request *req, const char *name, gint64 lo, gint64 hi,
-                   gint64 def, gint64 *out, GError **error)
-{
-    *out = qmp_arg_has(req, name) ? json_object_get_int_member(req->args, name) : def;
-    if (*out >= lo && *out <= hi)
-        return true;
-    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                "'%s' must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, name, lo, hi);
-    return false;
-}
-
 /* This client answers the VM's calls in [first, last] that its policy
  * allows, from its first run on (GUEST_CALL events, call-return). */
 static JsonNode *cmd_monitor_calls(struct qmp_request *req, GError **error)
 {
-    gint64 first, last, timeout;
-
-    if (!int_in(req, "first", 0, G_MAXUINT32, 0, &first, error) ||
-        !int_in(req, "last", 0, G_MAXUINT32, 0, &last, error) ||
-        !int_in(req, "timeout-ms", 1, 600000, 1000, &timeout, error))
-        return NULL;
-    return ok_or_null(manager_monitor_calls(mgr(req), req->vm, req->session, first, last,
-                                            timeout, error));
+    return ok_or_null(manager_monitor_calls(mgr(req), req->vm, req->session,
+                                            qmp_arg_int(req, "first"), qmp_arg_int(req, "last"),
+                                            qmp_arg_int(req, "timeout-ms"), error));
 }
 
+/* Up to 4 integers (the schema says so); negative: two's complement. */
 static JsonNode *cmd_call_return(struct qmp_request *req, GError **error)
 {
-    JsonArray *a = qmp_arg_has(req, "results")
-                       ? json_object_get_array_member(req->args, "results") : NULL;
+    JsonArray *a = qmp_arg_array(req, "results");
     uint64_t results[4] = { 0 };
     guint n = a ? json_array_get_length(a) : 0;
-    gint64 token;
 
-    if (!int_in(req, "token", 0, G_MAXINT64, 0, &token, error))
-        return NULL;
-    if (n > 4) {
-        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "'results': at most 4 values");
-        return NULL;
-    }
-    for (guint i = 0; i < n; i++) {
-        JsonNode *v = json_array_get_element(a, i);
-
-        if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64) {
-            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                        "Invalid parameter type for 'results', expected: array of integers");
-            return NULL;
-        }
-        results[i] = (uint64_t)json_node_get_int(v); /* negative: two's complement */
-    }
-    return ok_or_null(manager_call_return(mgr(req), req->session, token, results, n, error));
+    for (guint i = 0; i < n; i++)
+        results[i] = (uint64_t)json_array_get_int_element(a, i);
+    return ok_or_null(manager_call_return(mgr(req), req->session, qmp_arg_int(req, "token"),
+                                          results, n, error));
 }
 
 static JsonNode *cmd_quit(struct qmp_request *req, GError **error)
@@ -554,60 +541,36 @@ static JsonNode *cmd_quit(struct qmp_request *req, GError **error)
     return obj_node(json_object_new());
 }
 
-static const struct qmp_arg args_capabilities[] = { { "enable", QMP_T_ARRAY, true }, { NULL } };
-static const struct qmp_arg args_vm_create[] = {
-    { "name", QMP_T_STR, false },
-    { "config", QMP_T_STR_OR_OBJECT, false },
-    { "start", QMP_T_BOOL, true },
-    { NULL },
+/* One per command of qmp_schema_commands (a unit test holds the two
+ * together). */
+const struct qmp_handler qmp_handlers[] = {
+    { "qmp_capabilities", cmd_qmp_capabilities },
+    { "query-version", cmd_query_version },
+    { "query-commands", cmd_query_commands },
+    { "query-events", cmd_query_events },
+    { "query-status", cmd_query_status },
+    { "query-vms", cmd_query_vms },
+    { "query-vm", cmd_query_vm },
+    { "vm-create", cmd_vm_create },
+    { "vm-start", cmd_vm_start },
+    { "stop", cmd_stop },
+    { "cont", cmd_cont },
+    { "system_reset", cmd_system_reset },
+    { "system_powerdown", cmd_system_powerdown },
+    { "vm-destroy", cmd_vm_destroy },
+    { "query-policy", cmd_query_policy },
+    { "set-policy", cmd_set_policy },
+    { "query-hypercall-stats", cmd_query_hypercall_stats },
+    { "monitor-calls", cmd_monitor_calls },
+    { "call-return", cmd_call_return },
+    { "quit", cmd_quit },
 };
-static const struct qmp_arg args_set_policy[] = {
-    { "role", QMP_T_STR, true },
-    { "flags", QMP_T_ARRAY, true },
-    { "services", QMP_T_OBJECT, true },
-    { NULL },
-};
+const size_t qmp_handlers_len = G_N_ELEMENTS(qmp_handlers);
 
-static const struct qmp_arg args_monitor_calls[] = {
-    { "first", QMP_T_INT, false },
-    { "last", QMP_T_INT, false },
-    { "timeout-ms", QMP_T_INT, true },
-    { NULL },
-};
-static const struct qmp_arg args_call_return[] = {
-    { "token", QMP_T_INT, false },
-    { "results", QMP_T_ARRAY, true },
-    { NULL },
-};
-
-/* query-commands lists them in this order. */
-const struct qmp_command qmp_commands[] = {
-    { "qmp_capabilities", cmd_qmp_capabilities, QMP_CMD_NEGOTIATION, args_capabilities },
-    { "query-version", cmd_query_version, 0, NULL },
-    { "query-commands", cmd_query_commands, 0, NULL },
-    { "query-status", cmd_query_status, QMP_CMD_VM, NULL },
-    { "query-vms", cmd_query_vms, 0, NULL },
-    { "query-vm", cmd_query_vm, QMP_CMD_VM, NULL },
-    { "vm-create", cmd_vm_create, 0, args_vm_create },
-    { "vm-start", cmd_vm_start, QMP_CMD_VM, NULL },
-    { "stop", cmd_stop, QMP_CMD_VM, NULL },
-    { "cont", cmd_cont, QMP_CMD_VM, NULL },
-    { "system_reset", cmd_system_reset, QMP_CMD_VM, NULL },
-    { "system_powerdown", cmd_system_powerdown, QMP_CMD_VM, NULL },
-    { "vm-destroy", cmd_vm_destroy, QMP_CMD_VM, NULL },
-    { "query-policy", cmd_query_policy, QMP_CMD_VM, NULL },
-    { "set-policy", cmd_set_policy, QMP_CMD_VM, args_set_policy },
-    { "query-hypercall-stats", cmd_query_hypercall_stats, QMP_CMD_VM, NULL },
-    { "monitor-calls", cmd_monitor_calls, QMP_CMD_VM, args_monitor_calls },
-    { "call-return", cmd_call_return, 0, args_call_return },
-    { "quit", cmd_quit, 0, NULL },
-};
-const size_t qmp_commands_len = G_N_ELEMENTS(qmp_commands);
-
-const struct qmp_command *qmp_command_find(const char *name)
+qmp_handler_fn qmp_handler_find(const char *name)
 {
-    for (size_t i = 0; i < qmp_commands_len; i++)
-        if (!strcmp(qmp_commands[i].name, name))
-            return &qmp_commands[i];
-    return NULL;
+    for (size_t i = 0; i < qmp_handlers_len; i++)
+        if (!strcmp(qmp_handlers[i].name, name))
+            return qmp_handlers[i].fn;
+    g_error("QMP command %s is declared but has no handler", name);
 }

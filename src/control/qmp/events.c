@@ -1,7 +1,45 @@
-/* Manager notifications as QMP events (names and data: docs/qmp.md). */
+/* QMP events: each written through its declaration (schema.c), and the
+ * manager's notifications as events. */
 #include "vmm/calls.h"
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
+
+#include "internal.h"
+
+bool qmp_event_data_check(const char *name, JsonObject *data, GError **error)
+{
+    const struct qmp_event_decl *decl = qmp_schema_event(name);
+    g_autoptr(GError) e = NULL;
+
+    if (!decl) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "event %s is not declared", name);
+        return false;
+    }
+    if (!qmp_schema_check(decl->data, qmp_event_common, data, "", &e)) {
+        g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "event %s: %s", name, e->message);
+        return false;
+    }
+    return true;
+}
+
+char *qmp_event_line(const char *name, JsonObject *data)
+{
+    JsonObject *top = json_object_new(), *ts = json_object_new();
+    g_autoptr(GError) error = NULL;
+    gint64 now = g_get_real_time();
+
+    if (!data)
+        data = json_object_new();
+    /* A client reads what docs/qmp.md says: anything else is vmm's bug. */
+    if (!qmp_event_data_check(name, data, &error))
+        g_error("%s", error->message);
+    json_object_set_string_member(top, "event", name);
+    json_object_set_object_member(top, "data", data);
+    json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
+    json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
+    json_object_set_object_member(top, "timestamp", ts);
+    return qmp_json_line(qmp_object_node(top));
+}
 
 char *qmp_event_from_manager(const struct manager_event *ev)
 {
