@@ -30,62 +30,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* --- fake VMs: no KVM, no threads ------------------------------------------ */
-
-static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
-{
-    struct vm *vm = g_new0(struct vm, 1);
-
-    g_mutex_init(&vm->lock);
-    g_cond_init(&vm->cond);
-    vm->calls = vm_calls_new();
-    vm->name = g_strdup(mv->name);
-    vm->id = mv->id;
-    vm->calls->host = &manager_host_ops;
-    vm->calls->host_data = mv->build_ref;
-    vm->on_stopped = manager_vm_stopped_cb;
-    vm->on_stopped_data = mv->build_ref;
-    mv->vm = vm;
-    return true;
-}
-
-static bool fake_start(struct mvm *mv, GError **error)
-{
-    mv->vm->calls->policy = mv->policy;
-    mv->vm->calls->policy.frozen = true;
-    return true;
-}
-
-static bool fake_pause(struct mvm *mv, GError **error)
-{
-    return true;
-}
-
-static void fake_resume(struct mvm *mv)
-{
-}
-
-static void fake_stop(struct mvm *mv)
-{
-    vm_stop(mv->vm, VM_STOP_HOST, 143, "stopped by the manager");
-    manager_vm_stopped_cb(mv->vm, mv->vm->on_stopped_data);
-}
-
-static void fake_teardown(struct mvm *mv)
-{
-    struct vm *vm = mv->vm;
-
-    vm_calls_free(vm->calls);
-    g_mutex_clear(&vm->lock);
-    g_cond_clear(&vm->cond);
-    g_free(vm->stop.message);
-    g_free(vm->name);
-    g_free(vm);
-}
-
-static const struct manager_backend fake_backend = {
-    fake_build, fake_start, fake_pause, fake_resume, fake_stop, fake_teardown,
-}; 
 /* --- checks ---------------------------------------------------------------- */
 
 static void check_line(const char *line)

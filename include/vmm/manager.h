@@ -19,7 +19,7 @@
 #include "vmm/calls.h"
 #include "vmm/config.h"
 #include "vmm/policy.h"
-#include "vmm/vm-host.h" /* manager_host_ops */
+#include "vmm/vm-host.h" /* manager_kvm_host_ops */
 #include "vmm/vm-stop.h"
 #include "vmm/wait.h"
 
