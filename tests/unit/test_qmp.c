@@ -416,11 +416,11 @@ START_TEST(session_commands)
     expect_reply(&s, "{\"execute\":\"query-policy\",\"arguments\":{\"vm\":\"a\"}}",
                  "\"vendor-hyp\":[\"vmm-info\"]");
     expect_reply(&s, "{\"execute\":\"set-policy\",\"arguments\":{\"vm\":\"a\",\"flags\":[\"root\"]}}",
-                 "unknown name 'root'");
+                 "flags[0]: unknown guest flag 'root'");
     expect_reply(&s, "{\"execute\":\"set-policy\",\"arguments\":{\"vm\":\"a\",\"role\":\"god\"}}",
-                 "'role' must be");
+                 "role: 'god' is not a role ('service' or 'restricted')");
     expect_reply(&s, "{\"execute\":\"set-policy\",\"arguments\":{\"vm\":\"a\",\"services\":{\"x\":[]}}}",
-                 "unknown owner 'x'");
+                 "unknown key 'x' in 'services'");
     expect_reply(&s, "{\"execute\":\"stop\",\"arguments\":{\"vm\":\"a\"}}", "is prelaunch: stop needs it running");
     expect_reply(&s, "{\"execute\":\"vm-start\",\"arguments\":{\"vm\":\"a\"}}", "{\"return\":{}}");
     ck_assert(saw_event("\"event\":\"VM_STARTED\",\"data\":{\"vm\":\"a\",\"id\":1}"));
