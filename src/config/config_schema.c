@@ -166,7 +166,7 @@ static const struct cfg_key vm_keys[] = {
     { "vcpus", CFG_INT, CFG_FIELD(struct vmm_config, vcpus), .min = 1,
       .max = VMM_CONFIG_MAX_VCPUS, .noun = "vCPU count",
       .type_doc = "integer", .default_doc = "`1`",
-      .doc = "number of vCPUs, 1 up to KVM's limit on the host (`KVM_CAP_MAX_VCPUS`)",
+      .doc = "number of vCPUs, at most KVM's limit on the host (`KVM_CAP_MAX_VCPUS`)",
       .option = "--cpus", .option_arg = "N", .option_doc = "number of vCPUs",
       .option_set = vcpus_option_set },
     { NULL },

@@ -134,7 +134,7 @@ static const struct cfg_key quota_keys[] = {
 static const struct cfg_key control_keys[] = {
     { "max-clients", CFG_INT, CFG_FIELD(struct manager, max_clients), .min = 1, .max = 4096,
       .type_doc = "integer", .default_doc = "`64`",
-      .doc = "control-socket clients at once (`vmm serve --max-clients` wins)" },
+      .doc = "control-socket clients at once; `vmm serve --max-clients` wins" },
     { NULL },
 };
 
