@@ -2,7 +2,6 @@
  * The VM configuration file. Every mistake is reported once, at its
  * position in the file, before KVM is touched.
  */
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,36 +72,6 @@ char *vm_name_quote(const char *name)
     g_autofree char *cut = g_strndup(name ? name : "", 80);
 
     return g_strescape(cut, NULL);
-}
-
-bool config_parse_size(const char *text, uint64_t *bytes)
-{
-    char *end;
-    guint64 n;
-    unsigned shift = 0;
-
-    if (!g_ascii_isdigit(text[0]))
-        return false;
-    errno = 0;
-    n = g_ascii_strtoull(text, &end, 10);
-    if (errno)
-        return false;
-    switch (g_ascii_toupper(*end)) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
-    case '\0': break;
-    default: return false;
-    }
-    if (*end == 'i' && shift)
-        end++;
-    if ((*end == 'B' || *end == 'b') && shift)
-        end++;
-    if (*end || n > (UINT64_MAX >> shift))
-        return false;
-    *bytes = n << shift;
-    return true;
 }
 
 char *config_firmware_path(const char *name)

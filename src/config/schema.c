@@ -3,6 +3,7 @@
  * over a TOML document or a JSON object, so both forms get the same
  * checks and the same messages.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -109,8 +110,12 @@ static const char *json_child_path(const struct cfg_node *n, const char *key, si
 {
     const char *p = n->path;
 
-    if (key)
-        return doc_keep(n->doc, *p ? g_strconcat(p, ".", key, NULL) : g_strdup(key));
+    if (key) {
+        /* Paths reach messages: a key's control characters are escaped. */
+        g_autofree char *k = g_strescape(key, NULL);
+
+        return doc_keep(n->doc, *p ? g_strconcat(p, ".", k, NULL) : g_strdup(k));
+    }
     return doc_keep(n->doc, g_strdup_printf("%s[%zu]", p, i));
 }
 
@@ -295,11 +300,8 @@ static void unknown_section(GError **error, const struct cfg_node *at, const cha
     g_autofree char *q = NULL;
     GString *known = g_string_new(NULL);
 
-    if (at->json) {
-        q = cfg_node_quote(at, key);
-    } else {
-        q = g_strdup_printf("[%s]", key);
-    }
+    /* TOML: the key as TOML writes it (quoted, escaped when it must be). */
+    q = at->json ? cfg_node_quote(at, key) : g_strdup_printf("[%s]", cfg_node_path(at));
     for (const struct cfg_key *k = keys; k->name; k++) {
         g_autofree char *kq = at->json ? cfg_node_quote(at, k->name)
                               : g_strdup_printf(k->type == CFG_TABLES ? "[[%s]]" : "[%s]",
@@ -373,6 +375,37 @@ static bool read_int(const struct cfg_key *k, const struct cfg_node *n, void *fi
         *(int64_t *)field = v;
     else
         *(unsigned *)field = v;
+    return true;
+}
+
+/* The size strings of CFG_SIZE keys and --memory. */
+bool config_parse_size(const char *text, uint64_t *bytes)
+{
+    char *end;
+    guint64 n;
+    unsigned shift = 0;
+
+    if (!g_ascii_isdigit(text[0]))
+        return false;
+    errno = 0;
+    n = g_ascii_strtoull(text, &end, 10);
+    if (errno)
+        return false;
+    switch (g_ascii_toupper(*end)) {
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    case '\0': break;
+    default: return false;
+    }
+    if (*end == 'i' && shift)
+        end++;
+    if ((*end == 'B' || *end == 'b') && shift)
+        end++;
+    if (*end || n > (UINT64_MAX >> shift))
+        return false;
+    *bytes = n << shift;
     return true;
 }
 
