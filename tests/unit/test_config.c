@@ -53,25 +53,41 @@ static void teardown(void)
     g_free(dir);
 }
 
+/* @err's message (NULL: none) without the temp dir files are named by;
+ * frees @err. */
+static char *message_of(GError *err)
+{
+    const char *m;
+    char *msg;
+
+    if (!err)
+        return NULL;
+    m = err->message;
+    if (g_str_has_prefix(m, dir))
+        m += strlen(dir) + 1;
+    msg = g_strdup(m);
+    g_error_free(err);
+    return msg;
+}
+
+/* @input was refused with one line saying @expected. */
+static void assert_refused(const char *msg, const char *input, const char *expected)
+{
+    ck_assert_msg(msg != NULL, "accepted: %s", input);
+    ck_assert_msg(strstr(msg, expected) != NULL, "message \"%s\" lacks \"%s\"", msg, expected);
+    ck_assert_msg(!strchr(msg, '\n'), "message spans lines: %s", msg);
+}
+
 /* Loads @text as "<dir>/vm.toml"; returns the error message or NULL. */
 static char *load(const char *text, struct vmm_config *cfg)
 {
     g_autofree char *path = g_build_filename(dir, "vm.toml", NULL);
     GError *err = NULL;
-    char *msg = NULL;
 
     ck_assert(g_file_set_contents(path, text, -1, NULL));
     config_init(cfg);
-    if (!config_load(cfg, path, &err)) {
-        /* Messages name the file; strip the temp dir for comparison. */
-        const char *m = err->message;
-
-        if (g_str_has_prefix(m, dir))
-            m += strlen(dir) + 1;
-        msg = g_strdup(m);
-        g_error_free(err);
-    }
-    return msg;
+    config_load(cfg, path, &err);
+    return message_of(err);
 }
 
 static void expect_error(const char *text, const char *expected)
@@ -79,9 +95,7 @@ static void expect_error(const char *text, const char *expected)
     struct vmm_config cfg;
     g_autofree char *msg = load(text, &cfg);
 
-    ck_assert_msg(msg != NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(msg, expected) != NULL, "message \"%s\" lacks \"%s\"", msg, expected);
-    ck_assert_msg(!strchr(msg, '\n'), "message spans lines: %s", msg);
+    assert_refused(msg, text, expected);
     config_clear(&cfg);
 }
 
@@ -176,16 +190,11 @@ static char *load_json(const char *json, struct vmm_config *cfg)
 {
     g_autoptr(JsonNode) n = json_from_string(json, NULL);
     GError *err = NULL;
-    char *msg = NULL;
 
     ck_assert_msg(n != NULL, "bad test JSON: %s", json);
     config_init(cfg);
-    if (!config_load_json(cfg, n, "config", &err)) {
-        msg = g_strdup(err->message);
-        ck_assert_msg(!strchr(msg, '\n'), "message spans lines: %s", msg);
-        g_error_free(err);
-    }
-    return msg;
+    config_load_json(cfg, n, "config", &err);
+    return message_of(err);
 }
 
 static void expect_json_error(const char *json, const char *expected)
@@ -193,8 +202,7 @@ static void expect_json_error(const char *json, const char *expected)
     struct vmm_config cfg;
     g_autofree char *msg = load_json(json, &cfg);
 
-    ck_assert_msg(msg != NULL, "accepted: %s", json);
-    ck_assert_msg(strstr(msg, expected) != NULL, "message \"%s\" lacks \"%s\"", msg, expected);
+    assert_refused(msg, json, expected);
     config_clear(&cfg);
 }
 
@@ -346,20 +354,11 @@ static char *load_manager(const char *text, struct manager *m)
 {
     g_autofree char *path = g_build_filename(dir, "manager.toml", NULL);
     GError *err = NULL;
-    char *msg = NULL;
 
     ck_assert(g_file_set_contents(path, text, -1, NULL));
     manager_init(m, &manager_kvm_backend, NULL);
-    if (!manager_load_config(m, path, &err)) {
-        const char *t = err->message;
-
-        if (g_str_has_prefix(t, dir))
-            t += strlen(dir) + 1;
-        msg = g_strdup(t);
-        ck_assert_msg(!strchr(msg, '\n'), "message spans lines: %s", msg);
-        g_error_free(err);
-    }
-    return msg;
+    manager_load_config(m, path, &err);
+    return message_of(err);
 }
 
 static void expect_manager_error(const char *text, const char *expected)
@@ -367,8 +366,7 @@ static void expect_manager_error(const char *text, const char *expected)
     struct manager m;
     g_autofree char *msg = load_manager(text, &m);
 
-    ck_assert_msg(msg != NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(msg, expected) != NULL, "message \"%s\" lacks \"%s\"", msg, expected);
+    assert_refused(msg, text, expected);
     manager_clear(&m);
 }
 
