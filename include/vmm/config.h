@@ -1,7 +1,9 @@
 /*
- * A VM's configuration, read from a TOML file. Everything a user can get
- * wrong is checked here, before KVM is touched, with one message naming
- * the file, the position and the key.
+ * A VM's configuration, read from a TOML file, a JSON object (vm-create)
+ * or command-line options, all through one schema (vmm/schema.h,
+ * config_schema.c). Everything a user can get wrong is checked here,
+ * before KVM is touched, with one message naming the file, the position
+ * and the key (or the JSON member, or the option).
  */
 #ifndef VMM_CONFIG_H
 #define VMM_CONFIG_H
