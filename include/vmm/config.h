@@ -1,7 +1,9 @@
 /*
- * A VM's configuration, read from a TOML file. Everything a user can get
- * wrong is checked here, before KVM is touched, with one message naming
- * the file, the position and the key.
+ * A VM's configuration, read from a TOML file, a JSON object (vm-create)
+ * or command-line options, all through one schema (vmm/schema.h,
+ * config_schema.c). Everything a user can get wrong is checked here,
+ * before KVM is touched, with one message naming the file, the position
+ * and the key (or the JSON member, or the option).
  */
 #ifndef VMM_CONFIG_H
 #define VMM_CONFIG_H
@@ -13,6 +15,11 @@
 
 #include "vmm/policy.h"
 #include "vmm/linux.h"
+
+/* json-glib's types, without its header: code below the config layer
+ * includes this one and need not build with json-glib. */
+typedef struct _JsonNode JsonNode;
+typedef struct _JsonObject JsonObject;
 
 #define VMM_CONFIG_DEFAULT_MEMORY (128ULL << 20)
 #define VMM_CONFIG_MIN_MEMORY     (2ULL << 20)
@@ -46,14 +53,29 @@ bool config_load(struct vmm_config *cfg, const char *path, GError **error);
  * relative to the current folder. */
 bool config_load_text(struct vmm_config *cfg, const char *text, const char *origin,
                       GError **error);
+/* The same document as a JSON object (vm-create's inline config): read
+ * directly, with messages naming the member path from @base
+ * ("config.vm.vcpus: ..."); relative paths are relative to the current
+ * folder. Then config_finish(). */
+bool config_load_json(struct vmm_config *cfg, JsonNode *object, const char *base,
+                      GError **error);
 /* Reads and checks the file's keys; images are not read yet, so that
  * command-line options can override what the file says. */
 bool config_parse(struct vmm_config *cfg, const char *path, GError **error);
 /* Reads the firmware or kernel and initrd and checks them against the
  * final memory size. */
 bool config_finish(struct vmm_config *cfg, GError **error);
-/* Command-line overrides ("--memory 512M", "--cpus 2"), with messages
- * naming the option. */
+/* Command-line overrides, from the schema's option names (config_options:
+ * --kernel, --initrd, --append, --cpus, --memory, --console), with
+ * messages naming the option. Between config_parse() (or config_init()
+ * without a file) and config_finish(); --kernel before --initrd and
+ * --append, which need a kernel. Paths are relative to the current folder. */
+bool config_set_option(struct vmm_config *cfg, const char *option, const char *value,
+                       GError **error);
+extern const char *const config_options[];   /* NULL-ended, in usage order */
+/* Their usage lines ("  --cpus N          number of vCPUs\n"...). */
+char *config_options_usage(void);
+/* config_set_option() for --memory and --cpus (@option names it). */
 bool config_set_memory(struct vmm_config *cfg, const char *option, const char *text,
                        GError **error);
 bool config_set_vcpus(struct vmm_config *cfg, const char *option, const char *text,
@@ -65,6 +87,14 @@ void config_clear(struct vmm_config *cfg);
 
 /* Parses "64M", "1G", "512K" or a plain number of bytes. */
 bool config_parse_size(const char *text, uint64_t *bytes);
+/* Why @bytes of guest RAM (@shown as the user wrote it) cannot be, with
+ * @host bytes of host RAM, or NULL. */
+char *config_memory_problem(uint64_t bytes, const char *shown, uint64_t host);
+
+/* set-policy's arguments (role, flags, services; other members are not
+ * looked at) over @p, read with [policy]'s schema; messages name the
+ * member ("flags[1]: unknown guest flag 'x' ..."). */
+bool policy_from_json(struct vm_policy *p, JsonObject *args, GError **error);
 
 /* The one rule for VM names, wherever one comes from (a config, its file
  * name, vm-create, a service guest's image): they reach log lines, events

@@ -69,7 +69,9 @@ void policy_init(struct vm_policy *p);
 void policy_update(struct vm_policy *p);
 
 struct toml_value;
-/* Reads [policy] from a config document (absent keys keep defaults). */
+/* Reads [policy] from a config document holding only that section (absent
+ * keys keep defaults); the config layer reads it with the schema that
+ * reads every config (src/config/config_schema.c). */
 bool policy_from_toml(struct vm_policy *p, const struct toml_value *root, GError **error);
 
 /* Names for messages and the control socket. */

@@ -18,119 +18,26 @@
  *     name = "svc"            # default: the config's [vm] name
  *     start = true            # default false: left in prelaunch
  *
- * Checked whole before anything is created.
+ * Its keys are the table manager_config_keys below (docs/toml.md lists
+ * them); unknown sections and keys are refused before anything is read.
  */
 #include <string.h>
 
 #include "vmm/config.h"
 #include "vmm/error.h"
 #include "vmm/manager.h"
+#include "vmm/schema.h"
 #include "vmm/toml.h"
 
-static bool only_keys(const toml_value *t, const char *what, const char *const *keys,
-                      GError **error)
-{
-    for (size_t i = 0; i < toml_table_size(t); i++) {
-        const char *key = toml_table_key(t, i);
-        const char *const *k = keys;
-
-        while (*k && strcmp(*k, key))
-            k++;
-        if (!*k) {
-            toml_set_error(error, toml_table_value(t, i), "unknown key \"%s\" in %s", key, what);
-            return false;
-        }
-    }
-    return true;
-}
-
-static char *relative_to(const char *file, const char *path)
+/* A path in the manager config is relative to its folder. */
+static char *relative_to(const struct cfg_node *n, const char *path)
 {
     g_autofree char *dir = NULL;
 
     if (g_path_is_absolute(path))
         return g_strdup(path);
-    dir = g_path_get_dirname(file);
+    dir = g_path_get_dirname(toml_source_name(n->toml));
     return g_build_filename(dir, path, NULL);
-}
-
-static bool read_quota(struct manager *m, const toml_value *root, GError **error)
-{
-    static const char *const keys[] = { "vms", "memory", "vcpus", NULL };
-    const toml_value *q, *mem;
-    int64_t vms, vcpus;
-
-    if (!toml_get_table(root, "quota", &q, error))
-        return false;
-    if (!q)
-        return true;
-    if (!only_keys(q, "[quota]", keys, error) ||
-        !toml_get_int(q, "vms", m->quota.vms, &vms, error) ||
-        !toml_get_int(q, "vcpus", m->quota.vcpus, &vcpus, error))
-        return false;
-    if (vms < 0 || vms > 1024 || vcpus < 0 || vcpus > 65536) {
-        toml_set_error(error, q, "[quota]: vms must be 0 to 1024, vcpus 0 to 65536");
-        return false;
-    }
-    m->quota.vms = vms;
-    m->quota.vcpus = vcpus;
-    mem = toml_table_get(q, "memory");
-    if (mem) {
-        if (toml_type_of(mem) == TOML_INTEGER && toml_integer(mem) >= 0 &&
-            (uint64_t)toml_integer(mem) <= (UINT64_MAX >> 20))
-            m->quota.memory = (uint64_t)toml_integer(mem) << 20;
-        else if (toml_type_of(mem) != TOML_STRING ||
-                 toml_string_has_nul(mem) ||
-                 !config_parse_size(toml_string(mem), &m->quota.memory)) {
-            toml_set_error(error, mem, "quota.memory: expected a number of MiB or a size "
-                           "such as \"512M\"");
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool read_control(struct manager *m, const toml_value *root, GError **error)
-{
-    static const char *const keys[] = { "max-clients", NULL };
-    const toml_value *t;
-    int64_t n;
-
-    if (!toml_get_table(root, "control", &t, error))
-        return false;
-    if (!t)
-        return true;
-    if (!only_keys(t, "[control]", keys, error) ||
-        !toml_get_int(t, "max-clients", 0, &n, error))
-        return false;
-    if (toml_table_get(t, "max-clients") && (n < 1 || n > 4096)) {
-        toml_set_error(error, toml_table_get(t, "max-clients"),
-                       "control.max-clients: expected 1 to 4096");
-        return false;
-    }
-    m->max_clients = n;
-    return true;
-}
-
-/* Each element of the array of tables @key, checked against @keys. */
-static bool each_table(const toml_value *root, const char *key, const char *const *keys,
-                       const toml_value **arr, GError **error)
-{
-    g_autofree char *what = g_strdup_printf("[[%s]]", key);
-
-    if (!toml_get_array(root, key, arr, error))
-        return false;
-    for (size_t i = 0; *arr && i < toml_array_len(*arr); i++) {
-        const toml_value *t = toml_array_get(*arr, i);
-
-        if (toml_type_of(t) != TOML_TABLE) {
-            toml_set_error(error, t, "%s: expected tables", key);
-            return false;
-        }
-        if (!only_keys(t, what, keys, error))
-            return false;
-    }
-    return true;
 }
 
 bool manager_add_image(struct manager *m, const char *name, const char *path,
@@ -154,74 +61,126 @@ bool manager_add_image(struct manager *m, const char *name, const char *path,
     return true;
 }
 
-static bool read_images(struct manager *m, const char *path, const toml_value *root,
-                        GError **error)
+/* A service guest's VMs are named "<image>-<id>": that must be a VM name
+ * for every id, so the image's name is checked with the largest one. */
+static bool image_name_valid(const char *name)
 {
-    static const char *const keys[] = { "name", "config", NULL };
-    const toml_value *arr;
+    g_autofree char *longest = g_strdup_printf("%s-%" G_GUINT64_FORMAT, name, G_MAXUINT64);
 
-    if (!each_table(root, "image", keys, &arr, error))
-        return false;
-    for (size_t i = 0; arr && i < toml_array_len(arr); i++) {
-        const toml_value *t = toml_array_get(arr, i);
-        const char *name, *cfgpath;
-        g_autofree char *full = NULL;
-
-        if (!toml_get_string(t, "name", NULL, &name, error) ||
-            !toml_get_string(t, "config", NULL, &cfgpath, error))
-            return false;
-        if (!name || !cfgpath) {
-            toml_set_error(error, t, "[[image]] needs name and config");
-            return false;
-        }
-        full = relative_to(path, cfgpath);
-        if (!manager_add_image(m, name, full, error))
-            return false;
-    }
-    return true;
+    return vm_name_valid(name) && vm_name_valid(longest);
 }
+
+struct image_entry {
+    char *name, *config;
+};
+
+static bool add_image(const struct cfg_node *n, void *elem, void *target, GError **error)
+{
+    struct image_entry *e = elem;
+    g_autofree char *full = relative_to(n, e->config);
+
+    return manager_add_image(target, e->name, full, error);
+}
+
+static void image_entry_clear(void *elem)
+{
+    struct image_entry *e = elem;
+
+    g_free(e->name);
+    g_free(e->config);
+}
+
+struct vm_entry {
+    char *config, *name;
+    bool start;
+};
+
+static bool add_vm(const struct cfg_node *n, void *elem, void *target, GError **error)
+{
+    struct vm_entry *e = elem;
+    g_autofree char *full = relative_to(n, e->config);
+    struct vmm_config cfg;
+    struct mvm *mv = NULL;
+
+    config_init(&cfg);
+    if (config_load(&cfg, full, error))
+        mv = manager_create(target, e->name, &cfg, 0, error);
+    if (mv)
+        mv->start_at_launch = e->start;
+    config_clear(&cfg);
+    return mv != NULL;
+}
+
+static void vm_entry_clear(void *elem)
+{
+    struct vm_entry *e = elem;
+
+    g_free(e->config);
+    g_free(e->name);
+}
+
+static const struct cfg_key quota_keys[] = {
+    { "vms", CFG_INT, CFG_FIELD(struct manager_quota, vms), .min = 0, .max = 1024,
+      .type_doc = "integer", .default_doc = "`8`",
+      .doc = "VMs one service guest may have at once" },
+    { "memory", CFG_SIZE, CFG_FIELD(struct manager_quota, memory),
+      .type_doc = "integer (MiB) or string (`\"256M\"`)", .default_doc = "`\"1G\"`",
+      .doc = "total guest RAM of those VMs" },
+    { "vcpus", CFG_INT, CFG_FIELD(struct manager_quota, vcpus), .min = 0, .max = 65536,
+      .type_doc = "integer", .default_doc = "`16`", .doc = "total vCPUs of those VMs" },
+    { NULL },
+};
+
+static const struct cfg_key control_keys[] = {
+    { "max-clients", CFG_INT, CFG_FIELD(struct manager, max_clients), .min = 1, .max = 4096,
+      .type_doc = "integer", .default_doc = "`64`",
+      .doc = "control-socket clients at once; `vmm serve --max-clients` wins" },
+    { NULL },
+};
+
+static const struct cfg_key image_keys[] = {
+    { "name", CFG_STRING, CFG_FIELD(struct image_entry, name), .required = true,
+      .valid = image_name_valid, .noun = "name for VMs",
+      .rule = "they are named <name>-<id>, and VM names are " VM_NAME_RULE,
+      .type_doc = "string", .default_doc = "required",
+      .doc = "the child VMs are named `<name>-<id>` (so at most 43 characters)" },
+    { "config", CFG_STRING, CFG_FIELD(struct image_entry, config), .required = true,
+      .type_doc = "string", .default_doc = "required",
+      .doc = "a VM config (relative to this file's folder), read once when `vmm serve` starts" },
+    { NULL },
+};
+
+static const struct cfg_key vm_keys[] = {
+    { "config", CFG_STRING, CFG_FIELD(struct vm_entry, config), .required = true,
+      .type_doc = "string", .default_doc = "required",
+      .doc = "its VM config (relative to this file's folder)" },
+    { "name", CFG_STRING, CFG_FIELD(struct vm_entry, name), .valid = vm_name_valid,
+      .noun = "VM name", .rule = VM_NAME_RULE,
+      .type_doc = "string", .default_doc = "the config's `[vm] name`", .doc = "the VM's name" },
+    { "start", CFG_BOOL, CFG_FIELD(struct vm_entry, start),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "start it at once (else it is left in `prelaunch`)" },
+    { NULL },
+};
+
+const struct cfg_key manager_config_keys[] = {
+    { "quota", CFG_TABLE, CFG_FIELD(struct manager, quota), .keys = quota_keys,
+      .doc = "what one service guest may have at once" },
+    { "control", CFG_TABLE, 0, 0, .keys = control_keys, .doc = "the control socket" },
+    { "image", CFG_TABLES, 0, 0, .keys = image_keys, .elem_size = sizeof(struct image_entry),
+      .each = add_image, .elem_clear = image_entry_clear,
+      .doc = "images service guests may start, by index: 0, 1, ..." },
+    { "vm", CFG_TABLES, 0, 0, .keys = vm_keys, .elem_size = sizeof(struct vm_entry),
+      .each = add_vm, .elem_clear = vm_entry_clear,
+      .doc = "VMs created when `vmm serve` starts" },
+    { NULL },
+};
 
 bool manager_load_config(struct manager *m, const char *path, GError **error)
 {
-    static const char *const top[] = { "quota", "control", "image", "vm", NULL };
-    static const char *const vm_keys[] = { "config", "name", "start", NULL };
     toml_value *root = toml_parse_file(path, error);
-    const toml_value *arr;
-    bool ok;
+    bool ok = root && cfg_read_toml(manager_config_keys, root, m, NULL, error);
 
-    if (!root)
-        return false;
-    ok = only_keys(root, "the manager config", top, error) && read_quota(m, root, error) &&
-         read_control(m, root, error) &&
-         read_images(m, path, root, error) && each_table(root, "vm", vm_keys, &arr, error);
-    for (size_t i = 0; ok && arr && i < toml_array_len(arr); i++) {
-        const toml_value *t = toml_array_get(arr, i);
-        const char *name, *cfgpath;
-        bool start;
-        struct vmm_config cfg;
-        g_autofree char *full = NULL;
-        struct mvm *mv;
-
-        ok = toml_get_string(t, "config", NULL, &cfgpath, error) &&
-             toml_get_string(t, "name", NULL, &name, error) &&
-             toml_get_bool(t, "start", false, &start, error);
-        if (ok && !cfgpath) {
-            toml_set_error(error, t, "[[vm]] needs config");
-            ok = false;
-        }
-        if (!ok)
-            break;
-        full = relative_to(path, cfgpath);
-        config_init(&cfg);
-        ok = config_load(&cfg, full, error);
-        if (ok) {
-            mv = manager_create(m, name, &cfg, 0, error);
-            ok = mv != NULL;
-            if (ok)
-                mv->start_at_launch = start;
-        }
-        config_clear(&cfg);
-    }
     toml_free(root);
     return ok;
 }

@@ -6,6 +6,8 @@
 
 #include "vmm/arch.h"
 #include "vmm/config.h"
+#include "vmm/manager.h"
+#include "vmm/schema.h"
 
 #include "unit.h"
 
@@ -51,25 +53,41 @@ static void teardown(void)
     g_free(dir);
 }
 
+/* @err's message (NULL: none) without the temp dir files are named by;
+ * frees @err. */
+static char *message_of(GError *err)
+{
+    const char *m;
+    char *msg;
+
+    if (!err)
+        return NULL;
+    m = err->message;
+    if (g_str_has_prefix(m, dir))
+        m += strlen(dir) + 1;
+    msg = g_strdup(m);
+    g_error_free(err);
+    return msg;
+}
+
+/* @input was refused with one line saying @expected. */
+static void assert_refused(const char *msg, const char *input, const char *expected)
+{
+    ck_assert_msg(msg != NULL, "accepted: %s", input);
+    ck_assert_msg(strstr(msg, expected) != NULL, "message \"%s\" lacks \"%s\"", msg, expected);
+    ck_assert_msg(!strchr(msg, '\n'), "message spans lines: %s", msg);
+}
+
 /* Loads @text as "<dir>/vm.toml"; returns the error message or NULL. */
 static char *load(const char *text, struct vmm_config *cfg)
 {
     g_autofree char *path = g_build_filename(dir, "vm.toml", NULL);
     GError *err = NULL;
-    char *msg = NULL;
 
     ck_assert(g_file_set_contents(path, text, -1, NULL));
     config_init(cfg);
-    if (!config_load(cfg, path, &err)) {
-        /* Messages name the file; strip the temp dir for comparison. */
-        const char *m = err->message;
-
-        if (g_str_has_prefix(m, dir))
-            m += strlen(dir) + 1;
-        msg = g_strdup(m);
-        g_error_free(err);
-    }
-    return msg;
+    config_load(cfg, path, &err);
+    return message_of(err);
 }
 
 static void expect_error(const char *text, const char *expected)
@@ -77,9 +95,7 @@ static void expect_error(const char *text, const char *expected)
     struct vmm_config cfg;
     g_autofree char *msg = load(text, &cfg);
 
-    ck_assert_msg(msg != NULL, "accepted: %s", text);
-    ck_assert_msg(strstr(msg, expected) != NULL, "message \"%s\" lacks \"%s\"", msg, expected);
-    ck_assert_msg(!strchr(msg, '\n'), "message spans lines: %s", msg);
+    assert_refused(msg, text, expected);
     config_clear(&cfg);
 }
 
@@ -168,6 +184,260 @@ START_TEST(vm_names)
 }
 END_TEST
 
+/* The same document as JSON (vm-create's inline config): read directly,
+ * with the file's checks and messages naming the member path. */
+static char *load_json(const char *json, struct vmm_config *cfg)
+{
+    g_autoptr(JsonNode) n = json_from_string(json, NULL);
+    GError *err = NULL;
+
+    ck_assert_msg(n != NULL, "bad test JSON: %s", json);
+    config_init(cfg);
+    config_load_json(cfg, n, "config", &err);
+    return message_of(err);
+}
+
+static void expect_json_error(const char *json, const char *expected)
+{
+    struct vmm_config cfg;
+    g_autofree char *msg = load_json(json, &cfg);
+
+    assert_refused(msg, json, expected);
+    config_clear(&cfg);
+}
+
+START_TEST(json_config)
+{
+    struct vmm_config cfg;
+    g_autofree char *fw = g_build_filename(dir, "good.elf", NULL);
+    g_autofree char *json = g_strdup_printf(
+        "{\"vm\": {\"name\": \"j\", \"memory\": 32, \"vcpus\": 3}, \"boot\": {\"firmware\": \"%s\"},"
+        " \"policy\": {\"role\": \"service\", \"flags\": [\"info\", \"ucall\"],"
+        " \"services\": {\"vendor-hyp\": [\"vmm-info\"]}}, \"security\": {\"seccomp\": false}}", fw);
+    char *msg = load_json(json, &cfg);
+
+    ck_assert_msg(msg == NULL, "%s", msg);
+    ck_assert_str_eq(cfg.name, "j");
+    ck_assert_uint_eq(cfg.memory, 32 << 20);
+    ck_assert_uint_eq(cfg.vcpus, 3);
+    ck_assert_str_eq(cfg.firmware, fw);
+    ck_assert_int_eq(cfg.policy.role, VM_ROLE_SERVICE);
+    ck_assert_uint_eq(cfg.policy.flags, GUEST_FLAG(GUEST_FLAG_INFO) | GUEST_FLAG(GUEST_FLAG_UCALL));
+    ck_assert(cfg.policy.services & SVC_BIT(SVC_VMM_INFO));
+    ck_assert(!(cfg.policy.services & SVC_BIT(SVC_VMM_UCALL)));
+    ck_assert(!cfg.seccomp);
+    ck_assert(cfg.policy.may_call);
+    config_clear(&cfg);
+
+    expect_json_error("{\"vm\": {\"vcpus\": \"two\"}, \"boot\": {\"firmware\": \"good\"}}",
+                      "config.vm.vcpus: expected an integer, found a string");
+    expect_json_error("{\"vm\": {\"vcpus\": 0}, \"boot\": {\"firmware\": \"good\"}}",
+                      "config.vm.vcpus: 0 is out of range (1 to 4096)");
+    expect_json_error("{\"vm\": {\"vcpus\": 2.5}}", "config.vm.vcpus: expected an integer, found a number");
+    expect_json_error("{\"vm\": {\"memroy\": \"64M\"}}",
+                      "unknown key 'memroy' in 'config.vm'; did you mean 'memory'?");
+    expect_json_error("{\"vm\": {\"memory\": 1}}", "config.vm.memory: 1 MiB is too small");
+    expect_json_error("{\"vm\": {\"memory\": \"lots\"}}", "config.vm.memory: 'lots' is not a size");
+    expect_json_error("{\"vm\": {\"name\": null}}", "config.vm.name: expected a string, found null");
+    expect_json_error("{\"vm\": {\"name\": \"a\\nb\"}}",
+                      "config.vm.name: 'a\\nb' is not a VM name (" VM_NAME_RULE ")");
+    expect_json_error("{\"vm\": 3}", "config.vm: expected an object, found an integer");
+    expect_json_error("{\"nope\": {}}", "unknown section 'nope' in 'config' (known: 'vm', 'boot'");
+    expect_json_error("{\"policy\": {\"flags\": [\"info\", \"root\"]}}",
+                      "config.policy.flags[1]: unknown guest flag 'root' (known: 'info', 'console', 'ucall')");
+    expect_json_error("{\"policy\": {\"role\": \"god\"}}",
+                      "config.policy.role: 'god' is not a role ('service' or 'restricted')");
+    expect_json_error("{\"policy\": {\"services\": {\"standard\": [\"vmm-info\"]}}}",
+                      "config.policy.services.standard[0]: 'vmm-info' is not a standard service");
+    expect_json_error("{\"policy\": {\"services\": {\"secure\": []}}}",
+                      "unknown key 'secure' in 'config.policy.services'");
+    expect_json_error("{\"boot\": {\"firmware\": \"good\", \"kernel\": \"k\"}}",
+                      "config.boot.kernel: [boot] has both firmware and kernel");
+    expect_json_error("{\"boot\": {\"cmdline\": \"quiet\"}}",
+                      "config.boot.cmdline: only for a kernel");
+    expect_json_error("{\"boot\": {\"firmware\": \"no-such.elf\"}}",
+                      "config.boot.firmware: ./no-such.elf: No such file");
+    expect_json_error("{}", "config: [boot] needs firmware");
+    expect_json_error("[]", "config: expected an object, found an array");
+}
+END_TEST
+
+/* set-policy's arguments: the members given change the policy, with
+ * [policy]'s checks; other members (the command's "vm") are not looked at. */
+START_TEST(json_policy)
+{
+    struct vm_policy p;
+    g_autoptr(JsonNode) ok = json_from_string(
+        "{\"vm\": \"a\", \"flags\": [\"console\"], \"services\": {\"standard\": []}}", NULL);
+    g_autoptr(JsonNode) bad = json_from_string("{\"flags\": [\"info\", 3]}", NULL);
+    g_autoptr(JsonNode) badrole = json_from_string("{\"role\": 5}", NULL);
+    GError *err = NULL;
+
+    policy_init(&p);
+    p.role = VM_ROLE_SERVICE;
+    ck_assert_msg(policy_from_json(&p, json_node_get_object(ok), &err), "%s", err->message);
+    ck_assert_int_eq(p.role, VM_ROLE_SERVICE); /* absent: kept */
+    ck_assert_uint_eq(p.flags, GUEST_FLAG(GUEST_FLAG_CONSOLE));
+    ck_assert(!(p.services & SVC_BIT(SVC_TRNG)));
+    ck_assert(p.services & SVC_BIT(SVC_VMM_INFO));
+    ck_assert(!policy_from_json(&p, json_node_get_object(bad), &err));
+    ck_assert_str_eq(err->message, "flags[1]: expected strings, found an integer");
+    g_clear_error(&err);
+    ck_assert(!policy_from_json(&p, json_node_get_object(badrole), &err));
+    ck_assert_str_eq(err->message, "role: expected a string, found an integer");
+    g_clear_error(&err);
+}
+END_TEST
+
+/* The run options, from the same table: messages name the option. */
+START_TEST(options)
+{
+    struct vmm_config cfg;
+    GError *err = NULL;
+    g_autofree char *usage = config_options_usage();
+    static const struct { const char *option, *value, *message; } bad[] = {
+        { "--cpus", "0", "--cpus: \"0\" is not a vCPU count (1 to 4096)" },
+        { "--cpus", "2x", "--cpus: \"2x\" is not a vCPU count (1 to 4096)" },
+        { "--cpus", "-1", "--cpus: \"-1\" is not a vCPU count (1 to 4096)" },
+        { "--memory", "lots", "--memory: \"lots\" is not a size (such as 512M or 2G)" },
+        { "--memory", "1M", "--memory: 1M is too small: a VM needs at least 2 MiB" },
+        { "--memory", "3000001K", "--memory: 3000001K is not a whole number of MiB" },
+        { "--initrd", "x.cpio", "--initrd needs a kernel (--kernel)" },
+        { "--append", "quiet", "--append needs a kernel (--kernel)" },
+        { "--vcpus", "1", "unknown option --vcpus" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        config_init(&cfg);
+        ck_assert_msg(!config_set_option(&cfg, bad[i].option, bad[i].value, &err), "%s %s",
+                      bad[i].option, bad[i].value);
+        ck_assert_str_eq(err->message, bad[i].message);
+        g_clear_error(&err);
+        config_clear(&cfg);
+    }
+    /* Over a file: the options win, --kernel replaces its firmware. */
+    ck_assert_ptr_null(load("[vm]\nvcpus = 2\n[boot]\nfirmware = \"good\"\n", &cfg));
+    ck_assert(config_set_option(&cfg, "--cpus", "3", &err));
+    ck_assert_str_eq(cfg.vcpus_at, "--cpus");
+    ck_assert(config_set_option(&cfg, "--memory", "2G", &err));
+    ck_assert(config_set_option(&cfg, "--kernel", "bz", &err));
+    ck_assert(config_set_option(&cfg, "--initrd", "i.cpio", &err));
+    ck_assert(config_set_option(&cfg, "--append", "quiet", &err));
+    ck_assert(config_set_option(&cfg, "--console", "c.txt", &err));
+    ck_assert_uint_eq(cfg.vcpus, 3);
+    ck_assert_uint_eq(cfg.memory, 2ULL << 30);
+    ck_assert_ptr_null(cfg.firmware);
+    ck_assert_ptr_null(cfg.firmware_at);
+    ck_assert_str_eq(cfg.boot_linux.kernel_path, "bz");
+    ck_assert_str_eq(cfg.boot_linux.initrd_path, "i.cpio");
+    ck_assert_str_eq(cfg.boot_linux.cmdline, "quiet");
+    ck_assert_str_eq(cfg.console_file, "c.txt");
+    config_clear(&cfg);
+    /* Every option has its usage line, in the documented order. */
+    for (const char *const *o = config_options; *o; o++)
+        ck_assert_msg(strstr(usage, *o), "usage lacks %s", *o);
+    ck_assert(g_str_has_prefix(usage, "  --kernel FILE     boot this Linux kernel"));
+    ck_assert(strstr(usage, "\n  --cpus N          number of vCPUs\n"));
+}
+END_TEST
+
+/* "<dir>/img.toml", a VM config the manager configs name. */
+static void write_image_config(void)
+{
+    g_autofree char *path = g_build_filename(dir, "img.toml", NULL);
+
+    ck_assert(g_file_set_contents(path, "[boot]\nfirmware = \"good.elf\"\n", -1, NULL));
+}
+
+/* Loads @text as the manager config "<dir>/manager.toml" into @m. */
+static char *load_manager(const char *text, struct manager *m)
+{
+    g_autofree char *path = g_build_filename(dir, "manager.toml", NULL);
+    GError *err = NULL;
+
+    ck_assert(g_file_set_contents(path, text, -1, NULL));
+    manager_init(m, &manager_kvm_backend, NULL);
+    manager_load_config(m, path, &err);
+    return message_of(err);
+}
+
+static void expect_manager_error(const char *text, const char *expected)
+{
+    struct manager m;
+    g_autofree char *msg = load_manager(text, &m);
+
+    assert_refused(msg, text, expected);
+    manager_clear(&m);
+}
+
+START_TEST(manager_config)
+{
+    struct manager m;
+    char *msg;
+
+    write_image_config();
+    msg = load_manager("[control]\nmax-clients = 2\n[quota]\nvms = 3\nmemory = \"256M\"\n"
+                       "vcpus = 5\n[[image]]\nname = \"img\"\nconfig = \"img.toml\"\n", &m);
+    ck_assert_msg(msg == NULL, "%s", msg);
+    ck_assert_uint_eq(m.max_clients, 2);
+    ck_assert_uint_eq(m.quota.vms, 3);
+    ck_assert_uint_eq(m.quota.memory, 256 << 20);
+    ck_assert_uint_eq(m.quota.vcpus, 5);
+    ck_assert_uint_eq(m.images->len, 1);
+    ck_assert_str_eq(g_array_index(m.images, struct manager_image, 0).name, "img");
+    manager_clear(&m);
+
+    expect_manager_error("[sever]\n", "manager.toml:1:1: unknown section [sever] (known: "
+                         "[quota], [control], [[image]], [[vm]])");
+    expect_manager_error("[quota]\nvsm = 1\n",
+                         "manager.toml:2:1: unknown key \"vsm\" in [quota]; did you mean \"vms\"?");
+    expect_manager_error("[quota]\nvms = 2000\n",
+                         "manager.toml:2:1: quota.vms: 2000 is out of range (0 to 1024)");
+    expect_manager_error("[quota]\nmemory = true\n", "quota.memory: expected an integer (MiB)");
+    expect_manager_error("[control]\nmax-clients = -1\n",
+                         "control.max-clients: -1 is out of range (1 to 4096)");
+    expect_manager_error("[control]\nmax-clients = \"4\"\n",
+                         "control.max-clients: expected an integer, found a string");
+    expect_manager_error("[[image]]\nname = \"x\"\n", "manager.toml:1:1: [[image]] needs config");
+    expect_manager_error("[[image]]\nname = \"x\"\nconfig = \"img.toml\"\nstart = true\n",
+                         "manager.toml:4:1: unknown key \"start\" in [[image]]");
+    expect_manager_error("image = 3\n", "image: expected an array of tables, found an integer");
+    expect_manager_error("image = [1]\n", "image: expected tables, found an integer");
+    expect_manager_error("[[vm]]\nconfig = \"img.toml\"\nname = \"a/b\"\n",
+                         "manager.toml:3:1: vm[0].name: \"a/b\" is not a VM name");
+    expect_manager_error("[[vm]]\nconfig = \"img.toml\"\nstart = 1\n",
+                         "vm[0].start: expected a boolean, found an integer");
+}
+END_TEST
+
+/* An image's name makes its VMs' names ("<name>-<id>"): the manager
+ * config took any string, so "a b" or a 60-character name was accepted at
+ * start-up and every VM_CREATE of it failed later. Now the VM name rule
+ * judges it when the file is read. */
+START_TEST(image_names_follow_the_vm_name_rule)
+{
+    g_autofree char *long_name = g_strnfill(VM_NAME_MAX - 4, 'a');
+    g_autofree char *text = g_strdup_printf("[[image]]\nname = \"%s\"\nconfig = \"img.toml\"\n",
+                                            long_name);
+    struct manager m;
+    char *msg;
+
+    ck_assert(vm_name_valid(long_name)); /* a fine VM name on its own... */
+    write_image_config();
+    expect_manager_error(text, "manager.toml:2:1: image[0].name: ");   /* ...but not <name>-<id> */
+    expect_manager_error(text, "is not a name for VMs (they are named <name>-<id>");
+    expect_manager_error("[[image]]\nname = \"a b\"\nconfig = \"img.toml\"\n",
+                         "image[0].name: \"a b\" is not a name for VMs");
+    expect_manager_error("[[image]]\nname = \"-x\"\nconfig = \"img.toml\"\n",
+                         "image[0].name: \"-x\" is not a name for VMs");
+    /* The longest that works: 64 with "-" and a 20-digit id. */
+    msg = load_manager("[[image]]\nname = \"0123456789012345678901234567890123456789012\"\n"
+                       "config = \"img.toml\"\n", &m);
+    ck_assert_msg(msg == NULL, "%s", msg);
+    manager_clear(&m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -177,6 +447,11 @@ int main(void)
     tcase_add_test(tc, valid_config);
     tcase_add_test(tc, mistakes);
     tcase_add_test(tc, vm_names);
+    tcase_add_test(tc, json_config);
+    tcase_add_test(tc, json_policy);
+    tcase_add_test(tc, options);
+    tcase_add_test(tc, manager_config);
+    tcase_add_test(tc, image_names_follow_the_vm_name_rule);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

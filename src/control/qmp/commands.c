@@ -109,104 +109,6 @@ static JsonNode *cmd_query_status(struct qmp_request *req, GError **error)
     return obj_node(o);
 }
 
-/* An inline config (a JSON object shaped like the TOML file) as TOML text:
- * every top-level member becomes `key = value`, objects inline tables, so
- * the one config reader checks it with its usual messages. */
-static bool toml_value_of(GString *out, JsonNode *n, GError **error);
-
-static void toml_string_of(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (; *s; s++) {
-        unsigned char c = *s;
-
-        if (c == '"' || c == '\\')
-            g_string_append_printf(out, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            g_string_append_printf(out, "\\u%04x", c);
-        else
-            g_string_append_c(out, c);
-    }
-    g_string_append_c(out, '"');
-}
-
-static void toml_key_of(GString *out, const char *key)
-{
-    toml_string_of(out, key); /* a quoted key is always valid */
-}
-
-static bool toml_value_of(GString *out, JsonNode *n, GError **error)
-{
-    if (JSON_NODE_HOLDS_OBJECT(n)) {
-        JsonObject *o = json_node_get_object(n);
-        g_autoptr(GList) members = json_object_get_members(o);
-        bool first = true;
-
-        g_string_append(out, "{ ");
-        for (GList *l = members; l; l = l->next, first = false) {
-            if (!first)
-                g_string_append(out, ", ");
-            toml_key_of(out, l->data);
-            g_string_append(out, " = ");
-            if (!toml_value_of(out, json_object_get_member(o, l->data), error))
-                return false;
-        }
-        g_string_append(out, " }");
-        return true;
-    }
-    if (JSON_NODE_HOLDS_ARRAY(n)) {
-        JsonArray *a = json_node_get_array(n);
-
-        g_string_append_c(out, '[');
-        for (guint i = 0; i < json_array_get_length(a); i++) {
-            if (i)
-                g_string_append(out, ", ");
-            if (!toml_value_of(out, json_array_get_element(a, i), error))
-                return false;
-        }
-        g_string_append_c(out, ']');
-        return true;
-    }
-    if (JSON_NODE_HOLDS_VALUE(n)) {
-        GType t = json_node_get_value_type(n);
-
-        if (t == G_TYPE_STRING)
-            toml_string_of(out, json_node_get_string(n));
-        else if (t == G_TYPE_INT64)
-            g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(n));
-        else if (t == G_TYPE_BOOLEAN)
-            g_string_append(out, json_node_get_boolean(n) ? "true" : "false");
-        else {
-            char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-            g_string_append(out, g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(n)));
-            if (!strpbrk(buf, ".eEn")) /* keep it a float in TOML */
-                g_string_append(out, ".0");
-        }
-        return true;
-    }
-    g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                "config: null has no meaning in a VM config");
-    return false;
-}
-
-static bool config_from_json(struct vmm_config *cfg, const char *name, JsonObject *o,
-                             GError **error)
-{
-    g_autoptr(GString) text = g_string_new(NULL);
-    g_autoptr(GList) members = json_object_get_members(o);
-    g_autofree char *origin = g_strdup_printf("vm-create '%s' config", name);
-
-    for (GList *l = members; l; l = l->next) {
-        toml_key_of(text, l->data);
-        g_string_append(text, " = ");
-        if (!toml_value_of(text, json_object_get_member(o, l->data), error))
-            return false;
-        g_string_append_c(text, '\n');
-    }
-    return config_load_text(cfg, text->str, origin, error);
-}
-
 static JsonNode *cmd_vm_create(struct qmp_request *req, GError **error)
 {
     const char *name = qmp_arg_str(req, "name");
@@ -216,8 +118,9 @@ static JsonNode *cmd_vm_create(struct qmp_request *req, GError **error)
     bool ok;
 
     config_init(&cfg);
+    /* An inline config is read directly, with the file's schema. */
     if (JSON_NODE_HOLDS_OBJECT(c))
-        ok = config_from_json(&cfg, name, json_node_get_object(c), error);
+        ok = config_load_json(&cfg, c, "config", error);
     else
         ok = config_load(&cfg, json_node_get_string(c), error);
     mv = ok ? manager_create(mgr(req), name, &cfg, 0, error) : NULL;
@@ -361,111 +264,19 @@ static JsonNode *cmd_query_policy(struct qmp_request *req, GError **error)
     return mv ? obj_node(policy_object(mv)) : NULL;
 }
 
-/* Reads a JSON array of names, each through @lookup. */
-static bool names_from(JsonArray *a, const char *what, GError **error,
-                       bool (*lookup)(const char *name, void *ctx), void *ctx)
-{
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        JsonNode *n = json_array_get_element(a, i);
-
-        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
-            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                        "Invalid parameter type for '%s', expected: array of strings", what);
-            return false;
-        }
-        if (!lookup(json_node_get_string(n), ctx)) {
-            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC, "'%s': unknown name '%s'", what,
-                        json_node_get_string(n));
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool add_flag(const char *name, void *ctx)
-{
-    guest_flag f;
-
-    if (!policy_flag_from_name(name, &f))
-        return false;
-    *(uint32_t *)ctx |= GUEST_FLAG(f);
-    return true;
-}
-
-struct svc_ctx {
-    service_owner owner;
-    uint64_t *services;
-};
-
-static bool add_service(const char *name, void *ctx)
-{
-    struct svc_ctx *c = ctx;
-    service_id s;
-
-    if (!policy_service_from_name(name, c->owner, &s) ||
-        !(policy_supported_services() & SVC_BIT(s)))
-        return false;
-    *c->services |= SVC_BIT(s);
-    return true;
-}
-
 /* Arguments absent keep the current value; "services" lists, per owner
  * given, exactly the services to enable (as [policy.services]). */
 static JsonNode *cmd_set_policy(struct qmp_request *req, GError **error)
 {
     struct mvm *mv = manager_find(mgr(req), req->vm, error);
-    const char *role = qmp_arg_str(req, "role");
     struct vm_policy p;
 
     if (!mv)
         return NULL;
     p = mv->policy;
-    if (role) {
-        if (!strcmp(role, "service"))
-            p.role = VM_ROLE_SERVICE;
-        else if (!strcmp(role, "restricted"))
-            p.role = VM_ROLE_RESTRICTED;
-        else {
-            g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                        "'role' must be \"service\" or \"restricted\", not \"%s\"", role);
-            return NULL;
-        }
-    }
-    if (qmp_arg_has(req, "flags")) {
-        p.flags = 0;
-        if (!names_from(json_object_get_array_member(req->args, "flags"), "flags", error,
-                        add_flag, &p.flags))
-            return NULL;
-    }
-    if (qmp_arg_has(req, "services")) {
-        JsonObject *svc = json_object_get_object_member(req->args, "services");
-        g_autoptr(GList) owners = json_object_get_members(svc);
-
-        for (GList *l = owners; l; l = l->next) {
-            struct svc_ctx c = { 0, &p.services };
-            JsonNode *list = json_object_get_member(svc, l->data);
-            g_autofree char *what = g_strdup_printf("services.%s", (char *)l->data);
-
-            while (c.owner < SVC_OWNER_COUNT && strcmp(service_owner_names[c.owner], l->data))
-                c.owner++;
-            if (c.owner == SVC_OWNER_COUNT) {
-                g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                            "'services': unknown owner '%s' (known: standard, standard-hyp, "
-                            "vendor-hyp)", (char *)l->data);
-                return NULL;
-            }
-            if (!JSON_NODE_HOLDS_ARRAY(list)) {
-                g_set_error(error, QMP_ERROR, QMP_ERROR_GENERIC,
-                            "Invalid parameter type for '%s', expected: array of strings", what);
-                return NULL;
-            }
-            for (int s = 0; s < SVC_COUNT; s++)
-                if (service_table[s].owner == c.owner)
-                    p.services &= ~SVC_BIT(s);
-            if (!names_from(json_node_get_array(list), what, error, add_service, &c))
-                return NULL;
-        }
-    }
+    /* The members given, read with [policy]'s schema. */
+    if (!policy_from_json(&p, req->args, error))
+        return NULL;
     return ok_or_null(manager_set_policy(mgr(req), mv->name, &p, error));
 }
 

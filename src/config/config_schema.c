@@ -1,0 +1,285 @@
+/*
+ * The VM config's keys, once: what the TOML file, an inline vm-create
+ * object, set-policy's arguments and the run options are read against,
+ * and what docs/toml.md's reference is printed from.
+ */
+#include <string.h>
+
+#include "vmm/arch.h"
+#include "vmm/config.h"
+#include "vmm/error.h"
+#include "vmm/schema.h"
+
+static char *memory_problem(uint64_t bytes, const char *shown)
+{
+    return config_memory_problem(bytes, shown, config_host_memory());
+}
+
+static const char *const role_names[] = { "service", "restricted" };
+static const int role_values[] = { VM_ROLE_SERVICE, VM_ROLE_RESTRICTED };
+
+static char *names_of_owner(service_owner owner)
+{
+    GString *s = g_string_new(NULL);
+
+    for (int i = 0; i < SVC_COUNT; i++) {
+        if (service_table[i].owner == owner && (policy_supported_services() & SVC_BIT(i)))
+            g_string_append_printf(s, "%s\"%s\"", s->len ? ", " : "", service_table[i].name);
+    }
+    if (!s->len)
+        g_string_append(s, "none on this architecture");
+    return g_string_free(s, FALSE);
+}
+
+/* One owner's list under services: it replaces that owner's default
+ * (every service) with exactly the services it names. */
+static bool read_owner_services(const struct cfg_node *list, service_owner owner,
+                                uint64_t *services, GError **error)
+{
+    const char *path = cfg_node_path(list);
+
+    if (cfg_node_type(list) != CFG_V_ARRAY) {
+        cfg_error(error, list, "%s: expected an array of strings, found %s", path,
+                  cfg_node_type_name(list));
+        return false;
+    }
+    for (int s = 0; s < SVC_COUNT; s++)
+        if (service_table[s].owner == owner)
+            *services &= ~SVC_BIT(s);
+    for (size_t i = 0; i < cfg_node_len(list); i++) {
+        struct cfg_node e = cfg_node_child(list, i);
+        const char *name = cfg_node_string(&e);
+        const char *at = e.json ? cfg_node_path(&e) : path;
+        service_id s;
+
+        if (cfg_node_type(&e) != CFG_V_STRING) {
+            cfg_error(error, &e, "%s: expected strings, found %s", at, cfg_node_type_name(&e));
+            return false;
+        }
+        if (!name || !policy_service_from_name(name, owner, &s) ||
+            !(policy_supported_services() & SVC_BIT(s))) {
+            g_autofree char *known = names_of_owner(owner);
+            g_autofree char *q = cfg_node_quote(&e, name ? name : "");
+
+            cfg_error(error, &e, "%s: %s is not a %s service on %s (known: %s)", at, q,
+                      service_owner_names[owner], arch_name, known);
+            return false;
+        }
+        *services |= SVC_BIT(s);
+    }
+    return true;
+}
+
+static bool read_services(const struct cfg_node *t, void *field, GError **error)
+{
+    if (cfg_node_type(t) != CFG_V_TABLE) {
+        cfg_error(error, t, "%s: expected %s, found %s", cfg_node_path(t),
+                  t->json ? "an object" : "a table", cfg_node_type_name(t));
+        return false;
+    }
+    for (size_t i = 0; i < cfg_node_len(t); i++) {
+        const char *owner_name = cfg_node_key(t, i);
+        struct cfg_node list = cfg_node_child(t, i);
+        int owner = 0;
+
+        while (owner < SVC_OWNER_COUNT && strcmp(service_owner_names[owner], owner_name))
+            owner++;
+        if (owner == SVC_OWNER_COUNT) {
+            cfg_unknown(error, &list, t, "key", owner_name, service_owner_names,
+                        SVC_OWNER_COUNT);
+            return false;
+        }
+        if (!read_owner_services(&list, owner, field, error))
+            return false;
+    }
+    return true;
+}
+
+/* [policy], and set-policy's arguments. */
+static const struct cfg_key policy_keys[] = {
+    { "role", CFG_ENUM, CFG_FIELD(struct vm_policy, role), .names = role_names,
+      .n_names = G_N_ELEMENTS(role_names), .values = role_values, .noun = "role",
+      .type_doc = "string", .default_doc = "`\"restricted\"`",
+      .doc = "`\"service\"`: the VM may make the service-only calls (managing the VMs it "
+             "creates); `\"restricted\"`: only what its flags grant" },
+    { "flags", CFG_NAME_SET, CFG_FIELD(struct vm_policy, flags), .names = guest_flag_names,
+      .n_names = GUEST_FLAG_COUNT, .noun = "guest flag",
+      .type_doc = "array of strings", .default_doc = "`[]`",
+      .doc = "guest flags, each granting a group of calls: `\"info\"` (version, features, "
+             "Call UID/revision, whoami), `\"console\"` (the console write call), `\"ucall\"` "
+             "(the ucall commands: print, sync, done, abort). A restricted VM with no flags "
+             "may make no call at all (on x86_64 `vmcall` raises `#UD`)" },
+    { "services", CFG_CUSTOM, CFG_FIELD(struct vm_policy, services), .read = read_services,
+      .type_doc = "table: an array of strings per owner",
+      .default_doc = "every service",
+      .doc = "the services the VM may discover, per owner: `standard` (all: `[\"trng\"]` on "
+             "aarch64, `[]` on x86_64: the SMCCC standard services; KVM answers the others "
+             "`NOT_SUPPORTED`), `standard-hyp` (all: `[\"pv-time\"]` on aarch64) and "
+             "`vendor-hyp` (all: `[\"kvm-features\", \"kvm-ptp\"]` (aarch64) and "
+             "`[\"vmm-info\", \"vmm-console\", \"vmm-ucall\", \"vmm-vm\"]`). Listing an owner "
+             "replaces its default with exactly that list (`[]` turns all of them off)" },
+    { NULL },
+};
+
+static bool kernel_option_set(void *target, const char *option, GError **error)
+{
+    struct vmm_config *cfg = target;
+    g_autofree char *path = g_steal_pointer(&cfg->boot_linux.kernel_path);
+
+    config_set_kernel(cfg, path);
+    return true;
+}
+
+static bool needs_kernel(void *target, const char *option, GError **error)
+{
+    struct vmm_config *cfg = target;
+
+    if (cfg->boot_linux.kernel_path)
+        return true;
+    g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s needs a kernel (--kernel)", option);
+    return false;
+}
+
+static bool vcpus_option_set(void *target, const char *option, GError **error)
+{
+    struct vmm_config *cfg = target;
+
+    g_free(cfg->vcpus_at);
+    cfg->vcpus_at = g_strdup(option);
+    return true;
+}
+
+static const struct cfg_key vm_keys[] = {
+    { "name", CFG_STRING, CFG_FIELD(struct vmm_config, name), .valid = vm_name_valid,
+      .noun = "VM name", .rule = VM_NAME_RULE,
+      .type_doc = "string", .default_doc = "the file's base name",
+      .doc = "the VM's name: " VM_NAME_RULE " (a file name outside that rule has the other "
+             "characters replaced by `_`)" },
+    { "memory", CFG_SIZE, CFG_FIELD(struct vmm_config, memory), .size_problem = memory_problem,
+      .type_doc = "integer (MiB) or string (`\"512M\"`, `\"2G\"`, `\"1048576K\"`)",
+      .default_doc = "`\"128M\"`",
+      .doc = "guest RAM; a whole number of MiB, at least 2 MiB, at most the host's RAM. In a "
+             "string, `K`, `M`, `G`, `T` are powers of 1024 (`\"2GiB\"`, `\"2GB\"` and `\"2g\"` "
+             "mean the same); digits alone are bytes",
+      .option = "--memory", .option_arg = "SIZE",
+      .option_doc = "guest RAM, such as 512M or 2G" },
+    { "vcpus", CFG_INT, CFG_FIELD(struct vmm_config, vcpus), .min = 1,
+      .max = VMM_CONFIG_MAX_VCPUS, .noun = "vCPU count",
+      .type_doc = "integer", .default_doc = "`1`",
+      .doc = "number of vCPUs, at most KVM's limit on the host (`KVM_CAP_MAX_VCPUS`)",
+      .option = "--cpus", .option_arg = "N", .option_doc = "number of vCPUs",
+      .option_set = vcpus_option_set },
+    { NULL },
+};
+
+static const struct cfg_key boot_keys[] = {
+    { "firmware", CFG_STRING, CFG_FIELD(struct vmm_config, firmware),
+      .type_doc = "string", .default_doc = "one of firmware or kernel",
+      .doc = "a bundled firmware name (`\"hello\"`: `firmware/hello-<arch>.elf` beside the vmm "
+             "binary, or in `$VMM_FIRMWARE_DIR`), or the path of an ELF64 image (relative to "
+             "the config file's folder; a value with a `/` or ending in `.elf` is a path)" },
+    { "kernel", CFG_STRING, CFG_FIELD(struct vmm_config, boot_linux.kernel_path),
+      .type_doc = "string", .default_doc = "one of firmware or kernel",
+      .doc = "a Linux kernel to boot instead (x86_64: `bzImage`; aarch64: `Image` or a raw "
+             "binary), relative to the config file's folder",
+      .option = "--kernel", .option_arg = "FILE",
+      .option_doc = "boot this Linux kernel (bzImage on x86_64, Image on aarch64)",
+      .option_set = kernel_option_set },
+    { "initrd", CFG_STRING, CFG_FIELD(struct vmm_config, boot_linux.initrd_path),
+      .type_doc = "string", .default_doc = "none",
+      .doc = "an initramfs for the kernel (relative to the config file's folder)",
+      .option = "--initrd", .option_arg = "FILE", .option_doc = "with this initramfs",
+      .option_set = needs_kernel },
+    { "cmdline", CFG_STRING, CFG_FIELD(struct vmm_config, boot_linux.cmdline),
+      .type_doc = "string",
+      .default_doc = "`\"console=ttyS0 panic=-1\"` (x86_64), `\"panic=-1\"` (aarch64)",
+      .doc = "the kernel command line",
+      .option = "--append", .option_arg = "TEXT",
+      .option_doc = "and this kernel command line", .option_set = needs_kernel },
+    { NULL },
+};
+
+static const struct cfg_key console_keys[] = {
+    { "file", CFG_STRING, CFG_FIELD(struct vmm_config, console_file),
+      .type_doc = "string", .default_doc = "standard output",
+      .doc = "write the guest console to this file instead (relative to the config file's "
+             "folder)",
+      .option = "--console", .option_arg = "FILE",
+      .option_doc = "guest console to FILE instead of stdout" },
+    { NULL },
+};
+
+static const struct cfg_key security_keys[] = {
+    { "seccomp", CFG_BOOL, CFG_FIELD(struct vmm_config, seccomp),
+      .type_doc = "boolean", .default_doc = "`true`",
+      .doc = "`false` runs `vmm run` without its system call filters (debugging only, as "
+             "`--no-seccomp`; see Security in README.md). `vmm serve` filters the whole "
+             "process and takes only `--no-seccomp`" },
+    { NULL },
+};
+
+/* Sections of the VM config; their targets are the struct vmm_config. */
+const struct cfg_key config_keys[] = {
+    { "vm", CFG_TABLE, 0, 0, .keys = vm_keys, .doc = "the machine" },
+    { "boot", CFG_TABLE, 0, 0, .keys = boot_keys, .doc = "what it boots" },
+    { "console", CFG_TABLE, 0, 0, .keys = console_keys, .doc = "where its console goes" },
+    { "policy", CFG_TABLE, CFG_FIELD(struct vmm_config, policy), .keys = policy_keys,
+      .doc = "the calls it may make (docs/abi.md)" },
+    { "security", CFG_TABLE, 0, 0, .keys = security_keys, .doc = "vmm's own confinement" },
+    { NULL },
+};
+
+/* A document holding [policy] alone (policy_from_toml). */
+static const struct cfg_key policy_doc_keys[] = {
+    { "policy", CFG_TABLE, 0, 0, .keys = policy_keys },
+    { NULL },
+};
+
+static bool policy_done(const struct cfg_node *root, void *target, GError **error)
+{
+    policy_update(target);
+    return true;
+}
+
+bool policy_from_toml(struct vm_policy *p, const toml_value *root, GError **error)
+{
+    return cfg_read_toml(policy_doc_keys, root, p, policy_done, error);
+}
+
+bool policy_from_json(struct vm_policy *p, JsonObject *args, GError **error)
+{
+    g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), args);
+
+    if (!cfg_read_json_members(policy_keys, n, "", p, error))
+        return false;
+    policy_update(p);
+    return true;
+}
+
+bool config_set_option(struct vmm_config *cfg, const char *option, const char *value,
+                       GError **error)
+{
+    return cfg_set_option(config_keys, cfg, option, value, error);
+}
+
+const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
+                                        "--memory", "--console", NULL };
+
+char *config_options_usage(void)
+{
+    GString *s = g_string_new(NULL);
+
+    for (const char *const *o = config_options; *o; o++) {
+        for (const struct cfg_key *sec = config_keys; sec->name; sec++) {
+            for (const struct cfg_key *k = sec->keys; k->name; k++) {
+                g_autofree char *left = NULL;
+
+                if (!k->option || strcmp(k->option, *o))
+                    continue;
+                left = g_strdup_printf("%s %s", k->option, k->option_arg);
+                g_string_append_printf(s, "  %-17s %s\n", left, k->option_doc);
+            }
+        }
+    }
+    return g_string_free(s, FALSE);
+}
