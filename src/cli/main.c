@@ -17,21 +17,20 @@ static const char usage[] =
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
     "Boots the guest CONFIG describes, or a Linux kernel, and exits with its status\n"
-    "(see README.md). Options override the config file:\n"
-    "  --kernel FILE     boot this Linux kernel (bzImage on x86_64, Image on aarch64)\n"
-    "  --initrd FILE     with this initramfs\n"
-    "  --append TEXT     and this kernel command line\n"
-    "  --cpus N          number of vCPUs\n"
-    "  --memory SIZE     guest RAM, such as 512M or 2G\n"
-    "  --console FILE    guest console to FILE instead of stdout\n"
+    "(see README.md). Options override the config file:\n";
+/* ...then the config schema's options (config_options_usage()), then: */
+static const char usage_tail[] =
     "  --timeout SECONDS stop the guest after that long (status 124)\n"
     "  --qmp unix:PATH   also serve the QMP control socket\n"
     "  --no-seccomp      run without the system call filters (to debug vmm)\n";
 
+#define RUN_MAX_OVERRIDES 16
+
 /* What the command line says, before the config file is read. */
 struct options {
     const char *config;
-    const char *kernel, *initrd, *append, *cpus, *memory, *console;
+    /* The config schema's options, by their index in config_options[]. */
+    const char *overrides[RUN_MAX_OVERRIDES];
     const char *qmp;          /* --qmp unix:PATH: also serve the control socket */
     unsigned timeout;
     bool no_seccomp;          /* --no-seccomp */
@@ -41,27 +40,27 @@ struct options {
  * applied. */
 static bool run_options_apply(struct vmm_config *cfg, const struct options *o, GError **error)
 {
-    if (o->kernel)
-        config_set_kernel(cfg, o->kernel);
-    if ((o->initrd || o->append) && !cfg->boot_linux.kernel_path) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s needs a kernel (--kernel)",
-                    o->initrd ? "--initrd" : "--append");
-        return false;
-    }
-    if (o->initrd) {
-        g_free(cfg->boot_linux.initrd_path);
-        cfg->boot_linux.initrd_path = g_strdup(o->initrd);
-    }
-    if (o->append) {
-        g_free(cfg->boot_linux.cmdline);
-        cfg->boot_linux.cmdline = g_strdup(o->append);
-    }
-    if (o->console) {
-        g_free(cfg->console_file);
-        cfg->console_file = g_strdup(o->console);
-    }
-    return (!o->cpus || config_set_vcpus(cfg, "--cpus", o->cpus, error)) &&
-           (!o->memory || config_set_memory(cfg, "--memory", o->memory, error));
+    /* In the schema's order, which puts --kernel before what needs it. */
+    for (size_t i = 0; config_options[i]; i++)
+        if (o->overrides[i] && !config_set_option(cfg, config_options[i], o->overrides[i], error))
+            return false;
+    return true;
+}
+
+static void print_usage(FILE *f)
+{
+    g_autofree char *opts = config_options_usage();
+
+    fprintf(f, "%s%s%s", usage, opts, usage_tail);
+}
+
+/* The index of @name in config_options[], or -1. */
+static int override_index(const char *name)
+{
+    for (size_t i = 0; config_options[i]; i++)
+        if (!strcmp(config_options[i], name))
+            return i;
+    return -1;
 }
 
 /* The config file, if any, then the options over it, then the images. */
@@ -121,12 +120,10 @@ static int parse_run_options(int argc, char **argv, struct options *o)
             o->config = a;
             continue;
         }
-        if (option(argc, argv, &i, "--kernel", &v)) slot = &o->kernel;
-        else if (option(argc, argv, &i, "--initrd", &v)) slot = &o->initrd;
-        else if (option(argc, argv, &i, "--append", &v)) slot = &o->append;
-        else if (option(argc, argv, &i, "--cpus", &v)) slot = &o->cpus;
-        else if (option(argc, argv, &i, "--memory", &v)) slot = &o->memory;
-        else if (option(argc, argv, &i, "--console", &v)) slot = &o->console;
+        int k = override_index(a);
+
+        g_assert(k < RUN_MAX_OVERRIDES);
+        if (k >= 0 && option(argc, argv, &i, a, &v)) slot = &o->overrides[k];
         else if (option(argc, argv, &i, "--qmp", &v)) slot = &o->qmp;
         else if (!strcmp(a, "--no-seccomp")) {
             o->no_seccomp = true;
@@ -144,7 +141,7 @@ static int parse_run_options(int argc, char **argv, struct options *o)
             continue;
         } else {
             vmm_log("unknown option %s", a);
-            fputs(usage, stderr);
+            print_usage(stderr);
             return VMM_EXIT_USAGE;
         }
         if (!v) {
@@ -153,8 +150,8 @@ static int parse_run_options(int argc, char **argv, struct options *o)
         }
         *slot = v;
     }
-    if (!o->config && !o->kernel) {
-        fputs(usage, stderr);
+    if (!o->config && !o->overrides[override_index("--kernel")]) {
+        print_usage(stderr);
         return VMM_EXIT_USAGE;
     }
     return 0;
@@ -182,7 +179,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(usage, stdout);
+        print_usage(stdout);
         return 0;
     }
     /* A reader of stdout or stderr that goes away (a pipe to head, a log
@@ -194,7 +191,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "ctl"))
         return ctl_main(argc, argv);
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
-        fputs(usage, stderr);
+        print_usage(stderr);
         return VMM_EXIT_USAGE;
     }
     return with_async_log(run_main, argc, argv);
