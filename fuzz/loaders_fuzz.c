@@ -1,4 +1,4 @@
-// fuzz-sources: src/boot/loader_elf.c src/core/guest_mem.c src/base/error.c src/boot/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/arch/aarch64/image.c
+// fuzz-sources: src/images/loader_elf.c src/core/guest_mem.c src/base/error.c src/images/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/arch/aarch64/image.c
 // fuzz-includes: include src/arch/x86_64
 // fuzz-pkgs: glib-2.0
 // fuzz-seeds: fuzz/seeds/loaders

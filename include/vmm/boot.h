@@ -19,4 +19,9 @@ struct vmm_config;
 struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *cfg,
                     struct console *console, GError **error);
 
+/* Watches guest console output for Linux's panic banner (panic_watch.c):
+ * afterwards a reset or power-off ends the VM as a panic (status 121), and
+ * the banner's closing line ends it at once. */
+void linux_panic_watch(struct vm *vm);
+
 #endif

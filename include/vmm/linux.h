@@ -37,9 +37,5 @@ const char *linux_guess_format(const uint8_t *data, size_t size);
 /* The command line a kernel gets: li->cmdline or the arch's default. */
 const char *linux_cmdline(const struct linux_image *li);
 
-/* Watches guest console output for Linux's panic banner (panic_watch.c):
- * afterwards a reset or power-off ends the VM as a panic (status 121), and
- * the banner's closing line ends it at once. */
-void linux_panic_watch(struct vm *vm);
 
 #endif

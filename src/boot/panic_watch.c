@@ -13,7 +13,7 @@
 
 #include "vmm/console.h"
 #include "vmm/error.h"
-#include "vmm/linux.h"
+#include "vmm/boot.h"
 #include "vmm/vm.h"
 
 #define BANNER     "Kernel panic - not syncing"

@@ -18,6 +18,7 @@
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/uart16550.h"
+#include "vmm/boot.h"
 #include "vmm/linux.h"
 #include "vmm/vm.h"
 
