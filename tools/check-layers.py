@@ -4,6 +4,8 @@
     check-layers.py check SOURCE_ROOT   fails on an include that reaches a layer
                                         the including file's layer may not use
     check-layers.py doc                 prints the table for docs/architecture.md
+    check-layers.py uses LAYER          prints the layers LAYER may use (meson
+                                        links each layer's library with those)
 
 A file's layer is its folder (src/<layer>/, src/arch/<arch>/ is "arch",
 lib/toml/ is "toml"); a header's layer is in HEADERS below. A new header
@@ -128,5 +130,7 @@ if __name__ == "__main__":
         check(sys.argv[2])
     elif len(sys.argv) == 2 and sys.argv[1] == "doc":
         doc()
+    elif len(sys.argv) == 3 and sys.argv[1] == "uses" and sys.argv[2] in LAYERS:
+        print(" ".join(LAYERS[sys.argv[2]][1]))
     else:
         sys.exit(__doc__.strip())
