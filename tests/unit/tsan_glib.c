@@ -117,6 +117,8 @@ void g_source_set_callback(GSource *source, GSourceFunc func, gpointer data,
     }
     h = g_new(struct handoff, 1);
     *h = (struct handoff){ func, data, notify };
-    __tsan_release(h);
     REAL(set_callback_fn, g_source_set_callback)(source, handoff_run, h, handoff_free);
+    /* After the real call: GLib allocates its callback record there, and
+     * frees it on the other thread right after handoff_free's acquire. */
+    __tsan_release(h);
 }
