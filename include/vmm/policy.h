@@ -76,6 +76,11 @@ bool policy_from_toml(struct vm_policy *p, const struct toml_value *root, GError
 
 /* Names for messages and the control socket. */
 const char *policy_role_name(vm_role role);
+/* Every role's name, and its value at the same index, in the order
+ * messages list them (the config and QMP schemas' allowed values). */
+#define POLICY_NR_ROLES 2
+extern const char *const policy_role_names[POLICY_NR_ROLES];
+extern const int policy_role_values[POLICY_NR_ROLES];
 bool policy_flag_from_name(const char *name, guest_flag *out);
 bool policy_service_from_name(const char *name, service_owner owner, service_id *out);
 

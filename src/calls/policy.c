@@ -56,9 +56,12 @@ void policy_init(struct vm_policy *p)
     policy_update(p);
 }
 
+const char *const policy_role_names[POLICY_NR_ROLES] = { "service", "restricted" };
+const int policy_role_values[POLICY_NR_ROLES] = { VM_ROLE_SERVICE, VM_ROLE_RESTRICTED };
+
 const char *policy_role_name(vm_role role)
 {
-    return role == VM_ROLE_SERVICE ? "service" : "restricted";
+    return role == VM_ROLE_SERVICE ? policy_role_names[0] : policy_role_names[1];
 }
 
 bool policy_flag_from_name(const char *name, guest_flag *out)

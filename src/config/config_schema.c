@@ -15,8 +15,6 @@ static char *memory_problem(uint64_t bytes, const char *shown)
     return config_memory_problem(bytes, shown, config_host_memory());
 }
 
-static const char *const role_names[] = { "service", "restricted" };
-static const int role_values[] = { VM_ROLE_SERVICE, VM_ROLE_RESTRICTED };
 
 static char *names_of_owner(service_owner owner)
 {
@@ -97,8 +95,8 @@ static bool read_services(const struct cfg_node *t, void *field, GError **error)
 
 /* [policy], and set-policy's arguments. */
 static const struct cfg_key policy_keys[] = {
-    { "role", CFG_ENUM, CFG_FIELD(struct vm_policy, role), .names = role_names,
-      .n_names = G_N_ELEMENTS(role_names), .values = role_values, .noun = "role",
+    { "role", CFG_ENUM, CFG_FIELD(struct vm_policy, role), .names = policy_role_names,
+      .n_names = POLICY_NR_ROLES, .values = policy_role_values, .noun = "role",
       .type_doc = "string", .default_doc = "`\"restricted\"`",
       .doc = "`\"service\"`: the VM may make the service-only calls (managing the VMs it "
              "creates); `\"restricted\"`: only what its flags grant" },

@@ -46,7 +46,6 @@ static const struct qmp_member args_vm_create[] = {
     END,
 };
 
-static const char *const role_names[] = { "service", "restricted" };
 
 /* As service_owner_names: a unit test holds the two together. */
 static const struct qmp_member policy_services[] = {
@@ -57,7 +56,7 @@ static const struct qmp_member policy_services[] = {
 };
 
 static const struct qmp_member args_set_policy[] = {
-    { "role", QMP_T_STR, true, .values = role_names, .n_values = G_N_ELEMENTS(role_names),
+    { "role", QMP_T_STR, true, .values = policy_role_names, .n_values = POLICY_NR_ROLES,
       .doc = "`service`: it may make the service-only calls (managing the VMs it creates); "
              "`restricted`: only what its flags grant" },
     { "flags", QMP_T_ARRAY, true, .elem = QMP_T_STR, .values = guest_flag_names,
