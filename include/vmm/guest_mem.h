@@ -31,6 +31,9 @@ struct guest_mem {
 /* Host address of [gpa, gpa + len), or NULL unless the whole range lies in
  * one region: guest-supplied addresses go through here, never around it. */
 void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+/* The same, for a range the host will write: never in a read-only region
+ * (mapped without PROT_WRITE, so a host write there would fault). */
+void *gpa_to_hva_writable(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /* The same for one mapping: [base, base + size) at @hva. */
 void *gpa_range_hva(uint8_t *hva, uint64_t base, uint64_t size, uint64_t gpa, uint64_t len);
 

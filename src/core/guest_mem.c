@@ -28,6 +28,21 @@ void *gpa_to_hva(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
     return NULL;
 }
 
+void *gpa_to_hva_writable(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+    for (unsigned i = 0; i < mem->nr; i++) {
+        const struct mem_region *r = &mem->regions[i];
+        void *p;
+
+        if (r->readonly)
+            continue;
+        p = gpa_range_hva(r->hva, r->gpa, r->size, gpa, len);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
 static void *guest_range(struct guest_mem *mem, uint64_t gpa, uint64_t len, const char *what,
                          GError **error)
 {
