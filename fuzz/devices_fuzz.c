@@ -1,5 +1,5 @@
 // fuzz-sources: src/devices/uart16550.c src/devices/pl011.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/exit_device.c
-// fuzz-sources: src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c
+// fuzz-sources: src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c src/devices/pci.c src/devices/pci_host.c
 // fuzz-sources: src/core/device.c src/core/iobus.c src/core/irq.c src/core/console_input.c src/base/seccomp.c
 // fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
@@ -32,6 +32,7 @@
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/pci_host.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/vm.h"
@@ -59,16 +60,24 @@ struct machine {
 static struct console *consoles[2];
 
 /* The machines' tables, as src/arch/<arch>/machine.c has them. */
+static const struct pci_host_params pc_pci = {
+    .window_base = VMM_X86_PCI_WINDOW_BASE, .window_size = VMM_X86_PCI_WINDOW_SIZE, .conf1 = true,
+};
+static const struct pci_host_params arm_pci = {
+    .window_base = VMM_ARM_PCI_WINDOW_BASE, .window_size = VMM_ARM_PCI_WINDOW_SIZE,
+};
 static const struct device_desc pc_devices[] = {
     { &uart16550_device,   VMM_X86_COM1_PORT,       8,      UART_GSI, DEVICE_BOOT_ANY },
     { &i8042_device,       I8042_DATA_PORT,         5,      -1,       DEVICE_BOOT_ANY },
     { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,      -1,       DEVICE_BOOT_ANY },
     { &debug_exit_device,  VMM_X86_DEBUG_EXIT_PORT, 4,      -1,       DEVICE_BOOT_ANY },
     { &exit_status_device, VMM_X86_EXIT_PORT,       4,      -1,       DEVICE_BOOT_ANY },
+    { &pci_host_device,    VMM_X86_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_ANY, &pc_pci },
 };
 static const struct device_desc arm_devices[] = {
     { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, 1,  DEVICE_BOOT_ANY },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1, DEVICE_BOOT_ANY },
+    { &pci_host_device,  VMM_ARM_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_ANY, &arm_pci },
 };
 
 static uint32_t pc_irq(int irq)
@@ -118,7 +127,8 @@ static void check_stop(const struct machine *m, const struct io_range *r, uint64
     const struct vm_stop *s = &m->vm.stop;
     const char *name = r ? r->name : "";
 
-    if (!r || !is_write || !strcmp(name, "uart16550") || !strcmp(name, "pl011")) {
+    if (!r || !is_write || !strcmp(name, "uart16550") || !strcmp(name, "pl011") ||
+        !strncmp(name, "pci-", 4)) {
         FUZZ_CHECK(s->reason == VM_STOP_NONE);
         return;
     }

@@ -14,6 +14,13 @@
 /* vmm exit port: a write of v ends the VM with status v exactly (0..255). */
 #define VMM_X86_EXIT_PORT         0xf8    /* 1..4 byte writes */
 #define VMM_X86_STACK_SIZE        0x10000 /* per-vCPU stack given by vmm */
+/* PCI (Linux boots): ECAM for bus 0, and the window BARs are placed in,
+ * in the hole between the most RAM a Linux guest gets (3 GiB) and the
+ * IOAPIC. The configuration ports 0xcf8/0xcfc work too. */
+#define VMM_X86_PCI_WINDOW_BASE   0xc0000000ULL
+#define VMM_X86_PCI_WINDOW_SIZE   0x20000000ULL
+#define VMM_X86_PCI_ECAM_BASE     0xe0000000ULL
+#define VMM_PCI_ECAM_SIZE         0x100000ULL    /* one bus */
 
 /* ---- aarch64 ---- */
 #define VMM_ARM_RAM_BASE          0x40000000ULL
@@ -26,6 +33,10 @@
 #define VMM_ARM_GICD_BASE         0x08000000ULL
 #define VMM_ARM_GICD_SIZE         0x10000
 #define VMM_ARM_GICR_BASE         0x080a0000ULL  /* 0x20000 per vCPU */
+/* PCI (Linux boots): ECAM for bus 0 and the BARs' window, below RAM. */
+#define VMM_ARM_PCI_WINDOW_BASE   0x10000000ULL
+#define VMM_ARM_PCI_WINDOW_SIZE   0x2f000000ULL
+#define VMM_ARM_PCI_ECAM_BASE     0x3f000000ULL
 /* VBAR_EL1 resets to 0: vmm maps a read-only page of exception vectors
  * there that report an unhandled guest exception and end the VM. */
 #define VMM_ARM_VECTORS_BASE      0x0ULL

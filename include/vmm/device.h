@@ -56,6 +56,7 @@ struct device_desc {
     uint64_t size;        /* the span of its registers (MMIO: the device tree's reg) */
     int irq;              /* the machine's interrupt number (ISA IRQ, GIC SPI), -1: none */
     unsigned flags;       /* DEVICE_BOOT_*, DEVICE_STDOUT */
+    const void *params;   /* the model's own parameters, if it takes any (its header says) */
 };
 
 /* What a model may touch while it is realized. */

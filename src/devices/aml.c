@@ -26,3 +26,45 @@ void aml_pkg(GByteArray *a, GByteArray *body)
     aml_bytes(a, body->data, body->len);
     g_byte_array_unref(body);
 }
+
+void aml_name_dword(GByteArray *a, const char *name, const uint8_t bytes[4])
+{
+    aml_byte(a, AML_NAME);
+    aml_bytes(a, name, 4);
+    aml_byte(a, AML_DWORD);
+    aml_bytes(a, bytes, 4);
+}
+
+void aml_name_byte(GByteArray *a, const char *name, uint8_t value)
+{
+    aml_byte(a, AML_NAME);
+    aml_bytes(a, name, 4);
+    aml_byte(a, AML_BYTE);
+    aml_byte(a, value);
+}
+
+void aml_name_buffer(GByteArray *a, const char *name, const uint8_t *data, size_t len)
+{
+    GByteArray *buf = g_byte_array_new();
+
+    g_assert(len <= 0xff);
+    aml_byte(a, AML_NAME);
+    aml_bytes(a, name, 4);
+    aml_byte(a, AML_BUFFER);
+    aml_byte(buf, AML_BYTE);
+    aml_byte(buf, len);
+    aml_bytes(buf, data, len);
+    aml_pkg(a, buf);
+}
+
+void aml_device(GByteArray *a, const char *name, GByteArray *body)
+{
+    GByteArray *dev = g_byte_array_new();
+
+    aml_bytes(dev, name, 4);
+    aml_bytes(dev, body->data, body->len);
+    g_byte_array_unref(body);
+    aml_byte(a, AML_EXT);
+    aml_byte(a, AML_DEVICE);
+    aml_pkg(a, dev);
+}

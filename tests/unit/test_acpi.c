@@ -46,8 +46,8 @@ START_TEST(tables_unchanged)
     g_autofree char *one = tables_sha256(1, NULL);
     g_autofree char *four = tables_sha256(4, NULL);
 
-    ck_assert_str_eq(one, "b2de9b1a087e5bb78ba5cb95578a3b2381668dd08bdb595de36cec364bba9b73");
-    ck_assert_str_eq(four, "fef9735ec8f6d986b1256cca3970de8d456aa1aa78cff1bf2b2e2ac76fde48ec");
+    ck_assert_str_eq(one, "3d7308272c270b4004bc879c9d8b7362058d004c825c748942ad4da28256cd8d");
+    ck_assert_str_eq(four, "27fa0fc1633597261fab8dd85697d81d31b470be90170b8a2841a089038d1738");
 }
 END_TEST
 
@@ -58,12 +58,20 @@ START_TEST(dsdt_has_the_devices)
     g_autofree char *sum = tables_sha256(1, area);
     static const uint8_t com1_io[] = { 0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08 };
     static const uint8_t irq4[] = { 0x22, 0x10, 0x00 };
+    static const uint8_t pnp0a03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+    static const uint8_t conf1_io[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+    static const uint8_t window[] = { 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf };
 
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "_S5_", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "_SB_", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "COM1", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, com1_io, sizeof(com1_io)));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, irq4, sizeof(irq4)));
+    /* The PCI host bridge: PNP0A03, the 0xcf8 ports and the window in _CRS. */
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, "PCI0", 4));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, pnp0a03, sizeof(pnp0a03)));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, conf1_io, sizeof(conf1_io)));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, window, sizeof(window)));
 }
 END_TEST
 

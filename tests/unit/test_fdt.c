@@ -77,7 +77,7 @@ START_TEST(tree_unchanged)
 
     ck_assert_str_eq(fw, "8643182ebfaeb7774a1bca178e983f40399a20725755ea6c4f487b943d48c7c1");
     ck_assert_str_eq(linux_boot,
-                     "bb6ace2e81ee838dbfa305f7e3e8fac6537e7937dac62f09a3fc4ddb99016087");
+                     "a04a5dc0ed2e02ebb5c4c541566552f293aac7a16812cafeedfc6bd7f726a349");
 }
 END_TEST
 
@@ -89,8 +89,8 @@ START_TEST(tree_has_the_devices)
     void *fdt = ram + DTB_AT;
     int uart = fdt_path_offset(fdt, "/pl011@9000000");
     int clk = fdt_path_offset(fdt, "/apb-pclk");
-    const fdt32_t *irq, *clocks;
-    int len;
+    const fdt32_t *irq, *clocks, *ranges;
+    int len, pci;
 
     ck_assert_int_ge(uart, 0);
     ck_assert_int_ge(clk, 0);
@@ -105,6 +105,15 @@ START_TEST(tree_has_the_devices)
     clocks = fdt_getprop(fdt, uart, "clocks", &len);
     ck_assert_int_eq(len, 8);
     ck_assert_uint_eq(fdt32_to_cpu(clocks[0]), fdt_get_phandle(fdt, clk));
+
+    /* The PCI host bridge: generic ECAM, one 32-bit memory range. */
+    pci = fdt_path_offset(fdt, "/pcie@3f000000");
+    ck_assert_int_ge(pci, 0);
+    ck_assert_str_eq(fdt_getprop(fdt, pci, "compatible", NULL), "pci-host-ecam-generic");
+    ranges = fdt_getprop(fdt, pci, "ranges", &len);
+    ck_assert_int_eq(len, 28);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[0]), 0x02000000);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[2]), 0x10000000);
 }
 END_TEST
 

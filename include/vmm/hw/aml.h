@@ -33,5 +33,12 @@ void aml_byte(GByteArray *a, uint8_t b);
 /* Wraps @body in a PkgLength (which counts its own bytes), appends it to
  * @a, and frees @body. */
 void aml_pkg(GByteArray *a, GByteArray *body);
+/* Name (@name, <4 bytes as a DWordConst>), e.g. an EisaId for _HID. */
+void aml_name_dword(GByteArray *a, const char *name, const uint8_t bytes[4]);
+void aml_name_byte(GByteArray *a, const char *name, uint8_t value);
+/* Name (@name, Buffer () { @data }): a resource template for _CRS. */
+void aml_name_buffer(GByteArray *a, const char *name, const uint8_t *data, size_t len);
+/* Device (@name) { @body }, freeing @body. */
+void aml_device(GByteArray *a, const char *name, GByteArray *body);
 
 #endif

@@ -10,15 +10,21 @@
 #include "vmm-guest/platform.h"
 #include "vmm/kvm.h" /* after platform.h: its PSCI numbers come first */
 #include "vmm/hw/exit_device.h"
+#include "vmm/hw/pci_host.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/machine.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
 
+static const struct pci_host_params pci = {
+    .window_base = VMM_ARM_PCI_WINDOW_BASE, .window_size = VMM_ARM_PCI_WINDOW_SIZE,
+};
+
 const struct device_desc machine_devices[] = {
     /* model             base                size                irq        flags */
     { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, PL011_SPI, DEVICE_BOOT_ANY | DEVICE_STDOUT },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1,        DEVICE_BOOT_ANY },
+    { &pci_host_device,  VMM_ARM_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1,       DEVICE_BOOT_LINUX, &pci },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 
