@@ -209,23 +209,11 @@ static void uart_acpi(const struct device *dev, struct device_acpi *a)
         0x79, 0x00,                                      /* end tag */
     };
     static const uint8_t hid[] = { 0x41, 0xd0, 0x05, 0x01 }; /* EisaId ("PNP0501") */
-    GByteArray *body = g_byte_array_new(), *buf = g_byte_array_new();
+    GByteArray *body = g_byte_array_new();
 
-    aml_bytes(body, "COM1", 4);
-    aml_byte(body, AML_NAME);
-    aml_bytes(body, "_HID", 4);
-    aml_byte(body, AML_DWORD);
-    aml_bytes(body, hid, sizeof(hid));
-    aml_byte(body, AML_NAME);
-    aml_bytes(body, "_CRS", 4);
-    aml_byte(body, AML_BUFFER);
-    aml_byte(buf, AML_BYTE);
-    aml_byte(buf, sizeof(crs));
-    aml_bytes(buf, crs, sizeof(crs));
-    aml_pkg(body, buf);
-    aml_byte(a->sb, AML_EXT);
-    aml_byte(a->sb, AML_DEVICE);
-    aml_pkg(a->sb, body);
+    aml_name_dword(body, "_HID", hid);
+    aml_name_buffer(body, "_CRS", crs, sizeof(crs));
+    aml_device(a->sb, "COM1", body);
 }
 
 const struct device_ops uart16550_device = {
