@@ -174,7 +174,7 @@ START_TEST(table_is_the_list)
 {
     size_t i = 0;
 
-#define CHECK_ENTRY(c, id_, name_, handler_, perm_, service_, results_, probe_, ...) \
+#define CHECK_ENTRY(c, id_, name_, handler_, perm_, service_, results_, nargs_, probe_, ...) \
     do { \
         const struct call_entry *e = &call_table[i++]; \
         g_autofree char *svc = token_as_policy_name(#service_); \
@@ -184,6 +184,7 @@ START_TEST(table_is_the_list)
         ck_assert_str_eq(e->name, name_); \
         ck_assert(e->handler == handler_); \
         ck_assert_uint_eq(e->nr_results, results_); \
+        ck_assert_uint_eq(e->nr_args, nargs_); \
         ck_assert_int_eq(e->probe, probe_); \
         ck_assert_str_eq(service_table[e->service].name, svc); \
         if (e->perm == 0) { \
