@@ -109,6 +109,11 @@ static bool h_forward(struct vcpu *vcpu, struct guest_call *call, call_status *s
     if (!host.monitor || call->id < host.first || call->id > host.last)
         return false;
     host.forwarded++;
+    /* As the manager: the monitor sees all four arguments. */
+    if (!call_need_args(call, 4)) {
+        *status = CALL_NOT_SUPPORTED;
+        return true;
+    }
     *status = host.status;
     memcpy(call->ret, host.ret, sizeof(call->ret));
     return true;
@@ -225,29 +230,83 @@ static void x86_call(struct fuzz_input *in, struct vcpu *vcpu)
         FUZZ_CHECK(run->xen.u.hcall.result == RET_EINVAL);
 }
 
+/* x0-x4 of the aarch64 vCPU, each access counted (an ioctl there). */
+struct arm_regs {
+    struct smccc_regs ops;
+    uint64_t x[5];
+    unsigned reads, writes;    /* bit n: xn read / written */
+    unsigned fail_read;        /* bit n: reading xn fails */
+};
+
+static bool arm_get(struct smccc_regs *regs, unsigned n, uint64_t *value)
+{
+    struct arm_regs *r = (struct arm_regs *)regs;
+
+    FUZZ_CHECK(n >= 1 && n <= 4 && !(r->reads & (1U << n)));
+    r->reads |= 1U << n;
+    *value = r->x[n];
+    return !(r->fail_read & (1U << n));
+}
+
+static bool arm_set(struct smccc_regs *regs, unsigned n, uint64_t value)
+{
+    struct arm_regs *r = (struct arm_regs *)regs;
+
+    FUZZ_CHECK(n <= 3 && !(r->writes & (1U << n)));
+    r->writes |= 1U << n;
+    r->x[n] = value;
+    return true;
+}
+
 static void arm_call(struct fuzz_input *in, struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
-    uint64_t nr = pick_id(in), flags = fuzz_u8(in) & 3, args[4], x[4];
+    uint64_t nr = pick_id(in), flags = fuzz_u8(in) & 3;
+    struct arm_regs r = { .ops = { arm_get, arm_set } };
     uint64_t total = stats_total(vm);
+    unsigned forwarded = host.forwarded, want, got;
+    const struct call_entry *e;
+    uint64_t *x = r.x;
     call_verdict v;
 
-    for (int i = 0; i < 4; i++)
-        args[i] = pick_arg(in, vm);
+    x[0] = nr;
+    for (int i = 1; i <= 4; i++)
+        x[i] = pick_arg(in, vm);
+    if ((fuzz_u8(in) & 0xf) == 0)
+        r.fail_read = fuzz_u8(in) & 0x1e;
     host.conduit = (flags & SMCCC_EXIT_SMC) ? CONDUIT_SMC : CONDUIT_HVC;
 
-    smccc_call(vcpu, nr, flags, args, x);
+    smccc_call(vcpu, nr, flags, &r.ops);
 
     FUZZ_CHECK(stats_total(vm) == total + 1);
-    v = call_decide(&vm->calls->policy, call_lookup((uint32_t)nr), 0);
-    if (v != CALL_ALLOWED)
+    e = call_lookup((uint32_t)nr);
+    v = call_decide(&vm->calls->policy, e, 0);
+    if (v != CALL_ALLOWED) {
+        /* A refusal reads nothing and writes x0-x3 whole. */
+        FUZZ_CHECK(r.reads == 0 && r.writes == 0xf);
         FUZZ_CHECK(x[0] == RET_NOT_SUPPORTED);
+        for (int i = 1; i < 4; i++)
+            FUZZ_CHECK(x[i] == 0);
+        return;
+    }
+    /* Allowed: the handler's arguments alone (a monitor's four), from x1
+     * on; a failed read ends it there with nothing written. */
+    want = host.forwarded != forwarded ? 4 : e->nr_args;
+    got = (unsigned)__builtin_popcount(r.reads);
+    FUZZ_CHECK(r.reads == (1U << (got + 1)) - 2 && got <= want);
+    if (r.reads & r.fail_read) {
+        FUZZ_CHECK(r.fail_read & (1U << got));
+        FUZZ_CHECK(r.writes == 0);
+        return;
+    }
+    FUZZ_CHECK(got == want);
+    FUZZ_CHECK(r.writes == 0xf || r.writes == (1U << e->nr_results) - 1);
     if (!((uint32_t)nr & SMCCC_SMC64)) {
         /* SMC32: results in w0-w3; only a refusal fills all of x0. */
         FUZZ_CHECK(x[0] <= UINT32_MAX || x[0] == RET_NOT_SUPPORTED ||
                    x[0] == (uint64_t)(int64_t)VMM_RET_INVALID);
         for (int i = 1; i < 4; i++)
-            FUZZ_CHECK(x[i] <= UINT32_MAX);
+            FUZZ_CHECK(!(r.writes & (1U << i)) || x[i] <= UINT32_MAX);
     }
 }
 

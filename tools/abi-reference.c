@@ -40,7 +40,7 @@ int main(void)
 {
     puts("| ID | constant | name | permission | service | arguments | results |");
     puts("|---|---|---|---|---|---|---|");
-#define ROW(c, id, name, handler, perm, service, results, probe, args, returns) \
+#define ROW(c, id, name, handler, perm, service, results, nargs, probe, args, returns) \
     printf("| `%#x` | `VMM_CALL_" #c "` | `%s` | ", (unsigned)(id), name); \
     print_permission(#perm); \
     printf(" | %s | %s | %s |\n", policy_name(#service), args, returns);

@@ -160,6 +160,10 @@ uint64_t fw_counter(void);
 /* A round trip to the hypervisor that KVM answers in the kernel: x86_64
  * cpuid, aarch64 hvc SMCCC_VERSION. */
 void fw_kernel_roundtrip(void);
+/* The cheapest exit vmm answers in userspace: one read of the console
+ * UART's status register (x86_64: port I/O of the 16550's LSR; aarch64:
+ * MMIO of the PL011's FR). The floor any userspace-dispatched call pays. */
+void fw_userspace_roundtrip(void);
 
 /* ---- guarded accesses (for guests that poke vmm at random: hostile) ---- */
 

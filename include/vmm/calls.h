@@ -28,8 +28,22 @@ typedef enum { CALL_OK, CALL_NOT_SUPPORTED, CALL_INVALID } call_status;
 
 struct guest_call {
     uint32_t id;
-    uint64_t args[4];        /* a1..a4 */
+    uint64_t args[4];        /* a1..a4: the first nr_args_read of them (below) */
     uint64_t ret[4];         /* results, valid when the handler returns CALL_OK */
+    /*
+     * A conduit that pays for each register (aarch64: one ioctl each)
+     * leaves args[] empty and sets read_args; call_need_args() then reads
+     * only the arguments an allowed call's handler takes (its nargs), or
+     * all four for a monitor. read_args fills args[nr_args_read..n-1] and
+     * returns false (having stopped the VM) if it cannot. NULL: args[] is
+     * complete.
+     */
+    bool (*read_args)(struct guest_call *call, unsigned n);
+    unsigned nr_args_read;
+    /* Set by call_dispatch() when the call is allowed and answered: how
+     * many of ret[] hold results (the entry's nr_results, or all four when
+     * a monitor answered); a conduit needs to write back only those. */
+    unsigned nr_results;
     call_conduit conduit;
     unsigned privilege;      /* x86 CPL; 0 elsewhere */
     /* ucall only: copied out of guest memory before the handler runs */
@@ -47,6 +61,7 @@ struct call_entry {
     uint32_t perm;           /* 0: service VMs only; else GUEST_FLAG() bits, all required */
     service_id service;      /* the bit in the VM's service bitmap that enables it */
     unsigned nr_results;     /* result registers the handler fills */
+    unsigned nr_args;        /* argument registers the handler reads */
     bool probe;              /* a discovery query guests make unasked (Linux at
                               * boot): refusals are counted, not logged */
 };
@@ -88,6 +103,11 @@ call_verdict call_decide(const struct vm_policy *p, const struct call_entry *e,
  * allowed; @call->ret is preset to a refusal before any handler runs.
  * Returns the verdict; *status is the handler's result when allowed. */
 call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_status *status);
+
+/* Makes args[0..n-1] of @call valid, reading the registers not read yet
+ * through its conduit's read_args. False if they cannot be read (the VM is
+ * stopping). */
+bool call_need_args(struct guest_call *call, unsigned n);
 
 /* Per-VM counters: index call_table_len counts unknown IDs. */
 struct call_stats {

@@ -19,10 +19,10 @@
 #define CALL_PERM_UCALL GUEST_FLAG(GUEST_FLAG_UCALL)
 #define CALL_PERM_SERVICE_ONLY 0
 
-#define CALL_ENTRY(c, id, name_, handler_, perm_, service_, results, probe_, ...) \
+#define CALL_ENTRY(c, id, name_, handler_, perm_, service_, results, nargs, probe_, ...) \
     { .first = (id), .last = (id), .name = (name_), .handler = (handler_), \
       .perm = CALL_PERM_##perm_, .service = SVC_##service_, .nr_results = (results), \
-      .probe = (probe_) },
+      .nr_args = (nargs), .probe = (probe_) },
 const struct call_entry call_table[] = {
     VMM_CALL_LIST(CALL_ENTRY)
 };
@@ -46,27 +46,66 @@ bool call_table_check(void)
         const struct call_entry *e = &call_table[i];
 
         if (e->first > e->last || (i && call_table[i - 1].last >= e->first) ||
-            !e->handler || e->nr_results > 4 || e->service >= SVC_COUNT)
+            !e->handler || e->nr_results > 4 || e->nr_args > 4 || e->service >= SVC_COUNT)
             return false;
     }
     return true;
 }
 
-static int cmp_id(const void *key, const void *elem)
-{
-    uint32_t id = *(const uint32_t *)key;
-    const struct call_entry *e = elem;
+/* Each entry's index in call_table, by its constant. */
+#define CALL_INDEX(c, ...) CALL_INDEX_##c,
+enum { VMM_CALL_LIST(CALL_INDEX) CALL_COUNT };
+#undef CALL_INDEX
 
-    return id < e->first ? -1 : id > e->last ? 1 : 0;
+/* vmm's own range, looked up by offset on the path of every call: entry
+ * index + 1 per ID, 0 for none. An entry outside the range gets a slot of
+ * its own past it, never read, so that the list expands without a test. */
+#define RANGE_SLOTS (VMM_CALL_LAST - VMM_CALL_BASE + 1)
+#define BY_OFFSET(c, id, ...) \
+    [(id) >= VMM_CALL_BASE && (id) <= VMM_CALL_LAST ? (id) - VMM_CALL_BASE \
+                                                    : RANGE_SLOTS + CALL_INDEX_##c] = \
+        CALL_INDEX_##c + 1,
+static const uint8_t call_by_offset[RANGE_SLOTS + CALL_COUNT] = {
+    VMM_CALL_LIST(BY_OFFSET)
+};
+#undef BY_OFFSET
+G_STATIC_ASSERT(CALL_COUNT < UINT8_MAX);
+
+/* The dispatcher inlines its own copies of call_lookup(), call_decide()
+ * and call_need_args(): GCC never inlines an exported function of
+ * position-independent code (it could be interposed), and the calls cost
+ * as much as the functions. */
+static inline const struct call_entry *lookup(uint32_t id)
+{
+    size_t lo = 0, hi = call_table_len;
+
+    if (id - VMM_CALL_BASE < RANGE_SLOTS) {
+        unsigned i = call_by_offset[id - VMM_CALL_BASE];
+
+        return i ? &call_table[i - 1] : NULL;
+    }
+    /* The few outside it (SMCCC's vendor-hypervisor queries): bisection. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct call_entry *e = &call_table[mid];
+
+        if (id < e->first)
+            hi = mid;
+        else if (id > e->last)
+            lo = mid + 1;
+        else
+            return e;
+    }
+    return NULL;
 }
 
 const struct call_entry *call_lookup(uint32_t id)
 {
-    return bsearch(&id, call_table, call_table_len, sizeof(call_table[0]), cmp_id);
+    return lookup(id);
 }
 
-call_verdict call_decide(const struct vm_policy *p, const struct call_entry *e,
-                         unsigned privilege)
+static inline call_verdict decide(const struct vm_policy *p, const struct call_entry *e,
+                                  unsigned privilege)
 {
     if (!p->may_call)
         return CALL_REFUSED_NO_CALLS;
@@ -81,6 +120,12 @@ call_verdict call_decide(const struct vm_policy *p, const struct call_entry *e,
     if ((p->flags & e->perm) != e->perm)
         return CALL_REFUSED_FLAGS;
     return CALL_ALLOWED;
+}
+
+call_verdict call_decide(const struct vm_policy *p, const struct call_entry *e,
+                         unsigned privilege)
+{
+    return decide(p, e, privilege);
 }
 
 void call_stats_init(struct call_stats *s)
@@ -200,11 +245,26 @@ static void call_report_refusal(struct vcpu *vcpu, const struct guest_call *call
         host->call_refused(vm, vcpu->id, call->id, call_verdict_names[v]);
 }
 
+static inline bool need_args(struct guest_call *call, unsigned n)
+{
+    if (!call->read_args || n <= call->nr_args_read)
+        return true;
+    if (!call->read_args(call, n))
+        return false;
+    call->nr_args_read = n;
+    return true;
+}
+
+bool call_need_args(struct guest_call *call, unsigned n)
+{
+    return need_args(call, n);
+}
+
 call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_status *status)
 {
     struct vm_calls *c = vcpu->vm->calls;
-    const struct call_entry *e = call_lookup(call->id);
-    call_verdict v = call_decide(&c->policy, e, call->privilege);
+    const struct call_entry *e = lookup(call->id);
+    call_verdict v = decide(&c->policy, e, call->privilege);
     size_t slot = e ? (size_t)(e - call_table) : call_table_len;
 
     /* The refusal is the answer until a handler says otherwise. */
@@ -212,9 +272,16 @@ call_verdict call_dispatch(struct vcpu *vcpu, struct guest_call *call, call_stat
     *status = CALL_NOT_SUPPORTED;
     __atomic_fetch_add(&c->stats.count[slot][v], 1, __ATOMIC_RELAXED);
     if (v == CALL_ALLOWED) {
-        /* The policy has spoken; only then may a monitor take the call. */
-        if (!(c->host && c->host->forward_call && c->host->forward_call(vcpu, call, status)))
+        /* The policy has spoken; only then may a monitor take the call
+         * (it reads all four arguments: call_need_args). */
+        if (c->host && c->host->forward_call && c->host->forward_call(vcpu, call, status)) {
+            call->nr_results = 4;
+            return v;
+        }
+        if (need_args(call, e->nr_args)) {
             *status = e->handler(vcpu, call);
+            call->nr_results = e->nr_results;
+        }
         return v;
     }
     call_report_refusal(vcpu, call, e, v);

@@ -136,6 +136,16 @@ START_TEST(table_shape)
     ck_assert_ptr_null(call_lookup(0x8600ff02U));
     ck_assert_ptr_null(call_lookup(UINT32_MAX));
     ck_assert_ptr_null(call_lookup(SMCCC_VERSION_ID));
+    /* Every ID of vmm's range and its edges: the entry with that ID, or
+     * none (the range is looked up by offset, the rest by bisection). */
+    for (uint32_t id = VMM_CALL_BASE - 1; id <= VMM_CALL_LAST + 1; id++) {
+        const struct call_entry *found = NULL;
+
+        for (size_t i = 0; i < call_table_len; i++)
+            if (id >= call_table[i].first && id <= call_table[i].last)
+                found = &call_table[i];
+        ck_assert_ptr_eq(call_lookup(id), found);
+    }
 }
 END_TEST
 
@@ -174,7 +184,7 @@ START_TEST(table_is_the_list)
 {
     size_t i = 0;
 
-#define CHECK_ENTRY(c, id_, name_, handler_, perm_, service_, results_, probe_, ...) \
+#define CHECK_ENTRY(c, id_, name_, handler_, perm_, service_, results_, nargs_, probe_, ...) \
     do { \
         const struct call_entry *e = &call_table[i++]; \
         g_autofree char *svc = token_as_policy_name(#service_); \
@@ -184,6 +194,7 @@ START_TEST(table_is_the_list)
         ck_assert_str_eq(e->name, name_); \
         ck_assert(e->handler == handler_); \
         ck_assert_uint_eq(e->nr_results, results_); \
+        ck_assert_uint_eq(e->nr_args, nargs_); \
         ck_assert_int_eq(e->probe, probe_); \
         ck_assert_str_eq(service_table[e->service].name, svc); \
         if (e->perm == 0) { \

@@ -4,6 +4,7 @@
  */
 #include "fw-internal.h"
 #include <vmm-guest/calls.h>
+#include <vmm-guest/platform.h>
 
 int64_t fw_arch_vmm_call(uint32_t id, const uint64_t a[4], int64_t out[4], bool smc)
 {
@@ -109,6 +110,14 @@ void fw_kernel_roundtrip(void)
 	const uint64_t a[4] = { 0, 0, 0, 0 };
 
 	fw_arch_vmm_call(SMCCC_VERSION_ID, a, NULL, false);
+}
+
+void fw_userspace_roundtrip(void)
+{
+	uint32_t v;
+
+	/* PL011 FR (offset 0x18), by a plain load KVM can decode. */
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(VMM_ARM_PL011_BASE + 0x18) : "memory");
 }
 
 void fw_arch_ucall_ring_narrow(uint64_t gpa)

@@ -6,6 +6,7 @@
  */
 #include "fw-internal.h"
 #include <vmm-guest/calls.h>
+#include <vmm-guest/platform.h>
 
 #define SEL_KERNEL_CS	0x08
 #define SEL_TSS		0x28
@@ -198,6 +199,13 @@ void fw_kernel_roundtrip(void)
 	uint32_t a = 0, b, c = 0, d;
 
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d) : : "memory");
+}
+
+void fw_userspace_roundtrip(void)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"((uint16_t)(VMM_X86_COM1_PORT + 5)) : "memory");
 }
 
 void fw_arch_ucall_ring_narrow(uint64_t gpa)

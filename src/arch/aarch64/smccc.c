@@ -126,26 +126,44 @@ bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError 
     return set_bitmaps(vm, policy, error) && set_filter(vm, error);
 }
 
-void arm_handle_hypercall(struct vcpu *vcpu)
+/* smccc_call()'s registers: one ioctl each. */
+struct arm_call_regs {
+    struct smccc_regs ops;     /* first: the callbacks find the rest */
+    struct vcpu *vcpu;
+    uint32_t id;
+};
+
+static bool get_x(struct smccc_regs *regs, unsigned n, uint64_t *value)
 {
-    uint64_t nr = vcpu->run->hypercall.nr;
-    uint64_t args[4], x[4];
+    struct arm_call_regs *r = (struct arm_call_regs *)regs;
+
+    if (arm_get_reg(r->vcpu, ARM_CORE_REG(regs.regs[n]), value) == 0)
+        return true;
+    vm_stop(r->vcpu->vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR,
+            "vCPU %u: cannot read the arguments of call %#x", r->vcpu->id, r->id);
+    return false;
+}
+
+static bool set_x(struct smccc_regs *regs, unsigned n, uint64_t value)
+{
+    struct arm_call_regs *r = (struct arm_call_regs *)regs;
     GError *error = NULL;
 
-    for (int i = 0; i < 4; i++) {
-        if (arm_get_reg(vcpu, ARM_CORE_REG(regs.regs[i + 1]), &args[i]) < 0) {
-            vm_stop(vcpu->vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR,
-                    "vCPU %u: cannot read the arguments of call %#x", vcpu->id, (uint32_t)nr);
-            return;
-        }
-    }
-    smccc_call(vcpu, nr, vcpu->run->hypercall.longmode, args, x);
+    if (arm_set_reg(r->vcpu, ARM_CORE_REG(regs.regs[n]), value, "call result", &error))
+        return true;
+    vm_stop(r->vcpu->vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, "%s", error->message);
+    g_error_free(error);
+    return false;
+}
+
+void arm_handle_hypercall(struct vcpu *vcpu)
+{
+    struct arm_call_regs r = {
+        .ops = { .get = get_x, .set = set_x },
+        .vcpu = vcpu,
+        .id = (uint32_t)vcpu->run->hypercall.nr,
+    };
+
     /* KVM leaves the PC past the hvc/smc: only the results remain. */
-    for (int i = 0; i < 4; i++) {
-        if (!arm_set_reg(vcpu, ARM_CORE_REG(regs.regs[i]), x[i], "call result", &error)) {
-            vm_stop(vcpu->vm, VM_STOP_ERROR, VMM_EXIT_KVM_ERROR, "%s", error->message);
-            g_error_free(error);
-            return;
-        }
-    }
+    smccc_call(vcpu, vcpu->run->hypercall.nr, vcpu->run->hypercall.longmode, &r.ops);
 }

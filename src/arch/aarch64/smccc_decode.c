@@ -10,17 +10,18 @@ static bool is_smc32(uint32_t id)
     return !(id & SMCCC_SMC64);
 }
 
-void smccc_decode(uint64_t nr, uint64_t flags, const uint64_t x1_4[4], struct guest_call *call)
+void smccc_decode(uint64_t nr, uint64_t flags, struct guest_call *call)
 {
     /* KVM hands over w0 alone: the ID is 32 bits by definition. */
-    uint32_t id = (uint32_t)nr;
-
     *call = (struct guest_call){
-        .id = id,
+        .id = (uint32_t)nr,
         .conduit = (flags & SMCCC_EXIT_SMC) ? CONDUIT_SMC : CONDUIT_HVC,
     };
-    for (int i = 0; i < 4; i++)
-        call->args[i] = is_smc32(id) ? (uint32_t)x1_4[i] : x1_4[i];
+}
+
+uint64_t smccc_arg(const struct guest_call *call, uint64_t x)
+{
+    return is_smc32(call->id) ? (uint32_t)x : x;
 }
 
 void smccc_encode(const struct guest_call *call, call_verdict v, call_status status,
@@ -34,14 +35,46 @@ void smccc_encode(const struct guest_call *call, call_verdict v, call_status sta
         x0_3[0] = SMCCC_RET_INVALID;
 }
 
-void smccc_call(struct vcpu *vcpu, uint64_t nr, uint64_t flags, const uint64_t x1_4[4],
-                uint64_t x0_3[4])
-{
+/* A call being answered: call first, so that read_args can find the rest. */
+struct smccc_exit {
     struct guest_call call;
+    struct smccc_regs *regs;
+    bool failed;
+};
+
+/* guest_call's read_args: x1.. as the handler needs them. */
+static bool read_args(struct guest_call *call, unsigned n)
+{
+    struct smccc_exit *e = (struct smccc_exit *)call;
+
+    for (unsigned i = call->nr_args_read; i < n; i++) {
+        uint64_t x;
+
+        if (!e->regs->get(e->regs, i + 1, &x)) {
+            e->failed = true;
+            return false;
+        }
+        call->args[i] = smccc_arg(call, x);
+    }
+    return true;
+}
+
+void smccc_call(struct vcpu *vcpu, uint64_t nr, uint64_t flags, struct smccc_regs *regs)
+{
+    struct smccc_exit e = { .regs = regs };
     call_status status;
     call_verdict v;
+    uint64_t x[4];
+    unsigned n;
 
-    smccc_decode(nr, flags, x1_4, &call);
-    v = call_dispatch(vcpu, &call, &status);
-    smccc_encode(&call, v, status, x0_3);
+    smccc_decode(nr, flags, &e.call);
+    e.call.read_args = read_args;
+    v = call_dispatch(vcpu, &e.call, &status);
+    if (e.failed)
+        return;
+    smccc_encode(&e.call, v, status, x);
+    n = v == CALL_ALLOWED && status == CALL_OK ? e.call.nr_results : 4;
+    for (unsigned i = 0; i < n; i++)
+        if (!regs->set(regs, i, x[i]))
+            return;
 }
