@@ -108,7 +108,7 @@ char *vm_name_quote(const char *name);
 /* The folder bundled firmware is read from, the first of: @env_dir
  * ($VMM_FIRMWARE_DIR) when set and not empty; firmware/ in @exe_dir (the
  * vmm binary's folder) when it exists, as in a build tree; @installed_dir
- * (<datadir>/vmm/firmware, where `meson install` puts it). Newly allocated. */
+ * (<libexecdir>/vmm/firmware, where `meson install` puts it). Newly allocated. */
 char *config_firmware_dir(const char *env_dir, const char *exe_dir, const char *installed_dir);
 /* Bundled firmware named @name: <name>-<arch>.elf in config_firmware_dir()
  * of this process. Newly allocated path. */

@@ -2,7 +2,7 @@
 # install-tree.sh BUILDDIR PREFIX BINDIR DATADIR LIBEXECDIR MANDIR COMPLETIONSDIR ARCH
 # `meson install --destdir` of BUILDDIR into a temporary folder puts every
 # file where the README says, and the installed vmm, with no
-# VMM_FIRMWARE_DIR, reads its firmware from <prefix>/<datadir>/vmm/firmware:
+# VMM_FIRMWARE_DIR, reads its firmware from <prefix>/<libexecdir>/vmm/firmware:
 # run from the DESTDIR copy it names that path (the copy cannot be found at
 # the final prefix); where this user may make a mount namespace, the copy
 # is laid over the prefix itself and the hello guest's config and firmware
@@ -18,7 +18,7 @@ dest=$T/root
 meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$T/install.out" 2>&1 ||
     { cat "$T/install.out"; fail "meson install failed"; }
 
-fwdir=$(abs "$datadir")/vmm/firmware
+fwdir=$(abs "$libexecdir")/vmm/firmware
 for f in "$(abs "$bindir")/vmm" "$fwdir/hello-$arch.elf" "$(abs "$libexecdir")/vmm/vmm-exit" \
          "$(abs "$mandir")/man1/vmm.1" "$(abs "$compdir")/vmm" \
          "$(abs "$datadir")/doc/vmm/examples/hello.toml"; do

@@ -445,7 +445,7 @@ START_TEST(firmware_search_order)
     g_autofree char *bin = g_build_filename(dir, "bin", NULL);
     g_autofree char *tree = g_build_filename(dir, "tree", NULL);
     g_autofree char *tree_fw = g_build_filename(tree, "firmware", NULL);
-    const char *installed = "/opt/x/share/vmm/firmware";
+    const char *installed = "/opt/x/libexec/vmm/firmware";
     char *d;
 
     ck_assert_int_eq(g_mkdir(bin, 0700), 0);
