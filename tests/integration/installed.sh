@@ -1,11 +1,12 @@
 #!/bin/sh
-# The installed vmm (the .deb, unpacked over the bed's root by
-# tests/nested/run's NESTED_INSTALL_<ARCH>, which sets VMM_INSTALLED to its
-# usr/bin/vmm), with no VMM_FIRMWARE_DIR: its version, then the bundled
-# hello guest from the installed example config, its firmware read from
-# where the package put it, /usr/libexec/vmm/firmware. Skips without one.
+# The installed vmm (the .deb, or a meson install, laid over the bed's root
+# by tests/nested/run's NESTED_INSTALL_<ARCH>, which sets VMM_INSTALLED to
+# its <prefix>/bin/vmm), with no VMM_FIRMWARE_DIR: its version, then the
+# bundled hello guest from the installed example config, its firmware read
+# from where it was installed, <prefix>/libexec/vmm/firmware. Skips without
+# one.
 . "$(dirname "$0")/lib.sh"
-[ -n "${VMM_INSTALLED:-}" ] || skip "no installed vmm to test (VMM_INSTALLED; scripts/test sets it in the x86_64 bed)"
+[ -n "${VMM_INSTALLED:-}" ] || skip "no installed vmm to test (VMM_INSTALLED; scripts/test sets it in the bed)"
 # the version of the vmm built from this tree, which the package was too
 built=$("$VMM" --version) || fail "$VMM --version failed"
 VMM=$VMM_INSTALLED
