@@ -105,8 +105,13 @@ bool vm_name_valid(const char *name);
 /* @name made safe to quote in a message (escaped, cut to a sane length). */
 char *vm_name_quote(const char *name);
 
-/* Bundled firmware named @name: $VMM_FIRMWARE_DIR, else the firmware/
- * folder beside the vmm binary. Newly allocated path. */
+/* The folder bundled firmware is read from, the first of: @env_dir
+ * ($VMM_FIRMWARE_DIR) when set and not empty; firmware/ in @exe_dir (the
+ * vmm binary's folder) when it exists, as in a build tree; @installed_dir
+ * (<libexecdir>/vmm/firmware, where `meson install` puts it). Newly allocated. */
+char *config_firmware_dir(const char *env_dir, const char *exe_dir, const char *installed_dir);
+/* Bundled firmware named @name: <name>-<arch>.elf in config_firmware_dir()
+ * of this process. Newly allocated path. */
 char *config_firmware_path(const char *name);
 
 /* The host's physical memory, the ceiling for guest RAM. */

@@ -74,16 +74,29 @@ char *vm_name_quote(const char *name)
     return g_strescape(cut, NULL);
 }
 
+char *config_firmware_dir(const char *env_dir, const char *exe_dir, const char *installed_dir)
+{
+    g_autofree char *beside = g_build_filename(exe_dir, "firmware", NULL);
+
+    /* The variable always wins, even over a folder that lacks the image:
+     * a test that names its firmware must never get another one. */
+    if (env_dir && *env_dir)
+        return g_strdup(env_dir);
+    /* A build tree: its own firmware, never an older installed one. */
+    if (g_file_test(beside, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer(&beside);
+    return g_strdup(installed_dir);
+}
+
 char *config_firmware_path(const char *name)
 {
-    const char *dir = g_getenv("VMM_FIRMWARE_DIR");
     g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
     g_autofree char *exedir = exe ? g_path_get_dirname(exe) : g_strdup(".");
+    g_autofree char *dir = config_firmware_dir(g_getenv("VMM_FIRMWARE_DIR"), exedir,
+                                               VMM_FIRMWARE_INSTALL_DIR);
     g_autofree char *file = g_strdup_printf("%s-%s.elf", name, arch_name);
 
-    if (dir && *dir)
-        return g_build_filename(dir, file, NULL);
-    return g_build_filename(exedir, "firmware", file, NULL);
+    return g_build_filename(dir, file, NULL);
 }
 
 char *config_memory_problem(uint64_t bytes, const char *shown, uint64_t host)

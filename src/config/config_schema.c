@@ -173,9 +173,12 @@ static const struct cfg_key vm_keys[] = {
 static const struct cfg_key boot_keys[] = {
     { "firmware", CFG_STRING, CFG_FIELD(struct vmm_config, firmware),
       .type_doc = "string", .default_doc = "one of firmware or kernel",
-      .doc = "a bundled firmware name (`\"hello\"`: `firmware/hello-<arch>.elf` beside the vmm "
-             "binary, or in `$VMM_FIRMWARE_DIR`), or the path of an ELF64 image (relative to "
-             "the config file's folder; a value with a `/` or ending in `.elf` is a path)" },
+      .doc = "a bundled firmware name (`\"hello\"`: `hello-<arch>.elf` in the first of "
+             "`$VMM_FIRMWARE_DIR` when set, `firmware/` beside the vmm binary when it exists "
+             "(a build tree), and the installed `<libexecdir>/vmm/firmware`, "
+             "`/usr/libexec/vmm/firmware` for the Debian package), or the path of an ELF64 image "
+             "(relative to the config file's folder; a value with a `/` or ending in `.elf` "
+             "is a path)" },
     { "kernel", CFG_STRING, CFG_FIELD(struct vmm_config, boot_linux.kernel_path),
       .type_doc = "string", .default_doc = "one of firmware or kernel",
       .doc = "a Linux kernel to boot instead (x86_64: `bzImage`; aarch64: `Image` or a raw "

@@ -438,6 +438,59 @@ START_TEST(image_names_follow_the_vm_name_rule)
 }
 END_TEST
 
+/* The firmware search order: $VMM_FIRMWARE_DIR, a build tree's firmware/
+ * beside the binary, the installed data folder. */
+START_TEST(firmware_search_order)
+{
+    g_autofree char *bin = g_build_filename(dir, "bin", NULL);
+    g_autofree char *tree = g_build_filename(dir, "tree", NULL);
+    g_autofree char *tree_fw = g_build_filename(tree, "firmware", NULL);
+    const char *installed = "/opt/x/libexec/vmm/firmware";
+    char *d;
+
+    ck_assert_int_eq(g_mkdir(bin, 0700), 0);
+    ck_assert_int_eq(g_mkdir(tree, 0700), 0);
+    ck_assert_int_eq(g_mkdir(tree_fw, 0700), 0);
+
+    /* installed: no firmware/ beside the binary */
+    d = config_firmware_dir(NULL, bin, installed);
+    ck_assert_str_eq(d, installed);
+    g_free(d);
+    d = config_firmware_dir("", bin, installed);    /* empty: as if unset */
+    ck_assert_str_eq(d, installed);
+    g_free(d);
+    /* a build tree: its own firmware, not the installed one */
+    d = config_firmware_dir(NULL, tree, installed);
+    ck_assert_str_eq(d, tree_fw);
+    g_free(d);
+    /* the variable wins over both */
+    d = config_firmware_dir("/elsewhere", tree, installed);
+    ck_assert_str_eq(d, "/elsewhere");
+    g_free(d);
+    d = config_firmware_dir("/elsewhere", bin, installed);
+    ck_assert_str_eq(d, "/elsewhere");
+    g_free(d);
+}
+END_TEST
+
+/* This binary (tests/unit/ has no firmware/) without the variable looks in
+ * the folder the build was configured to install firmware to. */
+START_TEST(firmware_default_is_installed_dir)
+{
+    g_autofree char *want = g_strdup_printf("%s/hello-%s.elf", VMM_FIRMWARE_INSTALL_DIR,
+                                            arch_name);
+    g_autofree char *path = NULL;
+
+    g_unsetenv("VMM_FIRMWARE_DIR");
+    path = config_firmware_path("hello");
+    ck_assert_str_eq(path, want);
+    g_setenv("VMM_FIRMWARE_DIR", dir, TRUE);
+    g_free(path);
+    path = config_firmware_path("hello");
+    ck_assert(g_str_has_prefix(path, dir));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -452,6 +505,8 @@ int main(void)
     tcase_add_test(tc, options);
     tcase_add_test(tc, manager_config);
     tcase_add_test(tc, image_names_follow_the_vm_name_rule);
+    tcase_add_test(tc, firmware_search_order);
+    tcase_add_test(tc, firmware_default_is_installed_dir);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
