@@ -32,6 +32,8 @@ void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...) {}
 
 #define DTB_AT 0xe00000
 
+static bool build_pmu; /* the VM's vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */
+
 /* The tree of a VM of @nr_vcpus; a Linux boot with an initrd when
  * @bootargs is not empty. */
 static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
@@ -48,6 +50,7 @@ static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
     vm.flags = *bootargs ? VM_LINUX : 0;
     vm.nr_vcpus = nr_vcpus;
     vm.vcpus = vcpus;
+    vm.arch.pmu = build_pmu;
     for (unsigned i = 0; i < nr_vcpus; i++)
         vcpus[i].arch.mpidr = 0x80000000 | i;
     vm.mem.regions[0] = (struct mem_region){ .gpa = 0x40000000, .size = size, .hva = ram };
@@ -108,6 +111,32 @@ START_TEST(tree_has_the_devices)
 }
 END_TEST
 
+/* A PMU node exactly when the vCPUs have a PMU: QEMU virt's PPI 7, level. */
+START_TEST(pmu_node_with_the_pmu)
+{
+    g_autofree char *sum = NULL, *sum_pmu = NULL;
+    g_autofree uint8_t *ram = build("console=x", 2, &sum);
+    g_autofree uint8_t *ram_pmu = NULL;
+    const fdt32_t *irq;
+    void *fdt;
+    int pmu, len;
+
+    ck_assert_int_lt(fdt_path_offset(ram + DTB_AT, "/pmu"), 0);
+    build_pmu = true;
+    ram_pmu = build("console=x", 2, &sum_pmu);
+    build_pmu = false;
+    fdt = ram_pmu + DTB_AT;
+    pmu = fdt_path_offset(fdt, "/pmu");
+    ck_assert_int_ge(pmu, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, pmu, "arm,armv8-pmuv3"), 0);
+    irq = fdt_getprop(fdt, pmu, "interrupts", &len);
+    ck_assert_int_eq(len, 12);
+    ck_assert_uint_eq(fdt32_to_cpu(irq[0]), 1);   /* PPI */
+    ck_assert_uint_eq(fdt32_to_cpu(irq[1]), 7);   /* INTID 23 */
+    ck_assert_uint_eq(fdt32_to_cpu(irq[2]), 4);   /* level, high */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fdt");
@@ -115,6 +144,7 @@ int main(void)
 
     tcase_add_test(tc, tree_unchanged);
     tcase_add_test(tc, tree_has_the_devices);
+    tcase_add_test(tc, pmu_node_with_the_pmu);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
