@@ -44,7 +44,7 @@
 #define INT_RT    0x40
 #define NR_REGS   (0x50 / 4)
 #define RX_FIFO   32
-#define UARTCLK   24000000 /* the fixed clock the device tree gives it */
+#define UARTCLK   24000000 /* the fixed clock the device tree gives it (apb-pclk) */
 
 /* PrimeCell peripheral and cell ID bytes of an r1p5 PL011. */
 static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
@@ -167,23 +167,17 @@ static void pl011_destroy(struct device *dev)
     g_free(p);
 }
 
-/* Its clock (the AMBA bus wants one), then the UART. */
+/* Its clock (the AMBA bus wants one; the same fixed clock is its UARTCLK),
+ * then the UART. */
 static int pl011_fdt(const struct device *dev, struct device_fdt *f)
 {
     static const char compat[] = "arm,pl011\0arm,primecell";
     static const char clock_names[] = "uartclk\0apb_pclk";
-    uint32_t clk = f->next_phandle++;
+    int err = 0;
+    uint32_t clk = device_fdt_apb_pclk(f, &err);
     uint32_t clocks[] = { cpu_to_fdt32(clk), cpu_to_fdt32(clk) };
-    int err;
 
-    err = fdt_begin_node(f->fdt, "apb-pclk");
-    err |= fdt_property_string(f->fdt, "compatible", "fixed-clock");
-    err |= fdt_property_u32(f->fdt, "#clock-cells", 0);
-    err |= fdt_property_u32(f->fdt, "clock-frequency", UARTCLK);
-    err |= fdt_property_string(f->fdt, "clock-output-names", "clk24mhz");
-    err |= fdt_property_u32(f->fdt, "phandle", clk);
-    err |= fdt_end_node(f->fdt);
-
+    G_STATIC_ASSERT(UARTCLK == 24000000);
     err |= device_fdt_begin(f, dev, compat, sizeof(compat));
     err |= fdt_property(f->fdt, "clocks", clocks, sizeof(clocks));
     err |= fdt_property(f->fdt, "clock-names", clock_names, sizeof(clock_names));

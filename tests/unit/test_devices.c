@@ -18,6 +18,7 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/hw/pl031.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/uart_rx.h"
 #include "vmm/machine.h"
@@ -36,6 +37,7 @@ static const struct device_desc pc[] = {
     { &uart16550_device,   COM1,                    8,       4, DEVICE_BOOT_ANY },
     { &pl011_device,       PL011,                   0x1000,  1, DEVICE_BOOT_ANY },
     { &exit_mmio_device,   VMM_ARM_EXIT_BASE,       0x1000, -1, DEVICE_BOOT_ANY },
+    { &pl031_device,       VMM_ARM_PL031_BASE,      0x1000,  2, DEVICE_BOOT_ANY },
 };
 
 static struct vm vm;
@@ -438,6 +440,84 @@ START_TEST(rx_16550)
 }
 END_TEST
 
+#define RTC VMM_ARM_PL031_BASE
+
+static uint32_t mmio_read_n(uint64_t addr, unsigned len)
+{
+    uint32_t v = 0;
+
+    guest_access(IOBUS_MMIO, addr, &v, len, false);
+    return v;
+}
+
+/* What kvm-unit-tests' arm/pl031 checks: the PrimeCell IDs, read-only
+ * registers at every width, a count from the host's wall clock. */
+START_TEST(pl031_ids_and_read_only)
+{
+    static const uint8_t id[] = { 0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+    static const uint64_t ro[] = { 0x14, 0x18, 0xfe0, 0xfe4, 0xfe8, 0xfec, 0xff0, 0xff4, 0xff8, 0xffc };
+    uint32_t now = (uint32_t)(g_get_real_time() / G_USEC_PER_SEC), dr;
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(id); i++)
+        ck_assert_uint_eq(mmio_read(RTC + 0xfe0 + 4 * i), id[i]);
+    for (unsigned i = 0; i < G_N_ELEMENTS(ro); i++) {
+        uint32_t before = mmio_read(RTC + ro[i]);
+
+        for (unsigned len = 1; len <= 4; len *= 2) {
+            uint32_t poison = 0xdeadbeef;
+
+            guest_access(IOBUS_MMIO, RTC + ro[i], &poison, len, true);
+        }
+        ck_assert_uint_eq(mmio_read(RTC + ro[i]), before);
+        ck_assert_uint_eq(mmio_read_n(RTC + ro[i], 1), before & 0xff);
+        ck_assert_uint_eq(mmio_read_n(RTC + ro[i], 2), before & 0xffff);
+    }
+    dr = mmio_read(RTC);
+    ck_assert_uint_ge(dr, now);
+    ck_assert_uint_le(dr, now + 2);
+    ck_assert_uint_eq(mmio_read(RTC + 0x0c), 1);   /* CR: started */
+    mmio_write(RTC + 0x08, 1000);                  /* LR */
+    ck_assert_uint_eq(mmio_read(RTC + 0x08), 1000);
+    ck_assert_uint_le(mmio_read(RTC) - 1000, 1);
+}
+END_TEST
+
+/* The match interrupt: RIS latches when the count reaches MR, the line
+ * follows RIS & IMSC, ICR clears; a future match comes when it is due. */
+START_TEST(pl031_match_interrupt)
+{
+    const struct device *d;
+    struct irq_line *line;
+
+    teardown();
+    console = test_console();
+    build(true);
+    d = find(&pl031_device);
+    line = d->state; /* the model's first member */
+    mmio_write(RTC + 0x08, 500);                   /* LR: the count is 500 */
+    mmio_write(RTC + 0x04, mmio_read(RTC));        /* MR: now */
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 1);   /* RIS */
+    ck_assert_uint_eq(mmio_read(RTC + 0x18), 0);   /* MIS: masked */
+    ck_assert_int_eq(line->level, 0);
+    mmio_write(RTC + 0x10, 1);                     /* IMSC */
+    ck_assert_uint_eq(mmio_read(RTC + 0x18), 1);
+    ck_assert_int_eq(line->level, 1);
+    mmio_write(RTC + 0x1c, 1);                     /* ICR */
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 0);
+    ck_assert_int_eq(line->level, 0);
+
+    mmio_write(RTC + 0x04, mmio_read(RTC) + 1);    /* a second from now */
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 0);
+    g_usleep(1100 * 1000);
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 1);
+    ck_assert_int_eq(line->level, 1);
+    devices_reset(&vm.devices);
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 0);
+    ck_assert_uint_eq(mmio_read(RTC + 0x10), 0);
+    ck_assert_int_eq(line->level, 0);
+}
+END_TEST
+
 /* The shared FIFO on its own: a ring that wraps, never deeper than its
  * model says, and the line following the model's level. */
 static bool always(struct uart_rx *rx) { return true; }
@@ -491,6 +571,8 @@ int main(void)
     tcase_add_test(tc, rx_pl011);
     tcase_add_test(tc, rx_16550);
     tcase_add_test(tc, rx_ring_wraps);
+    tcase_add_test(tc, pl031_ids_and_read_only);
+    tcase_add_test(tc, pl031_match_interrupt);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,8 +1,8 @@
 /*
  * The device tree an aarch64 guest boots with, built on any host from
  * the aarch64 machine table's devices (their fdt hooks): byte for byte
- * what guests saw before the device model (issue 11), whose SHA-256 is
- * pinned here. A change to these hashes is a change every guest sees:
+ * what guests saw before the device model (issue 11) plus the PL031 RTC
+ * node (issue 14), whose SHA-256 is pinned here. A change to these hashes is a change every guest sees:
  * make it on purpose, and boot the bed's aarch64 Linux tests.
  */
 #include <check.h>
@@ -78,9 +78,9 @@ START_TEST(tree_unchanged)
     g_autofree void *a = build("", 1, &fw);
     g_autofree void *b = build("console=x panic=-1", 4, &linux_boot);
 
-    ck_assert_str_eq(fw, "8643182ebfaeb7774a1bca178e983f40399a20725755ea6c4f487b943d48c7c1");
+    ck_assert_str_eq(fw, "cc8a842e6b139ba607912826abc18c4eead072ed3d38a73482a8f57f87c9673b");
     ck_assert_str_eq(linux_boot,
-                     "bb6ace2e81ee838dbfa305f7e3e8fac6537e7937dac62f09a3fc4ddb99016087");
+                     "feaf4b60df6eb2f1e99ba7af3010e5e5218e594c46f49e8ffdb6133aabf5e8db");
 }
 END_TEST
 
@@ -92,6 +92,7 @@ START_TEST(tree_has_the_devices)
     void *fdt = ram + DTB_AT;
     int uart = fdt_path_offset(fdt, "/pl011@9000000");
     int clk = fdt_path_offset(fdt, "/apb-pclk");
+    int rtc = fdt_path_offset(fdt, "/pl031@9010000");
     const fdt32_t *irq, *clocks;
     int len;
 
@@ -108,6 +109,18 @@ START_TEST(tree_has_the_devices)
     clocks = fdt_getprop(fdt, uart, "clocks", &len);
     ck_assert_int_eq(len, 8);
     ck_assert_uint_eq(fdt32_to_cpu(clocks[0]), fdt_get_phandle(fdt, clk));
+    /* The PL031 RTC: QEMU virt's address and SPI 2, the same bus clock. */
+    ck_assert_int_ge(rtc, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, rtc, "arm,pl031"), 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, rtc, "arm,primecell"), 0);
+    irq = fdt_getprop(fdt, rtc, "interrupts", &len);
+    ck_assert_int_eq(len, 12);
+    ck_assert_uint_eq(fdt32_to_cpu(irq[0]), 0);   /* SPI */
+    ck_assert_uint_eq(fdt32_to_cpu(irq[1]), 2);
+    clocks = fdt_getprop(fdt, rtc, "clocks", &len);
+    ck_assert_int_eq(len, 4);
+    ck_assert_uint_eq(fdt32_to_cpu(clocks[0]), fdt_get_phandle(fdt, clk));
+    ck_assert_str_eq(fdt_getprop(fdt, rtc, "clock-names", NULL), "apb_pclk");
 }
 END_TEST
 

@@ -1,6 +1,6 @@
 /*
- * The aarch64 machine: QEMU virt's PL011 address and SPI, and vmm's exit
- * device.
+ * The aarch64 machine: QEMU virt's PL011 and PL031 addresses and SPIs,
+ * and vmm's exit device.
  *
  * A new device is one file in src/devices/ (its struct device_ops) and
  * one line here: where it is, its interrupt (a GIC SPI), and for which
@@ -11,13 +11,16 @@
 #include "vmm/kvm.h" /* after platform.h: its PSCI numbers come first */
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/hw/pl031.h"
 #include "vmm/machine.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
+#define PL031_SPI 2 /* the same */
 
 const struct device_desc machine_devices[] = {
     /* model             base                size                irq        flags */
     { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, PL011_SPI, DEVICE_BOOT_ANY | DEVICE_STDOUT },
+    { &pl031_device,     VMM_ARM_PL031_BASE, VMM_ARM_PL031_SIZE, PL031_SPI, DEVICE_BOOT_ANY },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1,        DEVICE_BOOT_ANY },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
