@@ -1,4 +1,4 @@
-// fuzz-sources: src/devices/uart16550.c src/devices/pl011.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/exit_device.c
+// fuzz-sources: src/devices/uart16550.c src/devices/pl011.c src/devices/pl031.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/exit_device.c
 // fuzz-sources: src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c src/devices/pci.c src/devices/pci_host.c
 // fuzz-sources: src/core/device.c src/core/iobus.c src/core/irq.c src/core/console_input.c src/base/seccomp.c
 // fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
@@ -10,8 +10,8 @@
  * libFuzzer target: every device's register file through the I/O registry
  * (src/core/iobus.c), as a guest reaches it. Two fake VMs realized from
  * machine tables (src/core/device.c): a PC one (16550 UART, i8042, ACPI
- * sleep register, the port I/O exit device) and an arm one (PL011, the
- * MMIO exit device), each with its own (fake) console; whether the UARTs
+ * sleep register, the port I/O exit device) and an arm one (PL011, PL031
+ * RTC, the MMIO exit device), each with its own (fake) console; whether the UARTs
  * are wired to an interrupt (a Linux boot) is the input's choice. Then a sequence of accesses (address, width as KVM
  * gives them, direction, value), and of bytes typed on the console.
  *
@@ -20,9 +20,11 @@
  * stop it only their documented way (reset, power-off, the guest's exit
  * status as written, a crash report); an address nobody claims reads as
  * all ones; an interrupt line is high only when the device says an
- * enabled interrupt is pending (PL011: exactly then; 16550: only with
- * OUT2 up); one access transmits at most one byte, and only a UART's
- * write; the console's input takes no more than it is given.
+ * enabled interrupt is pending (PL011 and PL031: exactly then; 16550:
+ * only with OUT2 up); the RTC never stops the VM; one access transmits at most one byte, and only a UART's
+ * write; the console's input takes no more than it is given, nothing while
+ * the receiver is off (PL011 CR), and into an empty FIFO as much as fits
+ * while it is on (interrupts masked or not: a guest may poll).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/hw/pl031.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/vm.h"
 #include "vmm-guest/platform.h"
@@ -46,9 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_OPS 256
 #define UART_GSI 4
 #define PL011_IRQ ((1U << 24) | 33) /* KVM_ARM_IRQ_TYPE_SPI, SPI 1 */
+#define PL031_IRQ ((1U << 24) | 34) /* SPI 2 */
+#define PL031_MIS 0x18
 #define UART_MCR 4
 #define MCR_OUT2 0x08
 #define PL011_MIS 0x40
+#define PL011_FR 0x18
+#define PL011_CR 0x30
+#define UART_LSR 5
 
 struct machine {
     struct vm vm;
@@ -76,6 +84,7 @@ static const struct device_desc pc_devices[] = {
 };
 static const struct device_desc arm_devices[] = {
     { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, 1,  DEVICE_BOOT_ANY },
+    { &pl031_device,     VMM_ARM_PL031_BASE, VMM_ARM_PL031_SIZE, 2,  DEVICE_BOOT_ANY },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1, DEVICE_BOOT_ANY },
     { &pci_host_device,  VMM_ARM_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_ANY, &arm_pci },
 };
@@ -128,7 +137,7 @@ static void check_stop(const struct machine *m, const struct io_range *r, uint64
     const char *name = r ? r->name : "";
 
     if (!r || !is_write || !strcmp(name, "uart16550") || !strcmp(name, "pl011") ||
-        !strncmp(name, "pci-", 4)) {
+        !strcmp(name, "pl031") || !strncmp(name, "pci-", 4)) {
         FUZZ_CHECK(s->reason == VM_STOP_NONE);
         return;
     }
@@ -214,6 +223,12 @@ static void check_irq(struct machine *m)
         level = fake_kvm.irq_level[PL011_IRQ % FAKE_IRQS];
         if (level >= 0)
             FUZZ_CHECK(level == (peek(m, VMM_ARM_PL011_BASE + PL011_MIS) != 0));
+        /* MIS is read at the time the line was last set for: the RTC
+         * latches a due match at every access, the read included. */
+        peek(m, VMM_ARM_PL031_BASE + PL031_MIS);
+        level = fake_kvm.irq_level[PL031_IRQ % FAKE_IRQS];
+        if (level >= 0)
+            FUZZ_CHECK(level == (peek(m, VMM_ARM_PL031_BASE + PL031_MIS) != 0));
     }
 }
 
@@ -222,13 +237,20 @@ static void type(struct machine *m, struct fuzz_input *in)
     struct console *c = m->vm.console;
     uint8_t buf[64];
     size_t n = fuzz_u8(in) % sizeof(buf) + 1, took;
+    bool pio = m->kind == IOBUS_PIO;
+    /* A 16550 always receives; a PL011 while CR has UARTEN and RXE. */
+    bool on = pio || (peek(m, VMM_ARM_PL011_BASE + PL011_CR) & 0x201) == 0x201;
+    bool empty = pio ? !(peek(m, VMM_X86_COM1_PORT + UART_LSR) & 0x01)
+                     : (peek(m, VMM_ARM_PL011_BASE + PL011_FR) & 0x10);
 
     fuzz_bytes(in, buf, n);
     FUZZ_CHECK(c->input);
     took = c->input(c->input_data, buf, n);
     FUZZ_CHECK(took <= n);
-    if (!m->irq)
-        FUZZ_CHECK(took == 0); /* no driver listens without an interrupt */
+    if (!on)
+        FUZZ_CHECK(took == 0);
+    else if (empty)
+        FUZZ_CHECK(took == MIN(n, pio ? 16u : 32u));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

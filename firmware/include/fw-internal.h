@@ -14,6 +14,8 @@
 /* One character to the UART, no locking; usable from the first instruction
  * of C (on aarch64 also with the MMU off). */
 void fw_arch_putc(char c);
+/* The UART's next received byte, or -1 when its receive FIFO is empty. */
+int fw_arch_getc(void);
 /* This vCPU is done with fw_main() and not vCPU 0: take it out of the way
  * (x86_64 cli;hlt, aarch64 PSCI CPU_OFF). */
 noreturn void fw_arch_park(void);

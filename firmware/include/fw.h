@@ -36,6 +36,9 @@ extern int fw_exit_status;
 void fw_putc(char c);
 /* Writes s as is: unlike stdio's puts, no newline is added. */
 void fw_puts(const char *s);
+/* The next received byte, or -1 when none waits: a poll of the UART's
+ * status register (16550 LSR.DR, PL011 FR.RXFE), no interrupt involved. */
+int fw_getc(void);
 /*
  * printf subset: %d %i %u %x %X %o %c %s %p %%, length modifiers hh h l ll
  * z t j, flags '-', '0' and '#', a field width (digits or '*'), a precision for

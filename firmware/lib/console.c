@@ -33,6 +33,16 @@ void fw_putc(char c)
 	console_lock_drop();
 }
 
+int fw_getc(void)
+{
+	int c;
+
+	console_lock_take();
+	c = fw_arch_getc();
+	console_lock_drop();
+	return c;
+}
+
 void fw_puts(const char *s)
 {
 	console_lock_take();

@@ -26,6 +26,8 @@
 #define VMM_ARM_RAM_BASE          0x40000000ULL
 #define VMM_ARM_PL011_BASE        0x09000000ULL  /* as on QEMU's virt machine */
 #define VMM_ARM_PL011_SIZE        0x1000
+#define VMM_ARM_PL031_BASE        0x09010000ULL  /* RTC, as on QEMU's virt machine */
+#define VMM_ARM_PL031_SIZE        0x1000
 #define VMM_ARM_EXIT_BASE         0x090f0000ULL  /* exit device, 32-bit registers */
 #define VMM_ARM_EXIT_SIZE         0x1000
 #define VMM_EXIT_REG_DEBUG_EXIT   0x0   /* write v: status (v << 1) | 1 */

@@ -39,3 +39,24 @@ int device_fdt_begin(struct device_fdt *f, const struct device *dev, const char 
     }
     return err;
 }
+
+uint32_t device_fdt_apb_pclk(struct device_fdt *f, int *err)
+{
+    uint32_t clk;
+    int e;
+
+    if (f->apb_pclk)
+        return f->apb_pclk;
+    clk = f->next_phandle++;
+    e = fdt_begin_node(f->fdt, "apb-pclk");
+    e |= fdt_property_string(f->fdt, "compatible", "fixed-clock");
+    e |= fdt_property_u32(f->fdt, "#clock-cells", 0);
+    e |= fdt_property_u32(f->fdt, "clock-frequency", 24000000);
+    e |= fdt_property_string(f->fdt, "clock-output-names", "clk24mhz");
+    e |= fdt_property_u32(f->fdt, "phandle", clk);
+    e |= fdt_end_node(f->fdt);
+    *err |= e;
+    if (!e)
+        f->apb_pclk = clk;
+    return e ? 0 : clk;
+}

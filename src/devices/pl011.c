@@ -6,6 +6,14 @@
  * the driver unmasks it (a level interrupt, as the device tree says).
  * Received bytes (stdin) raise the receive and receive-timeout interrupts
  * until the driver drains them.
+ *
+ * The UART comes out of reset as a boot firmware leaves a console UART
+ * (vmm is the firmware of a kernel it boots): enabled, transmitting and
+ * receiving at 115200 baud. It receives while CR's
+ * UARTEN and RXE are set, whether or not the receive interrupt is
+ * unmasked, so a guest that polls FR and DR (kvm-unit-tests, which never
+ * writes CR) reads what is typed. Linux's driver clears RXE when its tty
+ * closes: input then waits on the host side.
  */
 #include <libfdt.h>
 #include <string.h>
@@ -18,6 +26,9 @@
 
 #define UARTDR    0x000
 #define UARTFR    0x018
+#define UARTIBRD  0x024
+#define UARTFBRD  0x028
+#define UARTCR    0x030
 #define UARTIMSC  0x038
 #define UARTRIS   0x03c
 #define UARTMIS   0x040
@@ -25,12 +36,15 @@
 #define UARTPID0  0xfe0
 #define FR_RXFE   0x10
 #define FR_TXFE   0x80
+#define CR_UARTEN 0x001
+#define CR_TXE    0x100
+#define CR_RXE    0x200
 #define INT_RX    0x10
 #define INT_TX    0x20
 #define INT_RT    0x40
 #define NR_REGS   (0x50 / 4)
 #define RX_FIFO   32
-#define UARTCLK   24000000 /* the fixed clock the device tree gives it */
+#define UARTCLK   24000000 /* the fixed clock the device tree gives it (apb-pclk) */
 
 /* PrimeCell peripheral and cell ID bytes of an r1p5 PL011. */
 static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
@@ -52,12 +66,23 @@ static bool irq_level(struct uart_rx *rx)
     return raw_status(p) & p->regs[UARTIMSC / 4];
 }
 
-/* A driver listens once the receive interrupt is unmasked. */
-static bool listening(struct uart_rx *rx)
+static bool receiving(struct uart_rx *rx)
 {
     struct pl011 *p = (struct pl011 *)rx;
+    uint32_t on = CR_UARTEN | CR_RXE;
 
-    return p->regs[UARTIMSC / 4] & INT_RX;
+    return (p->regs[UARTCR / 4] & on) == on;
+}
+
+/* What a boot firmware leaves: the UART on at 115200 baud from UARTCLK
+ * (divisor 13 + 1/64). Linux's console reads the rate back from IBRD/FBRD
+ * when UARTEN is set, so they must not be 0. */
+static void firmware_state(struct pl011 *p)
+{
+    memset(p->regs, 0, sizeof(p->regs));
+    p->regs[UARTIBRD / 4] = UARTCLK / (16 * 115200);
+    p->regs[UARTFBRD / 4] = 1;
+    p->regs[UARTCR / 4] = CR_UARTEN | CR_TXE | CR_RXE;
 }
 
 static uint32_t pl011_read(struct pl011 *p, uint64_t off)
@@ -115,7 +140,8 @@ static bool pl011_realize(struct device *dev, const struct device_ctx *ctx, GErr
 {
     struct pl011 *p = g_new0(struct pl011, 1);
 
-    uart_rx_init(&p->rx, RX_FIFO, ctx, listening, irq_level);
+    firmware_state(p);
+    uart_rx_init(&p->rx, RX_FIFO, ctx, receiving, irq_level);
     dev->state = p;
     return iobus_register(ctx->iobus, IOBUS_MMIO, dev->desc->base, dev->desc->size,
                           pl011_mmio, p, "pl011", error);
@@ -126,7 +152,7 @@ static void pl011_reset(struct device *dev)
     struct pl011 *p = dev->state;
 
     g_mutex_lock(&p->rx.lock);
-    memset(p->regs, 0, sizeof(p->regs));
+    firmware_state(p);
     uart_rx_clear(&p->rx);
     uart_rx_update_irq(&p->rx);
     g_mutex_unlock(&p->rx.lock);
@@ -141,23 +167,17 @@ static void pl011_destroy(struct device *dev)
     g_free(p);
 }
 
-/* Its clock (the AMBA bus wants one), then the UART. */
+/* Its clock (the AMBA bus wants one; the same fixed clock is its UARTCLK),
+ * then the UART. */
 static int pl011_fdt(const struct device *dev, struct device_fdt *f)
 {
     static const char compat[] = "arm,pl011\0arm,primecell";
     static const char clock_names[] = "uartclk\0apb_pclk";
-    uint32_t clk = f->next_phandle++;
+    int err = 0;
+    uint32_t clk = device_fdt_apb_pclk(f, &err);
     uint32_t clocks[] = { cpu_to_fdt32(clk), cpu_to_fdt32(clk) };
-    int err;
 
-    err = fdt_begin_node(f->fdt, "apb-pclk");
-    err |= fdt_property_string(f->fdt, "compatible", "fixed-clock");
-    err |= fdt_property_u32(f->fdt, "#clock-cells", 0);
-    err |= fdt_property_u32(f->fdt, "clock-frequency", UARTCLK);
-    err |= fdt_property_string(f->fdt, "clock-output-names", "clk24mhz");
-    err |= fdt_property_u32(f->fdt, "phandle", clk);
-    err |= fdt_end_node(f->fdt);
-
+    G_STATIC_ASSERT(UARTCLK == 24000000);
     err |= device_fdt_begin(f, dev, compat, sizeof(compat));
     err |= fdt_property(f->fdt, "clocks", clocks, sizeof(clocks));
     err |= fdt_property(f->fdt, "clock-names", clock_names, sizeof(clock_names));

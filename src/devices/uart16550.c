@@ -3,7 +3,8 @@
  * connected to an interrupt line, what Linux's 8250 driver expects:
  * a THR-empty interrupt (raised again after every transmitted byte, since
  * the ISA line is edge-triggered and each byte "transmits" at once), a
- * received-data interrupt, and a 16-byte receive FIFO fed by stdin.
+ * received-data interrupt, and a 16-byte receive FIFO fed by stdin
+ * (always, as the hardware receives: LSR.DR serves a polling guest).
  * The line is gated by MCR OUT2, as on a PC.
  */
 #include "vmm/console.h"
@@ -56,14 +57,6 @@ static bool irq_level(struct uart_rx *rx)
     struct uart16550 *u = (struct uart16550 *)rx;
 
     return iir(u) != IIR_NO_INT && (u->mcr & MCR_OUT2);
-}
-
-/* A driver listens once the receive interrupt is on and OUT2 is up. */
-static bool listening(struct uart_rx *rx)
-{
-    struct uart16550 *u = (struct uart16550 *)rx;
-
-    return (u->ier & IER_RDI) && (u->mcr & MCR_OUT2);
 }
 
 static void update_irq(struct uart16550 *u)
@@ -166,7 +159,9 @@ static bool uart_realize(struct device *dev, const struct device_ctx *ctx, GErro
 {
     struct uart16550 *u = g_new0(struct uart16550, 1);
 
-    uart_rx_init(&u->rx, RX_FIFO, ctx, listening, irq_level);
+    /* A 16550 has no receiver switch: it always receives (LSR.DR tells a
+     * polling guest, IER and OUT2 only gate the interrupt). */
+    uart_rx_init(&u->rx, RX_FIFO, ctx, NULL, irq_level);
     dev->state = u;
     return iobus_register(ctx->iobus, IOBUS_PIO, dev->desc->base, NR_PORTS, uart_io, u,
                           "uart16550", error);

@@ -5,7 +5,7 @@
 #include "vmm/hw/uart_rx.h"
 
 void uart_rx_init(struct uart_rx *rx, unsigned depth, const struct device_ctx *ctx,
-                  bool (*listening)(struct uart_rx *rx),
+                  bool (*receiving)(struct uart_rx *rx),
                   bool (*irq_level)(struct uart_rx *rx))
 {
     g_assert(depth <= UART_RX_MAX);
@@ -16,7 +16,7 @@ void uart_rx_init(struct uart_rx *rx, unsigned depth, const struct device_ctx *c
     rx->has_irq = ctx->irq_wired;
     if (rx->has_irq)
         rx->irq = ctx->irq;
-    rx->listening = listening;
+    rx->receiving = receiving;
     rx->irq_level = irq_level;
     if (ctx->console)
         console_set_input(ctx->console, uart_rx_receive, rx);
@@ -58,7 +58,7 @@ size_t uart_rx_receive(void *opaque, const uint8_t *buf, size_t len)
     size_t n = 0;
 
     g_mutex_lock(&rx->lock);
-    while (rx->has_irq && rx->listening(rx) && n < len && rx->count < rx->depth) {
+    while ((!rx->receiving || rx->receiving(rx)) && n < len && rx->count < rx->depth) {
         rx->fifo[(rx->head + rx->count) % rx->depth] = buf[n++];
         rx->count++;
     }

@@ -4,7 +4,9 @@
  * understand changes nothing; the writes that mean "reset", "power off"
  * or "exit" end the VM the right way; every model realizes, resets to its
  * power-on state and is destroyed (leaks show in the build-asan leg); the
- * receive FIFO both UARTs share takes input only while a driver listens.
+ * receive FIFO both UARTs share takes input whenever the receiver is on,
+ * interrupt masked or not (a guest may poll), and holds back what does
+ * not fit.
  */
 #include <check.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/hw/pl031.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/uart_rx.h"
 #include "vmm/machine.h"
@@ -34,6 +37,7 @@ static const struct device_desc pc[] = {
     { &uart16550_device,   COM1,                    8,       4, DEVICE_BOOT_ANY },
     { &pl011_device,       PL011,                   0x1000,  1, DEVICE_BOOT_ANY },
     { &exit_mmio_device,   VMM_ARM_EXIT_BASE,       0x1000, -1, DEVICE_BOOT_ANY },
+    { &pl031_device,       VMM_ARM_PL031_BASE,      0x1000,  2, DEVICE_BOOT_ANY },
 };
 
 static struct vm vm;
@@ -337,17 +341,38 @@ static size_t type(const char *s)
     return console->input(console->input_data, (const uint8_t *)s, strlen(s));
 }
 
-/* Without an interrupt line (a firmware boot) no driver listens: input waits. */
-START_TEST(rx_waits_without_interrupt)
+/* A firmware boot (no interrupt line) with every interrupt masked: a
+ * guest that polls FR and DR reads what is typed, as kvm-unit-tests'
+ * getchar does; with CR's RXE or UARTEN off, input waits on the host. */
+START_TEST(rx_pl011_polled)
 {
-    mmio_write(PL011 + 0x38, 0x10);       /* IMSC: receive */
-    ck_assert_uint_eq(type("abc"), 0);
-    ck_assert_uint_eq(mmio_read(PL011 + 0x18) & 0x10, 0x10); /* FR: RXFE */
+    char many[40];
+
+    ck_assert_uint_eq(mmio_read(PL011 + 0x38), 0);        /* IMSC: all masked */
+    ck_assert_uint_eq(mmio_read(PL011 + 0x30), 0x301);    /* CR: UARTEN, TXE, RXE */
+    ck_assert_uint_eq(type("abc"), 3);
+    ck_assert_uint_eq(mmio_read(PL011 + 0x18) & 0x10, 0); /* FR: RXFE clear */
+    ck_assert_uint_eq(mmio_read(PL011), 'a');
+    ck_assert_uint_eq(mmio_read(PL011), 'b');
+    ck_assert_uint_eq(mmio_read(PL011), 'c');
+    ck_assert_uint_eq(mmio_read(PL011 + 0x18) & 0x10, 0x10);
+    mmio_write(PL011 + 0x30, 0x101);                     /* CR: receiver off */
+    ck_assert_uint_eq(type("x"), 0);
+    mmio_write(PL011 + 0x30, 0x300);                     /* UART off */
+    ck_assert_uint_eq(type("x"), 0);
+    mmio_write(PL011 + 0x30, 0x301);
+    memset(many, 'm', sizeof(many));
+    /* 32 deep: the rest waits (the console's input retries it). */
+    ck_assert_uint_eq(console->input(console->input_data, (uint8_t *)many, sizeof(many)), 32);
+    ck_assert_uint_eq(type("y"), 0);
+    ck_assert_uint_eq(mmio_read(PL011), 'm');
+    ck_assert_uint_eq(type("y"), 1);
 }
 END_TEST
 
-/* The PL011 as today: input only once its receive interrupt is unmasked,
- * 32 bytes deep, the line high while a byte waits, in order out of DR. */
+/* Interrupt-driven: 32 bytes deep, the line high while a byte waits and
+ * the receive interrupt is unmasked, in order out of DR. Linux reads the
+ * rate back from IBRD/FBRD when UARTEN is set: 115200 from 24 MHz. */
 START_TEST(rx_pl011)
 {
     struct uart_rx *rx;
@@ -357,7 +382,11 @@ START_TEST(rx_pl011)
     console = test_console();
     build(true);
     rx = rx_of(&pl011_device);
-    ck_assert_uint_eq(type("x"), 0);      /* masked: no driver yet */
+    ck_assert_uint_eq(24000000 * 4 / (64 * mmio_read(PL011 + 0x24) + mmio_read(PL011 + 0x28)) /
+                      100, 1152);
+    ck_assert_uint_eq(type("x"), 1);      /* masked: received, no interrupt */
+    ck_assert_int_eq(rx->irq.level, 0);
+    ck_assert_uint_eq(mmio_read(PL011), 'x');
     mmio_write(PL011 + 0x38, 0x10);
     ck_assert_int_eq(rx->irq.level, 0);
     ck_assert_uint_eq(type("hi"), 2);
@@ -373,8 +402,9 @@ START_TEST(rx_pl011)
 }
 END_TEST
 
-/* The 16550: input once the receive interrupt is on and OUT2 is up, 16
- * bytes deep; the line follows IIR and OUT2; FCR clears the FIFO. */
+/* The 16550 always receives, 16 bytes deep: LSR.DR serves a polling guest
+ * with every interrupt off; the line follows IIR and OUT2; FCR clears the
+ * FIFO. */
 START_TEST(rx_16550)
 {
     struct uart_rx *rx;
@@ -386,8 +416,15 @@ START_TEST(rx_16550)
     rx = rx_of(&uart16550_device);
     /* The PL011 took the console's input last; give it back to the 16550. */
     console_set_input(console, uart_rx_receive, rx);
+    ck_assert_uint_eq(type("p"), 1);      /* IER 0, OUT2 down: polled */
+    ck_assert_int_eq(rx->irq.level, 0);
+    ck_assert_uint_eq(in(COM1 + 5) & 0x01, 0x01);   /* LSR: data ready */
+    ck_assert_uint_eq(in(COM1), 'p');
+    ck_assert_uint_eq(in(COM1 + 5) & 0x01, 0);
     out(COM1 + 1, 0x01, 1);               /* IER: receive */
-    ck_assert_uint_eq(type("x"), 0);      /* OUT2 down */
+    ck_assert_uint_eq(type("x"), 1);
+    ck_assert_int_eq(rx->irq.level, 0);   /* OUT2 down */
+    ck_assert_uint_eq(in(COM1), 'x');
     out(COM1 + 4, 0x08, 1);               /* MCR: OUT2 */
     ck_assert_uint_eq(type("ok"), 2);
     ck_assert_int_eq(rx->irq.level, 1);
@@ -400,6 +437,84 @@ START_TEST(rx_16550)
     ck_assert_uint_eq(console->input(console->input_data, (uint8_t *)many, sizeof(many)), 16);
     out(COM1 + 2, 0x02, 1);               /* FCR: clear the receive FIFO */
     ck_assert_uint_eq(in(COM1 + 5) & 0x01, 0);
+}
+END_TEST
+
+#define RTC VMM_ARM_PL031_BASE
+
+static uint32_t mmio_read_n(uint64_t addr, unsigned len)
+{
+    uint32_t v = 0;
+
+    guest_access(IOBUS_MMIO, addr, &v, len, false);
+    return v;
+}
+
+/* What kvm-unit-tests' arm/pl031 checks: the PrimeCell IDs, read-only
+ * registers at every width, a count from the host's wall clock. */
+START_TEST(pl031_ids_and_read_only)
+{
+    static const uint8_t id[] = { 0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+    static const uint64_t ro[] = { 0x14, 0x18, 0xfe0, 0xfe4, 0xfe8, 0xfec, 0xff0, 0xff4, 0xff8, 0xffc };
+    uint32_t now = (uint32_t)(g_get_real_time() / G_USEC_PER_SEC), dr;
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(id); i++)
+        ck_assert_uint_eq(mmio_read(RTC + 0xfe0 + 4 * i), id[i]);
+    for (unsigned i = 0; i < G_N_ELEMENTS(ro); i++) {
+        uint32_t before = mmio_read(RTC + ro[i]);
+
+        for (unsigned len = 1; len <= 4; len *= 2) {
+            uint32_t poison = 0xdeadbeef;
+
+            guest_access(IOBUS_MMIO, RTC + ro[i], &poison, len, true);
+        }
+        ck_assert_uint_eq(mmio_read(RTC + ro[i]), before);
+        ck_assert_uint_eq(mmio_read_n(RTC + ro[i], 1), before & 0xff);
+        ck_assert_uint_eq(mmio_read_n(RTC + ro[i], 2), before & 0xffff);
+    }
+    dr = mmio_read(RTC);
+    ck_assert_uint_ge(dr, now);
+    ck_assert_uint_le(dr, now + 2);
+    ck_assert_uint_eq(mmio_read(RTC + 0x0c), 1);   /* CR: started */
+    mmio_write(RTC + 0x08, 1000);                  /* LR */
+    ck_assert_uint_eq(mmio_read(RTC + 0x08), 1000);
+    ck_assert_uint_le(mmio_read(RTC) - 1000, 1);
+}
+END_TEST
+
+/* The match interrupt: RIS latches when the count reaches MR, the line
+ * follows RIS & IMSC, ICR clears; a future match comes when it is due. */
+START_TEST(pl031_match_interrupt)
+{
+    const struct device *d;
+    struct irq_line *line;
+
+    teardown();
+    console = test_console();
+    build(true);
+    d = find(&pl031_device);
+    line = d->state; /* the model's first member */
+    mmio_write(RTC + 0x08, 500);                   /* LR: the count is 500 */
+    mmio_write(RTC + 0x04, mmio_read(RTC));        /* MR: now */
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 1);   /* RIS */
+    ck_assert_uint_eq(mmio_read(RTC + 0x18), 0);   /* MIS: masked */
+    ck_assert_int_eq(line->level, 0);
+    mmio_write(RTC + 0x10, 1);                     /* IMSC */
+    ck_assert_uint_eq(mmio_read(RTC + 0x18), 1);
+    ck_assert_int_eq(line->level, 1);
+    mmio_write(RTC + 0x1c, 1);                     /* ICR */
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 0);
+    ck_assert_int_eq(line->level, 0);
+
+    mmio_write(RTC + 0x04, mmio_read(RTC) + 1);    /* a second from now */
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 0);
+    g_usleep(1100 * 1000);
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 1);
+    ck_assert_int_eq(line->level, 1);
+    devices_reset(&vm.devices);
+    ck_assert_uint_eq(mmio_read(RTC + 0x14), 0);
+    ck_assert_uint_eq(mmio_read(RTC + 0x10), 0);
+    ck_assert_int_eq(line->level, 0);
 }
 END_TEST
 
@@ -452,10 +567,12 @@ int main(void)
     tcase_add_test(tc, realize_failure_names_the_clash);
     tcase_add_test(tc, reset_to_power_on);
     tcase_add_test(tc, vm_destroy_destroys_devices);
-    tcase_add_test(tc, rx_waits_without_interrupt);
+    tcase_add_test(tc, rx_pl011_polled);
     tcase_add_test(tc, rx_pl011);
     tcase_add_test(tc, rx_16550);
     tcase_add_test(tc, rx_ring_wraps);
+    tcase_add_test(tc, pl031_ids_and_read_only);
+    tcase_add_test(tc, pl031_match_interrupt);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,8 +1,8 @@
 /*
  * The device tree an aarch64 guest boots with, built on any host from
  * the aarch64 machine table's devices (their fdt hooks): byte for byte
- * what guests saw before the device model (issue 11), whose SHA-256 is
- * pinned here. A change to these hashes is a change every guest sees:
+ * what guests saw before the device model (issue 11) plus the PL031 RTC
+ * node (issue 14), whose SHA-256 is pinned here. A change to these hashes is a change every guest sees:
  * make it on purpose, and boot the bed's aarch64 Linux tests.
  */
 #include <check.h>
@@ -32,6 +32,8 @@ void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...) {}
 
 #define DTB_AT 0xe00000
 
+static bool build_pmu; /* the VM's vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */
+
 /* The tree of a VM of @nr_vcpus; a Linux boot with an initrd when
  * @bootargs is not empty. */
 static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
@@ -48,6 +50,7 @@ static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
     vm.flags = *bootargs ? VM_LINUX : 0;
     vm.nr_vcpus = nr_vcpus;
     vm.vcpus = vcpus;
+    vm.arch.pmu = build_pmu;
     for (unsigned i = 0; i < nr_vcpus; i++)
         vcpus[i].arch.mpidr = 0x80000000 | i;
     vm.mem.regions[0] = (struct mem_region){ .gpa = 0x40000000, .size = size, .hva = ram };
@@ -75,9 +78,9 @@ START_TEST(tree_unchanged)
     g_autofree void *a = build("", 1, &fw);
     g_autofree void *b = build("console=x panic=-1", 4, &linux_boot);
 
-    ck_assert_str_eq(fw, "8643182ebfaeb7774a1bca178e983f40399a20725755ea6c4f487b943d48c7c1");
+    ck_assert_str_eq(fw, "cc8a842e6b139ba607912826abc18c4eead072ed3d38a73482a8f57f87c9673b");
     ck_assert_str_eq(linux_boot,
-                     "a04a5dc0ed2e02ebb5c4c541566552f293aac7a16812cafeedfc6bd7f726a349");
+                     "6c20d82704870057031e79a7a615ad4a9dac3d4220853bdc737e08ef7c226342");
 }
 END_TEST
 
@@ -89,6 +92,7 @@ START_TEST(tree_has_the_devices)
     void *fdt = ram + DTB_AT;
     int uart = fdt_path_offset(fdt, "/pl011@9000000");
     int clk = fdt_path_offset(fdt, "/apb-pclk");
+    int rtc = fdt_path_offset(fdt, "/pl031@9010000");
     const fdt32_t *irq, *clocks, *ranges;
     int len, pci;
 
@@ -114,6 +118,44 @@ START_TEST(tree_has_the_devices)
     ck_assert_int_eq(len, 28);
     ck_assert_uint_eq(fdt32_to_cpu(ranges[0]), 0x02000000);
     ck_assert_uint_eq(fdt32_to_cpu(ranges[2]), 0x10000000);
+    /* The PL031 RTC: QEMU virt's address and SPI 2, the same bus clock. */
+    ck_assert_int_ge(rtc, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, rtc, "arm,pl031"), 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, rtc, "arm,primecell"), 0);
+    irq = fdt_getprop(fdt, rtc, "interrupts", &len);
+    ck_assert_int_eq(len, 12);
+    ck_assert_uint_eq(fdt32_to_cpu(irq[0]), 0);   /* SPI */
+    ck_assert_uint_eq(fdt32_to_cpu(irq[1]), 2);
+    clocks = fdt_getprop(fdt, rtc, "clocks", &len);
+    ck_assert_int_eq(len, 4);
+    ck_assert_uint_eq(fdt32_to_cpu(clocks[0]), fdt_get_phandle(fdt, clk));
+    ck_assert_str_eq(fdt_getprop(fdt, rtc, "clock-names", NULL), "apb_pclk");
+}
+END_TEST
+
+/* A PMU node exactly when the vCPUs have a PMU: QEMU virt's PPI 7, level. */
+START_TEST(pmu_node_with_the_pmu)
+{
+    g_autofree char *sum = NULL, *sum_pmu = NULL;
+    g_autofree uint8_t *ram = build("console=x", 2, &sum);
+    g_autofree uint8_t *ram_pmu = NULL;
+    const fdt32_t *irq;
+    void *fdt;
+    int pmu, len;
+
+    ck_assert_int_lt(fdt_path_offset(ram + DTB_AT, "/pmu"), 0);
+    build_pmu = true;
+    ram_pmu = build("console=x", 2, &sum_pmu);
+    build_pmu = false;
+    fdt = ram_pmu + DTB_AT;
+    pmu = fdt_path_offset(fdt, "/pmu");
+    ck_assert_int_ge(pmu, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, pmu, "arm,armv8-pmuv3"), 0);
+    irq = fdt_getprop(fdt, pmu, "interrupts", &len);
+    ck_assert_int_eq(len, 12);
+    ck_assert_uint_eq(fdt32_to_cpu(irq[0]), 1);   /* PPI */
+    ck_assert_uint_eq(fdt32_to_cpu(irq[1]), 7);   /* INTID 23 */
+    ck_assert_uint_eq(fdt32_to_cpu(irq[2]), 4);   /* level, high */
 }
 END_TEST
 
@@ -124,6 +166,7 @@ int main(void)
 
     tcase_add_test(tc, tree_unchanged);
     tcase_add_test(tc, tree_has_the_devices);
+    tcase_add_test(tc, pmu_node_with_the_pmu);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

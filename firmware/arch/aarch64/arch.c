@@ -13,6 +13,7 @@
 #define PL011_DR        0x00
 #define PL011_FR        0x18
 #define PL011_FR_TXFF   (1U << 5)
+#define PL011_FR_RXFE   (1U << 4)
 /* A UART that never drains must not hang the guest: write anyway. */
 #define UART_POLL_LIMIT 100000
 
@@ -363,6 +364,13 @@ void fw_arch_putc(char c)
 		if (!(mmio_read32(VMM_ARM_PL011_BASE + PL011_FR) & PL011_FR_TXFF))
 			break;
 	mmio_write32(VMM_ARM_PL011_BASE + PL011_DR, (uint8_t)c);
+}
+
+int fw_arch_getc(void)
+{
+	if (mmio_read32(VMM_ARM_PL011_BASE + PL011_FR) & PL011_FR_RXFE)
+		return -1;
+	return (uint8_t)mmio_read32(VMM_ARM_PL011_BASE + PL011_DR);
 }
 
 noreturn void fw_halt(void)

@@ -7,6 +7,8 @@
 #define UART_THR        0       /* transmit holding register */
 #define UART_LSR        5       /* line status register */
 #define UART_LSR_THRE   0x20    /* THR empty: may write */
+#define UART_LSR_DR     0x01    /* data ready: RBR holds a byte */
+#define UART_RBR        0       /* receive buffer register */
 
 #define I8042_COMMAND   0x64
 #define I8042_PULSE_RESET 0xfe
@@ -56,6 +58,13 @@ void fw_arch_putc(char c)
 		if (inb(VMM_X86_COM1_PORT + UART_LSR) & UART_LSR_THRE)
 			break;
 	outb(VMM_X86_COM1_PORT + UART_THR, (uint8_t)c);
+}
+
+int fw_arch_getc(void)
+{
+	if (!(inb(VMM_X86_COM1_PORT + UART_LSR) & UART_LSR_DR))
+		return -1;
+	return inb(VMM_X86_COM1_PORT + UART_RBR);
 }
 
 noreturn void fw_halt(void)

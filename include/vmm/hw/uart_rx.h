@@ -1,10 +1,12 @@
 /*
  * What the 16550 and the PL011 share: the lock of the UART's registers,
  * its receive FIFO fed by the console's input (stdin), and its interrupt
- * line. A model embeds one (first member) and says, through two
- * callbacks called under the lock, when a driver listens (before that,
- * input waits on the host side: a driver's start-up flushes the FIFO and
- * would eat it) and what level its interrupt line has.
+ * line. A model embeds one (first member) and says, through callbacks
+ * called under the lock, whether its receiver is on (a PL011's CR; a
+ * 16550 always receives, as the hardware does) and what level its
+ * interrupt line has. Input reaches the FIFO whenever the receiver is on,
+ * whether or not the guest unmasked the receive interrupt: a guest may
+ * poll. What does not fit waits on the host side (never dropped).
  */
 #ifndef VMM_HW_UART_RX_H
 #define VMM_HW_UART_RX_H
@@ -28,15 +30,15 @@ struct uart_rx {
     unsigned depth;            /* the model's FIFO size, <= UART_RX_MAX */
     unsigned head, count;
     struct irq_line irq;
-    bool has_irq;              /* a Linux boot: without one, no driver listens */
-    bool (*listening)(struct uart_rx *rx);
+    bool has_irq;              /* a Linux boot wires the line */
+    bool (*receiving)(struct uart_rx *rx); /* NULL: always */
     bool (*irq_level)(struct uart_rx *rx);
 };
 
 /* Takes the console and interrupt line of @ctx, and becomes the console's
- * input. */
+ * input. @receiving says whether the receiver is on (NULL: always). */
 void uart_rx_init(struct uart_rx *rx, unsigned depth, const struct device_ctx *ctx,
-                  bool (*listening)(struct uart_rx *rx),
+                  bool (*receiving)(struct uart_rx *rx),
                   bool (*irq_level)(struct uart_rx *rx));
 /* Stops the console's input from reaching @rx (waiting for a delivery in
  * progress); then it may be freed. */
@@ -49,8 +51,8 @@ void uart_rx_clear(struct uart_rx *rx);
 /* Sends the model's level to the interrupt line, when one is wired. */
 void uart_rx_update_irq(struct uart_rx *rx);
 
-/* The console's input callback (console_input_fn): takes what fits while
- * a driver listens. */
+/* The console's input callback (console_input_fn): takes what fits in the
+ * FIFO while the receiver is on. */
 size_t uart_rx_receive(void *opaque, const uint8_t *buf, size_t len);
 
 #endif

@@ -33,6 +33,9 @@ int arm_get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *value);
 bool arm_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t value, const char *what,
                  GError **error);
 
+/* vcpu.c: the vCPU's PMU, once the vGIC is initialised (vm->arch.pmu). */
+bool arm_vcpu_pmu_init(struct vcpu *vcpu, GError **error);
+
 /* smccc.c: the hvc/smc call conduit. */
 void arm_handle_hypercall(struct vcpu *vcpu);
 

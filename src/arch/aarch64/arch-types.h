@@ -2,10 +2,13 @@
 #ifndef VMM_ARCH_TYPES_H
 #define VMM_ARCH_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct arch_vm {
     int gic_fd;
+    bool pmu;                          /* vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */
+    bool sve;                          /* vCPUs have SVE (KVM_CAP_ARM_SVE) */
     uint64_t dtb_gpa;
     uint64_t initrd_start, initrd_end; /* Linux boot; equal when there is none */
 };

@@ -119,6 +119,16 @@ static bool gic_create(struct vm *vm, GError **error)
     return vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) >= 0;
 }
 
+/* What the vCPUs get beyond the base architecture, from what KVM offers;
+ * a missing feature is said once, and is not an error. */
+static void host_features(struct vm *vm)
+{
+    vm->arch.pmu = kvm_check_cap(vm->fd, KVM_CAP_ARM_PMU_V3) > 0;
+    vm->arch.sve = kvm_check_cap(vm->fd, KVM_CAP_ARM_SVE) > 0;
+    if (!vm->arch.pmu)
+        vmm_log("KVM offers no guest PMU (KVM_CAP_ARM_PMU_V3): the guest runs without one");
+}
+
 bool arch_vm_init(struct vm *vm, GError **error)
 {
     struct vm_layout l;
@@ -137,6 +147,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
             return false;
     }
     ucall_area_init(vm, l.ucall_gpa);
+    host_features(vm);
     return map_default_vectors(vm, error) && gic_create(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_MMIO, VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE,
                           ucall_doorbell, NULL, "ucall", error) &&
@@ -154,6 +165,9 @@ bool arch_vm_finalize(struct vm *vm, GError **error)
         g_prefix_error(error, "GICv3 init: ");
         return false;
     }
+    for (unsigned i = 0; vm->arch.pmu && i < vm->nr_vcpus; i++)
+        if (!arm_vcpu_pmu_init(&vm->vcpus[i], error))
+            return false;
     return arm_fdt_build(vm, "", error);
 }
 

@@ -10,6 +10,7 @@
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
+#include "vcpu_features.h"
 
 enum { PHANDLE_GIC = 1, PHANDLE_FIRST_FREE };
 
@@ -75,6 +76,22 @@ static int add_gic_timer_psci(void *fdt, struct vm *vm)
     err |= fdt_begin_node(fdt, "psci");
     err |= fdt_property_string(fdt, "compatible", "arm,psci-0.2");
     err |= fdt_property_string(fdt, "method", "hvc");
+    return err | fdt_end_node(fdt);
+}
+
+/* The PMU, when the vCPUs have one: its overflow interrupt, a PPI. */
+static int add_pmu(void *fdt, struct vm *vm)
+{
+    uint32_t irq[] = {
+        cpu_to_fdt32(GIC_PPI), cpu_to_fdt32(ARM_PMU_PPI), cpu_to_fdt32(IRQ_LEVEL_HIGH),
+    };
+    int err;
+
+    if (!vm->arch.pmu)
+        return 0;
+    err = fdt_begin_node(fdt, "pmu");
+    err |= fdt_property_string(fdt, "compatible", "arm,armv8-pmuv3");
+    err |= fdt_property(fdt, "interrupts", irq, sizeof(irq));
     return err | fdt_end_node(fdt);
 }
 
@@ -144,6 +161,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
 
     err |= add_cpus(fdt, vm);
     err |= add_gic_timer_psci(fdt, vm);
+    err |= add_pmu(fdt, vm);
     err |= devices_fdt(&vm->devices, &devs);
     err |= add_ucall(fdt, vm);
     err |= fdt_end_node(fdt);

@@ -1,6 +1,6 @@
 /*
- * The aarch64 machine: QEMU virt's PL011 address and SPI, and vmm's exit
- * device.
+ * The aarch64 machine: QEMU virt's PL011 and PL031 addresses and SPIs,
+ * and vmm's exit device.
  *
  * A new device is one file in src/devices/ (its struct device_ops) and
  * one line here: where it is, its interrupt (a GIC SPI), and for which
@@ -12,9 +12,11 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/hw/pl031.h"
 #include "vmm/machine.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
+#define PL031_SPI 2 /* the same */
 
 static const struct pci_host_params pci = {
     .window_base = VMM_ARM_PCI_WINDOW_BASE, .window_size = VMM_ARM_PCI_WINDOW_SIZE,
@@ -23,6 +25,7 @@ static const struct pci_host_params pci = {
 const struct device_desc machine_devices[] = {
     /* model             base                size                irq        flags */
     { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, PL011_SPI, DEVICE_BOOT_ANY | DEVICE_STDOUT },
+    { &pl031_device,     VMM_ARM_PL031_BASE, VMM_ARM_PL031_SIZE, PL031_SPI, DEVICE_BOOT_ANY },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1,        DEVICE_BOOT_ANY },
     { &pci_host_device,  VMM_ARM_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1,       DEVICE_BOOT_LINUX, &pci },
 };

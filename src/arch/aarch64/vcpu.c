@@ -1,8 +1,15 @@
-/* aarch64 vCPUs: KVM_ARM_VCPU_INIT with PSCI 0.2; secondaries wait for CPU_ON. */
+/* aarch64 vCPUs: KVM_ARM_VCPU_INIT with PSCI 0.2, and the PMU and SVE where
+ * KVM has them (vcpu_features.c decides); secondaries wait for CPU_ON. */
 #include "vmm/arch.h"
 #include "vmm/error.h"
 #include "vmm/vm.h"
 #include "aarch64.h"
+#include "vcpu_features.h"
+
+G_STATIC_ASSERT(ARM_FEATURE_POWER_OFF == KVM_ARM_VCPU_POWER_OFF);
+G_STATIC_ASSERT(ARM_FEATURE_PSCI_0_2 == KVM_ARM_VCPU_PSCI_0_2);
+G_STATIC_ASSERT(ARM_FEATURE_PMU_V3 == KVM_ARM_VCPU_PMU_V3);
+G_STATIC_ASSERT(ARM_FEATURE_SVE == KVM_ARM_VCPU_SVE);
 
 #define PSTATE_EL1H_MASKED 0x3c5ULL /* EL1h, D, A, I, F masked */
 
@@ -27,21 +34,50 @@ bool arm_set_reg(struct vcpu *vcpu, uint64_t id, uint64_t value, const char *wha
 
 bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
 {
+    struct arm_host_features host = { .pmu_v3 = vcpu->vm->arch.pmu, .sve = vcpu->vm->arch.sve };
     struct kvm_vcpu_init init;
 
     if (vmm_ioctl(vcpu->vm->fd, KVM_ARM_PREFERRED_TARGET, &init, error) < 0)
         return false;
-    init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-    /* Secondaries sleep in KVM until the guest starts them with PSCI CPU_ON. */
-    if (vcpu->id > 0)
-        init.features[0] |= 1U << KVM_ARM_VCPU_POWER_OFF;
-    if (vmm_ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init, error) < 0)
+    init.features[0] |= arm_vcpu_features(&host, vcpu->id);
+    if (vmm_ioctl(vcpu->fd, KVM_ARM_VCPU_INIT, &init, error) < 0) {
+        g_prefix_error(error, "KVM_ARM_VCPU_INIT of vCPU %u: ", vcpu->id);
         return false;
+    }
+    if (arm_vcpu_needs_finalize(init.features[0])) {
+        int what = KVM_ARM_VCPU_SVE;
+
+        if (vmm_ioctl(vcpu->fd, KVM_ARM_VCPU_FINALIZE, &what, error) < 0) {
+            g_prefix_error(error, "SVE of vCPU %u: ", vcpu->id);
+            return false;
+        }
+    }
     if (arm_get_reg(vcpu, REG_MPIDR_EL1, &vcpu->arch.mpidr) < 0) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_KVM, "KVM_GET_ONE_REG MPIDR_EL1 failed");
         return false;
     }
     return true;
+}
+
+/* Once the vGIC is initialised: the PMU's overflow interrupt, then the PMU. */
+bool arm_vcpu_pmu_init(struct vcpu *vcpu, GError **error)
+{
+    int irq = ARM_PMU_INTID;
+    struct kvm_device_attr attr = {
+        .group = KVM_ARM_VCPU_PMU_V3_CTRL, .attr = KVM_ARM_VCPU_PMU_V3_IRQ,
+        .addr = (uintptr_t)&irq,
+    };
+
+    if (vmm_ioctl(vcpu->fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0)
+        goto fail;
+    attr.attr = KVM_ARM_VCPU_PMU_V3_INIT;
+    attr.addr = 0;
+    if (vmm_ioctl(vcpu->fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0)
+        goto fail;
+    return true;
+fail:
+    g_prefix_error(error, "PMU of vCPU %u: ", vcpu->id);
+    return false;
 }
 
 bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
