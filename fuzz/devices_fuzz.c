@@ -1,7 +1,7 @@
 // fuzz-sources: src/devices/uart16550.c src/devices/pl011.c src/devices/pl031.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/exit_device.c
 // fuzz-sources: src/devices/uart_rx.c src/devices/dt.c src/devices/aml.c src/devices/pci.c src/devices/pci_host.c
 // fuzz-sources: src/core/device.c src/core/iobus.c src/core/irq.c src/core/console_input.c src/base/seccomp.c
-// fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
+// fuzz-sources: fuzz/fake_console.c src/core/console_observer.c fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
 // fuzz-pkgs: glib-2.0 libseccomp
 // fuzz-libs: -lfdt

@@ -26,20 +26,13 @@ void console_write(struct console *c, const void *buf, size_t len)
 
     g_mutex_lock(&c->lock);
     c->written += len;
-    if (c->observer)
-        c->observer(c->observer_data, buf, len);
+    console_observe(c, buf, len);
     for (size_t i = 0; i < len; i++)
         sum += p[i];
     (void)sum;
     fake_console.bytes += len;
     fake_console.writes++;
     g_mutex_unlock(&c->lock);
-}
-
-void console_set_observer(struct console *c, console_observer_fn fn, void *opaque)
-{
-    c->observer = fn;
-    c->observer_data = opaque;
 }
 
 void console_set_input(struct console *c, console_input_fn fn, void *opaque)

@@ -51,7 +51,7 @@ HEADERS = {
     "toml": ["toml"],
     "base": ["error", "caps", "seccomp", "outbuf", "wait"],
     "core": ["kvm", "vm", "vm-stop", "memory", "guest_mem", "iobus", "irq",
-             "console", "console-input", "arch", "device", "machine"],
+             "console", "console-input", "console_status", "arch", "device", "machine"],
     "images": ["loader", "linux"],
     "virtio": ["virtqueue", "virtio*"],
     "devices": ["hw/*"],

@@ -24,4 +24,9 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
  * the banner's closing line ends it at once. */
 void linux_panic_watch(struct vm *vm);
 
+/* [console] status-line (status_watch.c): the guest's power-off or reset
+ * ends the VM with n >> 1 of the last "EXIT: STATUS=n" console line it
+ * printed, or 1 when it printed none (any guest, firmware or kernel). */
+void status_line_watch(struct vm *vm);
+
 #endif

@@ -34,6 +34,7 @@ struct vmm_config {
     unsigned vcpus;
     char *firmware;       /* resolved path of the ELF image */
     char *console_file;   /* NULL: stdout */
+    bool status_line;     /* [console] status-line: the guest's status from its console */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;
@@ -66,7 +67,7 @@ bool config_parse(struct vmm_config *cfg, const char *path, GError **error);
  * final memory size. */
 bool config_finish(struct vmm_config *cfg, GError **error);
 /* Command-line overrides, from the schema's option names (config_options:
- * --kernel, --initrd, --append, --cpus, --memory, --console), with
+ * --kernel, --initrd, --append, --cpus, --memory, --console, --status-line), with
  * messages naming the option. Between config_parse() (or config_init()
  * without a file) and config_finish(); --kernel before --initrd and
  * --append, which need a kernel. Paths are relative to the current folder. */

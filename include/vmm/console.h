@@ -9,14 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Sees every byte of guest output, under the console's lock (the panic
- * watch of a Linux boot). */
+/* Sees every byte of guest output, under the console's lock, on the
+ * writing vCPU's thread: it must be short and never block (the panic watch
+ * of a Linux boot, the status line of --status-line). */
 typedef void (*console_observer_fn)(void *opaque, const char *buf, size_t len);
 /* Takes guest input from the host; returns how many bytes it accepted (a
  * full receive FIFO accepts none: the caller retries later). */
 typedef size_t (*console_input_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 struct outbuf;
+
+#define CONSOLE_MAX_OBSERVERS 2
+
+struct console_observer {
+    console_observer_fn fn;
+    void *data;
+};
 
 struct console {
     int fd;
@@ -25,8 +33,7 @@ struct console {
     struct outbuf *out;        /* the queue its writer thread drains */
     GMutex lock;
     uint64_t written;          /* bytes the guest wrote, for "printed nothing" */
-    console_observer_fn observer;
-    void *observer_data;
+    struct console_observer observers[CONSOLE_MAX_OBSERVERS]; /* free: fn NULL */
     console_input_fn input;    /* the UART that receives stdin, if any */
     void *input_data;
 };
@@ -41,8 +48,12 @@ uint64_t console_dropped(struct console *c);
  * seconds loses the rest), reports drops, and frees @c. */
 void console_close(struct console *c);
 
-/* Only while the VM is built, before any vCPU runs. */
-void console_set_observer(struct console *c, console_observer_fn fn, void *opaque);
+/* Only while the VM is built, before any vCPU runs (or once none does).
+ * Adding to a console that has CONSOLE_MAX_OBSERVERS is a bug in vmm. */
+void console_add_observer(struct console *c, console_observer_fn fn, void *opaque);
+void console_remove_observer(struct console *c, void *opaque);
+/* Hands @buf to every observer; the caller holds the console's lock. */
+void console_observe(struct console *c, const char *buf, size_t len);
 void console_set_input(struct console *c, console_input_fn fn, void *opaque);
 /* Feeds standard input to the input UART from a thread of its own, when
  * stdin is a terminal or a pipe (not /dev/null, not a file). */

@@ -87,6 +87,10 @@ struct vm {
     void (*on_stopped)(struct vm *vm, void *data); /* from the last vCPU thread */
     void *on_stopped_data;
     char *panic_line;        /* the guest's panic banner, once seen (under lock) */
+    /* [console] status-line: a power-off or reset ends the VM with the
+     * last status line's n >> 1, or 1 when the guest printed none. */
+    bool status_from_line;
+    int64_t status_line;     /* atomic: that line's n; -1 before one is seen */
 
     struct arch_vm arch;
 };
@@ -127,6 +131,10 @@ void vm_blocking_end(struct vm *vm, struct vmm_wait *wake);
 /* The guest kernel printed its panic banner @line: from now on a reset,
  * power-off or guest exit ends the VM as a panic. */
 void vm_note_panic(struct vm *vm, const char *line);
+/* The guest printed the status line "EXIT: STATUS=@n" (vmm/console_status.h):
+ * with @status_from_line, its power-off or reset reports it. Lock-free: it
+ * runs on the console's write path. */
+void vm_note_status_line(struct vm *vm, uint64_t n);
 /* Blocks until every vCPU thread has returned. */
 void vm_join(struct vm *vm);
 

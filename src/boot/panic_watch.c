@@ -87,8 +87,7 @@ static void watch_free(void *opaque)
 {
     struct panic_watch *w = opaque;
 
-    if (w->vm->console->observer_data == w)
-        console_set_observer(w->vm->console, NULL, NULL);
+    console_remove_observer(w->vm->console, w);
     g_free(w);
 }
 
@@ -98,5 +97,5 @@ void linux_panic_watch(struct vm *vm)
 
     w->vm = vm;
     iobus_add_cleanup(&vm->iobus, watch_free, w);
-    console_set_observer(vm->console, observe, w);
+    console_add_observer(vm->console, observe, w);
 }

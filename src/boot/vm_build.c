@@ -47,6 +47,8 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console,
                               is_linux ? VM_LINUX : 0, &vm_calls_ops, error);
 
+    if (vm && cfg->status_line)
+        status_line_watch(vm);
     if (vm && (!vm_set_policy(vm, &cfg->policy, error) ||
                !(is_linux ? load_linux(vm, &cfg->boot_linux, error)
                        : load_firmware(vm, cfg->firmware, cfg->image, cfg->image_size,

@@ -207,6 +207,15 @@ static const struct cfg_key console_keys[] = {
              "folder)",
       .option = "--console", .option_arg = "FILE",
       .option_doc = "guest console to FILE instead of stdout" },
+    { "status-line", CFG_BOOL, CFG_FIELD(struct vmm_config, status_line),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "`true` makes a test guest's console report its status, as kvm-unit-tests "
+             "does: when the guest powers off or resets, vmm ends with `n >> 1` of the last "
+             "console line that is exactly `EXIT: STATUS=n`, or with 1 if it printed none "
+             "(the exit device, a panic, a crash and `--timeout` keep their statuses; see "
+             "docs/kvm-unit-tests.md)",
+      .option = "--status-line", .option_arg = "on|off",
+      .option_doc = "the guest's EXIT: STATUS=n line gives the status (n >> 1)" },
     { NULL },
 };
 
@@ -264,7 +273,7 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 }
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
-                                        "--memory", "--console", NULL };
+                                        "--memory", "--console", "--status-line", NULL };
 
 char *config_options_usage(void)
 {

@@ -729,6 +729,14 @@ bool cfg_set_option(const struct cfg_key *keys, void *target, const char *option
         *(uint64_t *)field = bytes;
         break;
     }
+    case CFG_BOOL:
+        if (strcmp(text, "on") && strcmp(text, "off")) {
+            g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: \"%s\" is not on or off",
+                        option, text);
+            return false;
+        }
+        *(bool *)field = !strcmp(text, "on");
+        break;
     default:
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: not settable from the command "
                     "line", option);

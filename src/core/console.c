@@ -84,8 +84,7 @@ void console_write(struct console *c, const void *buf, size_t len)
 
     g_mutex_lock(&c->lock);
     c->written += len;
-    if (c->observer)
-        c->observer(c->observer_data, buf, len);
+    console_observe(c, buf, len);
     queued = outbuf_write(c->out, buf, len);
     if (!queued && !c->broken) {
         /* Once, then counted: the reader may be slow for a long time. */
@@ -124,12 +123,6 @@ void console_close(struct console *c)
         close(c->fd);
     g_mutex_clear(&c->lock);
     g_free(c);
-}
-
-void console_set_observer(struct console *c, console_observer_fn fn, void *opaque)
-{
-    c->observer = fn;
-    c->observer_data = opaque;
 }
 
 void console_set_input(struct console *c, console_input_fn fn, void *opaque)

@@ -10,6 +10,30 @@
 
 static void vm_kick_locked(struct vm *vm);
 
+/* [console] status-line: a test guest's power-off or reset carries the
+ * verdict of its last status line, n = (code << 1) | 1 as kvm-unit-tests
+ * prints it, so the status is its code; no line means the test never
+ * reported (a failure). Called with vm->lock held. */
+static void stop_by_status_line(struct vm *vm)
+{
+    int64_t n = __atomic_load_n(&vm->status_line, __ATOMIC_ACQUIRE);
+
+    g_clear_pointer(&vm->stop.message, g_free);
+    if (n < 0) {
+        vm->stop.status = 1;
+        vm->stop.message = g_strdup("the guest ended without an \"EXIT: STATUS=n\" console "
+                                    "line (status-line is on): status 1");
+    } else if ((n >> 1) > VMM_EXIT_GUEST_MAX) {
+        vm->stop.status = VMM_EXIT_GUEST_MAX;
+        vm->stop.message = g_strdup_printf("guest status line EXIT: STATUS=%" G_GINT64_FORMAT
+                                           " gives %" G_GINT64_FORMAT ", above %d (reserved "
+                                           "for vmm): reported as %d", n, n >> 1,
+                                           VMM_EXIT_GUEST_MAX, VMM_EXIT_GUEST_MAX);
+    } else {
+        vm->stop.status = n >> 1;
+    }
+}
+
 static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 {
     struct vcpu *vcpu = &vm->vcpus[id];
@@ -43,6 +67,7 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->console = console;
     vm->nr_vcpus = nr_vcpus;
     vm->flags = flags;
+    vm->status_line = -1;
     vm->vcpus = g_new0(struct vcpu, nr_vcpus);
     for (unsigned i = 0; i < nr_vcpus; i++)
         vm->vcpus[i].fd = -1;
@@ -153,6 +178,9 @@ void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, 
             vm->stop.message = g_strdup_vprintf(fmt, ap);
             va_end(ap);
         }
+        if (vm->status_from_line && vm->stop.reason != VM_STOP_PANIC &&
+            (reason == VM_STOP_RESET || reason == VM_STOP_POWEROFF))
+            stop_by_status_line(vm);
         __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
         vm_kick_locked(vm);
         g_cond_broadcast(&vm->cond);
@@ -232,6 +260,11 @@ void vm_note_panic(struct vm *vm, const char *line)
     if (!vm->panic_line)
         vm->panic_line = g_strdup(line);
     g_mutex_unlock(&vm->lock);
+}
+
+void vm_note_status_line(struct vm *vm, uint64_t n)
+{
+    __atomic_store_n(&vm->status_line, (int64_t)MIN(n, (uint64_t)INT64_MAX), __ATOMIC_RELEASE);
 }
 
 void vm_join(struct vm *vm)

@@ -305,6 +305,7 @@ START_TEST(options)
         { "--initrd", "x.cpio", "--initrd needs a kernel (--kernel)" },
         { "--append", "quiet", "--append needs a kernel (--kernel)" },
         { "--vcpus", "1", "unknown option --vcpus" },
+        { "--status-line", "yes", "--status-line: \"yes\" is not on or off" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -324,6 +325,9 @@ START_TEST(options)
     ck_assert(config_set_option(&cfg, "--initrd", "i.cpio", &err));
     ck_assert(config_set_option(&cfg, "--append", "quiet", &err));
     ck_assert(config_set_option(&cfg, "--console", "c.txt", &err));
+    ck_assert(!cfg.status_line); /* off unless asked for */
+    ck_assert(config_set_option(&cfg, "--status-line", "on", &err));
+    ck_assert(cfg.status_line);
     ck_assert_uint_eq(cfg.vcpus, 3);
     ck_assert_uint_eq(cfg.memory, 2ULL << 30);
     ck_assert_ptr_null(cfg.firmware);
@@ -332,6 +336,12 @@ START_TEST(options)
     ck_assert_str_eq(cfg.boot_linux.initrd_path, "i.cpio");
     ck_assert_str_eq(cfg.boot_linux.cmdline, "quiet");
     ck_assert_str_eq(cfg.console_file, "c.txt");
+    config_clear(&cfg);
+    /* The file's key, and the option over it. */
+    ck_assert_ptr_null(load("[boot]\nfirmware = \"good\"\n[console]\nstatus-line = true\n", &cfg));
+    ck_assert(cfg.status_line);
+    ck_assert(config_set_option(&cfg, "--status-line", "off", &err));
+    ck_assert(!cfg.status_line);
     config_clear(&cfg);
     /* Every option has its usage line, in the documented order. */
     for (const char *const *o = config_options; *o; o++)

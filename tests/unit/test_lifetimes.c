@@ -4,7 +4,8 @@
  * freed by vm_destroy()
  * (run under LeakSanitizer: meson setup build-asan -Db_sanitize=address,undefined),
  * and the console that outlives a VM (system_reset keeps it) is left with
- * no pointer into the freed VM: no input UART, no panic watch, and a stdin
+ * no pointer into the freed VM: no input UART, no panic or status-line
+ * watch, and a stdin
  * thread that stops feeding.
  */
 #include <check.h>
@@ -58,6 +59,7 @@ static struct vm *bare_vm(struct console *c)
     vm->name = g_strdup("t");
     vm->fd = -1;
     vm->console = c;
+    vm->status_line = -1;
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
@@ -90,6 +92,7 @@ static struct vm *vm_with_devices(struct console *c)
     ck_assert(realize(vm, &exit_status_device, 0xf8, 4, NULL));
     ck_assert(realize(vm, &exit_mmio_device, EXIT_BASE, 0x1000, NULL));
     linux_panic_watch(vm);
+    status_line_watch(vm);
     return vm;
 }
 
@@ -120,14 +123,19 @@ START_TEST(devices_freed_with_their_vm)
         struct vm *vm = vm_with_devices(c);
 
         ck_assert_ptr_nonnull(c->input);
-        ck_assert_ptr_nonnull(c->observer);
+        for (int o = 0; o < CONSOLE_MAX_OBSERVERS; o++)
+            ck_assert_ptr_nonnull(c->observers[o].fn);
         console_write(c, "Kernel panic - not syncing: test\n", 33);
         ck_assert_ptr_nonnull(vm->panic_line); /* the watch is live */
+        console_write(c, "EXIT: STATUS=5\n", 15);
+        ck_assert_int_eq(vm->status_line, 5); /* and this one */
         vm_destroy(vm);
         ck_assert_ptr_null(c->input);
         ck_assert_ptr_null(c->input_data);
-        ck_assert_ptr_null(c->observer);
-        ck_assert_ptr_null(c->observer_data);
+        for (int o = 0; o < CONSOLE_MAX_OBSERVERS; o++) {
+            ck_assert_ptr_null(c->observers[o].fn);
+            ck_assert_ptr_null(c->observers[o].data);
+        }
         console_write(c, "after\n", 6); /* reaches no freed watch */
     }
     console_close(c);
