@@ -34,6 +34,8 @@
 #define VMM_EXIT_REG_STATUS       0x4   /* write v: status v exactly */
 #define VMM_ARM_GICD_BASE         0x08000000ULL
 #define VMM_ARM_GICD_SIZE         0x10000
+#define VMM_ARM_GITS_BASE         0x08080000ULL  /* the GICv3 ITS, where KVM has one */
+#define VMM_ARM_GITS_SIZE         0x20000
 #define VMM_ARM_GICR_BASE         0x080a0000ULL  /* 0x20000 per vCPU */
 /* PCI (Linux boots): ECAM for bus 0 and the BARs' window, below RAM. */
 #define VMM_ARM_PCI_WINDOW_BASE   0x10000000ULL

@@ -33,6 +33,7 @@ void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...) {}
 #define DTB_AT 0xe00000
 
 static bool build_pmu; /* the VM's vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */
+static bool build_its; /* the VM has a GICv3 ITS */
 
 /* The tree of a VM of @nr_vcpus; a Linux boot with an initrd when
  * @bootargs is not empty. */
@@ -51,6 +52,7 @@ static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
     vm.nr_vcpus = nr_vcpus;
     vm.vcpus = vcpus;
     vm.arch.pmu = build_pmu;
+    vm.arch.its = build_its;
     for (unsigned i = 0; i < nr_vcpus; i++)
         vcpus[i].arch.mpidr = 0x80000000 | i;
     vm.mem.regions[0] = (struct mem_region){ .gpa = 0x40000000, .size = size, .hva = ram };
@@ -133,6 +135,40 @@ START_TEST(tree_has_the_devices)
 }
 END_TEST
 
+/* An ITS node, a child of the GIC's, exactly when the VM has an ITS. */
+START_TEST(its_node_with_the_its)
+{
+    g_autofree char *sum = NULL, *sum_its = NULL;
+    g_autofree uint8_t *ram = build("console=x", 2, &sum);
+    g_autofree uint8_t *ram_its = NULL;
+    const fdt64_t *reg;
+    void *fdt;
+    int gic, its, len;
+
+    ck_assert_int_lt(fdt_node_offset_by_compatible(ram + DTB_AT, -1, "arm,gic-v3-its"), 0);
+    build_its = true;
+    ram_its = build("console=x", 2, &sum_its);
+    build_its = false;
+    fdt = ram_its + DTB_AT;
+    gic = fdt_path_offset(fdt, "/intc@8000000");
+    its = fdt_path_offset(fdt, "/intc@8000000/msi-controller@8080000");
+    ck_assert_int_ge(gic, 0);
+    ck_assert_int_ge(its, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, its, "arm,gic-v3-its"), 0);
+    ck_assert_ptr_nonnull(fdt_getprop(fdt, its, "msi-controller", NULL));
+    ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, its, "#msi-cells", NULL)), 1);
+    reg = fdt_getprop(fdt, its, "reg", &len);
+    ck_assert_int_eq(len, 16);
+    ck_assert_uint_eq(fdt64_to_cpu(reg[0]), 0x08080000);
+    ck_assert_uint_eq(fdt64_to_cpu(reg[1]), 0x20000);
+    /* the parent says how to read the child's reg */
+    ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, gic, "#address-cells", NULL)), 2);
+    ck_assert_ptr_nonnull(fdt_getprop(fdt, gic, "ranges", NULL));
+    /* and it does not overlap the redistributors that follow it */
+    ck_assert_uint_le(0x08080000 + 0x20000, 0x080a0000);
+}
+END_TEST
+
 /* A PMU node exactly when the vCPUs have a PMU: QEMU virt's PPI 7, level. */
 START_TEST(pmu_node_with_the_pmu)
 {
@@ -167,6 +203,7 @@ int main(void)
     tcase_add_test(tc, tree_unchanged);
     tcase_add_test(tc, tree_has_the_devices);
     tcase_add_test(tc, pmu_node_with_the_pmu);
+    tcase_add_test(tc, its_node_with_the_its);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

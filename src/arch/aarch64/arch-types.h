@@ -7,6 +7,8 @@
 
 struct arch_vm {
     int gic_fd;
+    int its_fd;                        /* the GICv3 ITS, when its is set */
+    bool its;                          /* KVM made one (KVM_DEV_TYPE_ARM_VGIC_ITS) */
     bool pmu;                          /* vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */
     bool sve;                          /* vCPUs have SVE (KVM_CAP_ARM_SVE) */
     uint64_t dtb_gpa;

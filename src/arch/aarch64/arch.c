@@ -119,6 +119,32 @@ static bool gic_create(struct vm *vm, GError **error)
     return vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) >= 0;
 }
 
+/* The ITS turns MSI writes into LPIs: PCI devices' MSI/MSI-X and
+ * kvm-unit-tests' its-* tests want it. KVM emulates it in software, so
+ * any host with a GICv3 vGIC may offer it; without one the machine simply
+ * has none (no node in the device tree), which is said once. */
+static bool its_create(struct vm *vm, GError **error)
+{
+    struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+    uint64_t base = VMM_ARM_GITS_BASE;
+    struct kvm_device_attr attr = {
+        .group = KVM_DEV_ARM_VGIC_GRP_ADDR, .attr = KVM_VGIC_ITS_ADDR_TYPE,
+        .addr = (uintptr_t)&base,
+    };
+
+    if (vmm_ioctl(vm->fd, KVM_CREATE_DEVICE, &dev, NULL) < 0) {
+        vmm_log("KVM offers no GICv3 ITS (KVM_DEV_TYPE_ARM_VGIC_ITS): the guest has no MSIs");
+        return true;
+    }
+    vm->arch.its_fd = dev.fd;
+    vm->arch.its = true;
+    if (vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0) {
+        g_prefix_error(error, "GICv3 ITS: ");
+        return false;
+    }
+    return true;
+}
+
 /* What the vCPUs get beyond the base architecture, from what KVM offers;
  * a missing feature is said once, and is not an error. */
 static void host_features(struct vm *vm)
@@ -134,6 +160,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
     struct vm_layout l;
 
     vm->arch.gic_fd = -1;
+    vm->arch.its_fd = -1;
     /* What the config check approved; checked again, so that no caller
      * can build a machine whose structures overlap or leave RAM. */
     if (!arch_layout(vm->ram_size, vm->nr_vcpus, vm->flags & VM_LINUX, &l, error))
@@ -148,7 +175,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
     }
     ucall_area_init(vm, l.ucall_gpa);
     host_features(vm);
-    return map_default_vectors(vm, error) && gic_create(vm, error) &&
+    return map_default_vectors(vm, error) && gic_create(vm, error) && its_create(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_MMIO, VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE,
                           ucall_doorbell, NULL, "ucall", error) &&
            machine_realize(vm, error);
@@ -163,6 +190,10 @@ bool arch_vm_finalize(struct vm *vm, GError **error)
     /* The GIC can only be initialised once every vCPU exists. */
     if (vmm_ioctl(vm->arch.gic_fd, KVM_SET_DEVICE_ATTR, &init, error) < 0) {
         g_prefix_error(error, "GICv3 init: ");
+        return false;
+    }
+    if (vm->arch.its && vmm_ioctl(vm->arch.its_fd, KVM_SET_DEVICE_ATTR, &init, error) < 0) {
+        g_prefix_error(error, "GICv3 ITS init: ");
         return false;
     }
     for (unsigned i = 0; vm->arch.pmu && i < vm->nr_vcpus; i++)
@@ -192,4 +223,7 @@ void arch_vm_destroy(struct vm *vm)
     if (vm->arch.gic_fd > 0) /* 0: never created */
         close(vm->arch.gic_fd);
     vm->arch.gic_fd = -1;
+    if (vm->arch.its_fd > 0)
+        close(vm->arch.its_fd);
+    vm->arch.its_fd = -1;
 }

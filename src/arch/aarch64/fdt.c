@@ -41,6 +41,29 @@ static int add_cpus(void *fdt, struct vm *vm)
     return err | fdt_end_node(fdt);
 }
 
+/* The ITS, a child of the GIC node (the GICv3 binding), when the VM has
+ * one: one cell of device ID per MSI. Its parent gains the address cells
+ * and the empty ranges a child with a reg needs. */
+static int add_its(void *fdt, struct vm *vm)
+{
+    fdt64_t reg[2] = { cpu_to_fdt64(VMM_ARM_GITS_BASE), cpu_to_fdt64(VMM_ARM_GITS_SIZE) };
+    char name[48];
+    int err;
+
+    if (!vm->arch.its)
+        return 0;
+    err = fdt_property_u32(fdt, "#address-cells", 2);
+    err |= fdt_property_u32(fdt, "#size-cells", 2);
+    err |= fdt_property(fdt, "ranges", NULL, 0);
+    g_snprintf(name, sizeof(name), "msi-controller@%llx", (unsigned long long)VMM_ARM_GITS_BASE);
+    err |= fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible", "arm,gic-v3-its");
+    err |= fdt_property(fdt, "msi-controller", NULL, 0);
+    err |= fdt_property_u32(fdt, "#msi-cells", 1);
+    err |= fdt_property(fdt, "reg", reg, sizeof(reg));
+    return err | fdt_end_node(fdt);
+}
+
 static int add_gic_timer_psci(void *fdt, struct vm *vm)
 {
     uint32_t timer_irqs[] = {
@@ -65,6 +88,7 @@ static int add_gic_timer_psci(void *fdt, struct vm *vm)
     err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
     err |= fdt_property(fdt, "reg", gic_reg, sizeof(gic_reg));
     err |= fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
+    err |= add_its(fdt, vm);
     err |= fdt_end_node(fdt);
 
     err |= fdt_begin_node(fdt, "timer");
