@@ -77,7 +77,7 @@ START_TEST(tree_unchanged)
 
     ck_assert_str_eq(fw, "8643182ebfaeb7774a1bca178e983f40399a20725755ea6c4f487b943d48c7c1");
     ck_assert_str_eq(linux_boot,
-                     "a04a5dc0ed2e02ebb5c4c541566552f293aac7a16812cafeedfc6bd7f726a349");
+                     "adc881aaeaaca121d4fb8e14b525fd5f70084713a0f24d3c413ff03e2e0387d8");
 }
 END_TEST
 

@@ -12,12 +12,18 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/pl011.h"
+#include "vmm/hw/virtio_console.h"
 #include "vmm/machine.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
 
+/* PCI INTx: SPIs 3-6, slot-swizzled, as on QEMU's virt machine. */
+#define PCI_INTX_SPI 3
+#define PCI_INTA(slot) (PCI_INTX_SPI + (slot) % 4)
+
 static const struct pci_host_params pci = {
     .window_base = VMM_ARM_PCI_WINDOW_BASE, .window_size = VMM_ARM_PCI_WINDOW_SIZE,
+    .intx = true, .intx_base = PCI_INTX_SPI,
 };
 
 const struct device_desc machine_devices[] = {
@@ -25,6 +31,8 @@ const struct device_desc machine_devices[] = {
     { &pl011_device,     VMM_ARM_PL011_BASE, VMM_ARM_PL011_SIZE, PL011_SPI, DEVICE_BOOT_ANY | DEVICE_STDOUT },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1,        DEVICE_BOOT_ANY },
     { &pci_host_device,  VMM_ARM_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1,       DEVICE_BOOT_LINUX, &pci },
+    /* PCI devices: base is the slot; after the host, whose bus they join. */
+    { &virtio_console_device, 1,                0,                 PCI_INTA(1), DEVICE_BOOT_LINUX },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 
