@@ -20,27 +20,31 @@ struct virtio_console {
     struct virtq_chain chain;
 };
 
-static void transmit(struct virtio_pci *vp)
+/* Takes the transmit queue's chains to the console (none: dropped, the
+ * driver still gets its buffers back); whether it took them all. */
+static bool transmit(struct virtio_pci *vp)
 {
     struct virtio_console *c = vp->opaque;
     unsigned n = 0;
 
     while (n < CHAINS_PER_PASS && virtio_pci_pop(vp, TRANSMITQ, &c->chain)) {
-        for (unsigned i = 0; i < c->chain.nr_out; i++)
+        for (unsigned i = 0; i < c->chain.nr_out && vp->console; i++)
             console_write(vp->console, c->chain.iov[i].iov_base, c->chain.iov[i].iov_len);
         virtio_pci_push(vp, TRANSMITQ, &c->chain, 0);
         n++;
     }
     if (n)
         virtio_pci_notify(vp, TRANSMITQ);
-    if (n == CHAINS_PER_PASS)
-        virtio_pci_kick(vp, TRANSMITQ);
+    if (n < CHAINS_PER_PASS)
+        return true;
+    virtio_pci_kick(vp, TRANSMITQ);
+    return false;
 }
 
-static void queue_notified(struct virtio_pci *vp, unsigned q)
+/* The receive queue's buffers wait for input that never comes yet. */
+static bool queue_notified(struct virtio_pci *vp, unsigned q)
 {
-    if (q == TRANSMITQ && vp->console)
-        transmit(vp);
+    return q == TRANSMITQ && transmit(vp);
 }
 
 static const struct virtio_pci_model console_model = {

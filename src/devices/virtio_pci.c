@@ -125,6 +125,9 @@ static void enable_queue(struct virtio_pci *vp, unsigned q)
         return;
     }
     vq->enabled = true;
+    /* The device's half of the kick protocol starts on (avail_event 0, no
+     * NO_NOTIFY flag) whatever the driver left in the used ring's memory. */
+    virtq_enable_notify(&vq->vq);
 }
 
 static void set_status(struct virtio_pci *vp, uint8_t status)
@@ -304,6 +307,24 @@ static void bar_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *da
     virtio_pci_bar_access(opaque, offset, data, len, is_write);
 }
 
+/* One pass of the model over queue @q (lock held), with the driver's
+ * kicks off while it runs. When the model took all the queue held, kicks
+ * go back on for the next buffer: with event index that moves avail_event
+ * on, and a driver kicks only for the entry it names, so a device that
+ * never moved it would hear of the first buffer and no other. A buffer
+ * the driver added while kicks were off (it did not kick for it) gets
+ * another pass rather than a wait for a kick that never comes. A model
+ * that left buffers (it stopped early and kicked itself, or it keeps
+ * them, as a receive queue with nothing to receive) wants no kicks now. */
+static void run_queue(struct virtio_pci *vp, unsigned q)
+{
+    struct virtq *vq = &vp->queues[q].vq;
+
+    virtq_disable_notify(vq);
+    if (vp->model->queue_notified(vp, q) && queue_live(vp, q) && virtq_enable_notify(vq))
+        virtio_pci_kick(vp, q);
+}
+
 static gpointer worker(gpointer opaque)
 {
     struct virtio_pci *vp = opaque;
@@ -322,7 +343,7 @@ static gpointer worker(gpointer opaque)
         g_mutex_lock(&vp->lock);
         for (unsigned q = 0; q < vp->model->nr_queues; q++)
             if ((pending & (1U << q)) && queue_live(vp, q))
-                vp->model->queue_notified(vp, q);
+                run_queue(vp, q);
         g_mutex_unlock(&vp->lock);
     }
     return NULL;
@@ -364,9 +385,13 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
                     "%s: the machine has no PCI host before it", model->name);
         return false;
     }
+    /* Reset before the line is wired: KVM's line starts low, and at realize
+     * the interrupt controller is not there yet (x86_64 creates it after
+     * the machine's devices, aarch64 initializes it after them), so a
+     * KVM_IRQ_LINE now fails and would be logged as lost interrupts. */
+    reset(vp);
     vp->irq_wired = ctx->irq_wired;
     vp->irq = ctx->irq;
-    reset(vp);
 
     pci_function_init(&vp->fn, model->name, VIRTIO_PCI_VENDOR,
                       VIRTIO_PCI_DEVICE_BASE + model->device_id, model->class_code,

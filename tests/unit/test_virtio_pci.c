@@ -131,6 +131,12 @@ static void *at(uint64_t gpa)
     return ram + (gpa - RAM_GPA);
 }
 
+/* The device's avail_event: after the used ring's entries (spec 2.7.10). */
+static uint16_t avail_event(void)
+{
+    return __atomic_load_n((uint16_t *)at(USED + 4 + 8 * QSIZE), __ATOMIC_ACQUIRE);
+}
+
 static uint8_t status(void)
 {
     return mmio_read(common + VIRTIO_PCI_COMMON_STATUS, 1);
@@ -185,6 +191,24 @@ static void transmit(uint64_t addr, const char *text, uint32_t len)
     a->ring[a->idx % QSIZE] = 0;
     __atomic_store_n(&a->idx, a->idx + 1, __ATOMIC_RELEASE);
     mmio_write(notify + TXQ * 4, TXQ, 2);
+}
+
+/* The same with event index, as Linux's driver does it: the buffer is
+ * published, and the kick happens only when the device's avail_event asks
+ * for it (vring_need_event over the entries just added). */
+static void transmit_event_idx(uint64_t addr, const char *text, uint32_t len)
+{
+    struct vring_desc *d = at(DESC);
+    struct vring_avail *a = at(AVAIL);
+    uint16_t old = a->idx, new = old + 1;
+
+    memcpy(at(addr), text, len);
+    d[0] = (struct vring_desc){ .addr = addr, .len = len };
+    a->ring[old % QSIZE] = 0;
+    __atomic_store_n(&a->idx, new, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (vring_need_event(avail_event(), new, old))
+        mmio_write(notify + TXQ * 4, TXQ, 2);
 }
 
 /* Reading the ISR clears it: what the reads saw so far. */
@@ -252,6 +276,28 @@ START_TEST(transmit_reaches_the_console)
 }
 END_TEST
 
+/* hvc0 writes one buffer, spins until the device has used it, then writes
+ * the next, each kicked only when avail_event asks. A device that never
+ * moves avail_event on gets the first kick only (avail_event 0 asks for
+ * the entry at index 0 and no other): the second line never arrives. */
+START_TEST(event_idx_kicks_every_buffer)
+{
+    struct vring_used *u = at(USED);
+    static const char *const text[] = { "line one\n", "line two\n", "line three\n" };
+
+    ck_assert(negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX)));
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    driver_ok();
+    for (unsigned i = 0; i < G_N_ELEMENTS(text); i++) {
+        transmit_event_idx(BUF + 0x100 * i, text[i], strlen(text[i]));
+        WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == i + 1);
+    }
+    WAIT_FOR(console_has("line one\nline two\nline three\n"));
+    /* Waiting for the next buffer again: the one at the available index. */
+    WAIT_FOR(avail_event() == 3);
+}
+END_TEST
+
 START_TEST(queue_outside_ram)
 {
     ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
@@ -307,6 +353,7 @@ int main(void)
     tcase_add_test(tc, ids_and_capabilities);
     tcase_add_test(tc, feature_negotiation);
     tcase_add_test(tc, transmit_reaches_the_console);
+    tcase_add_test(tc, event_idx_kicks_every_buffer);
     tcase_add_test(tc, queue_outside_ram);
     tcase_add_test(tc, hostile_chain);
     tcase_add_test(tc, queue_fields_locked_once_enabled);

@@ -47,8 +47,13 @@ struct virtio_pci_model {
     uint64_t features;        /* device features beyond the transport's */
     unsigned nr_queues;
     uint16_t config_size;     /* bytes of device configuration (vp->config) */
-    /* Queue @q was notified (worker thread, transport lock held). */
-    void (*queue_notified)(struct virtio_pci *vp, unsigned q);
+    /* Queue @q was notified (worker thread, transport lock held). True
+     * when the model took every chain the queue held: the transport then
+     * asks the driver to kick for the next one and looks again for any
+     * that came meanwhile. False when it leaves chains there on purpose
+     * (it stopped early and called virtio_pci_kick for another pass, or
+     * it has no use for them yet): the driver's kicks stay off. */
+    bool (*queue_notified)(struct virtio_pci *vp, unsigned q);
     /* The driver reset the device (transport lock held). */
     void (*reset)(struct virtio_pci *vp);
 };
