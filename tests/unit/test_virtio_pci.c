@@ -52,15 +52,12 @@ static uint8_t isr_seen;
 
 static uint32_t mmio_read(uint64_t addr, unsigned len)
 {
-    uint32_t v = 0;
-
-    iobus_access(&bus, IOBUS_MMIO, NULL, addr, (uint8_t *)&v, len, false);
-    return v;
+    return unit_mmio_read(&bus, addr, len);
 }
 
 static void mmio_write(uint64_t addr, uint32_t v, unsigned len)
 {
-    iobus_access(&bus, IOBUS_MMIO, NULL, addr, (uint8_t *)&v, len, true);
+    unit_mmio_write(&bus, addr, v, len);
 }
 
 static uint32_t cfg(unsigned off, unsigned len)
