@@ -68,6 +68,8 @@ struct device_ctx {
     struct iobus *iobus;
     struct console *console;
     const struct guest_mem *mem; /* the guest's memory (DMA-capable devices) */
+    int vm_fd;            /* the VM's KVM fd when it has an in-kernel irqchip (for
+                           * KVM_IOEVENTFD), else -1: devices_realize() sets it */
     bool irq_wired;       /* @irq is live: the VM has an in-kernel irqchip */
     struct irq_line irq;
     void *bus;            /* the bus of the last bus host realized before (e.g. a

@@ -38,6 +38,7 @@ bool devices_realize(struct device_set *set, const struct device_desc *table, si
 
         if (!(d->flags & boot))
             continue;
+        c.vm_fd = vm_fd;
         c.irq_wired = vm_fd >= 0 && d->irq >= 0;
         if (c.irq_wired)
             irq_line_init(&c.irq, vm_fd, kvm_irq(d->irq));

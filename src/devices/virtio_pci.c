@@ -4,6 +4,7 @@
  * virtio 1.x specification, section 4.1.4, little-endian.
  */
 #include <errno.h>
+#include <linux/kvm.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
@@ -14,6 +15,7 @@
 
 #include "vmm/error.h"
 #include "vmm/hw/virtio_pci.h"
+#include "vmm/kvm.h"
 #include "vmm/seccomp.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -325,20 +327,37 @@ static void run_queue(struct virtio_pci *vp, unsigned q)
         virtio_pci_kick(vp, q);
 }
 
+/* Waits for the worker's eventfd or a queue's (KVM's kicks); the queues
+ * KVM kicked join the pending ones. False when poll fails for good. */
+static bool wait_for_kicks(struct virtio_pci *vp)
+{
+    struct pollfd p[1 + VIRTIO_PCI_MAX_QUEUES];
+    unsigned n = vp->model->nr_queues;
+    uint64_t count;
+
+    p[0] = (struct pollfd){ .fd = vp->kick_fd, .events = POLLIN };
+    for (unsigned q = 0; q < n; q++)
+        p[1 + q] = (struct pollfd){ .fd = vp->queue_fd[q], .events = POLLIN };
+    if (poll(p, 1 + n, -1) < 0)
+        return errno == EINTR;
+    if (p[0].revents & POLLIN)
+        (void)!read(vp->kick_fd, &count, sizeof(count));
+    for (unsigned q = 0; q < n; q++)
+        if ((p[1 + q].revents & POLLIN) && read(vp->queue_fd[q], &count, sizeof(count)) > 0)
+            __atomic_or_fetch(&vp->pending, 1U << q, __ATOMIC_RELEASE);
+    return true;
+}
+
 static gpointer worker(gpointer opaque)
 {
     struct virtio_pci *vp = opaque;
-    struct pollfd p = { .fd = vp->kick_fd, .events = POLLIN };
 
     while (!__atomic_load_n(&vp->stopping, __ATOMIC_ACQUIRE)) {
-        uint64_t count;
         unsigned pending;
 
         vmm_seccomp_adopt(VMM_THREAD_DEVICE);
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+        if (!wait_for_kicks(vp))
             break;
-        if (read(vp->kick_fd, &count, sizeof(count)) < 0)
-            continue;
         pending = __atomic_exchange_n(&vp->pending, 0, __ATOMIC_ACQUIRE);
         g_mutex_lock(&vp->lock);
         for (unsigned q = 0; q < vp->model->nr_queues; q++)
@@ -347,6 +366,61 @@ static gpointer worker(gpointer opaque)
         g_mutex_unlock(&vp->lock);
     }
     return NULL;
+}
+
+static int kvm_ioeventfd(int vm_fd, int fd, uint64_t gpa, bool assign)
+{
+    struct kvm_ioeventfd e = {
+        .addr = gpa, .len = 2, .fd = fd, .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+    };
+
+    return __vmm_ioctl(vm_fd, KVM_IOEVENTFD, &e);
+}
+
+int (*virtio_pci_ioeventfd)(int vm_fd, int fd, uint64_t gpa, bool assign) = kvm_ioeventfd;
+
+/* Puts the queues' eventfds where the notify region is now: BAR 0 while
+ * memory decoding is on and the BAR lies in the bus's window (elsewhere
+ * the bus serves it to nobody, and KVM must not either). All queues or
+ * none: where KVM refuses, the writes exit to the BAR's handler. Linux
+ * writes a queue's index as 2 bytes; other widths exit. Bus lock held. */
+static void follow_bar(struct virtio_pci *vp)
+{
+    uint64_t bar = pci_function_bar_address(&vp->fn, 0);
+    uint64_t notify = 0;
+    unsigned n = vp->model->nr_queues, q;
+    int r = 0;
+
+    if (bar && bar >= vp->bus->window_base &&
+        bar + VIRTIO_PCI_BAR_SIZE <= vp->bus->window_base + vp->bus->window_size)
+        notify = bar + VIRTIO_PCI_NOTIFY_AT;
+    if (vp->vm_fd < 0 || notify == vp->notify_gpa)
+        return;
+    for (q = 0; vp->notify_gpa && q < n; q++)
+        virtio_pci_ioeventfd(vp->vm_fd, vp->queue_fd[q],
+                             vp->notify_gpa + q * VIRTIO_PCI_NOTIFY_MULTIPLIER, false);
+    vp->notify_gpa = 0;
+    for (q = 0; notify && q < n && r == 0; q++)
+        r = virtio_pci_ioeventfd(vp->vm_fd, vp->queue_fd[q],
+                                 notify + q * VIRTIO_PCI_NOTIFY_MULTIPLIER, true);
+    if (r == 0) {
+        vp->notify_gpa = notify;
+        return;
+    }
+    while (--q > 0)
+        virtio_pci_ioeventfd(vp->vm_fd, vp->queue_fd[q - 1],
+                             notify + (q - 1) * VIRTIO_PCI_NOTIFY_MULTIPLIER, false);
+    if (!vp->ioeventfd_refused)
+        vmm_log("%s: KVM_IOEVENTFD: %s; queue notifications exit to vmm (logged once)",
+                vp->model->name, g_strerror(-r));
+    vp->ioeventfd_refused = true;
+}
+
+/* The guest wrote configuration space: BAR 0 or memory decoding may have
+ * moved the notify region. */
+static void config_written(struct pci_function *fn, unsigned offset, unsigned len)
+{
+    follow_bar(fn->opaque);
 }
 
 /* A vendor-specific capability pointing at [offset, offset + length) of BAR 0. */
@@ -379,6 +453,9 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     vp->mem = ctx->mem;
     vp->console = ctx->console;
     vp->kick_fd = -1;
+    vp->vm_fd = ctx->vm_fd;
+    for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+        vp->queue_fd[q] = -1;
     g_mutex_init(&vp->lock);
     if (!bus) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
@@ -407,8 +484,14 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
                             model->nr_queues * VIRTIO_PCI_NOTIFY_MULTIPLIER, 20);
     memcpy(vp->fn.config + notify + 16, &multiplier, 4);
 
+    vp->fn.config_written = config_written;
+    vp->fn.opaque = vp;
+
     vp->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (vp->kick_fd < 0) {
+    for (unsigned q = 0; q < model->nr_queues && vp->kick_fd >= 0; q++)
+        if ((vp->queue_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+            break;
+    if (vp->kick_fd < 0 || (model->nr_queues && vp->queue_fd[model->nr_queues - 1] < 0)) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: eventfd: %s", model->name,
                     g_strerror(errno));
         return false;
@@ -437,6 +520,14 @@ void virtio_pci_destroy(struct virtio_pci *vp)
     if (vp->kick_fd >= 0)
         close(vp->kick_fd);
     vp->kick_fd = -1;
+    /* KVM's registrations stay until the VM's fd closes, right after the
+     * devices go (the main thread's seccomp list has no KVM_IOEVENTFD);
+     * they hold their own references to the eventfds. */
+    for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++) {
+        if (vp->queue_fd[q] >= 0)
+            close(vp->queue_fd[q]);
+        vp->queue_fd[q] = -1;
+    }
     if (vp->model)
         g_mutex_clear(&vp->lock);
 }

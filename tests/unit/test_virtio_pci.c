@@ -9,7 +9,9 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "vmm/console.h"
@@ -17,6 +19,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/virtio_console.h"
+#include "vmm/hw/virtio_pci.h"
 #include "vmm/iobus.h"
 
 #include "unit.h"
@@ -89,6 +92,59 @@ static void discover(void)
     mmio_write(ECAM + (SLOT << 15) + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
+/* KVM's ioeventfds as the transport registers them (fixture setup_kvm):
+ * a notify write at a registered address signals its eventfd instead of
+ * exiting, as KVM does; fake_refuse makes every new registration fail. */
+#define FAKE_VM_FD 1000
+static struct fake_ioeventfd {
+    int fd;
+    uint64_t gpa;
+} fake_ioeventfds[VIRTIO_PCI_MAX_QUEUES];
+static unsigned fake_nr, fake_kicks;
+static int fake_refuse, setup_vm_fd = -1;
+
+static int fake_ioeventfd(int vm_fd, int fd, uint64_t gpa, bool assign)
+{
+    ck_assert_int_eq(vm_fd, FAKE_VM_FD);
+    if (fake_refuse && assign)
+        return -fake_refuse;
+    for (unsigned i = 0; i < fake_nr; i++) {
+        if (fake_ioeventfds[i].gpa != gpa)
+            continue;
+        if (assign)
+            return -EEXIST;
+        ck_assert_int_eq(fake_ioeventfds[i].fd, fd);
+        fake_ioeventfds[i] = fake_ioeventfds[--fake_nr];
+        return 0;
+    }
+    if (!assign)
+        return -ENOENT;
+    ck_assert_uint_lt(fake_nr, G_N_ELEMENTS(fake_ioeventfds));
+    fake_ioeventfds[fake_nr++] = (struct fake_ioeventfd){ .fd = fd, .gpa = gpa };
+    return 0;
+}
+
+static int fake_fd_at(uint64_t gpa)
+{
+    for (unsigned i = 0; i < fake_nr; i++)
+        if (fake_ioeventfds[i].gpa == gpa)
+            return fake_ioeventfds[i].fd;
+    return -1;
+}
+
+/* The driver's notify write for queue @q (Linux writes the index, 2 bytes). */
+static void kick(unsigned q)
+{
+    int fd = fake_fd_at(notify + q * 4);
+
+    if (fd >= 0) {
+        ck_assert_int_eq(eventfd_write(fd, 1), 0);
+        fake_kicks++;
+    } else {
+        mmio_write(notify + q * 4, q, 2);
+    }
+}
+
 static void setup(void)
 {
     struct device_ctx ctx = { .iobus = &bus, .mem = &mem };
@@ -109,8 +165,8 @@ static void setup(void)
     mem.ram = &mem.regions[0];
     isr_seen = 0;
     iobus_init(&bus);
-    ck_assert(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx, -1,
-                              NULL, NULL));
+    ck_assert(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx,
+                              setup_vm_fd, NULL, NULL));
     discover();
 }
 
@@ -121,6 +177,13 @@ static void teardown(void)
     console_close(con);
     unlink(console_path);
     free(ram);
+}
+
+static void setup_kvm(void)
+{
+    setup_vm_fd = FAKE_VM_FD;
+    virtio_pci_ioeventfd = fake_ioeventfd;
+    setup();
 }
 
 static void *at(uint64_t gpa)
@@ -187,7 +250,7 @@ static void transmit(uint64_t addr, const char *text, uint32_t len)
     d[0] = (struct vring_desc){ .addr = addr, .len = len };
     a->ring[a->idx % QSIZE] = 0;
     __atomic_store_n(&a->idx, a->idx + 1, __ATOMIC_RELEASE);
-    mmio_write(notify + TXQ * 4, TXQ, 2);
+    kick(TXQ);
 }
 
 /* The same with event index, as Linux's driver does it: the buffer is
@@ -205,7 +268,7 @@ static void transmit_event_idx(uint64_t addr, const char *text, uint32_t len)
     __atomic_store_n(&a->idx, new, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (vring_need_event(avail_event(), new, old))
-        mmio_write(notify + TXQ * 4, TXQ, 2);
+        kick(TXQ);
 }
 
 /* Reading the ISR clears it: what the reads saw so far. */
@@ -295,6 +358,69 @@ START_TEST(event_idx_kicks_every_buffer)
 }
 END_TEST
 
+static uint32_t bar0(void)
+{
+    return cfg(PCI_BAR0, 4) & ~0xfU;
+}
+
+static void move_bar0(uint32_t to)
+{
+    mmio_write(ECAM + (SLOT << 15) + PCI_COMMAND, 0, 2);
+    ck_assert_uint_eq(fake_nr, 0);                          /* decoding off: nowhere */
+    mmio_write(ECAM + (SLOT << 15) + PCI_BAR0, to, 4);
+    discover();                                             /* decoding on again */
+}
+
+/* With an in-kernel irqchip each queue's notify address is KVM's: kicks
+ * reach the worker through the queue's eventfd, never through vmm's BAR
+ * handler, and the registrations follow BAR 0 as the guest moves it. */
+START_TEST(notify_through_ioeventfd)
+{
+    struct vring_used *u = at(USED);
+
+    ck_assert_uint_eq(fake_nr, 2);
+    ck_assert_int_ge(fake_fd_at(bar0() + VIRTIO_PCI_NOTIFY_AT), 0);
+    ck_assert_int_ge(fake_fd_at(bar0() + VIRTIO_PCI_NOTIFY_AT + 4), 0);
+    ck_assert(negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX)));
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    driver_ok();
+    transmit_event_idx(BUF, "one\n", 4);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 1);
+    ck_assert_uint_eq(fake_kicks, 1);
+
+    move_bar0(WINDOW + 0x20000);
+    ck_assert_uint_eq(bar0(), WINDOW + 0x20000);
+    ck_assert_uint_eq(fake_nr, 2);
+    ck_assert_int_ge(fake_fd_at(WINDOW + 0x20000 + VIRTIO_PCI_NOTIFY_AT + 4), 0);
+    transmit_event_idx(BUF + 0x100, "two\n", 4);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 2);
+    ck_assert_uint_eq(fake_kicks, 2);
+    WAIT_FOR(console_has("one\ntwo\n"));
+
+    /* Outside the bus's window the bus serves the BAR to nobody: nor does KVM. */
+    move_bar0(0x80000000);
+    ck_assert_uint_eq(fake_nr, 0);
+}
+END_TEST
+
+/* Where KVM refuses, notify writes exit and the BAR's handler kicks. */
+START_TEST(ioeventfd_refused_falls_back)
+{
+    struct vring_used *u = at(USED);
+
+    fake_refuse = ENOSPC;
+    move_bar0(WINDOW + 0x20000);
+    ck_assert_uint_eq(fake_nr, 0);
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    driver_ok();
+    transmit(BUF, "by exit\n", 8);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 1);
+    ck_assert_uint_eq(fake_kicks, 0);
+    WAIT_FOR(console_has("by exit\n"));
+}
+END_TEST
+
 START_TEST(queue_outside_ram)
 {
     ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
@@ -354,6 +480,13 @@ int main(void)
     tcase_add_test(tc, queue_outside_ram);
     tcase_add_test(tc, hostile_chain);
     tcase_add_test(tc, queue_fields_locked_once_enabled);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("ioeventfd");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup_kvm, teardown);
+    tcase_add_test(tc, notify_through_ioeventfd);
+    tcase_add_test(tc, ioeventfd_refused_falls_back);
+    tcase_add_test(tc, event_idx_kicks_every_buffer);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

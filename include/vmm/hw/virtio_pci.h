@@ -7,7 +7,11 @@
  * interrupts through the ISR register.
  *
  * Queue work runs on one worker thread per device, never on a vCPU: a
- * guest's notify write only marks the queue and wakes the worker. The
+ * guest's notify write only marks the queue and wakes the worker. With an
+ * in-kernel irqchip the notify region is KVM's (KVM_IOEVENTFD, one
+ * eventfd per queue, following BAR 0 as the guest moves it), so a kick
+ * does not even exit to vmm; where KVM refuses, the write exits and the
+ * BAR's handler does the same. The
  * worker calls the model's queue hook with the transport lock held, so
  * the model's queue state needs no lock of its own; a register access
  * from a vCPU waits at most for one queue pass.
@@ -86,10 +90,20 @@ struct virtio_pci {
     unsigned slot;
 
     int kick_fd;              /* eventfd: the worker's wake-up */
+    /* Owned by the bus lock (its config_written hook) after realize. */
+    int vm_fd;                /* for KVM_IOEVENTFD; -1: notify writes always exit */
+    int queue_fd[VIRTIO_PCI_MAX_QUEUES]; /* eventfds KVM signals on queue n's notify write */
+    uint64_t notify_gpa;      /* where they are registered now; 0: nowhere */
+    bool ioeventfd_refused;   /* logged once */
     unsigned pending;         /* queues notified since the worker looked (atomic) */
     bool stopping;            /* atomic */
     GThread *worker;
 };
+
+/* Asks KVM to signal @fd on a 2-byte MMIO write at @gpa (@assign) or to
+ * stop; 0 or -errno. KVM_IOEVENTFD by default; the unit tests put a fake
+ * KVM here. */
+extern int (*virtio_pci_ioeventfd)(int vm_fd, int fd, uint64_t gpa, bool assign);
 
 /* Sets up the transport for @model in PCI slot @ctx's bus at @slot (the
  * machine line's base) with its INTx line from @ctx, and starts the
