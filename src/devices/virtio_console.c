@@ -11,40 +11,20 @@
 
 #define RECEIVEQ 0
 #define TRANSMITQ 1
-/* Chains taken per pass: then the worker lets register accesses in and
- * comes back, so a guest that keeps its queue full never holds the lock. */
-#define CHAINS_PER_PASS 64
 
-struct virtio_console {
-    struct virtio_pci vp;
-    struct virtq_chain chain;
-};
-
-/* Takes the transmit queue's chains to the console (none: dropped, the
- * driver still gets its buffers back); whether it took them all. */
-static bool transmit(struct virtio_pci *vp)
+/* A transmitted chain's readable buffers, in order, to the console (none:
+ * dropped, the driver still gets its buffers back); nothing written. */
+static uint32_t transmit(struct virtio_pci *vp, const struct virtq_chain *chain)
 {
-    struct virtio_console *c = vp->opaque;
-    unsigned n = 0;
-
-    while (n < CHAINS_PER_PASS && virtio_pci_pop(vp, TRANSMITQ, &c->chain)) {
-        for (unsigned i = 0; i < c->chain.nr_out && vp->console; i++)
-            console_write(vp->console, c->chain.iov[i].iov_base, c->chain.iov[i].iov_len);
-        virtio_pci_push(vp, TRANSMITQ, &c->chain, 0);
-        n++;
-    }
-    if (n)
-        virtio_pci_notify(vp, TRANSMITQ);
-    if (n < CHAINS_PER_PASS)
-        return true;
-    virtio_pci_kick(vp, TRANSMITQ);
-    return false;
+    for (unsigned i = 0; i < chain->nr_out && vp->console; i++)
+        console_write(vp->console, chain->iov[i].iov_base, chain->iov[i].iov_len);
+    return 0;
 }
 
 /* The receive queue's buffers wait for input that never comes yet. */
 static bool queue_notified(struct virtio_pci *vp, unsigned q)
 {
-    return q == TRANSMITQ && transmit(vp);
+    return q == TRANSMITQ && virtio_pci_serve(vp, TRANSMITQ, transmit);
 }
 
 static const struct virtio_pci_model console_model = {
@@ -59,22 +39,11 @@ static const struct virtio_pci_model console_model = {
 static bool virtio_console_realize(struct device *dev, const struct device_ctx *ctx,
                                    GError **error)
 {
-    struct virtio_console *c = g_new0(struct virtio_console, 1);
-
-    dev->state = c;
-    return virtio_pci_realize(&c->vp, &console_model, c, dev, ctx, error);
-}
-
-static void virtio_console_destroy(struct device *dev)
-{
-    struct virtio_console *c = dev->state;
-
-    virtio_pci_destroy(&c->vp);
-    g_free(c);
+    return virtio_pci_device_realize(dev, ctx, &console_model, error);
 }
 
 const struct device_ops virtio_console_device = {
     .name = "virtio-console",
     .realize = virtio_console_realize,
-    .destroy = virtio_console_destroy,
+    .destroy = virtio_pci_device_destroy,
 };

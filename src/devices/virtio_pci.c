@@ -115,6 +115,23 @@ void virtio_pci_notify(struct virtio_pci *vp, unsigned q)
         interrupt(vp, ISR_QUEUE);
 }
 
+bool virtio_pci_serve(struct virtio_pci *vp, unsigned q,
+                      uint32_t (*handle)(struct virtio_pci *vp, const struct virtq_chain *chain))
+{
+    unsigned n = 0;
+
+    while (n < VIRTIO_PCI_CHAINS_PER_PASS && virtio_pci_pop(vp, q, &vp->chain)) {
+        virtio_pci_push(vp, q, &vp->chain, handle(vp, &vp->chain));
+        n++;
+    }
+    if (n)
+        virtio_pci_notify(vp, q);
+    if (n < VIRTIO_PCI_CHAINS_PER_PASS)
+        return true;
+    virtio_pci_kick(vp, q);
+    return false;
+}
+
 static void enable_queue(struct virtio_pci *vp, unsigned q)
 {
     struct virtio_pci_queue *vq = &vp->queues[q];
@@ -530,4 +547,19 @@ void virtio_pci_destroy(struct virtio_pci *vp)
     }
     if (vp->model)
         g_mutex_clear(&vp->lock);
+}
+
+bool virtio_pci_device_realize(struct device *dev, const struct device_ctx *ctx,
+                               const struct virtio_pci_model *model, GError **error)
+{
+    struct virtio_pci *vp = g_new0(struct virtio_pci, 1);
+
+    dev->state = vp;
+    return virtio_pci_realize(vp, model, NULL, dev, ctx, error);
+}
+
+void virtio_pci_device_destroy(struct device *dev)
+{
+    virtio_pci_destroy(dev->state);
+    g_free(dev->state);
 }

@@ -40,6 +40,10 @@
 #define VIRTIO_PCI_DEVICE_AT  0x2000
 #define VIRTIO_PCI_NOTIFY_AT  0x3000
 #define VIRTIO_PCI_NOTIFY_MULTIPLIER 4
+/* Chains virtio_pci_serve takes per pass: then the worker lets register
+ * accesses in and comes back, so a guest that keeps its queue full never
+ * holds the transport lock. */
+#define VIRTIO_PCI_CHAINS_PER_PASS 64
 
 struct virtio_pci;
 
@@ -89,6 +93,7 @@ struct virtio_pci {
     struct pci_bus *bus;      /* where fn is, once added */
     unsigned slot;
 
+    struct virtq_chain chain; /* the chain a queue pass works on (lock held) */
     int kick_fd;              /* eventfd: the worker's wake-up */
     /* Owned by the bus lock (its config_written hook) after realize. */
     int vm_fd;                /* for KVM_IOEVENTFD; -1: notify writes always exit */
@@ -113,6 +118,11 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
                         GError **error);
 /* Stops the worker (the VM's vCPUs have stopped) and frees what realize made. */
 void virtio_pci_destroy(struct virtio_pci *vp);
+/* A device_ops realize and destroy for a model whose whole state is the
+ * transport: dev->state is a struct virtio_pci. */
+bool virtio_pci_device_realize(struct device *dev, const struct device_ctx *ctx,
+                               const struct virtio_pci_model *model, GError **error);
+void virtio_pci_device_destroy(struct device *dev);
 
 /* For the model's queue hook (lock held): take the next chain of queue
  * @q, give one back, and interrupt the driver if it asked. A broken queue
@@ -121,6 +131,14 @@ bool virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain
 void virtio_pci_push(struct virtio_pci *vp, unsigned q, const struct virtq_chain *chain,
                      uint32_t written);
 void virtio_pci_notify(struct virtio_pci *vp, unsigned q);
+
+/* A queue pass for a model's queue hook (lock held): takes up to
+ * VIRTIO_PCI_CHAINS_PER_PASS chains of queue @q, gives each back with the
+ * bytes @handle wrote into it, interrupts the driver if it asked, and asks
+ * for another pass when it stopped at the limit. The hook's result: true
+ * when it took every chain the queue held. */
+bool virtio_pci_serve(struct virtio_pci *vp, unsigned q,
+                      uint32_t (*handle)(struct virtio_pci *vp, const struct virtq_chain *chain));
 
 /* Marks queue @q notified and wakes the worker: what a guest's notify
  * does, and how a model that stopped a pass early (to let register
