@@ -146,6 +146,7 @@ static const struct rule device_rules[] = {
     ALLOW("ppoll"),            /* the same (aarch64) */
     ALLOW("read"),             /* the same */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW("getrandom"),        /* virtio-rng's bytes */
     END,
 };
 

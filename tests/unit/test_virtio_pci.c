@@ -1,10 +1,12 @@
 /*
  * The virtio PCI transport (src/devices/virtio_pci.c) driven as a Linux
  * driver would, through the PCI host's ECAM and the BAR, with the
- * virtio-console model behind it: discovery through the capabilities,
- * feature negotiation, queue set-up, a transmitted buffer reaching the
- * console on the worker thread; and a hostile driver's queue set-up and
- * chains ending in DEVICE_NEEDS_RESET, with nothing else disturbed.
+ * virtio-console model behind it (and virtio-rng in the next slot):
+ * discovery through the capabilities, feature negotiation, queue set-up,
+ * a transmitted buffer reaching the console on the worker thread, kicks
+ * as event index allows them, kicks through KVM's ioeventfds (a fake KVM)
+ * following the BAR; and a hostile driver's queue set-up and chains
+ * ending in DEVICE_NEEDS_RESET, with nothing else disturbed.
  */
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
@@ -20,6 +22,7 @@
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/virtio_console.h"
 #include "vmm/hw/virtio_pci.h"
+#include "vmm/hw/virtio_rng.h"
 #include "vmm/iobus.h"
 
 #include "unit.h"
@@ -29,6 +32,7 @@
 #define RAM_GPA 0x100000ULL
 #define RAM_SIZE 0x100000ULL
 #define SLOT 1
+#define RNG_SLOT 2
 #define TXQ 1
 #define QSIZE 8
 #define DESC (RAM_GPA + 0x1000)
@@ -42,6 +46,7 @@ static const struct pci_host_params params = {
 static const struct device_desc lines[] = {
     { &pci_host_device, ECAM, 0x100000, -1, DEVICE_BOOT_ANY, &params },
     { &virtio_console_device, SLOT, 0, -1, DEVICE_BOOT_ANY },
+    { &virtio_rng_device, RNG_SLOT, 0, -1, DEVICE_BOOT_ANY },
 };
 
 static struct iobus bus;
@@ -50,6 +55,7 @@ static struct guest_mem mem;
 static uint8_t *ram;
 static struct console *con;
 static char console_path[64];
+static unsigned slot = SLOT;       /* the function the driver talks to */
 static uint64_t common, isr, notify;
 static uint8_t isr_seen;
 
@@ -65,7 +71,7 @@ static void mmio_write(uint64_t addr, uint32_t v, unsigned len)
 
 static uint32_t cfg(unsigned off, unsigned len)
 {
-    return mmio_read(ECAM + (SLOT << 15) + off, len);
+    return mmio_read(ECAM + (slot << 15) + off, len);
 }
 
 /* Finds each virtio capability as the driver does: the list from 0x34. */
@@ -89,7 +95,7 @@ static void discover(void)
         }
     }
     ck_assert(common && isr && notify);
-    mmio_write(ECAM + (SLOT << 15) + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    mmio_write(ECAM + (slot << 15) + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
 /* KVM's ioeventfds as the transport registers them (fixture setup_kvm):
@@ -365,9 +371,9 @@ static uint32_t bar0(void)
 
 static void move_bar0(uint32_t to)
 {
-    mmio_write(ECAM + (SLOT << 15) + PCI_COMMAND, 0, 2);
+    mmio_write(ECAM + (slot << 15) + PCI_COMMAND, 0, 2);
     ck_assert_uint_eq(fake_nr, 0);                          /* decoding off: nowhere */
-    mmio_write(ECAM + (SLOT << 15) + PCI_BAR0, to, 4);
+    mmio_write(ECAM + (slot << 15) + PCI_BAR0, to, 4);
     discover();                                             /* decoding on again */
 }
 
@@ -418,6 +424,51 @@ START_TEST(ioeventfd_refused_falls_back)
     WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 1);
     ck_assert_uint_eq(fake_kicks, 0);
     WAIT_FOR(console_has("by exit\n"));
+}
+END_TEST
+
+/* virtio-rng: the driver's writable buffers come back filled with the
+ * host's random bytes, at most 64 KiB a request, none for a request with
+ * no writable buffer. */
+START_TEST(rng_fills_requests)
+{
+    struct vring_desc *d = at(DESC);
+    struct vring_avail *a = at(AVAIL);
+    struct vring_used *u = at(USED);
+    static const uint8_t zero[64];
+
+    slot = RNG_SLOT;
+    discover();
+    ck_assert_uint_eq(cfg(PCI_VENDOR_ID, 4), 0x10441af4);   /* 0x1040 + rng (4) */
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    queue_setup(0, DESC, AVAIL, USED);
+    driver_ok();
+    /* Two 64-byte requests; one of 192 KiB + 16 bytes in two buffers;
+     * one with a readable buffer only. */
+    d[0] = (struct vring_desc){ .addr = BUF, .len = 64, .flags = VRING_DESC_F_WRITE };
+    d[1] = (struct vring_desc){ .addr = BUF + 0x100, .len = 64, .flags = VRING_DESC_F_WRITE };
+    d[2] = (struct vring_desc){ .addr = BUF + 0x1000, .len = 0x30000,
+                                .flags = VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, .next = 3 };
+    d[3] = (struct vring_desc){ .addr = BUF + 0x40000, .len = 16, .flags = VRING_DESC_F_WRITE };
+    d[4] = (struct vring_desc){ .addr = BUF + 0x200, .len = 16 };
+    a->ring[0] = 0;
+    a->ring[1] = 1;
+    a->ring[2] = 2;
+    a->ring[3] = 4;
+    __atomic_store_n(&a->idx, 4, __ATOMIC_RELEASE);
+    kick(0);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 4);
+    ck_assert_uint_eq(u->ring[0].len, 64);
+    ck_assert_uint_eq(u->ring[1].len, 64);
+    ck_assert_uint_eq(u->ring[2].id, 2);
+    ck_assert_uint_eq(u->ring[2].len, 65536);
+    ck_assert_uint_eq(u->ring[3].len, 0);
+    ck_assert(memcmp(at(BUF), zero, 64) && memcmp(at(BUF + 0x100), zero, 64));
+    ck_assert(memcmp(at(BUF), at(BUF + 0x100), 64));
+    ck_assert(memcmp(at(BUF + 0x1000 + 65536 - 64), zero, 64));
+    ck_assert(!memcmp(at(BUF + 0x1000 + 65536), zero, 64)); /* past the cap: untouched */
+    ck_assert(!memcmp(at(BUF + 0x40000), zero, 16));
 }
 END_TEST
 
@@ -477,6 +528,7 @@ int main(void)
     tcase_add_test(tc, feature_negotiation);
     tcase_add_test(tc, transmit_reaches_the_console);
     tcase_add_test(tc, event_idx_kicks_every_buffer);
+    tcase_add_test(tc, rng_fills_requests);
     tcase_add_test(tc, queue_outside_ram);
     tcase_add_test(tc, hostile_chain);
     tcase_add_test(tc, queue_fields_locked_once_enabled);

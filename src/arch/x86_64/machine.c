@@ -13,6 +13,7 @@
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/virtio_console.h"
+#include "vmm/hw/virtio_rng.h"
 #include "vmm/machine.h"
 
 #define COM1_IRQ 4
@@ -37,6 +38,7 @@ const struct device_desc machine_devices[] = {
     { &pci_host_device,    VMM_X86_PCI_ECAM_BASE,   VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_LINUX, &pci },
     /* PCI devices: base is the slot; after the host, whose bus they join. */
     { &virtio_console_device, 1,                    0,   PCI_INTA(1), DEVICE_BOOT_LINUX },
+    { &virtio_rng_device,     2,                    0,   PCI_INTA(2), DEVICE_BOOT_LINUX },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 
