@@ -170,6 +170,9 @@ static void setup(void)
     mem.regions[0] = (struct mem_region){ .gpa = RAM_GPA, .size = RAM_SIZE, .hva = ram };
     mem.ram = &mem.regions[0];
     isr_seen = 0;
+    slot = SLOT;
+    fake_nr = fake_kicks = 0;
+    fake_refuse = 0;
     iobus_init(&bus);
     ck_assert(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx,
                               setup_vm_fd, NULL, NULL));
@@ -185,11 +188,23 @@ static void teardown(void)
     free(ram);
 }
 
+/* The same with a (fake) in-kernel irqchip; everything restored after,
+ * for CK_FORK=no runs (the ThreadSanitizer leg). */
+static int (*real_ioeventfd)(int vm_fd, int fd, uint64_t gpa, bool assign);
+
 static void setup_kvm(void)
 {
     setup_vm_fd = FAKE_VM_FD;
+    real_ioeventfd = virtio_pci_ioeventfd;
     virtio_pci_ioeventfd = fake_ioeventfd;
     setup();
+}
+
+static void teardown_kvm(void)
+{
+    teardown();
+    virtio_pci_ioeventfd = real_ioeventfd;
+    setup_vm_fd = -1;
 }
 
 static void *at(uint64_t gpa)
@@ -535,7 +550,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("ioeventfd");
     tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, setup_kvm, teardown);
+    tcase_add_checked_fixture(tc, setup_kvm, teardown_kvm);
     tcase_add_test(tc, notify_through_ioeventfd);
     tcase_add_test(tc, ioeventfd_refused_falls_back);
     tcase_add_test(tc, event_idx_kicks_every_buffer);
