@@ -25,6 +25,7 @@ struct device;
 struct device_ctx;
 struct device_acpi;
 struct device_fdt;
+struct guest_mem;
 struct iobus;
 
 /* A machine table line's flags: the boots it is for, and more. */
@@ -47,6 +48,9 @@ struct device_ops {
     int (*fdt)(const struct device *dev, struct device_fdt *f);
     /* Its part of the ACPI tables (x86_64 Linux boots). */
     void (*acpi)(const struct device *dev, struct device_acpi *a);
+    /* A bus host (the PCI host bridge): the bus the table's later lines
+     * join, handed to them as ctx->bus. */
+    void *(*bus)(const struct device *dev);
 };
 
 /* One line of a machine table. */
@@ -63,8 +67,13 @@ struct device_desc {
 struct device_ctx {
     struct iobus *iobus;
     struct console *console;
+    const struct guest_mem *mem; /* the guest's memory (DMA-capable devices) */
+    int vm_fd;            /* the VM's KVM fd when it has an in-kernel irqchip (for
+                           * KVM_IOEVENTFD), else -1: devices_realize() sets it */
     bool irq_wired;       /* @irq is live: the VM has an in-kernel irqchip */
     struct irq_line irq;
+    void *bus;            /* the bus of the last bus host realized before (e.g. a
+                           * struct pci_bus), NULL if none */
 };
 
 struct device {

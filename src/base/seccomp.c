@@ -118,6 +118,7 @@ static const struct rule vcpu_rules[] = {
     ALLOW_EQ("ioctl", 1, KVM_GET_ONE_REG),     /* aarch64 SMCCC/PSCI arguments, crash dumps */
     ALLOW_EQ("ioctl", 1, KVM_SET_ONE_REG),     /* aarch64 SMCCC results */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE),        /* device interrupts (UART) */
+    ALLOW_EQ("ioctl", 1, KVM_IOEVENTFD),       /* a virtio BAR's notify region follows the BAR */
     END,
 };
 
@@ -134,6 +135,18 @@ static const struct rule stdin_rules[] = {
 static const struct rule output_rules[] = {
     ALLOW("poll"),             /* is the descriptor writable (x86_64) */
     ALLOW("ppoll"),            /* the same (aarch64) */
+    END,
+};
+
+/* A virtio device's worker (src/devices/virtio_pci.c): waits on its
+ * eventfd, moves buffers between guest memory and the console, raises its
+ * interrupt. Started with its VM, it narrows itself with vmm_seccomp_adopt(). */
+static const struct rule device_rules[] = {
+    ALLOW("poll"),             /* its eventfd (x86_64) */
+    ALLOW("ppoll"),            /* the same (aarch64) */
+    ALLOW("read"),             /* the same */
+    ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW("getrandom"),        /* virtio-rng's bytes */
     END,
 };
 
@@ -198,17 +211,20 @@ static const struct {
     const char *name;                       /* in the violation line, and the test hook's value */
     const struct rule *rules;
     bool tsync;                             /* a main thread: for every thread there is */
-    enum vmm_thread_kind children[3];       /* threads under its filter: started later (they
+    enum vmm_thread_kind children[4];       /* threads under its filter: started later (they
                                              * inherit it) or before (TSYNC gives it them) */
     unsigned nr_children;
 } kinds[VMM_THREAD_KINDS] = {
     [VMM_THREAD_MAIN] = { "main", main_rules, true,
-                          { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT }, 3 },
+                          { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
+                            VMM_THREAD_DEVICE }, 4 },
     [VMM_THREAD_SERVE] = { "serve", serve_rules, true,
-                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT }, 3 },
+                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
+                             VMM_THREAD_DEVICE }, 4 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
+    [VMM_THREAD_DEVICE] = { "device", device_rules, false, { 0 }, 0 },
 };
 
 /* A sanitizer's runtime makes system calls of its own at any time (leak

@@ -29,17 +29,26 @@ bool devices_realize(struct device_set *set, const struct device_desc *table, si
                      unsigned boot, const struct device_ctx *ctx, int vm_fd,
                      uint32_t (*kvm_irq)(int irq), GError **error)
 {
+    void *bus = ctx->bus;
+
     for (size_t i = 0; i < n; i++) {
         const struct device_desc *d = &table[i];
         struct device_ctx c = *ctx;
+        struct device *dev;
 
         if (!(d->flags & boot))
             continue;
+        c.vm_fd = vm_fd;
         c.irq_wired = vm_fd >= 0 && d->irq >= 0;
         if (c.irq_wired)
             irq_line_init(&c.irq, vm_fd, kvm_irq(d->irq));
+        c.bus = bus;
         if (!device_realize(set, d, &c, error))
             return false;
+        /* The devices after a bus's host join that bus. */
+        dev = nth(set, count(set) - 1);
+        if (d->ops->bus)
+            bus = d->ops->bus(dev);
     }
     return true;
 }

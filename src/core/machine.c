@@ -4,7 +4,7 @@
 
 bool machine_realize(struct vm *vm, GError **error)
 {
-    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console };
+    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console, .mem = &vm->mem };
     bool is_linux = vm->flags & VM_LINUX;
 
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices,

@@ -112,10 +112,12 @@ void vm_destroy(struct vm *vm)
         if (vcpu->fd >= 0)
             close(vcpu->fd);
     }
+    /* Devices first: a device's worker thread may be in guest RAM (a
+     * virtqueue pass) until its destroy stops it. */
+    devices_destroy(&vm->devices);
     guest_mem_unmap(&vm->mem);
     if (vm->fd > 0)
         close(vm->fd);
-    devices_destroy(&vm->devices);
     iobus_destroy(&vm->iobus);
     if (vm->calls_ops)
         vm->calls_ops->destroy(vm->calls);

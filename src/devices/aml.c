@@ -13,15 +13,22 @@ void aml_byte(GByteArray *a, uint8_t b)
 
 void aml_pkg(GByteArray *a, GByteArray *body)
 {
+    /* PkgLength counts its own bytes: 1 byte up to 63, then a lead byte
+     * with the low nibble and one or two more bytes (ACPI 6.x 20.2.4). */
     size_t len = body->len + 1;
 
     if (len < 0x40) {
         aml_byte(a, len);
-    } else {
+    } else if (len + 1 < 0x1000) {
         len++;
-        g_assert(len < 0x1000);
         aml_byte(a, 0x40 | (len & 0xf));
         aml_byte(a, len >> 4);
+    } else {
+        len += 2;
+        g_assert(len < 0x100000);
+        aml_byte(a, 0x80 | (len & 0xf));
+        aml_byte(a, (len >> 4) & 0xff);
+        aml_byte(a, len >> 12);
     }
     aml_bytes(a, body->data, body->len);
     g_byte_array_unref(body);

@@ -91,17 +91,27 @@ void pci_bus_destroy(struct pci_bus *bus)
     g_mutex_clear(&bus->lock);
 }
 
-bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, unsigned *slot, GError **error)
+bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int want, unsigned *slot,
+                 GError **error)
 {
     unsigned s;
 
-    for (s = 0; s < PCI_SLOTS && bus->slots[s]; s++)
-        ;
-    if (s == PCI_SLOTS) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "%s: the PCI bus has no free slot (%d devices at most)", fn->name,
-                    PCI_SLOTS);
-        return false;
+    if (want >= 0) {
+        s = want;
+        if (s >= PCI_SLOTS || bus->slots[s]) {
+            g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                        "%s: PCI slot %d is taken or does not exist", fn->name, want);
+            return false;
+        }
+    } else {
+        for (s = 0; s < PCI_SLOTS && bus->slots[s]; s++)
+            ;
+        if (s == PCI_SLOTS) {
+            g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                        "%s: the PCI bus has no free slot (%d devices at most)", fn->name,
+                        PCI_SLOTS);
+            return false;
+        }
     }
     for (unsigned i = 0; i < PCI_BARS; i++) {
         uint64_t size = fn->bars[i].size, at;
@@ -122,6 +132,14 @@ bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, unsigned *slot, G
     bus->slots[s] = fn;
     *slot = s;
     return true;
+}
+
+void pci_bus_remove(struct pci_bus *bus, unsigned slot)
+{
+    g_mutex_lock(&bus->lock);
+    if (slot < PCI_SLOTS)
+        bus->slots[slot] = NULL;
+    g_mutex_unlock(&bus->lock);
 }
 
 void pci_bus_config(struct pci_bus *bus, unsigned busnr, unsigned slot, unsigned func,

@@ -27,6 +27,14 @@
 #define BRIDGE_VENDOR      0x1af4
 #define BRIDGE_DEVICE      0x10ff
 
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+int pci_host_intx_irq(const struct pci_host_params *p, unsigned slot, unsigned pin)
+{
+    return p->intx ? (int)(p->intx_base + (slot + pin) % 4) : -1;
+}
+
 struct pci_host {
     struct pci_bus bus;
     struct pci_function bridge;
@@ -35,6 +43,11 @@ struct pci_host {
 struct pci_bus *pci_host_bus(const struct device *dev)
 {
     return dev->state ? &((struct pci_host *)dev->state)->bus : NULL;
+}
+
+static void *pci_host_offers_bus(const struct device *dev)
+{
+    return pci_host_bus(dev);
 }
 
 /* ECAM: bus[27:20] device[19:15] function[14:12] register[11:0]. */
@@ -105,7 +118,7 @@ static bool pci_host_realize(struct device *dev, const struct device_ctx *ctx, G
     pci_bus_init(&h->bus, p->window_base, p->window_size);
     pci_function_init(&h->bridge, "pci-host", BRIDGE_VENDOR, BRIDGE_DEVICE,
                       PCI_CLASS_BRIDGE_HOST, BRIDGE_VENDOR, BRIDGE_DEVICE);
-    if (!pci_bus_add(&h->bus, &h->bridge, &slot, error) ||
+    if (!pci_bus_add(&h->bus, &h->bridge, 0, &slot, error) ||
         !iobus_register(ctx->iobus, IOBUS_MMIO, d->base, d->size, ecam_io, h, "pci-ecam",
                         error) ||
         !iobus_register(ctx->iobus, IOBUS_MMIO, p->window_base, p->window_size, window_io, h,
@@ -126,8 +139,38 @@ static void pci_host_destroy(struct device *dev)
     g_free(h);
 }
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* _PRT: every slot's INTA-INTD to the IOAPIC pins (GSIs) the machine
+ * gave PCI, swizzled by slot as on real boards, so the interrupts of
+ * neighbouring slots spread over the pins. */
+static void pci_host_prt(GByteArray *a, const struct pci_host_params *p)
+{
+    GByteArray *entries = g_byte_array_new();
+
+    aml_byte(entries, PCI_SLOTS * 4);           /* NumElements */
+    for (unsigned slot = 0; slot < PCI_SLOTS; slot++) {
+        for (unsigned pin = 0; pin < 4; pin++) {
+            GByteArray *e = g_byte_array_new();
+            uint8_t addr[4];
+
+            put32(addr, slot << 16 | 0xffff);   /* any function of the slot */
+            aml_byte(e, 4);
+            aml_byte(e, AML_DWORD);
+            aml_bytes(e, addr, 4);
+            aml_byte(e, AML_BYTE);
+            aml_byte(e, pin);
+            aml_byte(e, 0);                     /* Source: Zero, a GSI */
+            aml_byte(e, AML_BYTE);
+            aml_byte(e, pci_host_intx_irq(p, slot, pin));
+            aml_byte(entries, AML_PACKAGE);
+            aml_pkg(entries, e);
+        }
+    }
+    aml_byte(a, AML_NAME);
+    aml_bytes(a, "_PRT", 4);
+    aml_byte(a, AML_PACKAGE);
+    aml_pkg(a, entries);
+}
 
 /* Device (PCI0): bus 0, the 0xcf8-0xcff ports and the memory window, in
  * _CRS as ACPI 6.x section 6.4 resource descriptors. */
@@ -167,7 +210,39 @@ static void pci_host_acpi(const struct device *dev, struct device_acpi *a)
     aml_name_byte(body, "_BBN", 0);
     aml_name_byte(body, "_UID", 0);
     aml_name_buffer(body, "_CRS", crs, sizeof(crs));
+    if (p->intx)
+        pci_host_prt(body, p);
     aml_device(a->sb, "PCI0", body);
+}
+
+/* interrupt-map: INTA-INTD of the four slot classes (the mask keeps two
+ * bits of the slot number) to the machine's INTx interrupts, swizzled as
+ * in _PRT. The interrupt controller has no #address-cells: no parent
+ * unit address. */
+static int pci_host_interrupt_map(struct device_fdt *f, const struct pci_host_params *p)
+{
+    fdt32_t mask[] = { cpu_to_fdt32(3 << 11), 0, 0, cpu_to_fdt32(7) };
+    fdt32_t map[4 * 4 * 9];
+    unsigned n = 0;
+
+    for (unsigned slot = 0; slot < 4; slot++) {
+        for (unsigned pin = 0; pin < 4; pin++) {
+            uint32_t cells[4];
+            unsigned k = f->irq_cells(pci_host_intx_irq(p, slot, pin), cells);
+
+            g_assert(k == 3);
+            map[n++] = cpu_to_fdt32(slot << 11);
+            map[n++] = 0;
+            map[n++] = 0;
+            map[n++] = cpu_to_fdt32(pin + 1);   /* INTA is 1 */
+            map[n++] = cpu_to_fdt32(f->intc_phandle);
+            for (unsigned c = 0; c < k; c++)
+                map[n++] = cpu_to_fdt32(cells[c]);
+        }
+    }
+    return fdt_property_u32(f->fdt, "#interrupt-cells", 1) |
+           fdt_property(f->fdt, "interrupt-map-mask", mask, sizeof(mask)) |
+           fdt_property(f->fdt, "interrupt-map", map, n * sizeof(map[0]));
 }
 
 /* pcie@<ecam>: ECAM for bus 0 and one 32-bit memory range (PCI address ==
@@ -192,6 +267,8 @@ static int pci_host_fdt(const struct device *dev, struct device_fdt *f)
     err |= fdt_property(f->fdt, "bus-range", bus_range, sizeof(bus_range));
     err |= fdt_property(f->fdt, "ranges", ranges, sizeof(ranges));
     err |= fdt_property(f->fdt, "dma-coherent", NULL, 0);
+    if (p->intx)
+        err |= pci_host_interrupt_map(f, p);
     err |= fdt_end_node(f->fdt);
     return err;
 }
@@ -203,4 +280,5 @@ const struct device_ops pci_host_device = {
     .destroy = pci_host_destroy,
     .fdt = pci_host_fdt,
     .acpi = pci_host_acpi,
+    .bus = pci_host_offers_bus,
 };

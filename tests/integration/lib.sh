@@ -357,13 +357,18 @@ need_linux() {
 }
 
 # linux_initrd BODY: $T/initrd, a busybox initramfs whose /init mounts the
-# basics, prints "init: up", then runs BODY (sh code; vmm-exit is in PATH)
+# basics, prints "init: up", loads the guest modules need_linux_module
+# named, then runs BODY (sh code; vmm-exit is in PATH)
 linux_initrd() {
     _r=$T/initrd-root
     rm -rf "$_r"
-    mkdir -p "$_r/bin" "$_r/sbin" "$_r/usr/bin" "$_r/usr/sbin" "$_r/proc" "$_r/sys" "$_r/dev" "$_r/tmp"
+    mkdir -p "$_r/bin" "$_r/sbin" "$_r/usr/bin" "$_r/usr/sbin" "$_r/proc" "$_r/sys" "$_r/dev" "$_r/tmp" \
+        "$_r/lib/modules"
     cp "$VMM_LINUX_BUSYBOX" "$_r/bin/busybox"
     cp "$EXIT_TOOL" "$_r/bin/vmm-exit"
+    for _m in ${LINUX_MODULES:-}; do
+        cp "$(linux_module_path "$_m")" "$_r/lib/modules/$_m.ko" || fail "no guest module $_m"
+    done
     {
         echo '#!/bin/busybox sh'
         echo '/bin/busybox --install -s'
@@ -371,11 +376,32 @@ linux_initrd() {
         # no /dev/console in the archive: the kernel could not open one for us
         echo 'exec </dev/console >/dev/console 2>&1'
         echo 'echo "init: up"'
+        for _m in ${LINUX_MODULES:-}; do
+            echo "insmod /lib/modules/$_m.ko || echo \"init: insmod $_m failed\""
+        done
         echo "$1"
         echo 'echo "init: fell off the end"; vmm-exit 99'
     } >"$_r/init"
     chmod 755 "$_r/init" "$_r/bin/busybox" "$_r/bin/vmm-exit"
     (cd "$_r" && find . | cpio -o -H newc 2>/dev/null) >"$T/initrd" || fail "cpio failed"
+}
+
+# linux_module_path NAME: the guest kernel's module NAME.ko (the bed
+# packs them; scripts/setup extracts them from the kernel packages)
+linux_module_path() {
+    for _p in /vmm/testbed/modules/$1.ko "$VMM_SRCDIR/.cache/testbed/guest-modules-$ARCH/$1.ko"; do
+        [ -r "$_p" ] && { echo "$_p"; return 0; }
+    done
+    return 1
+}
+
+# need_linux_module NAME...: skip unless each guest module is there; then
+# linux_initrd loads them (LINUX_MODULES) before the test's commands
+need_linux_module() {
+    for _m in "$@"; do
+        linux_module_path "$_m" >/dev/null || skip "no guest module $_m for $ARCH (run scripts/setup)"
+    done
+    LINUX_MODULES="${LINUX_MODULES:-} $*"
 }
 
 # vmm_linux [VMM ARGS...]: boot LINUX_KERNEL with $T/initrd, 2 vCPUs, 256M

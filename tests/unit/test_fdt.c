@@ -82,7 +82,7 @@ START_TEST(tree_unchanged)
 
     ck_assert_str_eq(fw, "cc8a842e6b139ba607912826abc18c4eead072ed3d38a73482a8f57f87c9673b");
     ck_assert_str_eq(linux_boot,
-                     "6c20d82704870057031e79a7a615ad4a9dac3d4220853bdc737e08ef7c226342");
+                     "698af50dabbf113910487e98440faead055664202342e5bbda2ceb85c55348be");
 }
 END_TEST
 

@@ -50,7 +50,7 @@ static void setup(void)
     pci_function_init(&fn, "test", 0x1af4, 0x1041, 0x020000, 0x1af4, 0x1);
     pci_function_add_bar(&fn, 0, 0x4000, bar_io, NULL);
     pci_function_add_bar(&fn, 2, 0x1000, bar_io, NULL);
-    ck_assert(pci_bus_add(pci, &fn, &slot, NULL));
+    ck_assert(pci_bus_add(pci, &fn, -1, &slot, NULL));
     ck_assert_uint_eq(slot, 1); /* the bridge is 00:00.0 */
     bar_hits = 0;
 }
@@ -63,15 +63,12 @@ static void teardown(void)
 
 static uint32_t mmio_read(uint64_t addr, unsigned len)
 {
-    uint32_t v = 0;
-
-    iobus_access(&bus, IOBUS_MMIO, NULL, addr, (uint8_t *)&v, len, false);
-    return v;
+    return unit_mmio_read(&bus, addr, len);
 }
 
 static void mmio_write(uint64_t addr, uint32_t v, unsigned len)
 {
-    iobus_access(&bus, IOBUS_MMIO, NULL, addr, (uint8_t *)&v, len, true);
+    unit_mmio_write(&bus, addr, v, len);
 }
 
 static uint32_t cfg_read(unsigned slot, unsigned off, unsigned len)
@@ -204,7 +201,7 @@ START_TEST(bus_limits)
 
     for (unsigned i = 0; i < PCI_SLOTS; i++) {
         pci_function_init(&many[i], "filler", 1, 2, 0, 1, 2);
-        if (!pci_bus_add(pci, &many[i], &slot, &err))
+        if (!pci_bus_add(pci, &many[i], -1, &slot, &err))
             break;
         added++;
     }
@@ -213,9 +210,19 @@ START_TEST(bus_limits)
     g_clear_error(&err);
     for (unsigned i = 2; i < PCI_SLOTS; i++)
         pci->slots[i] = NULL;
+    /* A slot asked for: free, taken, or none such. */
+    pci_function_init(&big, "big", 1, 2, 0, 1, 2);
+    ck_assert(!pci_bus_add(pci, &big, 1, &slot, &err));
+    ck_assert_ptr_nonnull(strstr(err->message, "slot 1 is taken"));
+    g_clear_error(&err);
+    ck_assert(!pci_bus_add(pci, &big, PCI_SLOTS, &slot, &err));
+    g_clear_error(&err);
+    ck_assert(pci_bus_add(pci, &big, 7, &slot, &err));
+    ck_assert_uint_eq(slot, 7);
+    pci->slots[7] = NULL;
     pci_function_init(&big, "big", 1, 2, 0, 1, 2);
     pci_function_add_bar(&big, 0, WINDOW_SIZE, bar_io, NULL);
-    ck_assert(!pci_bus_add(pci, &big, &slot, &err));
+    ck_assert(!pci_bus_add(pci, &big, 5, &slot, &err));
     ck_assert_ptr_nonnull(strstr(err->message, "no room"));
     g_clear_error(&err);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "vmm/iobus.h"
+
 /* Runs every test of @s; the process's exit status. */
 static inline int unit_run(Suite *s)
 {
@@ -17,6 +19,21 @@ static inline int unit_run(Suite *s)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+/* A guest's MMIO access through @bus (no vCPU): the value read, or @v
+ * written, in the low @len bytes. */
+static inline uint32_t unit_mmio_read(struct iobus *bus, uint64_t addr, unsigned len)
+{
+    uint32_t v = 0;
+
+    iobus_access(bus, IOBUS_MMIO, NULL, addr, (uint8_t *)&v, len, false);
+    return v;
+}
+
+static inline void unit_mmio_write(struct iobus *bus, uint64_t addr, uint32_t v, unsigned len)
+{
+    iobus_access(bus, IOBUS_MMIO, NULL, addr, (uint8_t *)&v, len, true);
 }
 
 #define UNIT_ELF_SIZE (sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 16)

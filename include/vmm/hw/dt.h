@@ -12,6 +12,7 @@ struct device_fdt {
     void *fdt;               /* libfdt's sequential-write tree, inside the root node */
     uint32_t next_phandle;   /* the next free phandle; a hook that takes one bumps it */
     uint32_t apb_pclk;       /* the AMBA bus clock's phandle, 0 until a hook wrote it */
+    uint32_t intc_phandle;   /* the interrupt controller's (interrupt-map) */
     /* The interrupt specifier of the machine's @irq, in host order: how
      * many cells (the controller's #interrupt-cells, at most 4). */
     unsigned (*irq_cells)(int irq, uint32_t cells[4]);

@@ -90,10 +90,14 @@ uint64_t pci_function_bar_address(const struct pci_function *fn, unsigned index)
 
 void pci_bus_init(struct pci_bus *bus, uint64_t window_base, uint64_t window_size);
 void pci_bus_destroy(struct pci_bus *bus);
-/* Puts @fn in the first free slot (its number in *@slot) and gives its
- * BARs addresses in the window (a guest may move them). */
-bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, unsigned *slot, GError **error);
+/* Puts @fn in slot @want (or, when @want is -1, the first free one; its
+ * number in *@slot) and gives its BARs addresses in the window (a guest
+ * may move them). */
+bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int want, unsigned *slot,
+                 GError **error);
 
+/* Takes the function in @slot off the bus (its device is going away). */
+void pci_bus_remove(struct pci_bus *bus, unsigned slot);
 /* A configuration access to bus 0, device @slot, function @func at
  * @offset (0..4095), @len 1, 2 or 4 bytes, naturally aligned; what no
  * function answers reads as all ones. */

@@ -16,10 +16,16 @@
 struct pci_host_params {
     uint64_t window_base, window_size; /* below 4 GiB: 32-bit BARs */
     bool conf1;
+    /* INTx: slot s's pin p (INTA = 0) is the machine's interrupt
+     * intx_base + (s + p) % 4 (an IOAPIC GSI, a GIC SPI). */
+    bool intx;
+    unsigned intx_base;
 };
 
 extern const struct device_ops pci_host_device;
 
+/* The machine interrupt of @slot's INTx pin @pin (0: INTA), -1 without INTx. */
+int pci_host_intx_irq(const struct pci_host_params *p, unsigned slot, unsigned pin);
 /* The bus of a realized host bridge (NULL before realize). */
 struct pci_bus *pci_host_bus(const struct device *dev);
 

@@ -148,7 +148,8 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     size_t size = 64 * 1024;
     g_autofree void *fdt = g_malloc0(size);
     struct device_fdt devs = {
-        .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE, .irq_cells = spi_cells,
+        .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE, .intc_phandle = PHANDLE_GIC,
+        .irq_cells = spi_cells,
     };
     const struct device *console = devices_stdout(&vm->devices);
     char memname[48], stdout_path[64] = "/";

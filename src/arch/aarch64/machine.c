@@ -13,13 +13,20 @@
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
+#include "vmm/hw/virtio_console.h"
+#include "vmm/hw/virtio_rng.h"
 #include "vmm/machine.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
 #define PL031_SPI 2 /* the same */
 
+/* PCI INTx: SPIs 3-6, slot-swizzled, as on QEMU's virt machine. */
+#define PCI_INTX_SPI 3
+#define PCI_INTA(slot) (PCI_INTX_SPI + (slot) % 4)
+
 static const struct pci_host_params pci = {
     .window_base = VMM_ARM_PCI_WINDOW_BASE, .window_size = VMM_ARM_PCI_WINDOW_SIZE,
+    .intx = true, .intx_base = PCI_INTX_SPI,
 };
 
 const struct device_desc machine_devices[] = {
@@ -28,6 +35,9 @@ const struct device_desc machine_devices[] = {
     { &pl031_device,     VMM_ARM_PL031_BASE, VMM_ARM_PL031_SIZE, PL031_SPI, DEVICE_BOOT_ANY },
     { &exit_mmio_device, VMM_ARM_EXIT_BASE,  VMM_ARM_EXIT_SIZE,  -1,        DEVICE_BOOT_ANY },
     { &pci_host_device,  VMM_ARM_PCI_ECAM_BASE, VMM_PCI_ECAM_SIZE, -1,       DEVICE_BOOT_LINUX, &pci },
+    /* PCI devices: base is the slot; after the host, whose bus they join. */
+    { &virtio_console_device, 1,                0,                 PCI_INTA(1), DEVICE_BOOT_LINUX },
+    { &virtio_rng_device,     2,                0,                 PCI_INTA(2), DEVICE_BOOT_LINUX },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 

@@ -12,13 +12,19 @@
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/uart16550.h"
+#include "vmm/hw/virtio_console.h"
+#include "vmm/hw/virtio_rng.h"
 #include "vmm/machine.h"
 
 #define COM1_IRQ 4
 
+/* PCI INTx: IOAPIC pins 16-19 (above the ISA IRQs), slot-swizzled. */
+#define PCI_INTX_GSI 16
+#define PCI_INTA(slot) (PCI_INTX_GSI + (slot) % 4)
+
 static const struct pci_host_params pci = {
     .window_base = VMM_X86_PCI_WINDOW_BASE, .window_size = VMM_X86_PCI_WINDOW_SIZE,
-    .conf1 = true,
+    .conf1 = true, .intx = true, .intx_base = PCI_INTX_GSI,
 };
 
 const struct device_desc machine_devices[] = {
@@ -30,6 +36,9 @@ const struct device_desc machine_devices[] = {
     { &i8042_device,       I8042_DATA_PORT,         5,   -1,       DEVICE_BOOT_LINUX },
     { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,   -1,       DEVICE_BOOT_LINUX },
     { &pci_host_device,    VMM_X86_PCI_ECAM_BASE,   VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_LINUX, &pci },
+    /* PCI devices: base is the slot; after the host, whose bus they join. */
+    { &virtio_console_device, 1,                    0,   PCI_INTA(1), DEVICE_BOOT_LINUX },
+    { &virtio_rng_device,     2,                    0,   PCI_INTA(2), DEVICE_BOOT_LINUX },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 

@@ -1,0 +1,152 @@
+/*
+ * The virtio PCI transport (virtio 1.x, "modern", spec section 4.1) that
+ * virtio device models embed: a PCI function with the virtio vendor and
+ * device IDs, its capabilities (common, notify, ISR and device
+ * configuration, all in BAR 0), feature negotiation, the device status
+ * state machine, split virtqueues (src/virtio/virtqueue.c), and INTx
+ * interrupts through the ISR register.
+ *
+ * Queue work runs on one worker thread per device, never on a vCPU: a
+ * guest's notify write only marks the queue and wakes the worker. With an
+ * in-kernel irqchip the notify region is KVM's (KVM_IOEVENTFD, one
+ * eventfd per queue, following BAR 0 as the guest moves it), so a kick
+ * does not even exit to vmm; where KVM refuses, the write exits and the
+ * BAR's handler does the same. The
+ * worker calls the model's queue hook with the transport lock held, so
+ * the model's queue state needs no lock of its own; a register access
+ * from a vCPU waits at most for one queue pass.
+ *
+ * A driver that breaks a queue's rules (vmm/virtqueue.h) gets
+ * DEVICE_NEEDS_RESET and a configuration interrupt, and that device does
+ * nothing more until it resets it; nothing else in vmm notices.
+ */
+#ifndef VMM_HW_VIRTIO_PCI_H
+#define VMM_HW_VIRTIO_PCI_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/device.h"
+#include "vmm/hw/pci.h"
+#include "vmm/virtqueue.h"
+
+#define VIRTIO_PCI_MAX_QUEUES 8
+#define VIRTIO_PCI_QUEUE_MAX_SIZE 256
+#define VIRTIO_PCI_BAR_SIZE 0x4000
+/* Where each structure lies in BAR 0. */
+#define VIRTIO_PCI_COMMON_AT  0x0000
+#define VIRTIO_PCI_ISR_AT     0x1000
+#define VIRTIO_PCI_DEVICE_AT  0x2000
+#define VIRTIO_PCI_NOTIFY_AT  0x3000
+#define VIRTIO_PCI_NOTIFY_MULTIPLIER 4
+/* Chains virtio_pci_serve takes per pass: then the worker lets register
+ * accesses in and comes back, so a guest that keeps its queue full never
+ * holds the transport lock. */
+#define VIRTIO_PCI_CHAINS_PER_PASS 64
+
+struct virtio_pci;
+
+/* A virtio device model's side. */
+struct virtio_pci_model {
+    const char *name;
+    uint16_t device_id;       /* the virtio device ID (3: console, 4: rng, ...) */
+    uint32_t class_code;      /* PCI class, subclass, prog-if */
+    uint64_t features;        /* device features beyond the transport's */
+    unsigned nr_queues;
+    uint16_t config_size;     /* bytes of device configuration (vp->config) */
+    /* Queue @q was notified (worker thread, transport lock held). True
+     * when the model took every chain the queue held: the transport then
+     * asks the driver to kick for the next one and looks again for any
+     * that came meanwhile. False when it leaves chains there on purpose
+     * (it stopped early and called virtio_pci_kick for another pass, or
+     * it has no use for them yet): the driver's kicks stay off. */
+    bool (*queue_notified)(struct virtio_pci *vp, unsigned q);
+    /* The driver reset the device (transport lock held). */
+    void (*reset)(struct virtio_pci *vp);
+};
+
+struct virtio_pci_queue {
+    struct virtq vq;
+    uint16_t size;            /* what the driver chose (at most the maximum) */
+    bool enabled;
+    uint64_t desc, driver, device;
+};
+
+struct virtio_pci {
+    struct pci_function fn;
+    const struct virtio_pci_model *model;
+    void *opaque;             /* the model's state */
+    const struct guest_mem *mem;
+    struct console *console;
+
+    GMutex lock;              /* everything below */
+    uint32_t device_feature_select, driver_feature_select;
+    uint64_t driver_features;
+    uint8_t status, config_generation, isr;
+    uint16_t queue_select;
+    struct virtio_pci_queue queues[VIRTIO_PCI_MAX_QUEUES];
+    uint8_t config[64];
+    bool irq_wired;
+    struct irq_line irq;
+    uint64_t breaks;          /* times the driver broke a queue (the first is logged) */
+    struct pci_bus *bus;      /* where fn is, once added */
+    unsigned slot;
+
+    struct virtq_chain chain; /* the chain a queue pass works on (lock held) */
+    int kick_fd;              /* eventfd: the worker's wake-up */
+    /* Owned by the bus lock (its config_written hook) after realize. */
+    int vm_fd;                /* for KVM_IOEVENTFD; -1: notify writes always exit */
+    int queue_fd[VIRTIO_PCI_MAX_QUEUES]; /* eventfds KVM signals on queue n's notify write */
+    uint64_t notify_gpa;      /* where they are registered now; 0: nowhere */
+    bool ioeventfd_refused;   /* logged once */
+    unsigned pending;         /* queues notified since the worker looked (atomic) */
+    bool stopping;            /* atomic */
+    GThread *worker;
+};
+
+/* Asks KVM to signal @fd on a 2-byte MMIO write at @gpa (@assign) or to
+ * stop; 0 or -errno. KVM_IOEVENTFD by default; the unit tests put a fake
+ * KVM here. */
+extern int (*virtio_pci_ioeventfd)(int vm_fd, int fd, uint64_t gpa, bool assign);
+
+/* Sets up the transport for @model in PCI slot @ctx's bus at @slot (the
+ * machine line's base) with its INTx line from @ctx, and starts the
+ * worker. The model fills vp->config after this. */
+bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *model,
+                        void *opaque, const struct device *dev, const struct device_ctx *ctx,
+                        GError **error);
+/* Stops the worker (the VM's vCPUs have stopped) and frees what realize made. */
+void virtio_pci_destroy(struct virtio_pci *vp);
+/* A device_ops realize and destroy for a model whose whole state is the
+ * transport: dev->state is a struct virtio_pci. */
+bool virtio_pci_device_realize(struct device *dev, const struct device_ctx *ctx,
+                               const struct virtio_pci_model *model, GError **error);
+void virtio_pci_device_destroy(struct device *dev);
+
+/* For the model's queue hook (lock held): take the next chain of queue
+ * @q, give one back, and interrupt the driver if it asked. A broken queue
+ * reads as empty and puts the device in DEVICE_NEEDS_RESET. */
+bool virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain);
+void virtio_pci_push(struct virtio_pci *vp, unsigned q, const struct virtq_chain *chain,
+                     uint32_t written);
+void virtio_pci_notify(struct virtio_pci *vp, unsigned q);
+
+/* A queue pass for a model's queue hook (lock held): takes up to
+ * VIRTIO_PCI_CHAINS_PER_PASS chains of queue @q, gives each back with the
+ * bytes @handle wrote into it, interrupts the driver if it asked, and asks
+ * for another pass when it stopped at the limit. The hook's result: true
+ * when it took every chain the queue held. */
+bool virtio_pci_serve(struct virtio_pci *vp, unsigned q,
+                      uint32_t (*handle)(struct virtio_pci *vp, const struct virtq_chain *chain));
+
+/* Marks queue @q notified and wakes the worker: what a guest's notify
+ * does, and how a model that stopped a pass early (to let register
+ * accesses in) asks for another. */
+void virtio_pci_kick(struct virtio_pci *vp, unsigned q);
+
+/* The BAR 0 register file (a vCPU's MMIO access at @offset). */
+void virtio_pci_bar_access(struct virtio_pci *vp, uint64_t offset, uint8_t *data, unsigned len,
+                           bool is_write);
+
+#endif

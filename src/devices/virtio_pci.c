@@ -1,0 +1,565 @@
+/*
+ * The virtio PCI transport (vmm/hw/virtio_pci.h). BAR 0 holds the four
+ * structures the vendor capabilities point at; registers follow the
+ * virtio 1.x specification, section 4.1.4, little-endian.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vmm/error.h"
+#include "vmm/hw/virtio_pci.h"
+#include "vmm/kvm.h"
+#include "vmm/seccomp.h"
+
+#define VIRTIO_PCI_VENDOR 0x1af4
+#define VIRTIO_PCI_DEVICE_BASE 0x1040 /* + the virtio device ID */
+#define COMMON_SIZE 0x38              /* struct virtio_pci_common_cfg of virtio 1.0 */
+#define NO_VECTOR 0xffff              /* VIRTIO_MSI_NO_VECTOR: no MSI-X */
+#define ISR_QUEUE 0x1
+/* What the transport itself offers: version 1, indirect descriptors and
+ * event index (src/virtio/virtqueue.c handles both). */
+#define TRANSPORT_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
+                            (1ULL << VIRTIO_RING_F_EVENT_IDX))
+
+static uint64_t device_features(const struct virtio_pci *vp)
+{
+    return vp->model->features | TRANSPORT_FEATURES;
+}
+
+static void update_irq(struct virtio_pci *vp)
+{
+    if (vp->irq_wired)
+        irq_line_set(&vp->irq, vp->isr != 0);
+}
+
+static void interrupt(struct virtio_pci *vp, uint8_t cause)
+{
+    vp->isr |= cause;
+    update_irq(vp);
+}
+
+static void reset(struct virtio_pci *vp)
+{
+    vp->driver_features = 0;
+    vp->device_feature_select = vp->driver_feature_select = 0;
+    vp->status = 0;
+    vp->queue_select = 0;
+    vp->isr = 0;
+    for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+        struct virtio_pci_queue *q = &vp->queues[i];
+
+        virtq_reset(&q->vq);
+        *q = (struct virtio_pci_queue){ .size = VIRTIO_PCI_QUEUE_MAX_SIZE };
+    }
+    __atomic_store_n(&vp->pending, 0, __ATOMIC_RELAXED);
+    if (vp->model->reset)
+        vp->model->reset(vp);
+    update_irq(vp);
+}
+
+/* A queue broke: the driver learns it through DEVICE_NEEDS_RESET and a
+ * configuration interrupt (spec 2.1.2). Logged the first time in the
+ * device's life only: a guest that breaks its queues in a loop costs no
+ * log lines; vp->breaks counts them. */
+static void needs_reset(struct virtio_pci *vp, unsigned q, const char *why)
+{
+    if (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+        return;
+    if (!vp->breaks++)
+        vmm_log("%s: the driver broke queue %u (%s); the device waits for a reset "
+                "(logged once)", vp->model->name, q, why);
+    vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+    interrupt(vp, VIRTIO_PCI_ISR_CONFIG);
+}
+
+static bool queue_live(const struct virtio_pci *vp, unsigned q)
+{
+    return q < vp->model->nr_queues && vp->queues[q].enabled &&
+           (vp->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+bool virtio_pci_pop(struct virtio_pci *vp, unsigned q, struct virtq_chain *chain)
+{
+    struct virtq *vq = &vp->queues[q].vq;
+
+    if (!queue_live(vp, q))
+        return false;
+    switch (virtq_pop(vq, chain)) {
+    case VIRTQ_CHAIN:
+        return true;
+    case VIRTQ_BROKEN:
+        needs_reset(vp, q, vq->broken_why);
+        return false;
+    default:
+        return false;
+    }
+}
+
+void virtio_pci_push(struct virtio_pci *vp, unsigned q, const struct virtq_chain *chain,
+                     uint32_t written)
+{
+    if (queue_live(vp, q))
+        virtq_push(&vp->queues[q].vq, chain, written);
+}
+
+void virtio_pci_notify(struct virtio_pci *vp, unsigned q)
+{
+    if (queue_live(vp, q) && virtq_should_notify(&vp->queues[q].vq))
+        interrupt(vp, ISR_QUEUE);
+}
+
+bool virtio_pci_serve(struct virtio_pci *vp, unsigned q,
+                      uint32_t (*handle)(struct virtio_pci *vp, const struct virtq_chain *chain))
+{
+    unsigned n = 0;
+
+    while (n < VIRTIO_PCI_CHAINS_PER_PASS && virtio_pci_pop(vp, q, &vp->chain)) {
+        virtio_pci_push(vp, q, &vp->chain, handle(vp, &vp->chain));
+        n++;
+    }
+    if (n)
+        virtio_pci_notify(vp, q);
+    if (n < VIRTIO_PCI_CHAINS_PER_PASS)
+        return true;
+    virtio_pci_kick(vp, q);
+    return false;
+}
+
+static void enable_queue(struct virtio_pci *vp, unsigned q)
+{
+    struct virtio_pci_queue *vq = &vp->queues[q];
+    g_autoptr(GError) err = NULL;
+    bool event_idx = vp->driver_features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+
+    if (!virtq_setup(&vq->vq, vp->mem, vq->size, vq->desc, vq->driver, vq->device, event_idx,
+                     &err)) {
+        needs_reset(vp, q, err->message);
+        return;
+    }
+    vq->enabled = true;
+    /* The device's half of the kick protocol starts on (avail_event 0, no
+     * NO_NOTIFY flag) whatever the driver left in the used ring's memory. */
+    virtq_enable_notify(&vq->vq);
+}
+
+static void set_status(struct virtio_pci *vp, uint8_t status)
+{
+    if (status == 0) {
+        reset(vp);
+        return;
+    }
+    /* FEATURES_OK sticks only for features we offered, version 1 among them. */
+    if ((status & VIRTIO_CONFIG_S_FEATURES_OK) && !(vp->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+        ((vp->driver_features & ~device_features(vp)) ||
+         !(vp->driver_features & (1ULL << VIRTIO_F_VERSION_1))))
+        status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+    /* The device sets NEEDS_RESET; the driver cannot clear it but by reset. */
+    vp->status = (status & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
+                 (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+static uint64_t set_half(uint64_t v, bool high, uint32_t half)
+{
+    return high ? (v & 0xffffffffULL) | ((uint64_t)half << 32)
+                : (v & ~0xffffffffULL) | half;
+}
+
+static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
+{
+    struct virtio_pci_queue *q =
+        vp->queue_select < vp->model->nr_queues ? &vp->queues[vp->queue_select] : NULL;
+    bool before_features_ok = !(vp->status & VIRTIO_CONFIG_S_FEATURES_OK);
+
+    switch (off) {
+    case VIRTIO_PCI_COMMON_DFSELECT: vp->device_feature_select = v; break;
+    case VIRTIO_PCI_COMMON_GFSELECT: vp->driver_feature_select = v; break;
+    case VIRTIO_PCI_COMMON_GF:
+        if (before_features_ok && vp->driver_feature_select < 2)
+            vp->driver_features = set_half(vp->driver_features, vp->driver_feature_select, v);
+        break;
+    case VIRTIO_PCI_COMMON_STATUS: set_status(vp, v); break;
+    case VIRTIO_PCI_COMMON_Q_SELECT: vp->queue_select = v; break;
+    default:
+        /* Queue fields change only while the queue is off (spec 4.1.4.3.2). */
+        if (!q || q->enabled)
+            break;
+        switch (off) {
+        case VIRTIO_PCI_COMMON_Q_SIZE:
+            if (v && !(v & (v - 1)) && v <= VIRTIO_PCI_QUEUE_MAX_SIZE)
+                q->size = v;
+            break;
+        case VIRTIO_PCI_COMMON_Q_ENABLE:
+            if (v == 1)
+                enable_queue(vp, vp->queue_select);
+            break;
+        case VIRTIO_PCI_COMMON_Q_DESCLO: case VIRTIO_PCI_COMMON_Q_DESCHI:
+            q->desc = set_half(q->desc, off == VIRTIO_PCI_COMMON_Q_DESCHI, v);
+            break;
+        case VIRTIO_PCI_COMMON_Q_AVAILLO: case VIRTIO_PCI_COMMON_Q_AVAILHI:
+            q->driver = set_half(q->driver, off == VIRTIO_PCI_COMMON_Q_AVAILHI, v);
+            break;
+        case VIRTIO_PCI_COMMON_Q_USEDLO: case VIRTIO_PCI_COMMON_Q_USEDHI:
+            q->device = set_half(q->device, off == VIRTIO_PCI_COMMON_Q_USEDHI, v);
+            break;
+        }
+    }
+}
+
+static uint32_t common_read(struct virtio_pci *vp, unsigned off)
+{
+    const struct virtio_pci_queue *q =
+        vp->queue_select < vp->model->nr_queues ? &vp->queues[vp->queue_select] : NULL;
+
+    switch (off) {
+    case VIRTIO_PCI_COMMON_DFSELECT: return vp->device_feature_select;
+    case VIRTIO_PCI_COMMON_DF:
+        return vp->device_feature_select < 2
+                   ? (uint32_t)(device_features(vp) >> (32 * vp->device_feature_select)) : 0;
+    case VIRTIO_PCI_COMMON_GFSELECT: return vp->driver_feature_select;
+    case VIRTIO_PCI_COMMON_GF:
+        return vp->driver_feature_select < 2
+                   ? (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select)) : 0;
+    case VIRTIO_PCI_COMMON_MSIX: return NO_VECTOR;
+    case VIRTIO_PCI_COMMON_NUMQ: return vp->model->nr_queues;
+    case VIRTIO_PCI_COMMON_STATUS: return vp->status;
+    case VIRTIO_PCI_COMMON_CFGGENERATION: return vp->config_generation;
+    case VIRTIO_PCI_COMMON_Q_SELECT: return vp->queue_select;
+    }
+    if (!q)
+        return off == VIRTIO_PCI_COMMON_Q_MSIX ? NO_VECTOR : 0; /* queue_size 0: none */
+    switch (off) {
+    case VIRTIO_PCI_COMMON_Q_SIZE: return q->size;
+    case VIRTIO_PCI_COMMON_Q_MSIX: return NO_VECTOR;
+    case VIRTIO_PCI_COMMON_Q_ENABLE: return q->enabled;
+    case VIRTIO_PCI_COMMON_Q_NOFF: return vp->queue_select;
+    case VIRTIO_PCI_COMMON_Q_DESCLO: return (uint32_t)q->desc;
+    case VIRTIO_PCI_COMMON_Q_DESCHI: return q->desc >> 32;
+    case VIRTIO_PCI_COMMON_Q_AVAILLO: return (uint32_t)q->driver;
+    case VIRTIO_PCI_COMMON_Q_AVAILHI: return q->driver >> 32;
+    case VIRTIO_PCI_COMMON_Q_USEDLO: return (uint32_t)q->device;
+    case VIRTIO_PCI_COMMON_Q_USEDHI: return q->device >> 32;
+    }
+    return 0;
+}
+
+/* Each common register has one width (1, 2 or 4 bytes) and starts at its
+ * offset; an access of another width or offset reads 0 and writes nothing. */
+static unsigned common_width(unsigned off)
+{
+    switch (off) {
+    case VIRTIO_PCI_COMMON_STATUS: case VIRTIO_PCI_COMMON_CFGGENERATION:
+        return 1;
+    case VIRTIO_PCI_COMMON_MSIX: case VIRTIO_PCI_COMMON_NUMQ: case VIRTIO_PCI_COMMON_Q_SELECT:
+    case VIRTIO_PCI_COMMON_Q_SIZE: case VIRTIO_PCI_COMMON_Q_MSIX: case VIRTIO_PCI_COMMON_Q_ENABLE:
+    case VIRTIO_PCI_COMMON_Q_NOFF:
+        return 2;
+    default:
+        return off < COMMON_SIZE && off % 4 == 0 ? 4 : 0;
+    }
+}
+
+void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
+{
+    uint64_t one = 1;
+
+    if (q >= vp->model->nr_queues)
+        return;
+    __atomic_or_fetch(&vp->pending, 1U << q, __ATOMIC_RELEASE);
+    /* Never blocks: an eventfd write only fails when the counter is near
+     * 2^64, and then the worker is awake anyway. */
+    if (write(vp->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        vmm_log("%s: waking its worker: %s", vp->model->name, g_strerror(errno));
+}
+
+void virtio_pci_bar_access(struct virtio_pci *vp, uint64_t offset, uint8_t *data, unsigned len,
+                           bool is_write)
+{
+    uint32_t v = 0;
+
+    if (offset >= VIRTIO_PCI_NOTIFY_AT) {
+        /* The queue index (or anything) written at queue n's address. */
+        if (is_write && len <= 4 && (offset - VIRTIO_PCI_NOTIFY_AT) % VIRTIO_PCI_NOTIFY_MULTIPLIER == 0)
+            virtio_pci_kick(vp, (offset - VIRTIO_PCI_NOTIFY_AT) / VIRTIO_PCI_NOTIFY_MULTIPLIER);
+        else if (!is_write)
+            memset(data, 0, len);
+        return;
+    }
+    if (is_write)
+        memcpy(&v, data, MIN(len, 4u));
+    g_mutex_lock(&vp->lock);
+    if (offset < VIRTIO_PCI_COMMON_AT + COMMON_SIZE) {
+        bool ok = common_width(offset) == len;
+
+        if (is_write && ok)
+            common_write(vp, offset, v);
+        else if (!is_write)
+            v = ok ? common_read(vp, offset) : 0;
+    } else if (offset == VIRTIO_PCI_ISR_AT && !is_write) {
+        /* Reading the ISR clears it and lowers the line. */
+        v = vp->isr;
+        vp->isr = 0;
+        update_irq(vp);
+    } else if (offset >= VIRTIO_PCI_DEVICE_AT &&
+               offset - VIRTIO_PCI_DEVICE_AT < vp->model->config_size && !is_write) {
+        unsigned at = offset - VIRTIO_PCI_DEVICE_AT;
+        unsigned n = MIN(len, (unsigned)(vp->model->config_size - at));
+
+        memcpy(&v, vp->config + at, MIN(n, 4u));
+    }
+    g_mutex_unlock(&vp->lock);
+    if (!is_write) {
+        memset(data, 0, len);
+        memcpy(data, &v, MIN(len, 4u));
+    }
+}
+
+static void bar_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
+                   unsigned len, bool is_write)
+{
+    virtio_pci_bar_access(opaque, offset, data, len, is_write);
+}
+
+/* One pass of the model over queue @q (lock held), with the driver's
+ * kicks off while it runs. When the model took all the queue held, kicks
+ * go back on for the next buffer: with event index that moves avail_event
+ * on, and a driver kicks only for the entry it names, so a device that
+ * never moved it would hear of the first buffer and no other. A buffer
+ * the driver added while kicks were off (it did not kick for it) gets
+ * another pass rather than a wait for a kick that never comes. A model
+ * that left buffers (it stopped early and kicked itself, or it keeps
+ * them, as a receive queue with nothing to receive) wants no kicks now. */
+static void run_queue(struct virtio_pci *vp, unsigned q)
+{
+    struct virtq *vq = &vp->queues[q].vq;
+
+    virtq_disable_notify(vq);
+    if (vp->model->queue_notified(vp, q) && queue_live(vp, q) && virtq_enable_notify(vq))
+        virtio_pci_kick(vp, q);
+}
+
+/* Waits for the worker's eventfd or a queue's (KVM's kicks); the queues
+ * KVM kicked join the pending ones. False when poll fails for good. */
+static bool wait_for_kicks(struct virtio_pci *vp)
+{
+    struct pollfd p[1 + VIRTIO_PCI_MAX_QUEUES];
+    unsigned n = vp->model->nr_queues;
+    uint64_t count;
+
+    p[0] = (struct pollfd){ .fd = vp->kick_fd, .events = POLLIN };
+    for (unsigned q = 0; q < n; q++)
+        p[1 + q] = (struct pollfd){ .fd = vp->queue_fd[q], .events = POLLIN };
+    if (poll(p, 1 + n, -1) < 0)
+        return errno == EINTR;
+    if (p[0].revents & POLLIN)
+        (void)!read(vp->kick_fd, &count, sizeof(count));
+    for (unsigned q = 0; q < n; q++)
+        if ((p[1 + q].revents & POLLIN) && read(vp->queue_fd[q], &count, sizeof(count)) > 0)
+            __atomic_or_fetch(&vp->pending, 1U << q, __ATOMIC_RELEASE);
+    return true;
+}
+
+static gpointer worker(gpointer opaque)
+{
+    struct virtio_pci *vp = opaque;
+
+    while (!__atomic_load_n(&vp->stopping, __ATOMIC_ACQUIRE)) {
+        unsigned pending;
+
+        vmm_seccomp_adopt(VMM_THREAD_DEVICE);
+        if (!wait_for_kicks(vp))
+            break;
+        pending = __atomic_exchange_n(&vp->pending, 0, __ATOMIC_ACQUIRE);
+        g_mutex_lock(&vp->lock);
+        for (unsigned q = 0; q < vp->model->nr_queues; q++)
+            if ((pending & (1U << q)) && queue_live(vp, q))
+                run_queue(vp, q);
+        g_mutex_unlock(&vp->lock);
+    }
+    return NULL;
+}
+
+static int kvm_ioeventfd(int vm_fd, int fd, uint64_t gpa, bool assign)
+{
+    struct kvm_ioeventfd e = {
+        .addr = gpa, .len = 2, .fd = fd, .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+    };
+
+    return __vmm_ioctl(vm_fd, KVM_IOEVENTFD, &e);
+}
+
+int (*virtio_pci_ioeventfd)(int vm_fd, int fd, uint64_t gpa, bool assign) = kvm_ioeventfd;
+
+/* Puts the queues' eventfds where the notify region is now: BAR 0 while
+ * memory decoding is on and the BAR lies in the bus's window (elsewhere
+ * the bus serves it to nobody, and KVM must not either). All queues or
+ * none: where KVM refuses, the writes exit to the BAR's handler. Linux
+ * writes a queue's index as 2 bytes; other widths exit. Bus lock held. */
+static void follow_bar(struct virtio_pci *vp)
+{
+    uint64_t bar = pci_function_bar_address(&vp->fn, 0);
+    uint64_t notify = 0;
+    unsigned n = vp->model->nr_queues, q;
+    int r = 0;
+
+    if (bar && bar >= vp->bus->window_base &&
+        bar + VIRTIO_PCI_BAR_SIZE <= vp->bus->window_base + vp->bus->window_size)
+        notify = bar + VIRTIO_PCI_NOTIFY_AT;
+    if (vp->vm_fd < 0 || notify == vp->notify_gpa)
+        return;
+    for (q = 0; vp->notify_gpa && q < n; q++)
+        virtio_pci_ioeventfd(vp->vm_fd, vp->queue_fd[q],
+                             vp->notify_gpa + q * VIRTIO_PCI_NOTIFY_MULTIPLIER, false);
+    vp->notify_gpa = 0;
+    for (q = 0; notify && q < n && r == 0; q++)
+        r = virtio_pci_ioeventfd(vp->vm_fd, vp->queue_fd[q],
+                                 notify + q * VIRTIO_PCI_NOTIFY_MULTIPLIER, true);
+    if (r == 0) {
+        vp->notify_gpa = notify;
+        return;
+    }
+    while (--q > 0)
+        virtio_pci_ioeventfd(vp->vm_fd, vp->queue_fd[q - 1],
+                             notify + (q - 1) * VIRTIO_PCI_NOTIFY_MULTIPLIER, false);
+    if (!vp->ioeventfd_refused)
+        vmm_log("%s: KVM_IOEVENTFD: %s; queue notifications exit to vmm (logged once)",
+                vp->model->name, g_strerror(-r));
+    vp->ioeventfd_refused = true;
+}
+
+/* The guest wrote configuration space: BAR 0 or memory decoding may have
+ * moved the notify region. */
+static void config_written(struct pci_function *fn, unsigned offset, unsigned len)
+{
+    follow_bar(fn->opaque);
+}
+
+/* A vendor-specific capability pointing at [offset, offset + length) of BAR 0. */
+static uint8_t add_virtio_cap(struct pci_function *fn, uint8_t type, uint32_t offset,
+                              uint32_t length, unsigned cap_len)
+{
+    uint8_t at = pci_function_add_cap(fn, 0x09, cap_len);
+
+    g_assert(at);
+    fn->config[at + VIRTIO_PCI_CAP_LEN] = cap_len;
+    fn->config[at + VIRTIO_PCI_CAP_CFG_TYPE] = type;
+    fn->config[at + VIRTIO_PCI_CAP_BAR] = 0;
+    memcpy(fn->config + at + VIRTIO_PCI_CAP_OFFSET, &offset, 4);
+    memcpy(fn->config + at + VIRTIO_PCI_CAP_LENGTH, &length, 4);
+    return at;
+}
+
+bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *model,
+                        void *opaque, const struct device *dev, const struct device_ctx *ctx,
+                        GError **error)
+{
+    struct pci_bus *bus = ctx->bus;
+    uint32_t multiplier = VIRTIO_PCI_NOTIFY_MULTIPLIER;
+    uint8_t notify;
+
+    g_assert(model->nr_queues <= VIRTIO_PCI_MAX_QUEUES &&
+             model->config_size <= sizeof(vp->config));
+    vp->model = model;
+    vp->opaque = opaque;
+    vp->mem = ctx->mem;
+    vp->console = ctx->console;
+    vp->kick_fd = -1;
+    vp->vm_fd = ctx->vm_fd;
+    for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+        vp->queue_fd[q] = -1;
+    g_mutex_init(&vp->lock);
+    if (!bus) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: the machine has no PCI host before it", model->name);
+        return false;
+    }
+    /* Reset before the line is wired: KVM's line starts low, and at realize
+     * the interrupt controller is not there yet (x86_64 creates it after
+     * the machine's devices, aarch64 initializes it after them), so a
+     * KVM_IRQ_LINE now fails and would be logged as lost interrupts. */
+    reset(vp);
+    vp->irq_wired = ctx->irq_wired;
+    vp->irq = ctx->irq;
+
+    pci_function_init(&vp->fn, model->name, VIRTIO_PCI_VENDOR,
+                      VIRTIO_PCI_DEVICE_BASE + model->device_id, model->class_code,
+                      VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + model->device_id);
+    vp->fn.config[PCI_INTERRUPT_PIN] = 1; /* INTA */
+    pci_function_add_bar(&vp->fn, 0, VIRTIO_PCI_BAR_SIZE, bar_io, vp);
+    add_virtio_cap(&vp->fn, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_AT, COMMON_SIZE, 16);
+    add_virtio_cap(&vp->fn, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_AT, 1, 16);
+    if (model->config_size)
+        add_virtio_cap(&vp->fn, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_AT,
+                       model->config_size, 16);
+    notify = add_virtio_cap(&vp->fn, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_AT,
+                            model->nr_queues * VIRTIO_PCI_NOTIFY_MULTIPLIER, 20);
+    memcpy(vp->fn.config + notify + 16, &multiplier, 4);
+
+    vp->fn.config_written = config_written;
+    vp->fn.opaque = vp;
+
+    vp->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    for (unsigned q = 0; q < model->nr_queues && vp->kick_fd >= 0; q++)
+        if ((vp->queue_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+            break;
+    if (vp->kick_fd < 0 || (model->nr_queues && vp->queue_fd[model->nr_queues - 1] < 0)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: eventfd: %s", model->name,
+                    g_strerror(errno));
+        return false;
+    }
+    if (!pci_bus_add(bus, &vp->fn, (int)dev->desc->base, &vp->slot, error))
+        return false;
+    vp->bus = bus;
+    vp->worker = g_thread_try_new(model->name, worker, vp, error);
+    return vp->worker != NULL;
+}
+
+void virtio_pci_destroy(struct virtio_pci *vp)
+{
+    uint64_t one = 1;
+
+    if (vp->worker) {
+        __atomic_store_n(&vp->stopping, true, __ATOMIC_RELEASE);
+        if (write(vp->kick_fd, &one, sizeof(one)) < 0)
+            vmm_log("%s: stopping its worker: %s", vp->model->name, g_strerror(errno));
+        g_thread_join(vp->worker);
+        vp->worker = NULL;
+    }
+    if (vp->bus)
+        pci_bus_remove(vp->bus, vp->slot);
+    vp->bus = NULL;
+    if (vp->kick_fd >= 0)
+        close(vp->kick_fd);
+    vp->kick_fd = -1;
+    /* KVM's registrations stay until the VM's fd closes, right after the
+     * devices go (the main thread's seccomp list has no KVM_IOEVENTFD);
+     * they hold their own references to the eventfds. */
+    for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++) {
+        if (vp->queue_fd[q] >= 0)
+            close(vp->queue_fd[q]);
+        vp->queue_fd[q] = -1;
+    }
+    if (vp->model)
+        g_mutex_clear(&vp->lock);
+}
+
+bool virtio_pci_device_realize(struct device *dev, const struct device_ctx *ctx,
+                               const struct virtio_pci_model *model, GError **error)
+{
+    struct virtio_pci *vp = g_new0(struct virtio_pci, 1);
+
+    dev->state = vp;
+    return virtio_pci_realize(vp, model, NULL, dev, ctx, error);
+}
+
+void virtio_pci_device_destroy(struct device *dev)
+{
+    virtio_pci_destroy(dev->state);
+    g_free(dev->state);
+}
