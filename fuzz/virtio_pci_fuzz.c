@@ -2,7 +2,7 @@
 // fuzz-sources: src/devices/pci.c src/devices/pci_host.c src/devices/aml.c src/devices/dt.c
 // fuzz-sources: src/virtio/virtqueue.c src/core/guest_mem.c src/core/device.c src/core/iobus.c
 // fuzz-sources: src/core/irq.c src/base/seccomp.c
-// fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c
+// fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c src/core/console_observer.c
 // fuzz-includes: include src/arch/x86_64 fuzz
 // fuzz-pkgs: glib-2.0 libseccomp
 // fuzz-libs: -lfdt
