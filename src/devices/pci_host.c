@@ -217,13 +217,16 @@ static void pci_host_acpi(const struct device *dev, struct device_acpi *a)
 
 /* interrupt-map: INTA-INTD of the four slot classes (the mask keeps two
  * bits of the slot number) to the machine's INTx interrupts, swizzled as
- * in _PRT. The interrupt controller has no #address-cells: no parent
- * unit address. */
+ * in _PRT. Each entry carries the interrupt controller's unit address in
+ * its #address-cells (zeros): Linux refuses the map (EINVAL) when the
+ * count differs from the controller's. */
 static int pci_host_interrupt_map(struct device_fdt *f, const struct pci_host_params *p)
 {
     fdt32_t mask[] = { cpu_to_fdt32(3 << 11), 0, 0, cpu_to_fdt32(7) };
-    fdt32_t map[4 * 4 * 9];
+    fdt32_t map[4 * 4 * 12];
     unsigned n = 0;
+
+    g_assert(f->intc_address_cells <= 3);
 
     for (unsigned slot = 0; slot < 4; slot++) {
         for (unsigned pin = 0; pin < 4; pin++) {
@@ -236,6 +239,8 @@ static int pci_host_interrupt_map(struct device_fdt *f, const struct pci_host_pa
             map[n++] = 0;
             map[n++] = cpu_to_fdt32(pin + 1);   /* INTA is 1 */
             map[n++] = cpu_to_fdt32(f->intc_phandle);
+            for (unsigned c = 0; c < f->intc_address_cells; c++)
+                map[n++] = 0;
             for (unsigned c = 0; c < k; c++)
                 map[n++] = cpu_to_fdt32(cells[c]);
         }

@@ -164,6 +164,21 @@ START_TEST(its_node_with_the_its)
     /* the parent says how to read the child's reg */
     ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, gic, "#address-cells", NULL)), 2);
     ck_assert_ptr_nonnull(fdt_getprop(fdt, gic, "ranges", NULL));
+    /* the PCI host's interrupt-map gives the GIC's 2 address cells (zeros)
+     * between its phandle and the SPI: 4 + 1 + 2 + 3 cells an entry, 16
+     * entries; without the ITS, 4 + 1 + 3 */
+    {
+        int pci = fdt_path_offset(fdt, "/pcie@3f000000");
+        const fdt32_t *map = fdt_getprop(fdt, pci, "interrupt-map", &len);
+
+        ck_assert_int_eq(len, 16 * 10 * 4);
+        ck_assert_uint_eq(fdt32_to_cpu(map[5]), 0);
+        ck_assert_uint_eq(fdt32_to_cpu(map[6]), 0);
+        ck_assert_uint_eq(fdt32_to_cpu(map[7]), 0);   /* GIC_SPI */
+        pci = fdt_path_offset(ram + DTB_AT, "/pcie@3f000000");
+        ck_assert_ptr_nonnull(fdt_getprop(ram + DTB_AT, pci, "interrupt-map", &len));
+        ck_assert_int_eq(len, 16 * 8 * 4);
+    }
     /* and it does not overlap the redistributors that follow it */
     ck_assert_uint_le(0x08080000 + 0x20000, 0x080a0000);
 }

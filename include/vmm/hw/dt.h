@@ -13,6 +13,8 @@ struct device_fdt {
     uint32_t next_phandle;   /* the next free phandle; a hook that takes one bumps it */
     uint32_t apb_pclk;       /* the AMBA bus clock's phandle, 0 until a hook wrote it */
     uint32_t intc_phandle;   /* the interrupt controller's (interrupt-map) */
+    unsigned intc_address_cells; /* its #address-cells: interrupt-map's parent
+                                  * unit address (2 once the GIC has an ITS child) */
     /* The interrupt specifier of the machine's @irq, in host order: how
      * many cells (the controller's #interrupt-cells, at most 4). */
     unsigned (*irq_cells)(int irq, uint32_t cells[4]);

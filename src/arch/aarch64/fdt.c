@@ -43,7 +43,8 @@ static int add_cpus(void *fdt, struct vm *vm)
 
 /* The ITS, a child of the GIC node (the GICv3 binding), when the VM has
  * one: one cell of device ID per MSI. Its parent gains the address cells
- * and the empty ranges a child with a reg needs. */
+ * and the empty ranges a child with a reg needs, which changes every
+ * interrupt-map that names the GIC (device_fdt.intc_address_cells). */
 static int add_its(void *fdt, struct vm *vm)
 {
     fdt64_t reg[2] = { cpu_to_fdt64(VMM_ARM_GITS_BASE), cpu_to_fdt64(VMM_ARM_GITS_SIZE) };
@@ -149,6 +150,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     g_autofree void *fdt = g_malloc0(size);
     struct device_fdt devs = {
         .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE, .intc_phandle = PHANDLE_GIC,
+        .intc_address_cells = vm->arch.its ? 2 : 0, /* add_its() */
         .irq_cells = spi_cells,
     };
     const struct device *console = devices_stdout(&vm->devices);
