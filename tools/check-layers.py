@@ -59,7 +59,7 @@ HEADERS = {
     "arch": ["layout"],
     "config": ["config", "schema"],
     "boot": ["boot"],
-    "manager": ["manager"],
+    "manager": ["manager", "worker_proto"],
     "control": ["qmp"],
     "cli": ["serve"],
 }
