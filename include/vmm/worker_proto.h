@@ -54,7 +54,7 @@ typedef enum {
     /* either way */
     WMSG_HELLO = 1,           /* version */
     /* manager -> worker */
-    WMSG_BUILD = 2,           /* vm_id, timeouts, guest_id_zero, name, config */
+    WMSG_BUILD = 2,           /* vm_id, timeouts, guest_id_zero, console_continues, name, config */
     WMSG_START = 3,           /* policy, claims */
     WMSG_PAUSE = 4,
     WMSG_RESUME = 5,
@@ -89,6 +89,7 @@ struct worker_msg {
     uint64_t vm_id;                           /* the id the guest sees */
     uint32_t pause_timeout_ms, host_call_timeout_ms;
     bool guest_id_zero;
+    bool console_continues;                   /* a rebuild: append to its console file */
     char *name;
     char *config;                             /* vm-create's JSON form */
     /* START */
@@ -129,7 +130,8 @@ bool worker_msg_decode(const uint8_t *buf, size_t len, worker_peer from,
                        struct worker_msg *msg, GError **error);
 const char *worker_msg_type_name(worker_msg_type type);
 
-/* One message on a SOCK_SEQPACKET socket (thread-safe per packet). */
+/* One message on a SOCK_SEQPACKET socket (thread-safe per packet), with
+ * write(): the process must ignore SIGPIPE, as vmm does. */
 bool worker_msg_send(int fd, const struct worker_msg *msg, GError **error);
 /* Receives and decodes one message from @from, waiting at most until
  * @deadline (monotonic µs; G_MAXINT64: for ever): 1 a message, 0 the

@@ -330,6 +330,7 @@ static bool worker_build(struct manager *m, struct mvm *mv, GError **error)
         .pause_timeout_ms = m->pause_timeout_ms,
         .host_call_timeout_ms = m->host_call_timeout_ms,
         .guest_id_zero = m->guest_id_zero, .name = mv->name, .config = config,
+        .console_continues = mv->generation > 0, /* torn down before: a rebuild */
     };
     g_autoptr(GError) err = NULL;
     int r;

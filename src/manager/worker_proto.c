@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "vmm/worker_proto.h"
 
@@ -116,6 +117,7 @@ bool worker_msg_encode(const struct worker_msg *msg, GByteArray *out, GError **e
         put_u32(out, msg->pause_timeout_ms);
         put_u32(out, msg->host_call_timeout_ms);
         put_u8(out, msg->guest_id_zero);
+        put_u8(out, msg->console_continues);
         put_str(out, msg->name);
         put_str(out, msg->config);
         break;
@@ -385,6 +387,7 @@ static void get_fields(struct reader *r, struct worker_msg *msg)
         msg->pause_timeout_ms = get_u32(r, "pause-timeout");
         msg->host_call_timeout_ms = get_u32(r, "host-call-timeout");
         msg->guest_id_zero = get_bool(r, "guest-id-zero");
+        msg->console_continues = get_bool(r, "console-continues");
         msg->name = get_str(r, "name", WORKER_NAME_MAX);
         msg->config = get_str(r, "config", WORKER_CONFIG_MAX);
         if (!r->why && !msg->name[0])
@@ -504,8 +507,10 @@ bool worker_msg_send(int fd, const struct worker_msg *msg, GError **error)
 
     if (!worker_msg_encode(msg, b, error))
         return false;
+    /* write(), not send(): a worker's vCPU threads send their host calls
+     * themselves, and their seccomp list has write() (vmm ignores SIGPIPE). */
     do
-        n = send(fd, b->data, b->len, MSG_NOSIGNAL);
+        n = write(fd, b->data, b->len);
     while (n < 0 && errno == EINTR);
     if (n == (ssize_t)b->len)
         return true;

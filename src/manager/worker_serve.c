@@ -227,6 +227,11 @@ static bool build(struct worker *w, const struct worker_msg *cmd, GError **error
     g_free(mv->cfg.name);
     mv->cfg.name = g_strdup(mv->name);
     mv->policy = mv->cfg.policy;
+    /* A rebuild (system_reset) runs in a new worker: its console goes on
+     * in the same file rather than starting it over. */
+    if (cmd->console_continues && mv->cfg.console_file &&
+        !(mv->console = console_reopen(mv->cfg.console_file, error)))
+        goto fail;
     mv->build_ref = g_new(struct mvm_ref, 1);
     *mv->build_ref = (struct mvm_ref){ .m = &w->m, .mv = mv, .id = mv->id };
     if (w->inner->build(&w->m, mv, error))
