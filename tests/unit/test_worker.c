@@ -44,6 +44,25 @@ static gpointer worker_thread(gpointer data)
     return NULL;
 }
 
+/* A worker that answers everything but PAUSE, which it ignores. */
+static gpointer mute_worker(gpointer data)
+{
+    struct test_worker *tw = data;
+    int fd = dup(tw->peer);
+    struct worker_msg msg = { .type = WMSG_HELLO, .version = WORKER_PROTO_VERSION };
+
+    worker_msg_send(fd, &msg, NULL);
+    while (worker_msg_recv(fd, WORKER_FROM_MANAGER, G_MAXINT64, &msg, NULL) >= 0) {
+        struct worker_msg reply = { .type = WMSG_REPLY, .seq = msg.seq, .ok = true };
+
+        if (msg.type != WMSG_PAUSE)
+            worker_msg_send(fd, &reply, NULL);
+        worker_msg_clear(&msg);
+    }
+    close(fd);
+    return NULL;
+}
+
 static bool spawn(const struct worker_launcher *l, struct mvm *mv, int *fd, void **handle,
                   GError **error)
 {
@@ -52,7 +71,9 @@ static bool spawn(const struct worker_launcher *l, struct mvm *mv, int *fd, void
 
     ck_assert(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
     tw->peer = sv[1];
-    if (l->data) { /* a child process */
+    if (l->data == (void *)2) {
+        tw->thread = g_thread_new("mute", mute_worker, tw);
+    } else if (l->data) { /* a child process */
         tw->pid = fork();
         ck_assert(tw->pid >= 0);
         if (!tw->pid) {
@@ -99,6 +120,7 @@ static char *reap(const struct worker_launcher *l, void *handle, bool kill_it)
 
 static const struct worker_launcher threads = { spawn, reap, NULL };
 static const struct worker_launcher processes = { spawn, reap, (void *)1 };
+static const struct worker_launcher mutes = { spawn, reap, (void *)2 };
 
 /* --- events and waiting ------------------------------------------------------ */
 
@@ -491,6 +513,29 @@ START_TEST(garbage_ends_the_worker)
 }
 END_TEST
 
+/* A worker that does not answer in time is ended; the command fails. */
+START_TEST(silent_worker_ends)
+{
+    struct mvm *a;
+    GError *err = NULL;
+    gint64 t0;
+
+    m.backend_data = &mutes;
+    m.pause_timeout_ms = 100;
+    a = create("a");
+    ck_assert(manager_start(&m, "a", NULL));
+    t0 = g_get_monotonic_time();
+    ck_assert(!manager_pause(&m, "a", &err));
+    ck_assert_int_ge(g_get_monotonic_time() - t0, 5100 * 1000);
+    ck_assert_msg(strstr(err->message, "its worker did not answer pause in 5100 ms"), "%s",
+                  err->message);
+    g_error_free(err);
+    wait_stopped(a);
+    ck_assert_str_eq(a->stop_reason, "guest-crash");
+    ck_assert(manager_destroy(&m, "a", NULL));
+}
+END_TEST
+
 /* More calls at once than the VM has vCPUs: the worker is lying. */
 START_TEST(call_flood_ends_the_worker)
 {
@@ -527,6 +572,7 @@ int main(void)
     tcase_add_test(tc, closed_worker_crashes_its_vm_only);
     tcase_add_test(tc, garbage_ends_the_worker);
     tcase_add_test(tc, call_flood_ends_the_worker);
+    tcase_add_test(tc, silent_worker_ends);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(tp, setup_processes, teardown);
     tcase_set_timeout(tp, 60);
