@@ -55,27 +55,34 @@ void worker_msg_clear(struct worker_msg *msg)
 
 /* --- encoding -------------------------------------------------------------- */
 
+/* @v as @n little-endian bytes (1, 2, 4 or 8). */
+static void put_le(GByteArray *b, uint64_t v, size_t n)
+{
+    uint8_t bytes[8];
+
+    for (size_t i = 0; i < n; i++)
+        bytes[i] = v >> (8 * i);
+    g_byte_array_append(b, bytes, n);
+}
+
 static void put_u8(GByteArray *b, uint8_t v)
 {
-    g_byte_array_append(b, &v, 1);
+    put_le(b, v, 1);
 }
 
 static void put_u16(GByteArray *b, uint16_t v)
 {
-    v = GUINT16_TO_LE(v);
-    g_byte_array_append(b, (const guint8 *)&v, 2);
+    put_le(b, v, 2);
 }
 
 static void put_u32(GByteArray *b, uint32_t v)
 {
-    v = GUINT32_TO_LE(v);
-    g_byte_array_append(b, (const guint8 *)&v, 4);
+    put_le(b, v, 4);
 }
 
 static void put_u64(GByteArray *b, uint64_t v)
 {
-    v = GUINT64_TO_LE(v);
-    g_byte_array_append(b, (const guint8 *)&v, 8);
+    put_le(b, v, 8);
 }
 
 static void put_str(GByteArray *b, const char *s)
@@ -239,34 +246,30 @@ static uint8_t get_u8(struct reader *r, const char *field)
     return p ? *p : 0;
 }
 
+/* A little-endian unsigned integer of @n bytes (2, 4 or 8). */
+static uint64_t get_le(struct reader *r, size_t n, const char *field)
+{
+    const uint8_t *p = take(r, n, field);
+    uint64_t v = 0;
+
+    for (size_t i = 0; p && i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
 static uint16_t get_u16(struct reader *r, const char *field)
 {
-    const uint8_t *p = take(r, 2, field);
-    uint16_t v = 0;
-
-    if (p)
-        memcpy(&v, p, 2);
-    return GUINT16_FROM_LE(v);
+    return get_le(r, 2, field);
 }
 
 static uint32_t get_u32(struct reader *r, const char *field)
 {
-    const uint8_t *p = take(r, 4, field);
-    uint32_t v = 0;
-
-    if (p)
-        memcpy(&v, p, 4);
-    return GUINT32_FROM_LE(v);
+    return get_le(r, 4, field);
 }
 
 static uint64_t get_u64(struct reader *r, const char *field)
 {
-    const uint8_t *p = take(r, 8, field);
-    uint64_t v = 0;
-
-    if (p)
-        memcpy(&v, p, 8);
-    return GUINT64_FROM_LE(v);
+    return get_le(r, 8, field);
 }
 
 static bool get_bool(struct reader *r, const char *field)
