@@ -260,7 +260,8 @@ static bool command(struct worker_vm *w, struct worker_msg *cmd, unsigned timeou
         g_autofree char *why = g_strdup_printf("has died: %s", err->message);
 
         worker_lost(w, why);
-        g_propagate_error(error, g_steal_pointer(&err));
+        g_set_error(error, MANAGER_ERROR, MANAGER_ERROR_FAILED, "VM '%s': %s", w->mv->name,
+                    w->stop.message);
         return false;
     }
     for (;;) {
@@ -356,8 +357,12 @@ static bool worker_build(struct manager *m, struct mvm *mv, GError **error)
             worker_msg_clear(&hello);
         goto fail;
     }
+    /* A worker lost now costs the build, not a stop report: the VM is
+     * never listed, and its number goes to the next one. */
+    w->reported = true;
     if (!order(w, &build, WORKER_BUILD_TIMEOUT_MS, error))
         goto fail;
+    w->reported = false;
     w->watch = g_unix_fd_source_new(w->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
     g_source_set_callback(w->watch, G_SOURCE_FUNC(on_readable), w, NULL);
     g_source_attach(w->watch, m->ctx);

@@ -44,6 +44,19 @@ static gpointer worker_thread(gpointer data)
     return NULL;
 }
 
+/* A worker that says hello, then dies. */
+static gpointer dying_worker(gpointer data)
+{
+    struct test_worker *tw = data;
+    int fd = dup(tw->peer);
+    struct worker_msg msg = { .type = WMSG_HELLO, .version = WORKER_PROTO_VERSION };
+
+    worker_msg_send(fd, &msg, NULL);
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
+    return NULL;
+}
+
 /* A worker that answers everything but PAUSE, which it ignores. */
 static gpointer mute_worker(gpointer data)
 {
@@ -71,7 +84,9 @@ static bool spawn(const struct worker_launcher *l, struct mvm *mv, int *fd, void
 
     ck_assert(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
     tw->peer = sv[1];
-    if (l->data == (void *)2) {
+    if (l->data == (void *)3) {
+        tw->thread = g_thread_new("dying", dying_worker, tw);
+    } else if (l->data == (void *)2) {
         tw->thread = g_thread_new("mute", mute_worker, tw);
     } else if (l->data) { /* a child process */
         tw->pid = fork();
@@ -121,6 +136,7 @@ static char *reap(const struct worker_launcher *l, void *handle, bool kill_it)
 static const struct worker_launcher threads = { spawn, reap, NULL };
 static const struct worker_launcher processes = { spawn, reap, (void *)1 };
 static const struct worker_launcher mutes = { spawn, reap, (void *)2 };
+static const struct worker_launcher dying = { spawn, reap, (void *)3 };
 
 /* --- events and waiting ------------------------------------------------------ */
 
@@ -314,6 +330,31 @@ START_TEST(build_failure_crosses)
     g_error_free(err);
     ck_assert_ptr_null(last_worker);
     ck_assert_uint_eq(m.vms->len, 0);
+}
+END_TEST
+
+/* A worker that dies during the build costs that build only: the next VM,
+ * which gets the same number, is not taken for it. */
+START_TEST(worker_dying_in_build)
+{
+    struct vmm_config cfg;
+    GError *err = NULL;
+    struct mvm *b;
+
+    m.backend_data = &dying;
+    config_init(&cfg);
+    ck_assert(config_load(&cfg, config, NULL));
+    ck_assert_ptr_null(manager_create(&m, "a", &cfg, 0, &err));
+    config_clear(&cfg);
+    ck_assert_msg(strstr(err->message, "its worker has died"), "%s", err->message);
+    g_error_free(err);
+    m.backend_data = &threads;
+    b = create("b");
+    ck_assert_uint_eq(b->id, 1);
+    drain();
+    ck_assert(!b->stopped);
+    ck_assert_int_eq(b->state, MVM_PRELAUNCH);
+    ck_assert_str_eq(events->str, "");
 }
 END_TEST
 
@@ -567,6 +608,7 @@ int main(void)
     tcase_add_test(tc, lifecycle_crosses_the_channel);
     tcase_add_test(tc, guest_stop_reported);
     tcase_add_test(tc, build_failure_crosses);
+    tcase_add_test(tc, worker_dying_in_build);
     tcase_add_test(tc, host_call_crosses_both);
     tcase_add_test(tc, monitor_call_crosses_both);
     tcase_add_test(tc, closed_worker_crashes_its_vm_only);
