@@ -34,7 +34,7 @@ struct worker_launcher {
 extern const struct manager_backend manager_worker_backend;
 
 /* Bounds of the manager's waits on a worker. */
-#define WORKER_HELLO_TIMEOUT_MS 5000
+#define WORKER_HELLO_TIMEOUT_MS 30000  /* starting a process: slow on a loaded host */
 #define WORKER_BUILD_TIMEOUT_MS 30000  /* reading a kernel and initrd, building */
 #define WORKER_COMMAND_TIMEOUT_MS 5000 /* start, stop, resume, teardown: plus pause's own */
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# nested-timeout: 180
 # vmm serve --workers on: each VM in its own process, and the manager holds
 # no KVM descriptor. kill -9 of one worker among three running VMs: that VM
 # becomes shut down as crashed (GUEST_CRASHED names it and says its worker
@@ -7,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_kvm
 VMM_SERVE_WORKERS=1
+step() { echo "step: $*"; }
 serve_start
 events_start
 ticks() { grep -c '^tick' "$T/$1.console"; }
@@ -16,19 +18,32 @@ done
 for v in a b c; do wait_for "$T/$v.console" "tick 2"; done
 
 # The manager opened no /dev/kvm and maps no guest: the workers do.
+step created
 ls -l /proc/$serve_pid/fd | grep -q kvm && fail "vmm serve --workers on holds a KVM descriptor"
-# b's worker: the one process with b's console open
+# the children of process $1 (its workers' launcher, the launcher's workers)
+children_of() {
+    for s in /proc/[0-9]*/stat; do
+        { read -r _pid _comm _state _ppid _rest <"$s"; } 2>/dev/null || continue
+        [ "$_ppid" = "$1" ] && echo "$_pid"
+    done
+}
+# VM $1's worker: the one among them with its console open
 worker_of() {
-    for p in /proc/[0-9]*; do
-        ls -l "$p/fd" 2>/dev/null | grep -qF "$T/$1.console" && echo "${p#/proc/}"
+    for l in $(children_of "$serve_pid"); do
+        for p in $(children_of "$l"); do
+            ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$T/$1.console" && echo "$p"
+        done
     done
 }
 wb=$(worker_of b)
 [ -n "$wb" ] || fail "no process has b's console open"
 [ "$(echo "$wb" | wc -l)" = 1 ] || fail "more than one process has b's console open: $wb"
 [ "$wb" != "$serve_pid" ] || fail "b runs in vmm serve itself"
+wa=$(worker_of a)
+wc=$(worker_of c)
 ls -l /proc/$wb/fd | grep -q kvm || fail "b's worker $wb holds no KVM descriptor"
 
+step "killing b's worker $wb"
 kill -9 "$wb"
 wait_for "$T/events" '"event":"GUEST_CRASHED","data":{"vm":"b"'
 wait_for "$T/events" '"event":"SHUTDOWN","data":{"vm":"b"'
@@ -42,6 +57,7 @@ grep -q '"reason":"guest-crash","status":120' "$T/ctl.out" || fail "query-vm b: 
 grep -qE '"event":"(SHUTDOWN|GUEST_CRASHED)","data":\{"vm":"[ac]"' "$T/events" &&
     fail "a or c stopped too: $(cat "$T/events")"
 
+step b crashed
 # a and c tick on, and answer
 for v in a c; do
     n=$(ticks $v)
@@ -51,11 +67,17 @@ done
 ctl_ok stop vm=a
 [ "$(status_of a)" = paused ] || fail "a did not pause"
 ctl_ok cont vm=a
+step a and c run on
 ctl_ok vm-destroy vm=b
 ctl_ok vm-create name=b start=true "config={\"vm\":{\"memory\":\"32M\"},\"boot\":{\"firmware\":\"ticker\"},\"console\":{\"file\":\"$T/b2.console\"}}"
 wait_for "$T/b2.console" "tick 2"
+step quit
 serve_quit
+step quit done
 wait "$events_pid"
+step events done
 # the workers ended with vmm serve
-[ -z "$(worker_of a)$(worker_of c)" ] || fail "workers outlived vmm serve"
+for p in $wa $wc; do
+    kill -0 "$p" 2>/dev/null && fail "worker $p outlived vmm serve"
+done
 exit 0
