@@ -25,6 +25,7 @@ static bool fake_build(struct manager *m, struct mvm *mv, GError **error)
     g_mutex_init(&vm->lock);
     call_stats_init(&vm->stats);
     mv->vm = vm;
+    fake.last_built = mv;
     fake.builds++;
     return true;
 }

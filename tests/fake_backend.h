@@ -14,6 +14,7 @@ struct fake_counts {
     unsigned builds, starts, pauses, resumes, stops, teardowns;
     bool fail_build;          /* the next builds fail ("fake build failure") */
     unsigned build_delay_ms;  /* a slow build: the main loop is busy that long */
+    struct mvm *last_built;   /* the VM of the last build (a worker's, in worker tests) */
 };
 extern struct fake_counts fake;
 extern const struct manager_backend fake_backend;

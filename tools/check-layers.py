@@ -39,7 +39,8 @@ LAYERS = {
     "boot": ("a checked config into a machine: the VM, its policy, its firmware or kernel",
              ["base", "core", "images", "virtio", "devices", "calls", "arch", "config"]),
     "manager": ("many VMs, their states, service-guest host calls, monitors; "
-                "its config file; the KVM backend",
+                "its config file; the KVM backend; the worker backend, its protocol and "
+                "the worker loop",
                 ["toml", "base", "core", "calls", "config", "boot"]),
     "control": ("the QMP control socket", ["base", "core", "calls", "config", "manager"]),
     "cli": ("vmm run, vmm serve, vmm ctl",
@@ -59,7 +60,7 @@ HEADERS = {
     "arch": ["layout"],
     "config": ["config", "schema"],
     "boot": ["boot"],
-    "manager": ["manager"],
+    "manager": ["manager", "worker_proto", "worker"],
     "control": ["qmp"],
     "cli": ["serve"],
 }

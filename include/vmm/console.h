@@ -41,6 +41,10 @@ struct console {
 /* @path NULL means stdout. A file is created or truncated; a symlink or an
  * existing file that is not a regular one is refused. */
 struct console *console_open(const char *path, GError **error);
+/* The same, but a file keeps what it holds and is written after it: a VM
+ * rebuilt in a new worker process (vmm serve --workers on, system_reset)
+ * goes on where its last build stopped. */
+struct console *console_reopen(const char *path, GError **error);
 void console_write(struct console *c, const void *buf, size_t len);
 /* Bytes dropped so far (no room in the queue, or the reader went away). */
 uint64_t console_dropped(struct console *c);

@@ -113,6 +113,7 @@ struct manager_backend {
 };
 extern const struct manager_backend manager_kvm_backend;
 
+
 /* A range of guest calls an external monitor answers. */
 struct manager_claim {
     uint32_t first, last;
@@ -188,6 +189,11 @@ struct manager {
      * vmm run when its one VM ends. */
     void (*on_vm_stopped)(struct manager *m, struct mvm *mv, void *opaque);
     void *on_vm_stopped_data;
+    /* The backend's own settings (the worker backend: its launcher). */
+    const void *backend_data;
+    /* In a worker: where the VM's callbacks go (NULL: here). */
+    const struct manager_upstream *upstream;
+    void *upstream_data;
     /* Guest calls waiting for a monitor's call-return, by token, under
      * monitor's lock; a call-return (or a monitor gone) wakes them. */
     struct vmm_wait monitor;
@@ -255,6 +261,8 @@ void manager_monitor_gone(struct manager *m, const void *owner);
 /* Emits an event (on the main context). */
 void manager_emit(struct manager *m, const struct manager_event *ev);
 
+struct manager_upstream;
+
 /* What a backend calls: the guest calls of the VM built as @vm (its
  * build_ref), on one of its vCPU threads, and its stop report. */
 typedef enum {
@@ -275,6 +283,16 @@ bool manager_forward_call(struct mvm_ref *vm, unsigned vcpu, struct guest_call *
                           call_status *status);
 /* Every vCPU of the build @vm has returned (any thread). */
 void manager_vm_stopped(struct mvm_ref *vm);
+/* In a worker process (worker_serve(), vmm/worker.h) the manager is in
+ * another process: the four calls above, on the worker's one VM, go up
+ * its channel instead of to this process's VM set. */
+struct manager_upstream {
+    int (*host_call)(struct mvm_ref *vm, manager_host_op op, uint64_t arg, uint64_t out[2]);
+    void (*call_refused)(struct mvm_ref *vm, unsigned vcpu, uint32_t id, const char *reason);
+    bool (*forward_call)(struct mvm_ref *vm, unsigned vcpu, struct guest_call *call,
+                         call_status *status);
+    void (*vm_stopped)(struct mvm_ref *vm);
+};
 /* The KVM backend's hooks for a struct vm's guest calls (vm->host). */
 extern const struct vm_host_ops manager_kvm_host_ops;
 

@@ -14,4 +14,17 @@ int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout);
 /* vmm ctl --qmp PATH COMMAND [ARGS] | --events: argv[1] is "ctl". */
 int ctl_main(int argc, char **argv);
 
+/* vmm __worker FD [--no-seccomp]: one VM for vmm serve --workers on (not
+ * in --help: only the manager starts it). */
+int worker_main(int argc, char **argv);
+/* How vmm serve --workers on starts and reaps them (worker_main.c): a
+ * launcher process, started before the seccomp filters (which forbid
+ * processes, and outlive an exec). */
+#include <glib.h>
+#include <stdbool.h>
+struct worker_launcher;
+bool worker_launcher_start(struct worker_launcher *l, GError **error);
+/* Ends the launcher, and so every worker still running. */
+void worker_launcher_stop(struct worker_launcher *l);
+
 #endif

@@ -13,7 +13,8 @@ static const char usage[] =
     "usage: vmm run [OPTIONS] CONFIG.toml\n"
     "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
     "       vmm run --qmp unix:PATH [OPTIONS] [CONFIG.toml]\n"
-    "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N] [--no-seccomp]\n"
+    "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N] [--workers on|off]\n"
+    "                 [--no-seccomp]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
     "Boots the guest CONFIG describes, or a Linux kernel, and exits with its status\n"
@@ -186,6 +187,8 @@ int main(int argc, char **argv)
      * collector restarted) must cost its output, never vmm and its VMs:
      * writes then fail with EPIPE, which each writer handles. */
     signal(SIGPIPE, SIG_IGN);
+    if (argc >= 2 && !strcmp(argv[1], "__worker"))
+        return worker_main(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "serve"))
         return with_async_log(serve_main, argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "ctl"))

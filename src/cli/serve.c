@@ -20,9 +20,11 @@
 #include "vmm/qmp.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
+#include "vmm/worker.h"
 
 struct host {
     GMainLoop *loop;
+    struct worker_launcher launcher; /* --workers on */
     struct manager m;
     struct kvm kvm;
     struct qmp_server *server;   /* NULL: no control socket */
@@ -117,7 +119,7 @@ static int fail(GError *error)
 /* The manager's failures are the user's (125) unless KVM is missing. */
 static int fail_manager(struct host *h, GError *error)
 {
-    if (error->domain == MANAGER_ERROR && !h->m.kvm) {
+    if (error->domain == MANAGER_ERROR && !h->m.kvm && h->m.backend == &manager_kvm_backend) {
         vmm_log("%s", error->message);
         g_error_free(error);
         return VMM_EXIT_NO_KVM;
@@ -127,13 +129,22 @@ static int fail_manager(struct host *h, GError *error)
     return fail(error);
 }
 
-static void host_setup(struct host *h, bool single)
+static void host_setup(struct host *h, bool single, bool workers)
 {
     GError *error = NULL;
 
     memset(h, 0, sizeof(*h));
     h->kvm.fd = -1;
     h->single = single;
+    if (workers) {
+        /* Each VM in its own process: this one holds no KVM descriptor
+         * and no guest memory (a worker that cannot open /dev/kvm says
+         * so when its VM is built). */
+        manager_init(&h->m, &manager_worker_backend, NULL);
+        h->m.backend_data = &h->launcher; /* started by serve_main, before the filters */
+        h->loop = g_main_loop_new(h->m.ctx, FALSE);
+        return;
+    }
     manager_init(&h->m, &manager_kvm_backend, NULL);
     /* Without KVM, vmm serve's socket still serves (queries, errors):
      * vm-create says why it cannot. */
@@ -174,13 +185,14 @@ static void host_teardown(struct host *h)
 {
     qmp_server_free(h->server);
     manager_clear(&h->m);
+    worker_launcher_stop(&h->launcher);
     kvm_close(&h->kvm);
     if (h->loop)
         g_main_loop_unref(h->loop);
 }
 
 #define SERVE_USAGE "usage: vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"\
-                    "                 [--no-seccomp]\n"
+                    "                 [--workers on|off] [--no-seccomp]\n"
 
 /* --max-clients and [control] max-clients: 1 to this. */
 #define MAX_CLIENTS_LIMIT 4096
@@ -200,6 +212,7 @@ int serve_main(int argc, char **argv)
     const char *qmp = NULL, *config = NULL;
     unsigned max_clients = 0;
     struct qmp_limits limits = qmp_default_limits;
+    bool workers = false;     /* --workers on: each VM in its own process */
     struct host h;
     GError *error = NULL;
     int status;
@@ -211,7 +224,15 @@ int serve_main(int argc, char **argv)
             config = argv[++i];
         else if (!strcmp(argv[i], "--no-seccomp"))
             vmm_seccomp_disable();
-        else if (!strcmp(argv[i], "--max-clients") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            const char *v = argv[++i];
+
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                vmm_log("serve: --workers: expected on or off, not %s", v);
+                return VMM_EXIT_USAGE;
+            }
+            workers = !strcmp(v, "on");
+        } else if (!strcmp(argv[i], "--max-clients") && i + 1 < argc) {
             if (!parse_max_clients(argv[++i], &max_clients)) {
                 vmm_log("serve: --max-clients: expected 1 to %u, not %s", MAX_CLIENTS_LIMIT,
                         argv[i]);
@@ -227,7 +248,11 @@ int serve_main(int argc, char **argv)
         fputs(SERVE_USAGE, stderr);
         return VMM_EXIT_USAGE;
     }
-    host_setup(&h, false);
+    host_setup(&h, false, workers);
+    if (workers && !worker_launcher_start(&h.launcher, &error)) {
+        status = fail(error);
+        goto out;
+    }
     if (config && !manager_load_config(&h.m, config, &error)) {
         status = fail_manager(&h, error);
         goto out;
@@ -262,7 +287,7 @@ int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout)
 
     if (!cfg->seccomp)
         vmm_seccomp_disable();
-    host_setup(&h, true);
+    host_setup(&h, true, false);
     h.timeout = timeout;
     h.m.guest_id_zero = !qmp;
     if (!h.m.kvm) {

@@ -21,10 +21,11 @@
  * A regular file is truncated; a terminal, another character device or a
  * FIFO with a reader is written as it is, never truncated; anything else
  * (a block device, a socket) is refused. */
-static int open_console_file(const char *path, GError **error)
+static int open_console_file(const char *path, bool truncate, GError **error)
 {
     struct stat st;
-    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+                  (truncate ? 0 : O_APPEND), 0644);
 
     if (fd < 0) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "console file %s: %s", path,
@@ -40,7 +41,7 @@ static int open_console_file(const char *path, GError **error)
         close(fd);
         return -1;
     }
-    if (S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) {
+    if (truncate && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "console file %s: %s", path,
                     g_strerror(errno));
         close(fd);
@@ -49,14 +50,14 @@ static int open_console_file(const char *path, GError **error)
     return fd;
 }
 
-struct console *console_open(const char *path, GError **error)
+static struct console *open_console(const char *path, bool truncate, GError **error)
 {
     struct console *c = g_new0(struct console, 1);
 
     g_mutex_init(&c->lock);
     c->fd = STDOUT_FILENO;
     if (path) {
-        c->fd = open_console_file(path, error);
+        c->fd = open_console_file(path, truncate, error);
         if (c->fd < 0)
             goto fail;
         c->owns_fd = true;
@@ -75,6 +76,16 @@ fail:
     g_mutex_clear(&c->lock);
     g_free(c);
     return NULL;
+}
+
+struct console *console_open(const char *path, GError **error)
+{
+    return open_console(path, true, error);
+}
+
+struct console *console_reopen(const char *path, GError **error)
+{
+    return open_console(path, false, error);
 }
 
 void console_write(struct console *c, const void *buf, size_t len)

@@ -495,9 +495,15 @@ static gboolean vm_stopped_main(gpointer data)
 
 void manager_vm_stopped(struct mvm_ref *vm)
 {
-    struct mvm_ref *ref = g_memdup2(vm, sizeof(struct mvm_ref));
-    GSource *src = g_idle_source_new();
+    struct mvm_ref *ref;
+    GSource *src;
 
+    if (vm->m->upstream) {
+        vm->m->upstream->vm_stopped(vm);
+        return;
+    }
+    ref = g_memdup2(vm, sizeof(struct mvm_ref));
+    src = g_idle_source_new();
     g_source_set_callback(src, vm_stopped_main, ref, g_free);
     g_source_attach(src, ref->m->ctx);
     g_source_unref(src);

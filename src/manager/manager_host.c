@@ -193,12 +193,16 @@ static bool host_call_done(void *data)
 int manager_host_call(struct mvm_ref *vm, manager_host_op op, uint64_t arg, uint64_t out[2])
 {
     struct manager *m = vm->m;
-    struct host_call *hc = g_new0(struct host_call, 1);
-    gint64 deadline = vmm_deadline_ms(m->host_call_timeout_ms);
+    struct host_call *hc;
+    gint64 deadline;
     GSource *src;
     bool cancelled;
     int r;
 
+    if (m->upstream)
+        return m->upstream->host_call(vm, op, arg, out);
+    hc = g_new0(struct host_call, 1);
+    deadline = vmm_deadline_ms(m->host_call_timeout_ms);
     hc->refs = 2; /* this thread's and the main context's */
     hc->m = m;
     hc->op = op;
@@ -266,9 +270,15 @@ static void denied_free(gpointer data)
 /* Never waits: the event is posted to the main context. */
 void manager_call_refused(struct mvm_ref *vm, unsigned vcpu, uint32_t id, const char *reason)
 {
-    struct denied *d = g_new0(struct denied, 1);
-    GSource *src = g_idle_source_new();
+    struct denied *d;
+    GSource *src;
 
+    if (vm->m->upstream) {
+        vm->m->upstream->call_refused(vm, vcpu, id, reason);
+        return;
+    }
+    d = g_new0(struct denied, 1);
+    src = g_idle_source_new();
     d->m = vm->m;
     d->vm = g_strdup(vm->mv->name);
     d->id = vm->id;

@@ -123,6 +123,8 @@ bool manager_forward_call(struct mvm_ref *vm, unsigned vcpu, struct guest_call *
     GSource *src;
     bool stopping;
 
+    if (m->upstream)
+        return m->upstream->forward_call(vm, vcpu, call, status);
     for (guint i = 0; claims && i < claims->len && !c; i++) {
         struct manager_claim *o = &g_array_index(claims, struct manager_claim, i);
 

@@ -253,8 +253,10 @@ serve_pid=
 
 # serve_start [ARGS...]: vmm serve on $QMP_SOCK in the background (its
 # output in $T/serve.out and $T/serve.err); waits for the socket
+# (with VMM_SERVE_WORKERS=1, as vmm serve --workers on: tests/integration/workers-*.sh)
 serve_start() {
     need_vmm
+    [ -n "${VMM_SERVE_WORKERS:-}" ] && set -- --workers on "$@"
     cmdline="vmm serve --qmp unix:$QMP_SOCK $*"
     "$VMM" serve --qmp "unix:$QMP_SOCK" "$@" >"$T/serve.out" 2>"$T/serve.err" </dev/null &
     serve_pid=$!
