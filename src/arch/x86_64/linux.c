@@ -6,6 +6,11 @@
  * 0x200) in long mode with rsi = boot_params. The other vCPUs stay in
  * their reset state until Linux starts them with INIT/SIPI, which the
  * in-kernel LAPIC handles.
+ *
+ * A kernel file with a multiboot v1 header (kvm-unit-tests' x86 images)
+ * boots instead as a multiboot loader starts it (multiboot.c): 32-bit
+ * protected mode without paging, EAX = 0x2badb002, EBX = the boot
+ * information, on the same machine (ACPI tables, in-kernel irqchip).
  */
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
@@ -16,6 +21,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/vm.h"
 #include "layout.h"
+#include "multiboot.h"
 #include "x86-linux.h"
 #include "x86.h"
 
@@ -25,14 +31,36 @@
 
 #define fail(...) (g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, __VA_ARGS__), false)
 
+static bool is_multiboot(const struct linux_image *li)
+{
+    size_t offset;
+
+    return x86_multiboot_find(li->kernel, li->kernel_size, &offset);
+}
+
+/* What a multiboot kernel reads as its command line: its file name, then
+ * the user's (not Linux's default), as GRUB and QEMU give it. */
+static char *multiboot_cmdline(const struct linux_image *li)
+{
+    return li->cmdline && *li->cmdline ? g_strdup_printf("%s %s", li->kernel_path, li->cmdline)
+                                       : g_strdup(li->kernel_path);
+}
+
 bool arch_linux_check(const struct linux_image *li, uint64_t ram_size, unsigned nr_vcpus,
                       GError **error)
 {
     struct vm_layout l;
     struct x86_linux_plan p;
+    struct x86_multiboot_plan mb;
+    g_autofree char *mb_cmdline = NULL;
 
-    return arch_layout(ram_size, nr_vcpus, true, &l, error) &&
-           x86_bzimage_check(li, linux_cmdline(li), &l, &p, error);
+    if (!arch_layout(ram_size, nr_vcpus, true, &l, error))
+        return false;
+    if (is_multiboot(li)) {
+        mb_cmdline = multiboot_cmdline(li);
+        return x86_multiboot_check(li, mb_cmdline, &l, &mb, error);
+    }
+    return x86_bzimage_check(li, linux_cmdline(li), &l, &p, error);
 }
 
 const char *arch_linux_default_cmdline(void)
@@ -121,6 +149,73 @@ static bool boot_vcpu(struct vcpu *vcpu, uint64_t entry, GError **error)
            vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
 }
 
+/* A multiboot kernel's GDT: flat 32-bit code at 0x10, data at 0x18, and
+ * the TSS that VM entry wants for TR. */
+static bool write_gdt32(struct guest_mem *mem, GError **error)
+{
+    uint64_t gdt[] = {
+        0, 0,
+        0x00cf9b000000ffffULL, /* 32-bit code */
+        0x00cf93000000ffffULL, /* flat data */
+        0x00008b0000000067ULL, /* 32-bit TSS (busy), base 0, limit 0x67 */
+        0,
+    };
+
+    return guest_copy_in(mem, X86_LINUX_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
+}
+
+/* The machine state the Multiboot Specification (3.2) promises. */
+static bool boot_vcpu_multiboot(struct vcpu *vcpu, uint32_t entry, GError **error)
+{
+    struct kvm_sregs sregs;
+    struct kvm_regs regs = {
+        .rip = entry,
+        .rax = MULTIBOOT_BOOTLOADER_MAGIC,
+        .rbx = X86_MULTIBOOT_INFO_ADDR,
+        .rflags = 0x2, /* interrupts off */
+    };
+    struct kvm_segment code = {
+        .limit = 0xffffffff, .selector = BOOT_CS, .type = 0xb, .present = 1, .s = 1,
+        .db = 1, .g = 1,
+    };
+    struct kvm_segment data = {
+        .limit = 0xffffffff, .selector = BOOT_DS, .type = 0x3, .present = 1, .s = 1,
+        .db = 1, .g = 1,
+    };
+
+    if (vmm_ioctl(vcpu->fd, KVM_GET_SREGS, &sregs, error) < 0)
+        return false;
+    sregs.cs = code;
+    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+    sregs.tr = (struct kvm_segment){
+        .limit = 0x67, .selector = BOOT_TSS, .type = 0xb, .present = 1,
+    };
+    sregs.gdt.base = X86_LINUX_GDT_ADDR;
+    sregs.gdt.limit = 6 * 8 - 1;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr0 = CR0_PE | CR0_ET; /* paging off */
+    sregs.cr3 = 0;
+    sregs.cr4 = 0;
+    sregs.efer = 0;
+    return vmm_ioctl(vcpu->fd, KVM_SET_SREGS, &sregs, error) >= 0 &&
+           vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
+}
+
+static bool load_multiboot(struct vm *vm, const struct linux_image *li,
+                           const struct vm_layout *l, GError **error)
+{
+    g_autofree char *cmdline = multiboot_cmdline(li);
+    struct x86_multiboot_plan p;
+    uint64_t rsdp;
+
+    return x86_multiboot_check(li, cmdline, l, &p, error) &&
+           x86_acpi_build(vm, &rsdp, error) &&
+           x86_multiboot_load(&vm->mem, li, cmdline, &p, l, error) &&
+           write_gdt32(&vm->mem, error) && write_reset_vector(&vm->mem, error) &&
+           boot_vcpu_multiboot(&vm->vcpus[0], p.entry, error);
+}
+
 bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error)
 {
     const char *cmdline = linux_cmdline(li);
@@ -128,9 +223,12 @@ bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error
     struct x86_linux_plan p;
     uint64_t rsdp;
 
+    if (!arch_layout(vm->ram_size, vm->nr_vcpus, true, &l, error))
+        return false;
+    if (is_multiboot(li))
+        return load_multiboot(vm, li, &l, error);
     /* The same layout and checks as the config's, then the writes. */
-    return arch_layout(vm->ram_size, vm->nr_vcpus, true, &l, error) &&
-           x86_bzimage_check(li, cmdline, &l, &p, error) &&
+    return x86_bzimage_check(li, cmdline, &l, &p, error) &&
            x86_acpi_build(vm, &rsdp, error) &&
            x86_bzimage_load(&vm->mem, li, cmdline, &p, vm->ram_size, rsdp, error) &&
            write_gdt(&vm->mem, error) && write_reset_vector(&vm->mem, error) &&
