@@ -65,6 +65,8 @@ struct device_ctx {
     struct console *console;
     bool irq_wired;       /* @irq is live: the VM has an in-kernel irqchip */
     struct irq_line irq;
+    uint64_t ram_size;    /* the machine's, for devices that describe it (fw_cfg) */
+    unsigned nr_vcpus;
 };
 
 struct device {
