@@ -40,6 +40,14 @@ kut_suite() {
     fi
     [ -s "$T/plain" ] || { cat "$T/stderr"; fail "run_tests.sh printed no table"; }
 
+    # exploring (KUT_TESTS, KUT_ALL): the end of each failed test's log
+    if [ -n "${KUT_TESTS:-}" ] || [ "${KUT_ALL:-0}" = 1 ]; then
+        sed -n 's/^FAIL \([^ ]*\).*/\1/p' "$T/plain" | while read -r name; do
+            echo "--- $KUT/logs/$name.log:"
+            tail -n 15 "$KUT/logs/$name.log" 2>/dev/null
+        done
+    fi
+
     missing=
     while read -r name _; do
         case "$name" in ''|'#'*) continue ;; esac
