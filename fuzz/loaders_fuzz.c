@@ -1,16 +1,18 @@
-// fuzz-sources: src/images/loader_elf.c src/core/guest_mem.c src/base/error.c src/images/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/layout.c src/arch/aarch64/image.c
+// fuzz-sources: src/images/loader_elf.c src/core/guest_mem.c src/base/error.c src/images/linux_format.c src/arch/x86_64/bzimage.c src/arch/x86_64/multiboot.c src/arch/x86_64/layout.c src/arch/aarch64/image.c
 // fuzz-includes: include src/arch/x86_64
 // fuzz-pkgs: glib-2.0
 // fuzz-seeds: fuzz/seeds/loaders
 /*
- * libFuzzer target for the three loaders: ELF64 (elf_load), the x86
- * bzImage (x86_bzimage_check + x86_bzimage_load) and the arm64 Image
+ * libFuzzer target for the four loaders: ELF64 (elf_load), the x86
+ * bzImage (x86_bzimage_check + x86_bzimage_load), the multiboot v1 kernel
+ * (x86_multiboot_check + x86_multiboot_load) and the arm64 Image
  * (arm_image_check + arm_image_load). Each loads into a fake guest RAM
  * buffer of exactly the machine's size, so ASan catches any write outside
  * it; the check-only pass and the load must agree (the config check and
  * VM creation give the same answer), or the target aborts.
  *
- * Input: byte 0 picks the loader (low two bits) and whether the format's
+ * Input: byte 0 picks the loader (low two bits: ELF, bzImage, Image,
+ * multiboot) and whether the format's
  * magic is forced in (bit 2, so mutations reach past the first check) and
  * whether the tail is an initrd (bit 3); byte 1 the RAM size in MiB, byte
  * 2 the vCPU count, byte 3 the initrd's length (x 256 bytes, from the end).
@@ -32,6 +34,7 @@
 #include "vmm/linux.h"
 #include "vmm/loader.h"
 #include "vmm/guest_mem.h"
+#include "multiboot.h"
 #include "x86-linux.h"
 #include "../src/arch/aarch64/image.h"
 
@@ -131,6 +134,39 @@ static void fuzz_bzimage(struct linux_image *li, uint64_t ram_size, unsigned vcp
     free(ram);
 }
 
+/* A multiboot header (its flags the file's) after an ELF32 header's room. */
+static void force_multiboot(uint8_t *d, size_t n)
+{
+    uint32_t magic = 0x1badb002, flags, sum;
+
+    if (n < 0x40 + 12)
+        return;
+    memcpy(d, ELFMAG, SELFMAG);
+    d[EI_CLASS] = ELFCLASS32;
+    d[EI_DATA] = ELFDATA2LSB;
+    memcpy(&flags, d + 0x44, 4);
+    sum = -(magic + flags);
+    memcpy(d + 0x40, &magic, 4);
+    memcpy(d + 0x48, &sum, 4);
+}
+
+static void fuzz_multiboot(struct linux_image *li, uint64_t ram_size, unsigned vcpus)
+{
+    const char *cmdline = "kernel -v";
+    struct x86_multiboot_plan p;
+    struct vm_layout l;
+    struct guest_mem mem;
+    uint8_t *ram;
+
+    if (!arch_layout(ram_size, vcpus, true, &l, NULL) ||
+        !x86_multiboot_check(li, cmdline, &l, &p, NULL))
+        return;
+    ram = malloc(ram_size);
+    one_region(&mem, ram, l.ram_base, ram_size);
+    agree(true, x86_multiboot_load(&mem, li, cmdline, &p, &l, NULL));
+    free(ram);
+}
+
 static void fuzz_arm64(struct linux_image *li, uint64_t ram_size, unsigned vcpus)
 {
     /* The aarch64 layout's image window (src/arch/aarch64/layout.c): from
@@ -190,6 +226,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mode & 4)
             force_bzimage(file, li.kernel_size);
         fuzz_bzimage(&li, ram_size, vcpus);
+        break;
+    case 3:
+        if (mode & 4)
+            force_multiboot(file, li.kernel_size);
+        fuzz_multiboot(&li, ram_size, vcpus);
         break;
     default:
         if ((mode & 4) && li.kernel_size >= 64)

@@ -74,6 +74,8 @@ struct device_ctx {
     struct irq_line irq;
     void *bus;            /* the bus of the last bus host realized before (e.g. a
                            * struct pci_bus), NULL if none */
+    uint64_t ram_size;    /* the machine's, for devices that describe it (fw_cfg) */
+    unsigned nr_vcpus;
 };
 
 struct device {

@@ -4,7 +4,10 @@
 
 bool machine_realize(struct vm *vm, GError **error)
 {
-    struct device_ctx ctx = { .iobus = &vm->iobus, .console = vm->console, .mem = &vm->mem };
+    struct device_ctx ctx = {
+        .iobus = &vm->iobus, .console = vm->console, .mem = &vm->mem,
+        .ram_size = vm->ram_size, .nr_vcpus = vm->nr_vcpus,
+    };
     bool is_linux = vm->flags & VM_LINUX;
 
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices,

@@ -16,6 +16,7 @@
 #include "vmm/device.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
+#include "vmm/hw/fw_cfg.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
@@ -38,6 +39,7 @@ static const struct device_desc pc[] = {
     { &pl011_device,       PL011,                   0x1000,  1, DEVICE_BOOT_ANY },
     { &exit_mmio_device,   VMM_ARM_EXIT_BASE,       0x1000, -1, DEVICE_BOOT_ANY },
     { &pl031_device,       VMM_ARM_PL031_BASE,      0x1000,  2, DEVICE_BOOT_ANY },
+    { &fw_cfg_device,      FW_CFG_PORT,             2,      -1, DEVICE_BOOT_ANY },
 };
 
 static struct vm vm;
@@ -62,7 +64,9 @@ static struct console *test_console(void)
  * in its irq_line. */
 static void build(bool wired)
 {
-    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console };
+    struct device_ctx ctx = {
+        .iobus = &vm.iobus, .console = console, .ram_size = 0x123456789ULL, .nr_vcpus = 3,
+    };
 
     memset(&vm, 0, sizeof(vm));
     vm.name = "t";
@@ -450,6 +454,39 @@ static uint32_t mmio_read_n(uint64_t addr, unsigned len)
     return v;
 }
 
+/* What kvm-unit-tests' x86 library reads (lib/x86/fwcfg.c): select an
+ * item with a 16-bit write, read it a byte at a time. */
+static uint64_t fw_cfg_read(uint16_t item, unsigned bytes)
+{
+    uint64_t v = 0;
+
+    out(FW_CFG_PORT, item, 2);
+    for (unsigned i = 0; i < bytes; i++)
+        v |= (uint64_t)in(FW_CFG_PORT + 1) << (i * 8);
+    return v;
+}
+
+START_TEST(fw_cfg_items)
+{
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_SIGNATURE, 4), 0x554d4551); /* "QEMU" */
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_ID, 4), 1);
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_NB_CPUS, 2), 3);
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_MAX_CPUS, 2), 3);
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_RAM_SIZE, 8), 0x123456789ULL);
+    /* past an item's end, and an item vmm does not have: zeros */
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_NB_CPUS, 4), 3);
+    ck_assert_uint_eq(fw_cfg_read(0x11, 8), 0);
+    ck_assert_uint_eq(fw_cfg_read(0x19, 8), 0);
+    /* selecting again starts the item over; a reset forgets the selection */
+    out(FW_CFG_PORT, FW_CFG_RAM_SIZE, 2);
+    ck_assert_uint_eq(in(FW_CFG_PORT + 1), 0x89);
+    ck_assert_uint_eq(fw_cfg_read(FW_CFG_RAM_SIZE, 1), 0x89);
+    ck_assert_uint_eq(in(FW_CFG_PORT + 1), 0x67);
+    devices_reset(&vm.devices);
+    ck_assert_uint_eq(in(FW_CFG_PORT + 1), 'Q');
+}
+END_TEST
+
 /* What kvm-unit-tests' arm/pl031 checks: the PrimeCell IDs, read-only
  * registers at every width, a count from the host's wall clock. */
 START_TEST(pl031_ids_and_read_only)
@@ -572,6 +609,7 @@ int main(void)
     tcase_add_test(tc, rx_16550);
     tcase_add_test(tc, rx_ring_wraps);
     tcase_add_test(tc, pl031_ids_and_read_only);
+    tcase_add_test(tc, fw_cfg_items);
     tcase_add_test(tc, pl031_match_interrupt);
     suite_add_tcase(s, tc);
     return unit_run(s);

@@ -6,6 +6,11 @@
  * 0x200) in long mode with rsi = boot_params. The other vCPUs stay in
  * their reset state until Linux starts them with INIT/SIPI, which the
  * in-kernel LAPIC handles.
+ *
+ * A kernel file with a multiboot v1 header (kvm-unit-tests' x86 images)
+ * boots instead as a multiboot loader starts it (multiboot.c): 32-bit
+ * protected mode without paging, EAX = 0x2badb002, EBX = the boot
+ * information, on the same machine (ACPI tables, in-kernel irqchip).
  */
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
@@ -16,6 +21,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/vm.h"
 #include "layout.h"
+#include "multiboot.h"
 #include "x86-linux.h"
 #include "x86.h"
 
@@ -25,14 +31,36 @@
 
 #define fail(...) (g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, __VA_ARGS__), false)
 
+static bool is_multiboot(const struct linux_image *li)
+{
+    size_t offset;
+
+    return x86_multiboot_find(li->kernel, li->kernel_size, &offset);
+}
+
+/* What a multiboot kernel reads as its command line: its file name, then
+ * the user's (not Linux's default), as GRUB and QEMU give it. */
+static char *multiboot_cmdline(const struct linux_image *li)
+{
+    return li->cmdline && *li->cmdline ? g_strdup_printf("%s %s", li->kernel_path, li->cmdline)
+                                       : g_strdup(li->kernel_path);
+}
+
 bool arch_linux_check(const struct linux_image *li, uint64_t ram_size, unsigned nr_vcpus,
                       GError **error)
 {
     struct vm_layout l;
     struct x86_linux_plan p;
+    struct x86_multiboot_plan mb;
+    g_autofree char *mb_cmdline = NULL;
 
-    return arch_layout(ram_size, nr_vcpus, true, &l, error) &&
-           x86_bzimage_check(li, linux_cmdline(li), &l, &p, error);
+    if (!arch_layout(ram_size, nr_vcpus, true, &l, error))
+        return false;
+    if (is_multiboot(li)) {
+        mb_cmdline = multiboot_cmdline(li);
+        return x86_multiboot_check(li, mb_cmdline, &l, &mb, error);
+    }
+    return x86_bzimage_check(li, linux_cmdline(li), &l, &p, error);
 }
 
 const char *arch_linux_default_cmdline(void)
@@ -43,12 +71,18 @@ const char *arch_linux_default_cmdline(void)
 bool arch_linux_vm_init(struct vm *vm, GError **error)
 {
     struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+    struct kvm_reinject_control reinject = { .pit_reinject = 0 };
 
     /* The IOAPIC, PICs and every LAPIC in KVM: APs then wait for SIPI in
      * the kernel, and HLT no longer exits to vmm. The devices a Linux boot
-     * adds, and their interrupts, are the machine table's (machine.c). */
+     * adds, and their interrupts, are the machine table's (machine.c).
+     * The PIT discards the ticks a guest missed rather than replaying them
+     * (QEMU's kvm-pit.lost_tick_policy=discard, which kvm-unit-tests asks
+     * for): re-injection would keep KVM from using AVIC, and a guest that
+     * counts PIT ticks for time is long gone. */
     return vmm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0, error) >= 0 &&
-           vmm_ioctl(vm->fd, KVM_CREATE_PIT2, &pit, error) >= 0;
+           vmm_ioctl(vm->fd, KVM_CREATE_PIT2, &pit, error) >= 0 &&
+           vmm_ioctl(vm->fd, KVM_REINJECT_CONTROL, &reinject, error) >= 0;
 }
 
 /*
@@ -69,33 +103,32 @@ static bool write_reset_vector(struct guest_mem *mem, GError **error)
     return guest_copy_in(mem, X86_RESET_VECTOR, stub, sizeof(stub), "reset vector", error);
 }
 
-static bool write_gdt(struct guest_mem *mem, GError **error)
+/* The boot protocol's flat __BOOT_CS (0x10) and __BOOT_DS (0x18), and a
+ * TSS because VM entry wants a usable TR; the code segment 64-bit for a
+ * bzImage's startup_64, 32-bit for a multiboot kernel. */
+static bool write_gdt(struct guest_mem *mem, bool long_mode, GError **error)
 {
-    /* The boot protocol's flat __BOOT_CS (0x10) and __BOOT_DS (0x18), and a
-     * TSS because VM entry wants a usable TR. */
     uint64_t gdt[] = {
         0, 0,
-        0x00af9b000000ffffULL, /* 64-bit code */
+        long_mode ? 0x00af9b000000ffffULL : 0x00cf9b000000ffffULL, /* code */
         0x00cf93000000ffffULL, /* flat data */
-        0x00008b0000000067ULL, /* 64-bit TSS (busy), base 0, limit 0x67 */
+        0x00008b0000000067ULL, /* TSS (busy), base 0, limit 0x67 */
         0,
     };
 
     return guest_copy_in(mem, X86_LINUX_GDT_ADDR, gdt, sizeof(gdt), "GDT", error);
 }
 
-static bool boot_vcpu(struct vcpu *vcpu, uint64_t entry, GError **error)
+/* vCPU 0 at @regs on write_gdt's segments: in long mode on
+ * arch_vm_init's identity map, or in 32-bit protected mode without
+ * paging, as the Multiboot Specification (3.2) promises. */
+static bool boot_vcpu(struct vcpu *vcpu, const struct kvm_regs *regs, bool long_mode,
+                      GError **error)
 {
     struct kvm_sregs sregs;
-    struct kvm_regs regs = {
-        .rip = entry,
-        .rsi = X86_BOOT_PARAMS_ADDR,
-        .rsp = X86_BOOT_PARAMS_ADDR, /* the kernel sets up its own; this is just sane */
-        .rflags = 0x2,
-    };
     struct kvm_segment code = {
         .limit = 0xffffffff, .selector = BOOT_CS, .type = 0xb, .present = 1, .s = 1,
-        .l = 1, .g = 1,
+        .l = long_mode, .db = !long_mode, .g = 1,
     };
     struct kvm_segment data = {
         .limit = 0xffffffff, .selector = BOOT_DS, .type = 0x3, .present = 1, .s = 1,
@@ -113,12 +146,38 @@ static bool boot_vcpu(struct vcpu *vcpu, uint64_t entry, GError **error)
     sregs.gdt.limit = 6 * 8 - 1;
     sregs.idt.base = 0;
     sregs.idt.limit = 0;
-    sregs.cr3 = X86_PML4_ADDR; /* arch_vm_init's identity map: at least 4 GiB */
-    sregs.cr4 = CR4_PAE;
-    sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-    sregs.efer = EFER_LME | EFER_LMA;
+    if (long_mode) {
+        sregs.cr3 = X86_PML4_ADDR; /* arch_vm_init's identity map: at least 4 GiB */
+        sregs.cr4 = CR4_PAE;
+        sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+        sregs.efer = EFER_LME | EFER_LMA;
+    } else {
+        sregs.cr3 = sregs.cr4 = sregs.efer = 0;
+        sregs.cr0 = CR0_PE | CR0_ET;
+    }
     return vmm_ioctl(vcpu->fd, KVM_SET_SREGS, &sregs, error) >= 0 &&
-           vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
+           vmm_ioctl(vcpu->fd, KVM_SET_REGS, regs, error) >= 0;
+}
+
+static bool load_multiboot(struct vm *vm, const struct linux_image *li,
+                           const struct vm_layout *l, GError **error)
+{
+    g_autofree char *cmdline = multiboot_cmdline(li);
+    struct x86_multiboot_plan p;
+    struct kvm_regs regs = {
+        .rax = MULTIBOOT_BOOTLOADER_MAGIC,
+        .rbx = X86_MULTIBOOT_INFO_ADDR,
+        .rflags = 0x2, /* interrupts off */
+    };
+    uint64_t rsdp;
+
+    if (!x86_multiboot_check(li, cmdline, l, &p, error))
+        return false;
+    regs.rip = p.entry;
+    return x86_acpi_build(vm, &rsdp, error) &&
+           x86_multiboot_load(&vm->mem, li, cmdline, &p, l, error) &&
+           write_gdt(&vm->mem, false, error) && write_reset_vector(&vm->mem, error) &&
+           boot_vcpu(&vm->vcpus[0], &regs, false, error);
 }
 
 bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error)
@@ -126,13 +185,23 @@ bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error
     const char *cmdline = linux_cmdline(li);
     struct vm_layout l;
     struct x86_linux_plan p;
+    struct kvm_regs regs = {
+        .rsi = X86_BOOT_PARAMS_ADDR,
+        .rsp = X86_BOOT_PARAMS_ADDR, /* the kernel sets up its own; this is just sane */
+        .rflags = 0x2,
+    };
     uint64_t rsdp;
 
+    if (!arch_layout(vm->ram_size, vm->nr_vcpus, true, &l, error))
+        return false;
+    if (is_multiboot(li))
+        return load_multiboot(vm, li, &l, error);
     /* The same layout and checks as the config's, then the writes. */
-    return arch_layout(vm->ram_size, vm->nr_vcpus, true, &l, error) &&
-           x86_bzimage_check(li, cmdline, &l, &p, error) &&
-           x86_acpi_build(vm, &rsdp, error) &&
+    if (!x86_bzimage_check(li, cmdline, &l, &p, error))
+        return false;
+    regs.rip = p.entry;
+    return x86_acpi_build(vm, &rsdp, error) &&
            x86_bzimage_load(&vm->mem, li, cmdline, &p, vm->ram_size, rsdp, error) &&
-           write_gdt(&vm->mem, error) && write_reset_vector(&vm->mem, error) &&
-           boot_vcpu(&vm->vcpus[0], p.entry, error);
+           write_gdt(&vm->mem, true, error) && write_reset_vector(&vm->mem, error) &&
+           boot_vcpu(&vm->vcpus[0], &regs, true, error);
 }

@@ -9,6 +9,7 @@
 #include "vmm-guest/platform.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
+#include "vmm/hw/fw_cfg.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/uart16550.h"
@@ -35,6 +36,8 @@ const struct device_desc machine_devices[] = {
     /* Linux reboots through the i8042 and powers off through ACPI. */
     { &i8042_device,       I8042_DATA_PORT,         5,   -1,       DEVICE_BOOT_LINUX },
     { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,   -1,       DEVICE_BOOT_LINUX },
+    /* What kvm-unit-tests' multiboot images read: the CPU count, RAM size. */
+    { &fw_cfg_device,      FW_CFG_PORT,             2,   -1,       DEVICE_BOOT_LINUX },
     { &pci_host_device,    VMM_X86_PCI_ECAM_BASE,   VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_LINUX, &pci },
     /* PCI devices: base is the slot; after the host, whose bus they join. */
     { &virtio_console_device, 1,                    0,   PCI_INTA(1), DEVICE_BOOT_LINUX },
