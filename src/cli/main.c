@@ -1,4 +1,5 @@
 /* vmm: the command line. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -172,6 +173,10 @@ static int with_async_log(int (*fn)(int, char **), int argc, char **argv)
     return st;
 }
 
+/* Enough for the main loop, the output writers and a few vCPUs to
+ * allocate without waiting on each other; the exit path allocates nothing. */
+#define VMM_MALLOC_ARENAS 4
+
 int main(int argc, char **argv)
 {
 
@@ -187,6 +192,14 @@ int main(int argc, char **argv)
      * collector restarted) must cost its output, never vmm and its VMs:
      * writes then fail with EPIPE, which each writer handles. */
     signal(SIGPIPE, SIG_IGN);
+    /* glibc's malloc gives each new thread an arena, and the first time it
+     * needs one beyond its eighth it reads the CPU count from /sys: an
+     * openat(2) that the seccomp lists forbid, in whichever thread mallocs
+     * first late in a VM's life (a Linux guest with 4 vCPUs and the virtio
+     * workers was enough: tests/integration/linux-smp4.sh). A fixed arena
+     * count makes that lookup never happen, and bounds the memory the
+     * arenas hold. */
+    mallopt(M_ARENA_MAX, VMM_MALLOC_ARENAS);
     if (argc >= 2 && !strcmp(argv[1], "__worker"))
         return worker_main(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "serve"))
