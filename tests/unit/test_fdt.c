@@ -159,8 +159,8 @@ START_TEST(its_node_with_the_its)
     ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, its, "#msi-cells", NULL)), 1);
     reg = fdt_getprop(fdt, its, "reg", &len);
     ck_assert_int_eq(len, 16);
-    ck_assert_uint_eq(fdt64_to_cpu(reg[0]), 0x08080000);
-    ck_assert_uint_eq(fdt64_to_cpu(reg[1]), 0x20000);
+    ck_assert_uint_eq(fdt64_ld(&reg[0]), 0x08080000);
+    ck_assert_uint_eq(fdt64_ld(&reg[1]), 0x20000);
     /* the parent says how to read the child's reg */
     ck_assert_uint_eq(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, gic, "#address-cells", NULL)), 2);
     ck_assert_ptr_nonnull(fdt_getprop(fdt, gic, "ranges", NULL));
