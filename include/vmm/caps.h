@@ -10,4 +10,9 @@
  * created afterwards (the vCPUs, device models) cannot regain any. */
 bool caps_drop_all(GError **error);
 
+/* Empties the bounding set only (where the process may: CAP_SETPCAP), so
+ * that no later exec can grant a capability back; the others stay for
+ * the steps that still need them (changing ids). */
+bool caps_drop_bounding(GError **error);
+
 #endif

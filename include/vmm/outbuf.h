@@ -23,6 +23,17 @@ struct outbuf;
  * caller's. */
 struct outbuf *outbuf_new(int fd, size_t capacity);
 
+/* From now on, outbuf_new() starts no writer thread until
+ * outbuf_start_writers() (what is written meanwhile is queued): a worker
+ * process builds its VM, including its console, and only then gives up
+ * the host; threads that exist by then would keep what it gives up, as
+ * namespaces, Landlock and capabilities are per thread. */
+void outbuf_defer_writers(void);
+/* Starts the deferred writers (they inherit what the caller has become)
+ * and stops deferring. 0, or the first pthread_create() error (that
+ * queue then drops its output). */
+int outbuf_start_writers(void);
+
 /* Queues @len bytes: all of them or, when they do not fit, none (so a line
  * is never cut in two). Returns true when queued. Never blocks on the
  * reader. */

@@ -28,6 +28,7 @@
 enum vmm_thread_kind {
     VMM_THREAD_MAIN,  /* the main loop of vmm run */
     VMM_THREAD_SERVE, /* the main loop of vmm serve and of vmm run --qmp */
+    VMM_THREAD_WORKER, /* the main loop of a confined worker (vmm serve --workers on) */
     VMM_THREAD_VCPU,  /* a vCPU thread */
     VMM_THREAD_STDIN, /* the console input thread (src/core/console_input.c) */
     VMM_THREAD_OUTPUT, /* a bounded output queue's writer (log, console) */

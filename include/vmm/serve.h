@@ -14,7 +14,7 @@ int run_vm(struct vmm_config *cfg, const char *qmp, unsigned timeout);
 /* vmm ctl --qmp PATH COMMAND [ARGS] | --events: argv[1] is "ctl". */
 int ctl_main(int argc, char **argv);
 
-/* vmm __worker FD [--no-seccomp]: one VM for vmm serve --workers on (not
+/* vmm __worker FD [--no-seccomp] [--no-sandbox] [--user UID:GID]: one VM for vmm serve --workers on (not
  * in --help: only the manager starts it). */
 int worker_main(int argc, char **argv);
 /* How vmm serve --workers on starts and reaps them (worker_main.c): a
@@ -22,8 +22,16 @@ int worker_main(int argc, char **argv);
  * processes, and outlive an exec). */
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 struct worker_launcher;
-bool worker_launcher_start(struct worker_launcher *l, GError **error);
+struct worker_options {
+    bool seccomp;             /* the launcher sets it: vmm_seccomp_enabled() */
+    bool sandbox;             /* confine each worker (vmm/sandbox.h) */
+    uint32_t uid, gid;        /* when root: the workers' ids (SANDBOX_KEEP_ID: stay root) */
+    bool warned_pid_ns;       /* the launcher's own */
+};
+bool worker_launcher_start(struct worker_launcher *l, const struct worker_options *o,
+                           GError **error);
 /* Ends the launcher, and so every worker still running. */
 void worker_launcher_stop(struct worker_launcher *l);
 

@@ -38,11 +38,18 @@ extern const struct manager_backend manager_worker_backend;
 #define WORKER_BUILD_TIMEOUT_MS 30000  /* reading a kernel and initrd, building */
 #define WORKER_COMMAND_TIMEOUT_MS 5000 /* start, stop, resume, teardown: plus pause's own */
 
+/* What a worker does once its VM is built and before it answers BUILD:
+ * give up the host (src/cli/worker_main.c: the sandbox and its filter).
+ * False with @error fails the build. */
+typedef bool (*worker_lockdown_fn)(const struct mvm *mv, void *data, GError **error);
+
 /* The worker's side: runs one VM, built from the manager's BUILD, through
  * @inner (with @kvm, NULL for a fake), until TEARDOWN or the channel
- * closes. 0 after a teardown or a clean close, 1 when the manager's
- * messages did not decode. Closes @fd. */
-int worker_serve(int fd, const struct manager_backend *inner, struct kvm *kvm);
+ * closes; @lockdown (NULL: none) runs after the build. 0 after a teardown
+ * or a clean close, 1 when the manager's messages did not decode. Closes
+ * @fd. */
+int worker_serve(int fd, const struct manager_backend *inner, struct kvm *kvm,
+                 worker_lockdown_fn lockdown, void *lockdown_data);
 
 /* The VM config @cfg in the JSON form vm-create reads (config_load_json()),
  * so that a worker builds the VM the manager checked. */

@@ -26,3 +26,16 @@ bool caps_drop_all(GError **error)
     }
     return true;
 }
+
+bool caps_drop_bounding(GError **error)
+{
+    capng_get_caps_process();
+    if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+        return true; /* it cannot, and it has nothing to keep */
+    capng_clear(CAPNG_SELECT_BOUNDS);
+    if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "cannot drop the capability bounding set");
+        return false;
+    }
+    return true;
+}

@@ -36,6 +36,7 @@ struct outbuf {
     int error;
     bool closing;
     bool started;        /* the writer has dropped its privileges */
+    bool has_thread;     /* false while deferred (outbuf_defer_writers()) */
     gint64 stall_deadline;
     gint64 stall_us;
     pthread_t thread;
@@ -133,21 +134,48 @@ static void *writer(void *opaque)
     return NULL;
 }
 
-struct outbuf *outbuf_new(int fd, size_t capacity)
+/* Writers of outbufs made while deferred; NULL when not deferring. */
+static GMutex deferred_lock;
+static GPtrArray *deferred;
+
+static int start_writer(struct outbuf *o)
 {
-    struct outbuf *o = g_new0(struct outbuf, 1);
     sigset_t all, old;
     int e;
 
-    o->fd = fd;
-    o->cap = capacity ? capacity : OUTBUF_DEFAULT_CAPACITY;
-    o->ring = g_malloc(o->cap);
-    vmm_wait_init(&o->wait);
     /* Signals are for the main loop and the vCPU kick, not this thread. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     e = pthread_create(&o->thread, NULL, writer, o);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e)
+        return e;
+    o->has_thread = true;
+    /* Its set-up is done before the caller goes on to install seccomp
+     * filters (which would forbid it) or anything else. */
+    vmm_wait_lock(&o->wait);
+    vmm_wait_until(&o->wait, G_MAXINT64, started, o);
+    vmm_wait_unlock(&o->wait);
+    return 0;
+}
+
+struct outbuf *outbuf_new(int fd, size_t capacity)
+{
+    struct outbuf *o = g_new0(struct outbuf, 1);
+    bool defer;
+    int e = 0;
+
+    o->fd = fd;
+    o->cap = capacity ? capacity : OUTBUF_DEFAULT_CAPACITY;
+    o->ring = g_malloc(o->cap);
+    vmm_wait_init(&o->wait);
+    g_mutex_lock(&deferred_lock);
+    defer = deferred != NULL;
+    if (defer)
+        g_ptr_array_add(deferred, o);
+    g_mutex_unlock(&deferred_lock);
+    if (!defer)
+        e = start_writer(o);
     if (e) {
         vmm_wait_clear(&o->wait);
         g_free(o->ring);
@@ -155,12 +183,50 @@ struct outbuf *outbuf_new(int fd, size_t capacity)
         errno = e;
         return NULL;
     }
-    /* Its set-up is done before the caller goes on to install seccomp
-     * filters (which would forbid it) or anything else. */
-    vmm_wait_lock(&o->wait);
-    vmm_wait_until(&o->wait, G_MAXINT64, started, o);
-    vmm_wait_unlock(&o->wait);
     return o;
+}
+
+void outbuf_defer_writers(void)
+{
+    g_mutex_lock(&deferred_lock);
+    if (!deferred)
+        deferred = g_ptr_array_new();
+    g_mutex_unlock(&deferred_lock);
+}
+
+/* Takes @o off the deferred list: true when it was there. */
+static bool undefer(struct outbuf *o)
+{
+    bool was;
+
+    g_mutex_lock(&deferred_lock);
+    was = deferred && g_ptr_array_remove(deferred, o);
+    g_mutex_unlock(&deferred_lock);
+    return was;
+}
+
+int outbuf_start_writers(void)
+{
+    g_autoptr(GPtrArray) list = NULL;
+    int e = 0;
+
+    g_mutex_lock(&deferred_lock);
+    list = g_steal_pointer(&deferred);
+    g_mutex_unlock(&deferred_lock);
+    for (guint i = 0; list && i < list->len; i++) {
+        int r = start_writer(list->pdata[i]);
+
+        if (r) {
+            struct outbuf *o = list->pdata[i];
+
+            /* It cannot write: what it is given is dropped and counted. */
+            vmm_wait_lock(&o->wait);
+            o->error = r;
+            vmm_wait_unlock(&o->wait);
+            e = e ? e : r;
+        }
+    }
+    return e;
 }
 
 bool outbuf_write(struct outbuf *o, const void *buf, size_t len)
@@ -211,6 +277,10 @@ uint64_t outbuf_close(struct outbuf *o, unsigned stall_ms)
 
     if (!o)
         return 0;
+    /* Closed while still deferred (its VM never got as far as starting
+     * the writers): a writer now, to hand over what is queued. */
+    if (undefer(o) && start_writer(o))
+        o->error = EAGAIN;
     vmm_wait_lock(&o->wait);
     o->closing = true;
     o->stall_us = (gint64)stall_ms * 1000;
@@ -219,7 +289,10 @@ uint64_t outbuf_close(struct outbuf *o, unsigned stall_ms)
     vmm_wait_unlock(&o->wait);
     /* The writer ends within a poll slice of the deadline: it never blocks
      * in write() (see above), so the join is bounded. */
-    pthread_join(o->thread, NULL);
+    if (o->has_thread)
+        pthread_join(o->thread, NULL);
+    else
+        o->dropped += o->len;
     dropped = o->dropped;
     vmm_wait_clear(&o->wait);
     g_free(o->ring);

@@ -38,7 +38,7 @@ enum rule_op {
     R_ANY,     /* any arguments */
     R_EQ,      /* argument @arg == @value */
     R_MASKED,  /* (argument @arg & @mask) == @value */
-    R_ENOSYS,  /* refused with ENOSYS rather than trapped */
+    R_ERRNO,   /* refused with the errno @value rather than trapped */
 };
 
 struct rule {
@@ -51,7 +51,8 @@ struct rule {
 #define ALLOW(n)               { n, R_ANY, 0, 0, 0 }
 #define ALLOW_EQ(n, a, v)      { n, R_EQ, a, 0, v }
 #define ALLOW_MASKED(n, a, m, v) { n, R_MASKED, a, m, v }
-#define ENOSYS_FOR(n)          { n, R_ENOSYS, 0, 0, 0 }
+#define REFUSE(n, e)           { n, R_ERRNO, 0, 0, e }
+#define ENOSYS_FOR(n)          REFUSE(n, ENOSYS)
 #define END                    { NULL, R_ANY, 0, 0, 0 }
 
 /* Every thread: glibc and GLib underneath everything vmm does. */
@@ -207,6 +208,42 @@ static const struct rule serve_rules[] = {
     END,
 };
 
+/* A worker of vmm serve --workers on once its VM is built and it is
+ * confined (src/cli/worker_main.c): serve's list without what only
+ * building a VM or serving clients needs. Opening a path is refused with
+ * EACCES rather than trapped: its root is empty and Landlock denies it
+ * anyway, and a library that tries should see an error, not a kill. */
+static const struct rule worker_rules[] = {
+    ALLOW("poll"),             /* GLib's main loop (x86_64) */
+    ALLOW("ppoll"),            /* the same (aarch64) */
+    ALLOW("read"),             /* GLib's wakeups (eventfd) */
+    ALLOW("close"),            /* teardown: vCPU, VM, KVM and console fds */
+    ALLOW("rt_sigaction"),     /* GLib's signal sources */
+    ALLOW("fstat"),            /* glibc, GLib: what a descriptor is */
+    ALLOW("newfstatat"),       /* the same (glibc's fstat) */
+    ALLOW("statx"),            /* the same, newer glibc */
+    ALLOW("fcntl"),            /* non-blocking fds */
+    ALLOW("sysinfo"),          /* glibc */
+    ALLOW("uname"),            /* glibc, GLib */
+    ALLOW("getrandom"),        /* GLib's hash tables and random numbers */
+    ALLOW("eventfd2"),         /* GLib wakeups; device notifications at start */
+    ALLOW_MASKED("ioctl", 1, 0xff00, KVMIO << 8), /* KVM: starting, pausing, resetting its VM */
+    ALLOW_EQ("ioctl", 1, TCGETS),  /* isatty() */
+    ALLOW("recvfrom"),         /* the manager's channel */
+    ALLOW("sendto"),           /* the same */
+    ALLOW("recvmsg"),          /* the same */
+    ALLOW("sendmsg"),          /* the same */
+    ALLOW("shutdown"),         /* the same, at its end */
+    REFUSE("openat", EACCES),  /* nothing to open: see above */
+    REFUSE("open", EACCES),
+    REFUSE("access", EACCES),
+    REFUSE("faccessat", EACCES),
+    REFUSE("faccessat2", EACCES),
+    REFUSE("readlink", EACCES),
+    REFUSE("readlinkat", EACCES),
+    END,
+};
+
 static const struct {
     const char *name;                       /* in the violation line, and the test hook's value */
     const struct rule *rules;
@@ -221,6 +258,9 @@ static const struct {
     [VMM_THREAD_SERVE] = { "serve", serve_rules, true,
                            { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
                              VMM_THREAD_DEVICE }, 4 },
+    [VMM_THREAD_WORKER] = { "worker", worker_rules, true,
+                            { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
+                              VMM_THREAD_DEVICE }, 4 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
@@ -356,7 +396,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *r)
                                  SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->value));
             break;
         default:
-            e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+            e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(r->value), nr, 0);
             break;
         }
         /* The same call in two lists of a union is no conflict. */

@@ -15,7 +15,7 @@ static const char usage[] =
     "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
     "       vmm run --qmp unix:PATH [OPTIONS] [CONFIG.toml]\n"
     "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N] [--workers on|off]\n"
-    "                 [--no-seccomp]\n"
+    "                 [--sandbox on|off] [--worker-user USER] [--no-seccomp]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
     "       vmm --version\n"
     "Boots the guest CONFIG describes, or a Linux kernel, and exits with its status\n"

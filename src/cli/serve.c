@@ -7,6 +7,7 @@
  * seccomp go through here, and reach VMs only through the manager.
  */
 #include <glib-unix.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "vmm/kvm.h"
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
+#include "vmm/sandbox.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
 #include "vmm/worker.h"
@@ -192,7 +194,8 @@ static void host_teardown(struct host *h)
 }
 
 #define SERVE_USAGE "usage: vmm serve --qmp unix:PATH [--config FILE] [--max-clients N]\n"\
-                    "                 [--workers on|off] [--no-seccomp]\n"
+                    "                 [--workers on|off] [--sandbox on|off] [--worker-user USER]\n"\
+                    "                 [--no-seccomp]\n"
 
 /* --max-clients and [control] max-clients: 1 to this. */
 #define MAX_CLIENTS_LIMIT 4096
@@ -207,12 +210,64 @@ static bool parse_max_clients(const char *arg, unsigned *out)
     return true;
 }
 
+/* Whom the workers run as when vmm serve runs as root (--worker-user), and
+ * the ids when the host has no such user. */
+#define WORKER_DEFAULT_USER "nobody"
+#define WORKER_FALLBACK_ID 65534
+
+/* An on|off option's value into *@out; false (said) for anything else. */
+static bool parse_on_off(const char *option, const char *v, bool *out)
+{
+    if (strcmp(v, "on") && strcmp(v, "off")) {
+        vmm_log("serve: %s: expected on or off, not %s", option, v);
+        return false;
+    }
+    *out = !strcmp(v, "on");
+    return true;
+}
+
+/* --worker-user: a user name (its primary group), or UID:GID. */
+static bool parse_worker_user(const char *v, struct worker_options *o)
+{
+    guint64 uid, gid;
+    g_auto(GStrv) parts = g_strsplit(v, ":", 2);
+    struct passwd *pw;
+
+    if (parts[0] && parts[1] &&
+        g_ascii_string_to_unsigned(parts[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL) &&
+        g_ascii_string_to_unsigned(parts[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL)) {
+        o->uid = uid;
+        o->gid = gid;
+        return true;
+    }
+    pw = strchr(v, ':') ? NULL : getpwnam(v);
+    if (!pw) {
+        vmm_log("serve: --worker-user: no user %s (a user name, or UID:GID)", v);
+        return false;
+    }
+    o->uid = pw->pw_uid;
+    o->gid = pw->pw_gid;
+    return true;
+}
+
+/* The workers' default ids when vmm serve runs as root: nobody's. */
+static void default_worker_user(struct worker_options *o)
+{
+    struct passwd *pw = getpwnam(WORKER_DEFAULT_USER);
+
+    o->uid = pw ? pw->pw_uid : WORKER_FALLBACK_ID;
+    o->gid = pw ? pw->pw_gid : WORKER_FALLBACK_ID;
+}
+
 int serve_main(int argc, char **argv)
 {
     const char *qmp = NULL, *config = NULL;
     unsigned max_clients = 0;
     struct qmp_limits limits = qmp_default_limits;
-    bool workers = false;     /* --workers on: each VM in its own process */
+    bool workers = true;      /* --workers on: each VM in its own process */
+    struct worker_options wopts = { .sandbox = true, .uid = SANDBOX_KEEP_ID,
+                                    .gid = SANDBOX_KEEP_ID };
+    const char *worker_user = NULL;
     struct host h;
     GError *error = NULL;
     int status;
@@ -225,13 +280,13 @@ int serve_main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-seccomp"))
             vmm_seccomp_disable();
         else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
-            const char *v = argv[++i];
-
-            if (strcmp(v, "on") && strcmp(v, "off")) {
-                vmm_log("serve: --workers: expected on or off, not %s", v);
+            if (!parse_on_off("--workers", argv[++i], &workers))
                 return VMM_EXIT_USAGE;
-            }
-            workers = !strcmp(v, "on");
+        } else if (!strcmp(argv[i], "--sandbox") && i + 1 < argc) {
+            if (!parse_on_off("--sandbox", argv[++i], &wopts.sandbox))
+                return VMM_EXIT_USAGE;
+        } else if (!strcmp(argv[i], "--worker-user") && i + 1 < argc) {
+            worker_user = argv[++i];
         } else if (!strcmp(argv[i], "--max-clients") && i + 1 < argc) {
             if (!parse_max_clients(argv[++i], &max_clients)) {
                 vmm_log("serve: --max-clients: expected 1 to %u, not %s", MAX_CLIENTS_LIMIT,
@@ -248,8 +303,12 @@ int serve_main(int argc, char **argv)
         fputs(SERVE_USAGE, stderr);
         return VMM_EXIT_USAGE;
     }
+    if (worker_user && !parse_worker_user(worker_user, &wopts))
+        return VMM_EXIT_USAGE;
+    if (!worker_user && geteuid() == 0)
+        default_worker_user(&wopts);
     host_setup(&h, false, workers);
-    if (workers && !worker_launcher_start(&h.launcher, &error)) {
+    if (workers && !worker_launcher_start(&h.launcher, &wopts, &error)) {
         status = fail(error);
         goto out;
     }

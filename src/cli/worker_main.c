@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,6 +26,8 @@
 #include "vmm/caps.h"
 #include "vmm/error.h"
 #include "vmm/kvm.h"
+#include "vmm/outbuf.h"
+#include "vmm/sandbox.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
 #include "vmm/worker.h"
@@ -62,15 +65,28 @@ static void launcher_say(const char *what)
         return;
 }
 
-static pid_t launch(bool seccomp, int *fd)
+static pid_t launch(struct worker_options *o, int *fd)
 {
-    char *argv[] = { "vmm", "__worker", "3", seccomp ? NULL : "--no-seccomp", NULL };
-    int sv[2];
+    char user[32];
+    char *argv[8] = { "vmm", "__worker", "3" };
+    int argc = 3, sv[2];
+    bool own_pid_ns;
     pid_t pid;
 
+    if (!o->seccomp)
+        argv[argc++] = "--no-seccomp";
+    if (!o->sandbox)
+        argv[argc++] = "--no-sandbox";
+    if (o->uid != SANDBOX_KEEP_ID) {
+        snprintf(user, sizeof(user), "%u:%u", o->uid, o->gid);
+        argv[argc++] = "--user";
+        argv[argc++] = user;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
-    pid = fork();
+    /* Its own PID namespace, where the host allows: it sees no process
+     * but itself (it is that namespace's PID 1). */
+    pid = o->sandbox ? sandbox_spawn(&own_pid_ns) : fork();
     if (pid < 0) {
         int e = errno;
 
@@ -85,6 +101,11 @@ static pid_t launch(bool seccomp, int *fd)
         execv("/proc/self/exe", argv);
         launcher_say("cannot run /proc/self/exe");
         _exit(VMM_EXIT_KVM_ERROR);
+    }
+    if (o->sandbox && !own_pid_ns && !o->warned_pid_ns) {
+        launcher_say("no PID namespace for workers here (not permitted): each sees the "
+                     "host's processes");
+        o->warned_pid_ns = true;
     }
     close(sv[1]);
     *fd = sv[0];
@@ -130,7 +151,7 @@ static void send_answer(int sock, const struct launcher_ans *ans, int fd)
         launcher_say("cannot answer the manager");
 }
 
-static G_NORETURN void launcher_loop(int sock, bool seccomp)
+static G_NORETURN void launcher_loop(int sock, struct worker_options *o)
 {
     struct launcher_req req;
     ssize_t n;
@@ -145,7 +166,7 @@ static G_NORETURN void launcher_loop(int sock, bool seccomp)
         if (n != sizeof(req))
             break;
         if (req.op == LAUNCH_SPAWN)
-            ans.pid = launch(seccomp, &fd);
+            ans.pid = launch(o, &fd);
         else
             ans.status = req.pid > 0 ? reap(req.pid, req.op == LAUNCH_KILL_REAP) : -1;
         send_answer(sock, &ans, fd);
@@ -220,8 +241,11 @@ static char *reap_worker(const struct worker_launcher *wl, void *handle, bool ki
     return NULL;
 }
 
-bool worker_launcher_start(struct worker_launcher *wl, GError **error)
+bool worker_launcher_start(struct worker_launcher *wl, const struct worker_options *o,
+                           GError **error)
 {
+    struct worker_options opts = *o;
+
     struct launcher *l = g_new0(struct launcher, 1);
     int sv[2];
 
@@ -234,7 +258,8 @@ bool worker_launcher_start(struct worker_launcher *wl, GError **error)
     }
     if (!l->pid) {
         close(sv[0]);
-        launcher_loop(sv[1], vmm_seccomp_enabled());
+        opts.seccomp = vmm_seccomp_enabled();
+        launcher_loop(sv[1], &opts);
     }
     close(sv[1]);
     l->fd = sv[0];
@@ -259,32 +284,151 @@ void worker_launcher_stop(struct worker_launcher *wl)
 
 /* --- the worker ------------------------------------------------------------------ */
 
+struct worker_args {
+    bool sandbox;
+    struct sandbox_config box;
+};
+
+/* Address space a built VM may still take: heaps (glibc reserves 64 MiB
+ * per arena), thread stacks (8 MiB each), device buffers. */
+#define WORKER_AS_BASE (512ull << 20)
+#define WORKER_AS_PER_VCPU (64ull << 20)
+#define WORKER_FILES_BASE 256
+#define WORKER_FILES_PER_VCPU 8
+
+/* The hidden test hook VMM_TEST_WORKER_HOOK=VM:ACTION[,VM:ACTION...]
+ * (tests/integration/workers-confinement.sh): does the worker of VM
+ * named @vm do @action? */
+static bool hooked(const char *vm, const char *action)
+{
+    const char *hooks = g_getenv("VMM_TEST_WORKER_HOOK");
+    g_autofree char *want = NULL;
+    g_auto(GStrv) list = NULL;
+
+    if (!hooks)
+        return false;
+    want = g_strdup_printf("%s:%s", vm, action);
+    list = g_strsplit(hooks, ",", -1);
+    return g_strv_contains((const char *const *)list, want);
+}
+
+/* The hook's "probe": what a worker taken over by its guest would find,
+ * tried once it is confined and before its filter (the filter refuses
+ * these anyway: the hook shows what the sandbox alone does). */
+static void probe(const char *vm)
+{
+    const char *what[] = { "/etc/passwd", "/" };
+    GString *line = g_string_new(NULL);
+
+    g_string_append_printf(line, "worker probe (VM '%s'): pid %d, uid %u", vm, (int)getpid(),
+                           (unsigned)getuid());
+    for (size_t i = 0; i < G_N_ELEMENTS(what); i++) {
+        int fd = open(what[i], O_RDONLY | O_CLOEXEC);
+
+        g_string_append_printf(line, ", open %s: %s", what[i], fd >= 0 ? "ok" : g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    g_string_append_printf(line, ", kill -1: %s", kill(-1, 0) == 0 ? "ok" : g_strerror(errno));
+    vmm_log("%s", line->str);
+    g_string_free(line, TRUE);
+}
+
+static bool lockdown(const struct mvm *mv, void *data, GError **error)
+{
+    struct worker_args *a = data;
+    struct sandbox_config box = a->box;
+    int e;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+
+    if (a->sandbox) {
+        box.address_space_headroom = WORKER_AS_BASE + WORKER_AS_PER_VCPU * mv->cfg.vcpus;
+        box.open_files = WORKER_FILES_BASE + WORKER_FILES_PER_VCPU * mv->cfg.vcpus;
+        if (!sandbox_enter(&box, notes, error))
+            return false;
+        for (guint i = 0; i < notes->len; i++)
+            vmm_log("worker for VM '%s': %s", mv->name, (char *)notes->pdata[i]);
+        if (hooked(mv->name, "probe"))
+            probe(mv->name);
+    } else if (!caps_drop_all(error)) {
+        return false;
+    }
+    if (!vmm_seccomp_enter(VMM_THREAD_WORKER, error))
+        return false;
+    if ((e = outbuf_start_writers()))
+        vmm_log("worker for VM '%s': cannot start its output writer: %s", mv->name,
+                g_strerror(e));
+    /* The hook's hostile workers: a forbidden call (the filter ends the
+     * worker), a message that does not decode (the manager ends it). */
+    if (hooked(mv->name, "violate"))
+        close(socket(AF_INET, SOCK_STREAM, 0));
+    if (hooked(mv->name, "garbage") && write(WORKER_FD, "garbage", 7) != 7)
+        vmm_log("worker: the garbage hook could not write");
+    return true;
+}
+
+static bool parse_user(const char *text, struct sandbox_config *box)
+{
+    guint64 uid, gid;
+    g_auto(GStrv) parts = g_strsplit(text, ":", 2);
+
+    if (!parts[0] || !parts[1] ||
+        !g_ascii_string_to_unsigned(parts[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL) ||
+        !g_ascii_string_to_unsigned(parts[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL))
+        return false;
+    box->uid = uid;
+    box->gid = gid;
+    return true;
+}
+
 int worker_main(int argc, char **argv)
 {
     struct kvm kvm = { .fd = -1 };
+    struct worker_args args = { .sandbox = true,
+                                .box = { .uid = SANDBOX_KEEP_ID, .gid = SANDBOX_KEEP_ID } };
     GError *error = NULL;
     bool have_kvm;
     int status;
 
-    if (argc < 3 || argc > 4 || strcmp(argv[2], G_STRINGIFY(WORKER_FD)) ||
-        (argc == 4 && strcmp(argv[3], "--no-seccomp"))) {
-        vmm_log("__worker: a private entry point of vmm serve --workers on");
-        return VMM_EXIT_USAGE;
+    if (argc < 3 || strcmp(argv[2], G_STRINGIFY(WORKER_FD)))
+        goto usage;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-seccomp"))
+            vmm_seccomp_disable();
+        else if (!strcmp(argv[i], "--no-sandbox"))
+            args.sandbox = false;
+        else if (!strcmp(argv[i], "--user") && i + 1 < argc && parse_user(argv[i + 1], &args.box))
+            i++;
+        else
+            goto usage;
     }
-    if (argc == 4)
-        vmm_seccomp_disable();
     fcntl(WORKER_FD, F_SETFD, FD_CLOEXEC);
+    /* Confinement begins while this is the process's only thread (see
+     * sandbox_prepare()); its console writer starts once it is complete. */
+    outbuf_defer_writers();
+    if (args.sandbox) {
+        g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+
+        if (!sandbox_prepare(notes, &error)) {
+            vmm_log("worker: %s", error->message);
+            g_error_free(error);
+            return VMM_EXIT_KVM_ERROR;
+        }
+        for (guint i = 0; i < notes->len; i++)
+            vmm_log("worker: %s", (char *)notes->pdata[i]);
+    }
     have_kvm = kvm_open(&kvm, &error);
     if (!have_kvm) {
         vmm_log("worker: %s", error->message); /* its VM's build says so too */
         g_clear_error(&error);
     }
-    if (!caps_drop_all(&error) || !vmm_seccomp_enter(VMM_THREAD_SERVE, &error)) {
-        vmm_log("worker: %s", error->message);
-        g_error_free(error);
-        return VMM_EXIT_KVM_ERROR;
-    }
-    status = worker_serve(WORKER_FD, &manager_kvm_backend, have_kvm ? &kvm : NULL);
+    /* Confined once its VM is built: until then it reads the VM's files. */
+    status = worker_serve(WORKER_FD, &manager_kvm_backend, have_kvm ? &kvm : NULL, lockdown,
+                          &args);
     kvm_close(&kvm);
     return status;
+
+usage:
+    vmm_log("__worker: a private entry point of vmm serve --workers on");
+    return VMM_EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
  * can make the manager wait without bound, allocate beyond a message's
  * bound, or run more call threads than the VM has vCPUs.
  */
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -139,9 +140,14 @@ static gpointer call_thread(gpointer data)
         reply.call_status = status;
         memcpy(reply.ret, call.ret, sizeof(reply.ret));
     }
-    send_answer(w, &reply);
     g_free(job);
+    /* The answer and the freeing of its call's place are one step for
+     * start_call(), which takes the same lock: the worker's next call,
+     * which this answer lets its vCPU make, can reach the manager the
+     * instant the answer is sent, and must find the place free. The send
+     * does not block (the manager's end is non-blocking). */
     g_mutex_lock(&w->lock);
+    send_answer(w, &reply);
     if (!--w->calls)
         g_cond_broadcast(&w->calls_done);
     g_mutex_unlock(&w->lock);
@@ -346,6 +352,9 @@ static bool worker_build(struct manager *m, struct mvm *mv, GError **error)
     call_stats_init(&w->stats);
     if (!l->spawn(l, mv, &w->fd, &w->handle, error))
         goto fail;
+    /* Never wait for a worker that does not read: a send that would block
+     * fails, and so ends it (every wait for its messages is bounded apart). */
+    fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
     mv->vm = w;
     r = worker_msg_recv(w->fd, WORKER_FROM_WORKER, vmm_deadline_ms(WORKER_HELLO_TIMEOUT_MS),
                         &hello, &err);

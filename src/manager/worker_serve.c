@@ -20,6 +20,8 @@
 struct worker {
     int fd;
     const struct manager_backend *inner;
+    worker_lockdown_fn lockdown;
+    void *lockdown_data;
     struct manager m;         /* this process's: only its hooks and timeouts are used */
     struct mvm *mv;           /* NULL before BUILD */
     GMutex lock;              /* pending, next_seq */
@@ -234,8 +236,11 @@ static bool build(struct worker *w, const struct worker_msg *cmd, GError **error
         goto fail;
     mv->build_ref = g_new(struct mvm_ref, 1);
     *mv->build_ref = (struct mvm_ref){ .m = &w->m, .mv = mv, .id = mv->id };
-    if (w->inner->build(&w->m, mv, error))
+    if (!w->inner->build(&w->m, mv, error))
+        goto fail;
+    if (!w->lockdown || w->lockdown(mv, w->lockdown_data, error))
         return true;
+    w->inner->teardown(mv);
 fail:
     free_vm(w);
     return false;
@@ -310,9 +315,11 @@ static void answer(struct worker *w, struct worker_msg *msg)
     g_mutex_unlock(&w->lock);
 }
 
-int worker_serve(int fd, const struct manager_backend *inner, struct kvm *kvm)
+int worker_serve(int fd, const struct manager_backend *inner, struct kvm *kvm,
+                 worker_lockdown_fn lockdown, void *lockdown_data)
 {
-    struct worker w = { .fd = fd, .inner = inner };
+    struct worker w = { .fd = fd, .inner = inner, .lockdown = lockdown,
+                        .lockdown_data = lockdown_data };
     struct worker_msg hello = { .type = WMSG_HELLO, .version = WORKER_PROTO_VERSION };
     GMainContext *ctx = g_main_context_new();
     int status = 0;

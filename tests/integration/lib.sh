@@ -46,7 +46,15 @@ now() {
 T=$(mktemp -d "${TMPDIR:-/tmp}/vmm-test.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 trap 'exit 130' INT
-trap 'exit 143' TERM
+# A test ended by its time limit says where it was: the ends of the files
+# a control-socket test writes (what vmm serve and the events said)
+on_term() {
+    for _f in serve.err events ctl.err; do
+        [ -s "$T/$_f" ] && { echo "--- $_f (end):"; tail -n 8 "$T/$_f"; }
+    done
+    exit 143
+}
+trap on_term TERM
 cd "$T" || exit 1
 
 status=
@@ -253,10 +261,11 @@ serve_pid=
 
 # serve_start [ARGS...]: vmm serve on $QMP_SOCK in the background (its
 # output in $T/serve.out and $T/serve.err); waits for the socket
-# (with VMM_SERVE_WORKERS=1, as vmm serve --workers on: tests/integration/workers-*.sh)
+# (VMM_SERVE_WORKERS=on|off: vmm serve --workers on|off; the default is on:
+# tests/integration/inprocess-*.sh run the same tests with off)
 serve_start() {
     need_vmm
-    [ -n "${VMM_SERVE_WORKERS:-}" ] && set -- --workers on "$@"
+    [ -n "${VMM_SERVE_WORKERS:-}" ] && set -- --workers "$VMM_SERVE_WORKERS" "$@"
     cmdline="vmm serve --qmp unix:$QMP_SOCK $*"
     "$VMM" serve --qmp "unix:$QMP_SOCK" "$@" >"$T/serve.out" 2>"$T/serve.err" </dev/null &
     serve_pid=$!
@@ -320,6 +329,29 @@ _events_ready() {
 }
 
 # serve_quit: quit, then vmm serve must end (status 0) and its socket go
+# children_of PID: the processes whose parent is PID
+children_of() {
+    for _s in /proc/[0-9]*/stat; do
+        { read -r _pid _comm _state _ppid _rest <"$_s"; } 2>/dev/null || continue
+        [ "$_ppid" = "$1" ] && echo "$_pid"
+    done
+}
+
+# worker_of NAME: the worker process of the VM whose console file is
+# $T/NAME.console (vmm serve > its workers' launcher > the workers)
+worker_of() {
+    for _l in $(children_of "$serve_pid"); do
+        for _p in $(children_of "$_l"); do
+            ls -l "/proc/$_p/fd" 2>/dev/null | grep -qF "$T/$1.console" && echo "$_p"
+        done
+    done
+}
+
+# serve_workers: every worker process of vmm serve
+serve_workers() {
+    for _l in $(children_of "$serve_pid"); do children_of "$_l"; done
+}
+
 serve_quit() {
     ctl_ok quit
     wait_until 20 "vmm serve to end after quit" _serve_gone

@@ -40,7 +40,16 @@ check "$pid" "vmm run"
 kill -KILL "$pid" 2>/dev/null
 wait "$pid"
 
+# vmm serve: the VM in a worker process (the default), then in vmm serve's own
 serve_start
 ctl_ok vm-create name=s config="$T/spin72.toml" start=true
-check "$serve_pid" "vmm serve"
+wait_for "$T/serve.out" spinning
+w=$(serve_workers)
+[ -n "$w" ] || fail "vmm serve: no worker"
+check "$w" "vmm serve's worker"
+serve_quit
+VMM_SERVE_WORKERS=off serve_start
+ctl_ok vm-create name=s config="$T/spin72.toml" start=true
+wait_for "$T/serve.out" spinning
+check "$serve_pid" "vmm serve --workers off"
 serve_quit

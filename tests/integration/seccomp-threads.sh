@@ -61,14 +61,22 @@ run_spin() {
 run_spin 2
 run_spin 0 --no-seccomp
 
-# vmm serve: the VM is created and started after the server's filter
-serve_start
-ctl_ok vm-create name=s config="$CONFIGS/spin-2.toml" start=true
-i=0
-until [ "$(ntasks "$serve_pid")" -ge 4 ]; do
-    [ "$i" -lt 300 ] || fail "vmm serve: no vCPU threads after 30 s"
-    sleep 0.1
-    i=$((i + 1))
+# vmm serve: the VM is created and started after the server's filter, in
+# vmm serve's own process (--workers off) or in a worker (the default)
+# whose filter is on before its first thread but one starts
+for mode in off on; do
+    VMM_SERVE_WORKERS=$mode serve_start
+    ctl_ok vm-create name=s config="$CONFIGS/spin-2.toml" start=true
+    p=$serve_pid
+    [ $mode = on ] && p=$(serve_workers)
+    [ -n "$p" ] || fail "vmm serve: no worker"
+    i=0
+    until [ "$(ntasks "$p")" -ge 4 ]; do
+        [ "$i" -lt 300 ] || fail "vmm serve --workers $mode: no vCPU threads after 30 s"
+        sleep 0.1
+        i=$((i + 1))
+    done
+    check_threads "$serve_pid" 2 2 || fail "vmm serve: not every thread has Seccomp: 2"
+    [ $mode = on ] && { check_threads "$p" 2 4 || fail "vmm serve's worker: not every thread has Seccomp: 2"; }
+    serve_quit
 done
-check_threads "$serve_pid" 2 4 || fail "vmm serve: not every thread has Seccomp: 2"
-serve_quit

@@ -7,7 +7,7 @@
 # can be destroyed and made again.
 . "$(dirname "$0")/lib.sh"
 need_kvm
-VMM_SERVE_WORKERS=1
+VMM_SERVE_WORKERS=on
 step() { echo "step: $*"; }
 serve_start
 events_start
@@ -20,21 +20,6 @@ for v in a b c; do wait_for "$T/$v.console" "tick 2"; done
 # The manager opened no /dev/kvm and maps no guest: the workers do.
 step created
 ls -l /proc/$serve_pid/fd | grep -q kvm && fail "vmm serve --workers on holds a KVM descriptor"
-# the children of process $1 (its workers' launcher, the launcher's workers)
-children_of() {
-    for s in /proc/[0-9]*/stat; do
-        { read -r _pid _comm _state _ppid _rest <"$s"; } 2>/dev/null || continue
-        [ "$_ppid" = "$1" ] && echo "$_pid"
-    done
-}
-# VM $1's worker: the one among them with its console open
-worker_of() {
-    for l in $(children_of "$serve_pid"); do
-        for p in $(children_of "$l"); do
-            ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "$T/$1.console" && echo "$p"
-        done
-    done
-}
 wb=$(worker_of b)
 [ -n "$wb" ] || fail "no process has b's console open"
 [ "$(echo "$wb" | wc -l)" = 1 ] || fail "more than one process has b's console open: $wb"

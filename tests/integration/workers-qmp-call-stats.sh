@@ -1,4 +1,0 @@
-#!/bin/sh
-# qmp-call-stats.sh against vmm serve --workers on: each VM in its own worker process,
-# the same commands, events and answers
-VMM_SERVE_WORKERS=1 exec sh "$(dirname "$0")/qmp-call-stats.sh"
