@@ -32,6 +32,8 @@ struct worker_options {
 };
 bool worker_launcher_start(struct worker_launcher *l, const struct worker_options *o,
                            GError **error);
+/* "UID:GID", both decimal below 2^32 - 1: false for anything else. */
+bool parse_uid_gid(const char *text, uint32_t *uid, uint32_t *gid);
 /* Ends the launcher, and so every worker still running. */
 void worker_launcher_stop(struct worker_launcher *l);
 

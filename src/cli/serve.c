@@ -229,17 +229,10 @@ static bool parse_on_off(const char *option, const char *v, bool *out)
 /* --worker-user: a user name (its primary group), or UID:GID. */
 static bool parse_worker_user(const char *v, struct worker_options *o)
 {
-    guint64 uid, gid;
-    g_auto(GStrv) parts = g_strsplit(v, ":", 2);
     struct passwd *pw;
 
-    if (parts[0] && parts[1] &&
-        g_ascii_string_to_unsigned(parts[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL) &&
-        g_ascii_string_to_unsigned(parts[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL)) {
-        o->uid = uid;
-        o->gid = gid;
+    if (parse_uid_gid(v, &o->uid, &o->gid))
         return true;
-    }
     pw = strchr(v, ':') ? NULL : getpwnam(v);
     if (!pw) {
         vmm_log("serve: --worker-user: no user %s (a user name, or UID:GID)", v);

@@ -367,17 +367,17 @@ static bool lockdown(const struct mvm *mv, void *data, GError **error)
     return true;
 }
 
-static bool parse_user(const char *text, struct sandbox_config *box)
+bool parse_uid_gid(const char *text, uint32_t *uid, uint32_t *gid)
 {
-    guint64 uid, gid;
+    guint64 u, g;
     g_auto(GStrv) parts = g_strsplit(text, ":", 2);
 
     if (!parts[0] || !parts[1] ||
-        !g_ascii_string_to_unsigned(parts[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL) ||
-        !g_ascii_string_to_unsigned(parts[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL))
+        !g_ascii_string_to_unsigned(parts[0], 10, 0, G_MAXUINT32 - 1, &u, NULL) ||
+        !g_ascii_string_to_unsigned(parts[1], 10, 0, G_MAXUINT32 - 1, &g, NULL))
         return false;
-    box->uid = uid;
-    box->gid = gid;
+    *uid = u;
+    *gid = g;
     return true;
 }
 
@@ -397,7 +397,8 @@ int worker_main(int argc, char **argv)
             vmm_seccomp_disable();
         else if (!strcmp(argv[i], "--no-sandbox"))
             args.sandbox = false;
-        else if (!strcmp(argv[i], "--user") && i + 1 < argc && parse_user(argv[i + 1], &args.box))
+        else if (!strcmp(argv[i], "--user") && i + 1 < argc &&
+                 parse_uid_gid(argv[i + 1], &args.box.uid, &args.box.gid))
             i++;
         else
             goto usage;

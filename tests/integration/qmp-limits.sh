@@ -16,6 +16,16 @@ vmm serve --qmp "unix:$QMP_SOCK" --max-clients 0
 expect_status 125
 vmm serve --qmp "unix:$QMP_SOCK" --max-clients lots
 expect_status 125
+vmm serve --qmp "unix:$QMP_SOCK" --workers maybe
+expect_status 125
+expect_stderr_has "--workers: expected on or off"
+vmm serve --qmp "unix:$QMP_SOCK" --sandbox maybe
+expect_status 125
+vmm serve --qmp "unix:$QMP_SOCK" --worker-user no-such-user-here
+expect_status 125
+expect_stderr_has "--worker-user: no user no-such-user-here"
+vmm serve --qmp "unix:$QMP_SOCK" --worker-user 1:99999999999
+expect_status 125
 
 # (memory growth means nothing under AddressSanitizer's quarantine)
 if ! grep -qa __asan_init "$VMM"; then
