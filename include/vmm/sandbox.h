@@ -40,11 +40,16 @@ bool sandbox_prepare(GPtrArray *notes, GError **error);
  * starts threads that should inherit it: an empty read-only root (for
  * every thread: they share it); the resource limits; the uid and gid; no
  * capabilities and no_new_privs; a Landlock domain that allows no file
- * system access. Landlock is per thread: a thread that exists by now (a
- * virtio device's worker, started with its VM) is outside the domain,
- * though it shares the namespaces, root and ids; the console writer is
- * held back for this (outbuf_defer_writers()). The caller installs its
- * seccomp filter next. */
+ * system access. Landlock and capabilities are per thread: a thread that
+ * exists by now (a device's worker, started with its VM) takes them with
+ * sandbox_adopt() (vmm_seccomp_adopt() calls it); the console writer is
+ * held back instead (outbuf_defer_writers()). The caller installs
+ * its seccomp filter next. */
 bool sandbox_enter(const struct sandbox_config *c, GPtrArray *notes, GError **error);
+
+/* On a thread that existed before sandbox_enter(), once it has been
+ * entered: the same Landlock domain, and no capabilities. Only ever
+ * narrows; nothing when there is no sandbox. */
+void sandbox_adopt(void);
 
 #endif

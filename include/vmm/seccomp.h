@@ -52,6 +52,9 @@ bool vmm_seccomp_narrow(enum vmm_thread_kind kind, GError **error);
  * through TSYNC: narrows itself to @kind's own list once that filter is on.
  * One atomic load until then: call it in the thread's loop. */
 void vmm_seccomp_adopt(enum vmm_thread_kind kind);
+/* What an adopting thread does first, before it narrows (the worker
+ * sandbox's sandbox_adopt()); set before the main kind's filter. */
+void vmm_seccomp_on_adopt(void (*hook)(void));
 
 /* A main kind's filter is on: the process dropped its privileges before
  * (a thread started now inherits none, and may not call capset). */

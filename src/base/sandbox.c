@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "vmm/caps.h"
 #include "vmm/error.h"
 #include "vmm/sandbox.h"
+#include "vmm/seccomp.h"
 
 /* Where the empty root is mounted before it becomes the root: a directory
  * every Linux host has, and which the worker needs no more (its mount
@@ -183,6 +185,10 @@ struct landlock_attr {
     uint64_t scoped;              /* ABI 6 */
 };
 
+/* The domain's ruleset, kept for the threads that existed before it
+ * (sandbox_adopt()); -1 when there is none. */
+static int landlock_ruleset = -1;
+
 static bool enter_landlock(GPtrArray *notes, GError **error)
 {
     struct landlock_attr attr = { 0 };
@@ -217,8 +223,21 @@ static bool enter_landlock(GPtrArray *notes, GError **error)
         close(fd);
         return fail(error, "landlock_restrict_self");
     }
-    close(fd);
+    __atomic_store_n(&landlock_ruleset, fd, __ATOMIC_RELEASE);
     return true;
+}
+
+void sandbox_adopt(void)
+{
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct none[2] = { 0 };
+    int fd = __atomic_load_n(&landlock_ruleset, __ATOMIC_ACQUIRE);
+
+    if (fd >= 0)
+        syscall(SYS_landlock_restrict_self, fd, 0);
+    /* The uid change cleared its capabilities; where the ids stay (root
+     * kept, or not root), this does. */
+    syscall(SYS_capset, &hdr, none);
 }
 
 /* A sanitizer's shadow memory takes terabytes of address space. */
@@ -287,5 +306,8 @@ bool sandbox_enter(const struct sandbox_config *c, GPtrArray *notes, GError **er
         return false;
     if (!caps_drop_all(error)) /* and no_new_privs, which Landlock needs */
         return false;
+    /* Threads started before now (device workers) follow when they adopt
+     * their seccomp list. */
+    vmm_seccomp_on_adopt(sandbox_adopt);
     return enter_landlock(notes, error);
 }

@@ -234,6 +234,8 @@ static const struct rule worker_rules[] = {
     ALLOW("recvmsg"),          /* the same */
     ALLOW("sendmsg"),          /* the same */
     ALLOW("shutdown"),         /* the same, at its end */
+    ALLOW("landlock_restrict_self"), /* sandbox_adopt() in a thread that predates it: narrows only */
+    ALLOW("capset"),           /* the same: drops only (no capability is left to raise with) */
     REFUSE("openat", EACCES),  /* nothing to open: see above */
     REFUSE("open", EACCES),
     REFUSE("access", EACCES),
@@ -490,6 +492,13 @@ bool vmm_seccomp_narrow(enum vmm_thread_kind kind, GError **error)
     return true;
 }
 
+static void (*adopt_hook)(void);
+
+void vmm_seccomp_on_adopt(void (*hook)(void))
+{
+    __atomic_store_n(&adopt_hook, hook, __ATOMIC_RELEASE);
+}
+
 void vmm_seccomp_adopt(enum vmm_thread_kind kind)
 {
     const struct rule *lists[] = { common_rules, kinds[kind].rules };
@@ -498,6 +507,11 @@ void vmm_seccomp_adopt(enum vmm_thread_kind kind)
     if (adopted || !__atomic_load_n(&process_filtered, __ATOMIC_ACQUIRE))
         return;
     adopted = true;
+    /* A worker's sandbox, entered after this thread started, first. */
+    void (*hook)(void) = __atomic_load_n(&adopt_hook, __ATOMIC_ACQUIRE);
+
+    if (hook)
+        hook();
     /* Until now it ran under the main thread's list (TSYNC); the new
      * filter stacks on that one. */
     if (!load(kinds[kind].name, lists, G_N_ELEMENTS(lists), false, &error))

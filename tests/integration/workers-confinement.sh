@@ -38,6 +38,18 @@ if [ "$(id -u)" = 0 ]; then
     set -- $(field "$w" Groups)
     [ $# = 0 ] || fail "worker keeps supplementary groups $*"
 fi
+# every thread, not only the main one
+for t in /proc/$w/task/*; do
+    tid=${t##*/}
+    [ "$(sed -n 's/^CapEff:[[:space:]]*//p' "$t/status")" = 0000000000000000 ] ||
+        fail "worker thread $tid ($(cat "$t/comm")) keeps capabilities"
+    [ "$(sed -n 's/^Seccomp:[[:space:]]*//p' "$t/status")" = 2 ] ||
+        fail "worker thread $tid ($(cat "$t/comm")) has no seccomp filter"
+    if [ "$(id -u)" = 0 ]; then
+        set -- $(sed -n 's/^Uid:[[:space:]]*//p' "$t/status")
+        [ "$1" = "$nobody" ] || fail "worker thread $tid ($(cat "$t/comm")) runs as uid $1"
+    fi
+done
 for ns in pid mnt net ipc uts; do
     [ "$(readlink "/proc/$w/ns/$ns")" != "$(readlink "/proc/$serve_pid/ns/$ns")" ] ||
         fail "worker shares vmm serve's $ns namespace"
