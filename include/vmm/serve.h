@@ -29,6 +29,8 @@ struct worker_options {
     bool sandbox;             /* confine each worker (vmm/sandbox.h) */
     uint32_t uid, gid;        /* when root: the workers' ids (SANDBOX_KEEP_ID: stay root) */
     bool warned_pid_ns;       /* the launcher's own */
+    int cgroup;               /* the launcher's: its workers' cgroup (vmm/cgroup.h), or -1 */
+    char cgroup_note[256];    /* the launcher's: why there is none, said once */
 };
 bool worker_launcher_start(struct worker_launcher *l, const struct worker_options *o,
                            GError **error);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "vmm/caps.h"
+#include "vmm/cgroup.h"
 #include "vmm/error.h"
 #include "vmm/kvm.h"
 #include "vmm/outbuf.h"
@@ -42,6 +44,8 @@ enum launcher_op { LAUNCH_SPAWN = 1, LAUNCH_REAP, LAUNCH_KILL_REAP };
 struct launcher_req {
     int op;
     pid_t pid;                /* REAP, KILL_REAP */
+    uint32_t vcpus;           /* SPAWN: the VM's size, for its cgroup's limits */
+    uint64_t memory;
 };
 struct launcher_ans {
     pid_t pid;                /* SPAWN: the worker (its channel as SCM_RIGHTS); -errno */
@@ -65,7 +69,9 @@ static void launcher_say(const char *what)
         return;
 }
 
-static pid_t launch(struct worker_options *o, int *fd)
+static int reap(pid_t pid, bool kill_it);
+
+static pid_t launch(struct worker_options *o, const struct launcher_req *req, int *fd)
 {
     char user[32];
     char *argv[8] = { "vmm", "__worker", "3" };
@@ -101,6 +107,25 @@ static pid_t launch(struct worker_options *o, int *fd)
         execv("/proc/self/exe", argv);
         launcher_say("cannot run /proc/self/exe");
         _exit(VMM_EXIT_KVM_ERROR);
+    }
+    if (o->cgroup >= 0) {
+        struct cgroup_limits limits;
+        int e;
+
+        cgroup_limits_for_vm(req->memory, req->vcpus, &limits);
+        e = cgroup_worker_add(o->cgroup, pid, &limits);
+        if (e < 0) {
+            /* A limit that should apply and does not: no worker. */
+            launcher_say("cannot put a worker in its cgroup");
+            reap(pid, true);
+            close(sv[0]);
+            close(sv[1]);
+            return e;
+        }
+    }
+    if (o->cgroup_note[0]) {
+        launcher_say(o->cgroup_note);
+        o->cgroup_note[0] = '\0';
     }
     if (o->sandbox && !own_pid_ns && !o->warned_pid_ns) {
         launcher_say("no PID namespace for workers here (not permitted): each sees the "
@@ -165,14 +190,19 @@ static G_NORETURN void launcher_loop(int sock, struct worker_options *o)
             continue;
         if (n != sizeof(req))
             break;
-        if (req.op == LAUNCH_SPAWN)
-            ans.pid = launch(o, &fd);
-        else
+        if (req.op == LAUNCH_SPAWN) {
+            ans.pid = launch(o, &req, &fd);
+        } else {
             ans.status = req.pid > 0 ? reap(req.pid, req.op == LAUNCH_KILL_REAP) : -1;
+            if (ans.status != -1 && o->cgroup >= 0)
+                cgroup_worker_remove(o->cgroup, req.pid);
+        }
         send_answer(sock, &ans, fd);
         if (fd >= 0)
             close(fd);
     }
+    if (o->cgroup >= 0)
+        cgroup_workers_end(o->cgroup); /* ends its workers, and removes their groups */
     _exit(0); /* its workers die with it (their death signal) */
 }
 
@@ -208,7 +238,8 @@ static bool ask(struct launcher *l, const struct launcher_req *req, struct launc
 static bool spawn_worker(const struct worker_launcher *wl, struct mvm *mv, int *fd,
                          void **handle, GError **error)
 {
-    struct launcher_req req = { .op = LAUNCH_SPAWN };
+    struct launcher_req req = { .op = LAUNCH_SPAWN, .vcpus = mv->cfg.vcpus,
+                                .memory = mv->cfg.memory };
     struct launcher_ans ans;
 
     *fd = -1;
@@ -245,14 +276,24 @@ bool worker_launcher_start(struct worker_launcher *wl, const struct worker_optio
                            GError **error)
 {
     struct worker_options opts = *o;
-
     struct launcher *l = g_new0(struct launcher, 1);
     int sv[2];
 
+    opts.cgroup = -1;
+    if (o->sandbox) {
+        g_autofree char *tag = g_strdup_printf("vmm-serve-%d", (int)getpid());
+        g_autofree char *note = NULL;
+
+        opts.cgroup = cgroup_workers_setup(tag, &note);
+        if (note) /* said with the first worker, as the other sandbox notes */
+            g_strlcpy(opts.cgroup_note, note, sizeof(opts.cgroup_note));
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
         (l->pid = fork()) < 0) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "cannot start the worker launcher: %s",
                     g_strerror(errno));
+        if (opts.cgroup >= 0)
+            cgroup_workers_end(opts.cgroup);
         g_free(l);
         return false;
     }
@@ -262,6 +303,8 @@ bool worker_launcher_start(struct worker_launcher *wl, const struct worker_optio
         launcher_loop(sv[1], &opts);
     }
     close(sv[1]);
+    if (opts.cgroup >= 0)
+        close(opts.cgroup); /* the launcher's now */
     l->fd = sv[0];
     g_mutex_init(&l->lock);
     *wl = (struct worker_launcher){ spawn_worker, reap_worker, l };
@@ -312,6 +355,42 @@ static bool hooked(const char *vm, const char *action)
     return g_strv_contains((const char *const *)list, want);
 }
 
+/* How many threads (small stacks: the address space limit is not what is
+ * tested) the worker can add, up to PROBE_THREADS, all alive at once. */
+#define PROBE_THREADS 200
+static GMutex probe_lock;
+static GCond probe_cond;
+static bool probe_done;
+
+static void *probe_thread(void *arg)
+{
+    g_mutex_lock(&probe_lock);
+    while (!probe_done)
+        g_cond_wait(&probe_cond, &probe_lock);
+    g_mutex_unlock(&probe_lock);
+    return arg;
+}
+
+static unsigned probe_threads(void)
+{
+    pthread_t t[PROBE_THREADS];
+    pthread_attr_t attr;
+    unsigned n = 0;
+
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 << 10);
+    while (n < PROBE_THREADS && pthread_create(&t[n], &attr, probe_thread, NULL) == 0)
+        n++;
+    pthread_attr_destroy(&attr);
+    g_mutex_lock(&probe_lock);
+    probe_done = true;
+    g_cond_broadcast(&probe_cond);
+    g_mutex_unlock(&probe_lock);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    return n;
+}
+
 /* The hook's "probe": what a worker taken over by its guest would find,
  * tried once it is confined and before its filter (the filter refuses
  * these anyway: the hook shows what the sandbox alone does). */
@@ -330,6 +409,7 @@ static void probe(const char *vm)
             close(fd);
     }
     g_string_append_printf(line, ", kill -1: %s", kill(-1, 0) == 0 ? "ok" : g_strerror(errno));
+    g_string_append_printf(line, ", threads: %u of %u", probe_threads(), PROBE_THREADS);
     vmm_log("%s", line->str);
     g_string_free(line, TRUE);
 }

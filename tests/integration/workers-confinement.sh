@@ -59,6 +59,25 @@ grep -q "^Max open files *[0-9]* *[0-9]* *files" "/proc/$w/limits" ||
     fail "worker: no open files limit: $(grep files "/proc/$w/limits")"
 grep -q "^Max address space *[0-9]* *[0-9]* *bytes" "/proc/$w/limits" ||
     fail "worker: no address space limit: $(grep 'address space' "/proc/$w/limits")"
+# its own cgroup, where vmm serve may make one: the bed runs it as root in
+# the root cgroup (tests/nested/init mounts cgroup2)
+cgroups=no
+if [ -f /sys/fs/cgroup/cgroup.controllers ] && [ "$(id -u)" = 0 ] &&
+   [ "$(cat "/proc/$serve_pid/cgroup")" = "0::/" ]; then
+    cgroups=yes
+    cg=$(sed -n 's/^0:://p' "/proc/$w/cgroup")
+    [ "$cg" = "/vmm-serve-$serve_pid/worker-$w" ] || fail "worker's cgroup is $cg"
+    # 32 MiB of RAM, 1 vCPU: RAM + 256 MiB + 16 MiB per vCPU; 32 + 2 tasks per vCPU
+    [ "$(cat "/sys/fs/cgroup$cg/memory.max")" = $(((32 + 256 + 16) << 20)) ] ||
+        fail "worker's memory.max is $(cat "/sys/fs/cgroup$cg/memory.max")"
+    [ "$(cat "/sys/fs/cgroup$cg/pids.max")" = 34 ] ||
+        fail "worker's pids.max is $(cat "/sys/fs/cgroup$cg/pids.max")"
+    grep -qw cpu "/sys/fs/cgroup/vmm-serve-$serve_pid/cgroup.subtree_control" ||
+        fail "no cpu controller for the workers: $(cat "/sys/fs/cgroup/vmm-serve-$serve_pid/cgroup.subtree_control")"
+    step "cgroup $cg"
+else
+    step "no cgroup check: not root in the root cgroup of a cgroup2 host"
+fi
 
 # --- from inside ---
 wait_for "$T/serve.err" "worker probe (VM 'a')"
@@ -68,6 +87,11 @@ echo "$probe" | grep -q ": pid 1," || fail "the worker is not PID 1 of its own n
 echo "$probe" | grep -q "open /etc/passwd: No such file or directory" ||
     fail "the worker could open a host file: $probe"
 echo "$probe" | grep -q "kill -1: No such process" || fail "the worker sees other processes: $probe"
+# the pids limit: a worker cannot add threads without bound
+if [ $cgroups = yes ]; then
+    n=$(echo "$probe" | sed -n 's/.*threads: \([0-9]*\) of 200.*/\1/p')
+    [ -n "$n" ] && [ "$n" -lt 34 ] || fail "the worker started ${n:-?} threads under pids.max 34: $probe"
+fi
 if grep -q "worker for VM 'a': no Landlock" "$T/serve.err"; then
     step "no Landlock here: $(grep "no Landlock" "$T/serve.err")"
 else
@@ -89,4 +113,7 @@ wait_for "$T/a.console" "tick $((n + 2))"
 ctl_ok query-vms
 grep -q '"b"\|"c"' "$T/ctl.out" && fail "b or c is listed: $(cat "$T/ctl.out")"
 serve_quit
+# the launcher removes the groups once its workers have gone
+[ $cgroups = no ] ||
+    wait_until 20 "vmm serve's cgroup to go" test ! -e "/sys/fs/cgroup/vmm-serve-$serve_pid"
 exit 0
