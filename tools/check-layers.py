@@ -20,7 +20,7 @@ import sys
 # layer: (what it is, the layers it may use). Listed bottom-up.
 LAYERS = {
     "toml": ("the TOML reader (lib/toml/)", []),
-    "base": ("errors and logging, bounded output, waits, capabilities, seccomp, the worker sandbox and cgroups", []),
+    "base": ("errors and logging, bounded output, waits, capabilities, seccomp, the worker sandbox and cgroups, loading json-glib", []),
     "core": ("KVM, the VM and its vCPU loop, guest memory, the I/O registry, interrupts, "
              "the console, the device model and machine table types, the arch interface",
              ["base"]),
@@ -50,7 +50,7 @@ LAYERS = {
 
 HEADERS = {
     "toml": ["toml"],
-    "base": ["error", "caps", "seccomp", "sandbox", "cgroup", "outbuf", "wait"],
+    "base": ["error", "caps", "seccomp", "sandbox", "cgroup", "json_load", "json_symbols", "outbuf", "wait"],
     "core": ["kvm", "vm", "vm-stop", "memory", "guest_mem", "iobus", "irq",
              "console", "console-input", "console_status", "arch", "device", "machine"],
     "images": ["loader", "linux"],

@@ -7,6 +7,7 @@
 #include "vmm/arch.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
+#include "vmm/json_load.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
 
@@ -177,9 +178,19 @@ static int with_async_log(int (*fn)(int, char **), int argc, char **argv)
  * allocate without waiting on each other; the exit path allocates nothing. */
 #define VMM_MALLOC_ARENAS 4
 
+/* vmm_json_load(), its failure said in one line. */
+static bool load_json(void)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (vmm_json_load(&error))
+        return true;
+    vmm_log("%s", error->message);
+    return false;
+}
+
 int main(int argc, char **argv)
 {
-
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("vmm %s (%s)\n", VMM_VERSION, arch_name);
         return 0;
@@ -200,6 +211,10 @@ int main(int argc, char **argv)
      * count makes that lookup never happen, and bounds the memory the
      * arenas hold. */
     mallopt(M_ARENA_MAX, VMM_MALLOC_ARENAS);
+    /* These speak JSON from the start: json-glib now, before any filter. */
+    if (argc >= 2 && (!strcmp(argv[1], "__worker") || !strcmp(argv[1], "serve") ||
+                      !strcmp(argv[1], "ctl")) && !load_json())
+        return VMM_EXIT_KVM_ERROR;
     if (argc >= 2 && !strcmp(argv[1], "__worker"))
         return worker_main(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "serve"))
@@ -223,5 +238,7 @@ static int run_main(int argc, char **argv)
         return st;
     if (o.no_seccomp)
         vmm_seccomp_disable();
+    if (o.qmp && !load_json()) /* the control socket speaks JSON */
+        return VMM_EXIT_KVM_ERROR;
     return run(&o);
 }
