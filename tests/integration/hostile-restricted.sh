@@ -53,7 +53,7 @@ while kill -0 "$pid" 2>/dev/null; do
     fi
     _i=0
     while kill -0 "$pid" 2>/dev/null; do
-        [ "$_i" -lt 100 ] || fail "the control socket did not answer (vmm ctl: $ctl_status, $(cat "$T/ctl.err")) and vmm still runs"
+        [ "$_i" -lt "$(scaled 100)" ] || fail "the control socket did not answer (vmm ctl: $ctl_status, $(cat "$T/ctl.err")) and vmm still runs"
         sleep 0.1
         _i=$((_i + 1))
     done

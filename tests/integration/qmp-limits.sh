@@ -53,7 +53,7 @@ wait "$holder" 2>/dev/null
 # room again once the server has seen the holder go
 _i=0
 until "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1; do
-    [ "$_i" -lt 100 ] || fail "no room on the server 10 s after its one client left"
+    [ "$_i" -lt "$(scaled 100)" ] || fail "no room on the server $(scaled 10) s after its one client left"
     sleep 0.1
     _i=$((_i + 1))
 done
@@ -79,7 +79,7 @@ serve_pid=$!
 trap 'kill -KILL $serve_pid 2>/dev/null; rm -rf "$T"' EXIT
 _i=0
 until [ -S "$QMP_SOCK" ]; do
-    [ "$_i" -lt 100 ] || fail "no socket after 10 s"
+    [ "$_i" -lt "$(scaled 100)" ] || fail "no socket after $(scaled 10) s"
     sleep 0.1
     _i=$((_i + 1))
 done

@@ -72,7 +72,7 @@ for mode in off on; do
     [ -n "$p" ] || fail "vmm serve: no worker"
     i=0
     until [ "$(ntasks "$p")" -ge 4 ]; do
-        [ "$i" -lt 300 ] || fail "vmm serve --workers $mode: no vCPU threads after 30 s"
+        [ "$i" -lt "$(scaled 300)" ] || fail "vmm serve --workers $mode: no vCPU threads after $(scaled 30) s"
         sleep 0.1
         i=$((i + 1))
     done

@@ -26,7 +26,7 @@ trap 'kill -KILL $serve_pid 2>/dev/null; rm -rf "$T"' EXIT
 _i=0
 while ! "$VMM" ctl --qmp "$QMP_SOCK" query-version >/dev/null 2>&1; do
     kill -0 "$serve_pid" 2>/dev/null || fail "vmm serve ended at start"
-    [ "$_i" -lt 200 ] || fail "no socket after 20 s"
+    [ "$_i" -lt "$(scaled 200)" ] || fail "no socket after $(scaled 20) s"
     sleep 0.1
     _i=$((_i + 1))
 done
