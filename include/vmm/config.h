@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/device.h"
 #include "vmm/policy.h"
 #include "vmm/linux.h"
 
@@ -43,6 +44,8 @@ struct vmm_config {
     char *kernel_at;      /* "file:line:col: boot.kernel", NULL from the command line */
     struct linux_image boot_linux; /* [boot] kernel, initrd, cmdline; kernel_path NULL: firmware */
     bool seccomp;         /* [security] seccomp: vmm run's filters (default true) */
+    struct device_disk disks[VMM_MAX_DISKS]; /* [[disk]] and --disk, in order */
+    unsigned nr_disks;
 };
 
 /* Defaults for everything; used before a file is read. */
@@ -67,7 +70,8 @@ bool config_parse(struct vmm_config *cfg, const char *path, GError **error);
  * final memory size. */
 bool config_finish(struct vmm_config *cfg, GError **error);
 /* Command-line overrides, from the schema's option names (config_options:
- * --kernel, --initrd, --append, --cpus, --memory, --console, --status-line), with
+ * --kernel, --initrd, --append, --cpus, --memory, --console, --status-line,
+ * --disk, which adds a disk each time), with
  * messages naming the option. Between config_parse() (or config_init()
  * without a file) and config_finish(); --kernel before --initrd and
  * --append, which need a kernel. Paths are relative to the current folder. */

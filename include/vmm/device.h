@@ -64,6 +64,17 @@ struct device_desc {
 };
 
 /* What a model may touch while it is realized. */
+/* A disk of the VM (its config's [[disk]]): the backing image of a
+ * virtio-blk device. The machine tables have VMM_MAX_DISKS virtio-blk
+ * lines; line n takes the VM's disk n and stays empty without one. */
+#define VMM_MAX_DISKS 8
+#define VMM_DISK_SERIAL_MAX 20  /* virtio-blk's GET_ID: 20 bytes */
+struct device_disk {
+    char *path;
+    char *serial;         /* NULL: none (GET_ID answers 20 NUL bytes) */
+    bool readonly;
+};
+
 struct device_ctx {
     struct iobus *iobus;
     struct console *console;
@@ -76,6 +87,8 @@ struct device_ctx {
                            * struct pci_bus), NULL if none */
     uint64_t ram_size;    /* the machine's, for devices that describe it (fw_cfg) */
     unsigned nr_vcpus;
+    const struct device_disk *disks; /* the VM's, during realize only (models copy) */
+    unsigned nr_disks;
 };
 
 struct device {

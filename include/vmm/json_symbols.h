@@ -17,7 +17,9 @@
     VMM_JSON_SYMBOL(json_builder_add_boolean_value) \
     VMM_JSON_SYMBOL(json_builder_add_int_value) \
     VMM_JSON_SYMBOL(json_builder_add_string_value) \
+    VMM_JSON_SYMBOL(json_builder_begin_array) \
     VMM_JSON_SYMBOL(json_builder_begin_object) \
+    VMM_JSON_SYMBOL(json_builder_end_array) \
     VMM_JSON_SYMBOL(json_builder_end_object) \
     VMM_JSON_SYMBOL(json_builder_get_root) \
     VMM_JSON_SYMBOL(json_builder_new) \

@@ -72,6 +72,9 @@ struct cfg_key {
      * ("N") and usage line; @option_set runs after the value is stored. */
     const char *option, *option_arg, *option_doc;
     bool (*option_set)(void *target, const char *option, GError **error);
+    /* CFG_TABLES with an .option: one more element from command-line
+     * text (the option may be repeated). */
+    bool (*option_add)(void *target, const char *option, const char *text, GError **error);
 };
 
 #define CFG_FIELD(type, field) offsetof(type, field), sizeof(((type *)0)->field)

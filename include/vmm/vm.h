@@ -61,6 +61,9 @@ struct vm {
 
     struct iobus iobus;
     struct device_set devices;   /* the machine's, destroyed with the VM */
+    /* vm_create()'s disks, for the devices it realizes; NULL afterwards. */
+    const struct device_disk *disks;
+    unsigned nr_disks;
     struct console *console;
 
     unsigned nr_vcpus;
@@ -98,9 +101,12 @@ struct vm {
 /* Creates the VM, its RAM and vCPUs, and the architecture's devices;
  * nothing runs yet and nothing is loaded (the boot layer, vmm/boot.h,
  * builds a VM from a config). @calls_ops makes the VM's call state first:
- * the architecture's set-up places the ucall area in it. */
+ * the architecture's set-up places the ucall area in it. @disks (up to
+ * VMM_MAX_DISKS, Linux boots only) back its virtio-blk devices, which
+ * open them now. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
+                     const struct device_disk *disks, unsigned nr_disks,
                      const struct vm_calls_ops *calls_ops, GError **error);
 void vm_destroy(struct vm *vm);
 

@@ -151,6 +151,20 @@ static const struct rule device_rules[] = {
     END,
 };
 
+/* A virtio-blk device's worker (src/devices/virtio_blk.c): the device
+ * worker's loop, and the image's I/O on a descriptor opened before. */
+static const struct rule block_io_rules[] = {
+    ALLOW("poll"),             /* its eventfd (x86_64) */
+    ALLOW("ppoll"),            /* the same (aarch64) */
+    ALLOW("read"),             /* the same */
+    ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW("preadv"),           /* reads, straight into guest RAM */
+    ALLOW("pwritev"),          /* writes, straight from guest RAM */
+    ALLOW("fdatasync"),        /* flush */
+    ALLOW("fallocate"),        /* discard (PUNCH_HOLE), write zeroes (ZERO_RANGE) */
+    END,
+};
+
 /* vmm run's main loop, once the VM runs (src/cli/serve.c, without --qmp). */
 static const struct rule main_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
@@ -177,6 +191,8 @@ static const struct rule serve_rules[] = {
     ALLOW("rt_sigaction"),     /* GLib's signal sources */
     ALLOW("openat"),           /* vm-create: configs, images, console files */
     ALLOW("ftruncate"),        /* vm-create: a console file is truncated (after fstat says regular) */
+    ALLOW("flock"),            /* vm-create: a disk image is locked (virtio-blk) */
+    ALLOW("fallocate"),        /* the same: what it supports is probed past its end */
     ALLOW("open"),             /* the same, where it exists */
     ALLOW("fstat"),            /* is it a regular file, its size */
     ALLOW("newfstatat"),       /* the same (glibc's fstat and stat) */
@@ -250,23 +266,24 @@ static const struct {
     const char *name;                       /* in the violation line, and the test hook's value */
     const struct rule *rules;
     bool tsync;                             /* a main thread: for every thread there is */
-    enum vmm_thread_kind children[4];       /* threads under its filter: started later (they
+    enum vmm_thread_kind children[5];       /* threads under its filter: started later (they
                                              * inherit it) or before (TSYNC gives it them) */
     unsigned nr_children;
 } kinds[VMM_THREAD_KINDS] = {
     [VMM_THREAD_MAIN] = { "main", main_rules, true,
                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                            VMM_THREAD_DEVICE }, 4 },
+                            VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
     [VMM_THREAD_SERVE] = { "serve", serve_rules, true,
                            { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                             VMM_THREAD_DEVICE }, 4 },
+                             VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
     [VMM_THREAD_WORKER] = { "worker", worker_rules, true,
                             { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                              VMM_THREAD_DEVICE }, 4 },
+                              VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
     [VMM_THREAD_DEVICE] = { "device", device_rules, false, { 0 }, 0 },
+    [VMM_THREAD_BLOCK_IO] = { "block-io", block_io_rules, false, { 0 }, 0 },
 };
 
 /* A sanitizer's runtime makes system calls of its own at any time (leak
@@ -452,7 +469,7 @@ static void maybe_violate(enum vmm_thread_kind kind)
 
 bool vmm_seccomp_enter(enum vmm_thread_kind kind, GError **error)
 {
-    const struct rule *lists[8];
+    const struct rule *lists[4 + G_N_ELEMENTS(kinds[0].children)];
     unsigned n = 0;
 
     if (disabled)

@@ -45,7 +45,8 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
 {
     bool is_linux = cfg->boot_linux.kernel_path != NULL;
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console,
-                              is_linux ? VM_LINUX : 0, &vm_calls_ops, error);
+                              is_linux ? VM_LINUX : 0, cfg->disks, cfg->nr_disks,
+                              &vm_calls_ops, error);
 
     if (vm && cfg->status_line)
         status_line_watch(vm);

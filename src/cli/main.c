@@ -34,6 +34,10 @@ struct options {
     const char *config;
     /* The config schema's options, by their index in config_options[]. */
     const char *overrides[RUN_MAX_OVERRIDES];
+    /* --disk, repeatable: each adds a disk (one past the limit, so that
+     * the config says there are too many). */
+    const char *disks[VMM_MAX_DISKS + 1];
+    unsigned nr_disks;
     const char *qmp;          /* --qmp unix:PATH: also serve the control socket */
     unsigned timeout;
     bool no_seccomp;          /* --no-seccomp */
@@ -46,6 +50,10 @@ static bool run_options_apply(struct vmm_config *cfg, const struct options *o, G
     /* In the schema's order, which puts --kernel before what needs it. */
     for (size_t i = 0; config_options[i]; i++)
         if (o->overrides[i] && !config_set_option(cfg, config_options[i], o->overrides[i], error))
+            return false;
+    /* Disks after the config file's. */
+    for (unsigned i = 0; i < MIN(o->nr_disks, VMM_MAX_DISKS + 1); i++)
+        if (!config_set_option(cfg, "--disk", o->disks[i], error))
             return false;
     return true;
 }
@@ -126,7 +134,13 @@ static int parse_run_options(int argc, char **argv, struct options *o)
         int k = override_index(a);
 
         g_assert(k < RUN_MAX_OVERRIDES);
-        if (k >= 0 && option(argc, argv, &i, a, &v)) slot = &o->overrides[k];
+        if (!strcmp(a, "--disk") && option(argc, argv, &i, a, &v)) {
+            static const char *beyond; /* the disks after the first too many */
+
+            slot = o->nr_disks <= VMM_MAX_DISKS ? &o->disks[o->nr_disks] : &beyond;
+            o->nr_disks++;
+        }
+        else if (k >= 0 && option(argc, argv, &i, a, &v)) slot = &o->overrides[k];
         else if (option(argc, argv, &i, "--qmp", &v)) slot = &o->qmp;
         else if (!strcmp(a, "--no-seccomp")) {
             o->no_seccomp = true;

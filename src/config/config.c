@@ -24,6 +24,10 @@ void config_init(struct vmm_config *cfg)
 
 void config_clear(struct vmm_config *cfg)
 {
+    for (unsigned i = 0; i < cfg->nr_disks; i++) {
+        g_free(cfg->disks[i].path);
+        g_free(cfg->disks[i].serial);
+    }
     g_free(cfg->path);
     g_free(cfg->name);
     g_free(cfg->firmware);
@@ -200,6 +204,11 @@ static bool config_check(const struct cfg_node *root, void *target, GError **err
 
         cfg->console_file = config_relative(cfg, console);
     }
+    for (unsigned i = 0; i < cfg->nr_disks; i++) {
+        g_autofree char *disk = g_steal_pointer(&cfg->disks[i].path);
+
+        cfg->disks[i].path = config_relative(cfg, disk);
+    }
     policy_update(&cfg->policy);
     return true;
 }
@@ -241,6 +250,13 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                      &err)) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s%s%s", cfg->path ? cfg->path : "",
                     cfg->path ? ": " : "", err->message);
+        return false;
+    }
+    if (cfg->nr_disks && !cfg->boot_linux.kernel_path) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s%sdisk %s: disks are for Linux boots (boot.kernel or --kernel): "
+                    "firmware boots have no PCI bus", cfg->path ? cfg->path : "",
+                    cfg->path ? ": " : "", cfg->disks[0].path);
         return false;
     }
     if (cfg->boot_linux.kernel_path) {

@@ -228,6 +228,86 @@ static const struct cfg_key security_keys[] = {
     { NULL },
 };
 
+/* virtio-blk's GET_ID: what a Linux guest shows as the disk's serial. */
+static bool serial_valid(const char *serial)
+{
+    size_t n = strlen(serial);
+
+    if (n == 0 || n > VMM_DISK_SERIAL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (serial[i] < 0x21 || serial[i] > 0x7e)
+            return false;
+    return true;
+}
+
+static const struct cfg_key disk_keys[] = {
+    { "path", CFG_STRING, CFG_FIELD(struct device_disk, path), .required = true,
+      .type_doc = "string", .default_doc = "required",
+      .doc = "a raw image: a regular file or a block device (relative to the config file's "
+             "folder); its size in 512-byte sectors is the disk's, a last partial sector is "
+             "not part of it. Opened when the VM is built and locked (`flock`: shared when "
+             "read-only, exclusive otherwise), so two VMs never write one image. On the "
+             "command line `--disk FILE[,ro]`, repeatable" },
+    { "readonly", CFG_BOOL, CFG_FIELD(struct device_disk, readonly),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "`true` opens the image read-only and tells the guest so (`VIRTIO_BLK_F_RO`); "
+             "writes get an I/O error" },
+    { "serial", CFG_STRING, CFG_FIELD(struct device_disk, serial), .valid = serial_valid,
+      .noun = "disk serial", .rule = "1 to 20 printable ASCII characters, no spaces",
+      .type_doc = "string", .default_doc = "none",
+      .doc = "the disk's ID (virtio-blk `GET_ID`; `/sys/block/vdX/serial` in a Linux guest): "
+             "1 to 20 printable ASCII characters, no spaces" },
+    { NULL },
+};
+
+/* One [[disk]] table (or JSON object) into the config's list. */
+static bool add_disk(const struct cfg_node *n, void *elem, void *target, GError **error)
+{
+    struct vmm_config *cfg = target;
+    struct device_disk *d = elem;
+
+    if (cfg->nr_disks == VMM_MAX_DISKS) {
+        cfg_error(error, n, "%s: at most %u disks", cfg_node_path(n), VMM_MAX_DISKS);
+        return false;
+    }
+    cfg->disks[cfg->nr_disks++] = *d;
+    memset(d, 0, sizeof(*d));
+    return true;
+}
+
+static void disk_clear(void *elem)
+{
+    struct device_disk *d = elem;
+
+    g_free(d->path);
+    g_free(d->serial);
+}
+
+/* --disk FILE[,ro]: a path relative to the current folder, read-write
+ * unless ",ro" ends it. */
+static bool disk_option_add(void *target, const char *option, const char *text,
+                            GError **error)
+{
+    struct vmm_config *cfg = target;
+    bool ro = g_str_has_suffix(text, ",ro");
+    g_autofree char *path = g_strndup(text, strlen(text) - (ro ? 3 : 0));
+
+    if (!*path) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: \"%s\" names no file (FILE[,ro])",
+                    option, text);
+        return false;
+    }
+    if (cfg->nr_disks == VMM_MAX_DISKS) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s %s: at most %u disks", option,
+                    text, VMM_MAX_DISKS);
+        return false;
+    }
+    cfg->disks[cfg->nr_disks++] = (struct device_disk){ .path = g_steal_pointer(&path),
+                                                        .readonly = ro };
+    return true;
+}
+
 /* Sections of the VM config; their targets are the struct vmm_config. */
 const struct cfg_key config_keys[] = {
     { "vm", CFG_TABLE, 0, 0, .keys = vm_keys, .doc = "the machine" },
@@ -236,6 +316,12 @@ const struct cfg_key config_keys[] = {
     { "policy", CFG_TABLE, CFG_FIELD(struct vmm_config, policy), .keys = policy_keys,
       .doc = "the calls it may make (docs/abi.md)" },
     { "security", CFG_TABLE, 0, 0, .keys = security_keys, .doc = "vmm's own confinement" },
+    { "disk", CFG_TABLES, 0, 0, .keys = disk_keys, .elem_size = sizeof(struct device_disk),
+      .each = add_disk, .elem_clear = disk_clear,
+      .doc = "its disks (virtio-blk, Linux boots), at most 8",
+      .option = "--disk", .option_arg = "FILE[,ro]",
+      .option_doc = "a disk (virtio-blk) backed by FILE, read-only with ,ro (repeatable)",
+      .option_add = disk_option_add },
     { NULL },
 };
 
@@ -273,7 +359,15 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 }
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
-                                        "--memory", "--console", "--status-line", NULL };
+                                        "--memory", "--console", "--status-line", "--disk",
+                                        NULL };
+
+static void usage_line(GString *s, const struct cfg_key *k)
+{
+    g_autofree char *left = g_strdup_printf("%s %s", k->option, k->option_arg);
+
+    g_string_append_printf(s, "  %-17s %s\n", left, k->option_doc);
+}
 
 char *config_options_usage(void)
 {
@@ -281,14 +375,11 @@ char *config_options_usage(void)
 
     for (const char *const *o = config_options; *o; o++) {
         for (const struct cfg_key *sec = config_keys; sec->name; sec++) {
-            for (const struct cfg_key *k = sec->keys; k->name; k++) {
-                g_autofree char *left = NULL;
-
-                if (!k->option || strcmp(k->option, *o))
-                    continue;
-                left = g_strdup_printf("%s %s", k->option, k->option_arg);
-                g_string_append_printf(s, "  %-17s %s\n", left, k->option_doc);
-            }
+            if (sec->option && !strcmp(sec->option, *o))
+                usage_line(s, sec);
+            for (const struct cfg_key *k = sec->keys; k->name; k++)
+                if (k->option && !strcmp(k->option, *o))
+                    usage_line(s, k);
         }
     }
     return g_string_free(s, FALSE);

@@ -729,6 +729,10 @@ bool cfg_set_option(const struct cfg_key *keys, void *target, const char *option
         *(uint64_t *)field = bytes;
         break;
     }
+    case CFG_TABLES:
+        if (!k->option_add)
+            goto not_settable;
+        return k->option_add(t, option, text, error);
     case CFG_BOOL:
         if (strcmp(text, "on") && strcmp(text, "off")) {
             g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: \"%s\" is not on or off",
@@ -738,6 +742,7 @@ bool cfg_set_option(const struct cfg_key *keys, void *target, const char *option
         *(bool *)field = !strcmp(text, "on");
         break;
     default:
+    not_settable:
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: not settable from the command "
                     "line", option);
         return false;

@@ -7,6 +7,7 @@ bool machine_realize(struct vm *vm, GError **error)
     struct device_ctx ctx = {
         .iobus = &vm->iobus, .console = vm->console, .mem = &vm->mem,
         .ram_size = vm->ram_size, .nr_vcpus = vm->nr_vcpus,
+        .disks = vm->disks, .nr_disks = vm->nr_disks,
     };
     bool is_linux = vm->flags & VM_LINUX;
 

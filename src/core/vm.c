@@ -57,6 +57,7 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
+                     const struct device_disk *disks, unsigned nr_disks,
                      const struct vm_calls_ops *calls_ops, GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
@@ -67,6 +68,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->console = console;
     vm->nr_vcpus = nr_vcpus;
     vm->flags = flags;
+    vm->disks = disks;
+    vm->nr_disks = nr_disks;
     vm->status_line = -1;
     vm->vcpus = g_new0(struct vcpu, nr_vcpus);
     for (unsigned i = 0; i < nr_vcpus; i++)
@@ -91,6 +94,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
             goto fail;
     if (!arch_vm_finalize(vm, error))
         goto fail;
+    vm->disks = NULL; /* the caller's: the devices took copies */
+    vm->nr_disks = 0;
     return vm;
 
 fail:

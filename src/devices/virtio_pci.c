@@ -368,11 +368,13 @@ static bool wait_for_kicks(struct virtio_pci *vp)
 static gpointer worker(gpointer opaque)
 {
     struct virtio_pci *vp = opaque;
+    enum vmm_thread_kind kind = vp->model->thread_kind ? vp->model->thread_kind
+                                                       : VMM_THREAD_DEVICE;
 
     while (!__atomic_load_n(&vp->stopping, __ATOMIC_ACQUIRE)) {
         unsigned pending;
 
-        vmm_seccomp_adopt(VMM_THREAD_DEVICE);
+        vmm_seccomp_adopt(kind);
         if (!wait_for_kicks(vp))
             break;
         pending = __atomic_exchange_n(&vp->pending, 0, __ATOMIC_ACQUIRE);

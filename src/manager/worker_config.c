@@ -67,6 +67,23 @@ char *worker_config_json(const struct vmm_config *cfg)
     json_builder_add_boolean_value(b, cfg->status_line);
     json_builder_end_object(b);
 
+    /* Without them the worker's VM would have no disks at all. */
+    json_builder_set_member_name(b, "disk");
+    json_builder_begin_array(b);
+    for (unsigned i = 0; i < cfg->nr_disks; i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, cfg->disks[i].path);
+        json_builder_set_member_name(b, "readonly");
+        json_builder_add_boolean_value(b, cfg->disks[i].readonly);
+        if (cfg->disks[i].serial) {
+            json_builder_set_member_name(b, "serial");
+            json_builder_add_string_value(b, cfg->disks[i].serial);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+
     json_builder_set_member_name(b, "security");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "seccomp");

@@ -29,6 +29,7 @@
 
 #include "vmm/device.h"
 #include "vmm/hw/pci.h"
+#include "vmm/seccomp.h"
 #include "vmm/virtqueue.h"
 
 #define VIRTIO_PCI_MAX_QUEUES 8
@@ -55,6 +56,9 @@ struct virtio_pci_model {
     uint64_t features;        /* device features beyond the transport's */
     unsigned nr_queues;
     uint16_t config_size;     /* bytes of device configuration (vp->config) */
+    /* The seccomp list its worker narrows to: what its queue hook needs
+     * (0, which is no worker's kind: VMM_THREAD_DEVICE). */
+    enum vmm_thread_kind thread_kind;
     /* Queue @q was notified (worker thread, transport lock held). True
      * when the model took every chain the queue held: the transport then
      * asks the driver to kick for the next one and looks again for any

@@ -13,6 +13,7 @@
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/uart16550.h"
+#include "vmm/hw/virtio_blk.h"
 #include "vmm/hw/virtio_console.h"
 #include "vmm/hw/virtio_rng.h"
 #include "vmm/machine.h"
@@ -42,6 +43,15 @@ const struct device_desc machine_devices[] = {
     /* PCI devices: base is the slot; after the host, whose bus they join. */
     { &virtio_console_device, 1,                    0,   PCI_INTA(1), DEVICE_BOOT_LINUX },
     { &virtio_rng_device,     2,                    0,   PCI_INTA(2), DEVICE_BOOT_LINUX },
+    /* The VM's disks, slots 3-10: a line without a disk stays empty. */
+    VIRTIO_BLK_LINE(3, PCI_INTA(3), 0),
+    VIRTIO_BLK_LINE(4, PCI_INTA(4), 1),
+    VIRTIO_BLK_LINE(5, PCI_INTA(5), 2),
+    VIRTIO_BLK_LINE(6, PCI_INTA(6), 3),
+    VIRTIO_BLK_LINE(7, PCI_INTA(7), 4),
+    VIRTIO_BLK_LINE(8, PCI_INTA(8), 5),
+    VIRTIO_BLK_LINE(9, PCI_INTA(9), 6),
+    VIRTIO_BLK_LINE(10, PCI_INTA(10), 7),
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 

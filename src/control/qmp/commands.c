@@ -241,6 +241,22 @@ static JsonNode *cmd_query_vms(struct qmp_request *req, GError **error)
     return arr_node(a);
 }
 
+static JsonArray *disk_list(const struct vmm_config *cfg)
+{
+    JsonArray *a = json_array_new();
+
+    for (unsigned i = 0; i < cfg->nr_disks; i++) {
+        JsonObject *d = json_object_new();
+
+        json_object_set_string_member(d, "path", cfg->disks[i].path);
+        json_object_set_boolean_member(d, "readonly", cfg->disks[i].readonly);
+        if (cfg->disks[i].serial)
+            json_object_set_string_member(d, "serial", cfg->disks[i].serial);
+        json_array_add_object_element(a, d);
+    }
+    return a;
+}
+
 static JsonNode *cmd_query_vm(struct qmp_request *req, GError **error)
 {
     struct mvm *mv = manager_find(mgr(req), req->vm, error);
@@ -254,6 +270,7 @@ static JsonNode *cmd_query_vm(struct qmp_request *req, GError **error)
     json_object_set_array_member(o, "flags", flag_names(mv->policy.flags));
     json_object_set_string_member(o, "firmware", mv->cfg.firmware);
     json_object_set_string_member(o, "arch", arch_name);
+    json_object_set_array_member(o, "disks", disk_list(&mv->cfg));
     return obj_node(o);
 }
 

@@ -135,7 +135,8 @@ const struct qmp_command_decl qmp_schema_commands[] = {
       "`{\"reason\", \"status\", \"message\"?}` once it stopped]." },
     { "query-vm", QMP_CMD_VM, NULL, "an object",
       "What `query-vms` has for it plus `vcpus`, `memory` (bytes), `flags`, `firmware` "
-      "(path), `arch`." },
+      "(path), `arch`, `disks` (in order, `vda` first in a Linux guest: "
+      "`{\"path\", \"readonly\": bool, \"serial\"?}`)." },
     { "query-policy", QMP_CMD_VM, NULL,
       "`{\"role\": \"service\" | \"restricted\", \"flags\": [...], \"services\": "
       "{\"standard\": [...], \"standard-hyp\": [...], \"vendor-hyp\": [...]}, "
