@@ -1,4 +1,5 @@
 // fuzz-sources: src/devices/virtio_pci.c src/devices/virtio_console.c src/devices/virtio_rng.c
+// fuzz-sources: src/devices/virtio_blk.c
 // fuzz-sources: src/devices/pci.c src/devices/pci_host.c src/devices/aml.c src/devices/dt.c
 // fuzz-sources: src/virtio/virtqueue.c src/core/guest_mem.c src/core/device.c src/core/iobus.c
 // fuzz-sources: src/core/irq.c src/base/seccomp.c
@@ -9,7 +10,8 @@
 // fuzz-options: -max_len=4096
 /*
  * libFuzzer target: the virtio PCI transport (src/devices/virtio_pci.c)
- * with virtio-console and virtio-rng behind it, driven by a hostile
+ * with virtio-console, virtio-rng and virtio-blk (over a 64 KiB temporary
+ * image) behind it, driven by a hostile
  * driver on a PCI host, their INTx lines wired (fake_kvm) and their worker
  * threads running. Guest RAM is a heap buffer of its exact size, so ASan
  * sees any host access past it. The input is a script: configuration
@@ -24,6 +26,8 @@
  * took); only existing ones are removed; the devices never stop the VM.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
@@ -31,6 +35,7 @@
 #include "vmm/device.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/pci_host.h"
+#include "vmm/hw/virtio_blk.h"
 #include "vmm/hw/virtio_console.h"
 #include "vmm/hw/virtio_pci.h"
 #include "vmm/hw/virtio_rng.h"
@@ -48,16 +53,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define RAM_GPA 0x100000ULL
 #define RAM_SIZE 0x10000ULL
 #define VM_FD 1000
-#define NR_DEVS 2
+#define NR_DEVS 3
+#define IMAGE_SIZE 65536
 #define MAX_REGS 16
 
 static const struct pci_host_params host = { .window_base = WINDOW, .window_size = WINDOW_SIZE };
-static const unsigned slots[NR_DEVS] = { 1, 2 }, nr_queues[NR_DEVS] = { 2, 1 };
+static const unsigned slots[NR_DEVS] = { 1, 2, 3 }, nr_queues[NR_DEVS] = { 2, 1, 1 };
 static const struct device_desc lines[] = {
     { &pci_host_device, ECAM, 0x100000, -1, DEVICE_BOOT_ANY, &host },
     { &virtio_console_device, 1, 0, 1, DEVICE_BOOT_ANY },
     { &virtio_rng_device, 2, 0, 2, DEVICE_BOOT_ANY },
+    VIRTIO_BLK_LINE(3, 3, 0),
 };
+
+/* The disk's image: a temporary file, made once, removed at exit. */
+static char image[] = "/tmp/vmm-fuzz-blk-XXXXXX";
+
+static void remove_image(void)
+{
+    unlink(image);
+}
+
+static const struct device_disk *disk(void)
+{
+    static struct device_disk d;
+
+    if (!d.path) {
+        int fd = mkstemp(image);
+
+        FUZZ_CHECK(fd >= 0 && ftruncate(fd, IMAGE_SIZE) == 0);
+        close(fd);
+        atexit(remove_image);
+        d = (struct device_disk){ .path = image, .serial = "fuzz" };
+    }
+    return &d;
+}
 
 /* KVM's ioeventfd registrations, as fake KVM keeps them. */
 static struct { int fd; uint64_t gpa; } regs[MAX_REGS];
@@ -185,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct console *con;
     struct fuzz_input in = { data, size, 0 };
     struct guest_mem mem = { .nr = 1 };
-    struct device_ctx ctx = { .iobus = &bus, .mem = &mem };
+    struct device_ctx ctx = { .iobus = &bus, .mem = &mem, .disks = disk(), .nr_disks = 1 };
     struct device_set devs = { 0 };
     uint8_t setup = fuzz_u8(&in);
     uint8_t *ram = calloc(1, RAM_SIZE);
