@@ -8,6 +8,7 @@
 #include "vmm/config.h"
 #include "vmm/manager.h"
 #include "vmm/schema.h"
+#include "vmm/worker.h"
 
 #include "unit.h"
 
@@ -351,6 +352,82 @@ START_TEST(options)
 }
 END_TEST
 
+/* [[disk]] tables, their JSON form, --disk, and the worker's copy of them. */
+START_TEST(disks)
+{
+    struct vmm_config cfg, again;
+    GError *err = NULL;
+    g_autofree char *path = g_build_filename(dir, "vm.toml", NULL);
+    g_autofree char *json = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    GString *nine = g_string_new("[boot]\nkernel = \"bz\"\n");
+
+    ck_assert(g_file_set_contents(path, "[boot]\nkernel = \"bz\"\n"
+                                  "[[disk]]\npath = \"a.img\"\n"
+                                  "[[disk]]\npath = \"/abs/b.img\"\nreadonly = true\n"
+                                  "serial = \"SN-0123456789abcdefg\"\n", -1, NULL));
+    config_init(&cfg);
+    ck_assert_msg(config_parse(&cfg, path, &err), "%s", err ? err->message : "");
+    ck_assert_uint_eq(cfg.nr_disks, 2);
+    ck_assert(g_str_has_prefix(cfg.disks[0].path, dir)); /* relative to the file */
+    ck_assert(g_str_has_suffix(cfg.disks[0].path, "/a.img"));
+    ck_assert(!cfg.disks[0].readonly);
+    ck_assert_ptr_null(cfg.disks[0].serial);
+    ck_assert_str_eq(cfg.disks[1].path, "/abs/b.img");
+    ck_assert(cfg.disks[1].readonly);
+    ck_assert_str_eq(cfg.disks[1].serial, "SN-0123456789abcdefg");
+    /* --disk adds after the file's, relative to the current folder. */
+    ck_assert(config_set_option(&cfg, "--disk", "c.img,ro", &err));
+    ck_assert(config_set_option(&cfg, "--disk", "d,ro.img", &err));
+    ck_assert_uint_eq(cfg.nr_disks, 4);
+    ck_assert_str_eq(cfg.disks[2].path, "c.img");
+    ck_assert(cfg.disks[2].readonly);
+    ck_assert_str_eq(cfg.disks[3].path, "d,ro.img");
+    ck_assert(!cfg.disks[3].readonly);
+
+    /* The worker reads exactly these disks back (else they would be lost). */
+    json = worker_config_json(&cfg);
+    node = json_from_string(json, NULL);
+    config_init(&again);
+    ck_assert_msg(cfg_read_json(config_keys, node, "config", &again, NULL, &err), "%s",
+                  err ? err->message : "");
+    ck_assert_uint_eq(again.nr_disks, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        ck_assert_str_eq(again.disks[i].path, cfg.disks[i].path);
+        ck_assert_int_eq(again.disks[i].readonly, cfg.disks[i].readonly);
+        ck_assert_str_eq(again.disks[i].serial ? again.disks[i].serial : "-",
+                         cfg.disks[i].serial ? cfg.disks[i].serial : "-");
+    }
+    config_clear(&again);
+    for (unsigned i = 4; i < VMM_MAX_DISKS; i++)
+        ck_assert(config_set_option(&cfg, "--disk", "e.img", &err));
+    ck_assert(!config_set_option(&cfg, "--disk", "f.img", &err));
+    ck_assert_str_eq(err->message, "--disk f.img: at most 8 disks");
+    g_clear_error(&err);
+    ck_assert(!config_set_option(&cfg, "--disk", ",ro", &err));
+    g_clear_error(&err);
+    config_clear(&cfg);
+
+    for (unsigned i = 0; i <= VMM_MAX_DISKS; i++)
+        g_string_append(nine, "[[disk]]\npath = \"x\"\n");
+    expect_error(nine->str, "vm.toml:19:1: disk[8]: at most 8 disks");
+    g_string_free(nine, TRUE);
+    expect_error("[boot]\nkernel = \"bz\"\n[[disk]]\nreadonly = true\n", "[[disk]] needs path");
+    expect_error("[boot]\nkernel = \"bz\"\n[[disk]]\npath = \"x\"\nserial = \"123456789012345678901\"\n",
+                 "disk[0].serial: \"123456789012345678901\" is not a disk serial");
+    expect_error("[boot]\nkernel = \"bz\"\n[[disk]]\npath = \"x\"\nserial = \"a\tb\"\n",
+                 "is not a disk serial");
+    expect_error("[boot]\nkernel = \"bz\"\n[[disk]]\npath = \"x\"\nsize = 3\n",
+                 "unknown key \"size\"");
+    expect_error("[boot]\nfirmware = \"good\"\n[[disk]]\npath = \"x\"\n",
+                 "disks are for Linux boots");
+    expect_json_error("{\"boot\": {\"kernel\": \"bz\"}, \"disk\": {\"path\": \"x\"}}",
+                      "config.disk: expected an array");
+    expect_json_error("{\"boot\": {\"kernel\": \"bz\"}, \"disk\": [{\"path\": \"x\", \"readonly\": 1}]}",
+                      "config.disk[0].readonly: expected a boolean");
+}
+END_TEST
+
 /* "<dir>/img.toml", a VM config the manager configs name. */
 static void write_image_config(void)
 {
@@ -509,6 +586,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, valid_config);
     tcase_add_test(tc, mistakes);
+    tcase_add_test(tc, disks);
     tcase_add_test(tc, vm_names);
     tcase_add_test(tc, json_config);
     tcase_add_test(tc, json_policy);
