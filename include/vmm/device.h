@@ -99,11 +99,14 @@ struct device {
 /* A VM's devices, in the order they were realized. */
 struct device_set {
     GPtrArray *devices; /* of struct device * */
+    GPtrArray *wires;   /* of struct irq_wire *: one per interrupt the devices use */
 };
 
 /* Realizes every line of @table that is for @boot (DEVICE_BOOT_*). Each
  * line's context is @ctx with, when @vm_fd >= 0 and the line has an
- * interrupt, its line wired to KVM_IRQ_LINE number @kvm_irq(desc->irq). */
+ * interrupt, its line wired to KVM_IRQ_LINE number @kvm_irq(desc->irq),
+ * through the set's one wire for that interrupt (lines that share it
+ * assert it together: vmm/irq.h). */
 bool devices_realize(struct device_set *set, const struct device_desc *table, size_t n,
                      unsigned boot, const struct device_ctx *ctx, int vm_fd,
                      uint32_t (*kvm_irq)(int irq), GError **error);

@@ -25,6 +25,24 @@ bool device_realize(struct device_set *set, const struct device_desc *desc,
     return desc->ops->realize(dev, ctx, error);
 }
 
+/* The set's wire for @kvm_irq on @vm_fd, made on first use. */
+static struct irq_wire *wire_for(struct device_set *set, int vm_fd, uint32_t kvm_irq)
+{
+    struct irq_wire *w;
+
+    if (!set->wires)
+        set->wires = g_ptr_array_new();
+    for (guint i = 0; i < set->wires->len; i++) {
+        w = g_ptr_array_index(set->wires, i);
+        if (w->vm_fd == vm_fd && w->kvm_irq == kvm_irq)
+            return w;
+    }
+    w = g_new0(struct irq_wire, 1);
+    irq_wire_init(w, vm_fd, kvm_irq);
+    g_ptr_array_add(set->wires, w);
+    return w;
+}
+
 bool devices_realize(struct device_set *set, const struct device_desc *table, size_t n,
                      unsigned boot, const struct device_ctx *ctx, int vm_fd,
                      uint32_t (*kvm_irq)(int irq), GError **error)
@@ -41,7 +59,7 @@ bool devices_realize(struct device_set *set, const struct device_desc *table, si
         c.vm_fd = vm_fd;
         c.irq_wired = vm_fd >= 0 && d->irq >= 0;
         if (c.irq_wired)
-            irq_line_init(&c.irq, vm_fd, kvm_irq(d->irq));
+            irq_line_init_shared(&c.irq, wire_for(set, vm_fd, kvm_irq(d->irq)));
         c.bus = bus;
         if (!device_realize(set, d, &c, error))
             return false;
@@ -76,6 +94,14 @@ void devices_destroy(struct device_set *set)
     if (set->devices)
         g_ptr_array_free(set->devices, TRUE);
     set->devices = NULL;
+    /* After the devices: their lines point at the wires. */
+    for (guint i = 0; set->wires && i < set->wires->len; i++) {
+        irq_wire_clear(g_ptr_array_index(set->wires, i));
+        g_free(g_ptr_array_index(set->wires, i));
+    }
+    if (set->wires)
+        g_ptr_array_free(set->wires, TRUE);
+    set->wires = NULL;
 }
 
 int devices_fdt(const struct device_set *set, struct device_fdt *f)

@@ -587,6 +587,33 @@ START_TEST(rx_ring_wraps)
 }
 END_TEST
 
+/* Two devices on one interrupt (PCI INTx pins are shared): it stays
+ * asserted while either asserts it; one lowering its line does not take
+ * the level from the other (KVM keeps one level for all of vmm). */
+START_TEST(shared_interrupt)
+{
+    struct irq_wire w;
+    struct irq_line a, b;
+
+    irq_wire_init(&w, -1, 17);   /* no VM: the levels are what would be sent */
+    irq_line_init_shared(&a, &w);
+    irq_line_init_shared(&b, &w);
+    irq_line_set(&a, false);
+    ck_assert_int_eq(w.level, 0);
+    irq_line_set(&a, true);
+    ck_assert_int_eq(w.level, 1);
+    irq_line_set(&b, true);
+    irq_line_set(&a, false);
+    ck_assert_int_eq(w.level, 1);
+    irq_line_set(&a, false); /* again: no change */
+    ck_assert_uint_eq(w.asserted, 1);
+    irq_line_set(&b, false);
+    ck_assert_int_eq(w.level, 0);
+    ck_assert_uint_eq(w.asserted, 0);
+    irq_wire_clear(&w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("devices");
@@ -594,6 +621,7 @@ int main(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, i8042_ignores_what_it_does_not_know);
+    tcase_add_test(tc, shared_interrupt);
     tcase_add_test(tc, i8042_output_port_reset);
     tcase_add_test(tc, acpi_sleep_only_s5);
     tcase_add_test(tc, exit_status_above_119);
