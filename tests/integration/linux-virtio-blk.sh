@@ -9,10 +9,11 @@
 # exactly that in the file. vdb refuses writes and stays as it was. The
 # image's last partial sector is not part of the disk.
 #
-# Then under vmm serve (its VMs in confined workers, the default): a
-# vm-create with a [[disk]] in its inline config sees what the first guest
-# wrote and writes again, query-vm lists the disk, and a second VM asking
-# for the same read-write image is refused while the first has it.
+# Then under vmm serve, its VMs in confined workers (the default) and in
+# its own process (--workers off): a vm-create with a [[disk]] in its
+# inline config sees what the first guest wrote and writes again, query-vm
+# lists the disk, and a second VM asking for the same read-write image is
+# refused while the first has it.
 . "$(dirname "$0")/lib.sh"
 need_linux
 need_linux_module virtio_blk
@@ -100,20 +101,28 @@ con=ttyS0
 vmcfg() {
     echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"console=$con panic=-1 quiet\"},\"console\":{\"file\":\"$T/$1.console\"},\"disk\":[{\"path\":\"$img\",\"serial\":\"served-disk\"}]}"
 }
-serve_start
-ctl_ok vm-create name=lx start=true "$(vmcfg lx)"
-wait_for "$T/lx.console" "guest: done" 200
-grep -q "vda: serial \[served-disk\]" "$T/lx.console" || fail "serial: $(cat "$T/lx.console")"
-grep -q "vda earlier: $w1_sum" "$T/lx.console" || fail "first write not seen: $(cat "$T/lx.console")"
-grep -q "vda write: ok" "$T/lx.console" || fail "write: $(cat "$T/lx.console")"
-ctl_ok query-vm vm=lx
-grep -q "\"disks\" *: *\[{\"path\" *: *\"$img\", *\"readonly\" *: *false, *\"serial\" *: *\"served-disk\"}\]" "$T/ctl.out" ||
-    fail "query-vm: $(cat "$T/ctl.out")"
-ctl_err "in use" vm-create name=lx2 start=true "$(vmcfg lx2)"
-grep -qF "$img" "$T/ctl.err" || fail "the refusal does not name the image: $(cat "$T/ctl.err")"
-[ "$(status_of lx)" = running ] || fail "lx is not running"
-! grep -q "made forbidden" "$T/serve.err" || fail "serve.err: $(cat "$T/serve.err")"
-serve_quit
-[ "$(dd if="$img" bs=4096 skip=768 count=16 2>/dev/null | sum)" = "$w2_sum" ] ||
-    fail "the served guest's write is not in the image"
+# Workers on (the default: the VM in a confined worker), then off (the VM
+# in vmm serve's own process, under serve's seccomp list).
+for workers in on off; do
+    VMM_SERVE_WORKERS=$workers serve_start
+    ctl_ok vm-create name=lx start=true "$(vmcfg lx)"
+    wait_for "$T/lx.console" "guest: done" 200
+    grep -q "vda: serial \[served-disk\]" "$T/lx.console" || fail "workers $workers: serial: $(cat "$T/lx.console")"
+    grep -q "vda earlier: $w1_sum" "$T/lx.console" ||
+        fail "workers $workers: the first write is not seen: $(cat "$T/lx.console")"
+    grep -q "vda write: ok" "$T/lx.console" || fail "workers $workers: write: $(cat "$T/lx.console")"
+    ctl_ok query-vm vm=lx
+    grep -q "\"disks\" *: *\[{\"path\" *: *\"$img\", *\"readonly\" *: *false, *\"serial\" *: *\"served-disk\"}\]" "$T/ctl.out" ||
+        fail "workers $workers: query-vm: $(cat "$T/ctl.out")"
+    ctl_err "in use" vm-create name=lx2 start=true "$(vmcfg lx2)"
+    grep -qF "$img" "$T/ctl.err" || fail "workers $workers: the refusal does not name the image: $(cat "$T/ctl.err")"
+    [ "$(status_of lx)" = running ] || fail "workers $workers: lx is not running"
+    ! grep -q "made forbidden" "$T/serve.err" || fail "workers $workers: serve.err: $(cat "$T/serve.err")"
+    serve_quit
+    [ "$(dd if="$img" bs=4096 skip=768 count=16 2>/dev/null | sum)" = "$w2_sum" ] ||
+        fail "workers $workers: the served guest's write is not in the image"
+    echo "serve --workers $workers: ok"
+    dd if=/dev/zero of="$img" bs=4096 seek=768 count=16 conv=notrunc 2>/dev/null
+    rm -f "$T/lx.console" "$T/lx2.console"
+done
 exit 0
