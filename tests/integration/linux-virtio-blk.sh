@@ -86,6 +86,16 @@ cmp "$img" "$T/disk.orig" || fail "the image is not what the guest wrote"
 cmp "$rimg" "$T/ro.orig" || fail "the read-only image changed"
 echo "run: $(grep "vda discard" "$T/stdout")"
 
+# What is not a disk image is refused when the VM is built, naming it.
+mkfifo "$T/fifo"
+mkdir "$T/dir"
+for bad in "$T/fifo:a FIFO" "$T/dir,ro:a directory" "/dev/null:a character device" \
+    "$T/missing.img:No such file"; do
+    VMM_TIMEOUT=60 vmm_linux --disk "${bad%%:*}"
+    expect_status 125
+    expect_stderr_has "disk ${bad%%[,:]*}: ${bad#*:}"
+done
+
 # --- the same image under vmm serve, in a worker ------------------------------
 linux_initrd 'sum() { md5sum | cut -d" " -f1; }
 echo "vda: serial [$(cat /sys/block/vda/serial)]"
