@@ -12,6 +12,8 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_blk.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "vmm/device.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/pci_host.h"
+#include "vmm/hw/virtio_blk.h"
 #include "vmm/hw/virtio_console.h"
 #include "vmm/hw/virtio_pci.h"
 #include "vmm/hw/virtio_rng.h"
@@ -33,6 +36,8 @@
 #define RAM_SIZE 0x100000ULL
 #define SLOT 1
 #define RNG_SLOT 2
+#define BLK_SLOT 3
+#define IMAGE_SIZE 8192
 #define TXQ 1
 #define QSIZE 8
 #define DESC (RAM_GPA + 0x1000)
@@ -47,7 +52,11 @@ static const struct device_desc lines[] = {
     { &pci_host_device, ECAM, 0x100000, -1, DEVICE_BOOT_ANY, &params },
     { &virtio_console_device, SLOT, 0, -1, DEVICE_BOOT_ANY },
     { &virtio_rng_device, RNG_SLOT, 0, -1, DEVICE_BOOT_ANY },
+    VIRTIO_BLK_LINE(BLK_SLOT, -1, 0),
+    VIRTIO_BLK_LINE(BLK_SLOT + 1, -1, 1),   /* no disk 1: stays empty */
 };
+static char image_path[64];
+static struct device_disk disk = { .path = image_path, .serial = "unit" };
 
 static struct iobus bus;
 static struct device_set devs;
@@ -153,8 +162,14 @@ static void kick(unsigned q)
 
 static void setup(void)
 {
-    struct device_ctx ctx = { .iobus = &bus, .mem = &mem };
+    struct device_ctx ctx = { .iobus = &bus, .mem = &mem, .disks = &disk, .nr_disks = 1 };
     int fd;
+
+    g_strlcpy(image_path, "/tmp/vmm-test-blk-XXXXXX", sizeof(image_path));
+    fd = mkstemp(image_path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, IMAGE_SIZE), 0);
+    close(fd);
 
     g_strlcpy(console_path, "/tmp/vmm-test-virtio-XXXXXX", sizeof(console_path));
     fd = mkstemp(console_path);
@@ -181,6 +196,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    unlink(image_path);
     devices_destroy(&devs);
     iobus_destroy(&bus);
     console_close(con);
@@ -487,6 +503,67 @@ START_TEST(rng_fills_requests)
 }
 END_TEST
 
+/* virtio-blk behind the same transport: its configuration, and a write
+ * then a read of one sector served on the worker (the transport lock is
+ * let go while the image works). The line without a disk is empty. */
+START_TEST(blk_serves_requests)
+{
+    struct vring_desc *d = at(DESC);
+    struct vring_avail *a = at(AVAIL);
+    struct vring_used *u = at(USED);
+    struct virtio_blk_outhdr out = { .type = VIRTIO_BLK_T_OUT, .sector = 2 };
+    struct virtio_blk_outhdr in = { .type = VIRTIO_BLK_T_IN, .sector = 2 };
+    uint8_t *status_bytes = at(BUF + 0x80), on_disk[512];
+    uint64_t bar;
+    int fd;
+
+    slot = BLK_SLOT + 1;
+    ck_assert_uint_eq(cfg(PCI_VENDOR_ID, 4), 0xffffffff);
+    slot = BLK_SLOT;
+    discover();
+    bar = cfg(PCI_BAR0, 4) & ~0xfU;
+    ck_assert_uint_eq(cfg(PCI_VENDOR_ID, 4), 0x10421af4);   /* 0x1040 + block (2) */
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+    mmio_write(common + VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+    ck_assert(mmio_read(common + VIRTIO_PCI_COMMON_DF, 4) & (1u << VIRTIO_BLK_F_FLUSH));
+    ck_assert_uint_eq(mmio_read(bar + VIRTIO_PCI_DEVICE_AT, 4), IMAGE_SIZE / 512); /* capacity */
+    ck_assert_uint_eq(mmio_read(bar + VIRTIO_PCI_DEVICE_AT + 20, 4), 512);         /* blk_size */
+    ck_assert(negotiate((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_FLUSH)));
+    queue_setup(0, DESC, AVAIL, USED);
+    driver_ok();
+
+    memcpy(at(BUF), &out, sizeof(out));
+    memcpy(at(BUF + 0x40), &in, sizeof(in));
+    memset(at(BUF + 0x1000), 0xab, 512);
+    status_bytes[0] = status_bytes[1] = 0xee;
+    d[0] = (struct vring_desc){ .addr = BUF, .len = 16, .flags = VRING_DESC_F_NEXT, .next = 1 };
+    d[1] = (struct vring_desc){ .addr = BUF + 0x1000, .len = 512, .flags = VRING_DESC_F_NEXT,
+                                .next = 2 };
+    d[2] = (struct vring_desc){ .addr = BUF + 0x80, .len = 1, .flags = VRING_DESC_F_WRITE };
+    d[3] = (struct vring_desc){ .addr = BUF + 0x40, .len = 16, .flags = VRING_DESC_F_NEXT, .next = 4 };
+    d[4] = (struct vring_desc){ .addr = BUF + 0x2000, .len = 512,
+                                .flags = VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, .next = 5 };
+    d[5] = (struct vring_desc){ .addr = BUF + 0x81, .len = 1, .flags = VRING_DESC_F_WRITE };
+    a->ring[0] = 0;
+    a->ring[1] = 3;
+    __atomic_store_n(&a->idx, 2, __ATOMIC_RELEASE);
+    kick(0);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 2);
+    ck_assert_uint_eq(u->ring[0].id, 0);
+    ck_assert_uint_eq(u->ring[0].len, 1);
+    ck_assert_uint_eq(u->ring[1].id, 3);
+    ck_assert_uint_eq(u->ring[1].len, 513);
+    ck_assert_uint_eq(status_bytes[0], VIRTIO_BLK_S_OK);
+    ck_assert_uint_eq(status_bytes[1], VIRTIO_BLK_S_OK);
+    ck_assert(!memcmp(at(BUF + 0x2000), at(BUF + 0x1000), 512));
+    fd = open(image_path, O_RDONLY);
+    ck_assert_int_eq(pread(fd, on_disk, 512, 1024), 512);
+    close(fd);
+    ck_assert(!memcmp(on_disk, at(BUF + 0x1000), 512));
+    ck_assert(isr_has(1));
+}
+END_TEST
+
 START_TEST(queue_outside_ram)
 {
     ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
@@ -544,6 +621,7 @@ int main(void)
     tcase_add_test(tc, transmit_reaches_the_console);
     tcase_add_test(tc, event_idx_kicks_every_buffer);
     tcase_add_test(tc, rng_fills_requests);
+    tcase_add_test(tc, blk_serves_requests);
     tcase_add_test(tc, queue_outside_ram);
     tcase_add_test(tc, hostile_chain);
     tcase_add_test(tc, queue_fields_locked_once_enabled);
