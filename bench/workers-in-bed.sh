@@ -79,13 +79,20 @@ order() {
 }
 
 # ---- memory and activity of processes ---------------------------------------
-# mem PREFIX PID: "PREFIXvmrss=KiB PREFIXrss=KiB PREFIXpss=KiB PREFIXpriv=KiB":
-# VmRSS (status), then Rss, Pss and Private_Clean + Private_Dirty (the
-# pages only this process maps) from smaps_rollup
+# mem PREFIX PID: "PREFIXvmrss=KiB PREFIXrss=KiB PREFIXpss=KiB PREFIXpriv=KiB
+# PREFIXguest=KiB": VmRSS (status); Rss, Pss and Private_Clean +
+# Private_Dirty (the pages only this process maps) from smaps_rollup; and
+# of the Rss, the guest RAM's: the anonymous mappings vmm keeps out of core
+# dumps (VmFlags "dd", src/core/memory.c), from smaps
 mem() {
-    { cat "/proc/$2/status" "/proc/$2/smaps_rollup"; } 2>/dev/null | awk -v p="$1" '
-        /^VmRSS:/ { m = $2 } /^Rss:/ { r = $2 } /^Pss:/ { s = $2 } /^Private_(Clean|Dirty):/ { v += $2 }
-        END { printf "%svmrss=%d %srss=%d %spss=%d %spriv=%d", p, m, p, r, p, s, p, v }'
+    { cat "/proc/$2/status" "/proc/$2/smaps_rollup"; echo ==; cat "/proc/$2/smaps"; } 2>/dev/null | awk -v p="$1" '
+        $1 == "==" { maps = 1; next }
+        !maps && /^VmRSS:/ { m = $2 } !maps && /^Rss:/ { r = $2 } !maps && /^Pss:/ { s = $2 }
+        !maps && /^Private_(Clean|Dirty):/ { v += $2 }
+        maps && /^[0-9a-f]+-[0-9a-f]+ / { anon = NF == 5; mr = 0 }
+        maps && /^Rss:/ { mr = $2 }
+        maps && /^VmFlags:/ && anon && / dd( |$)/ { g += mr }
+        END { printf "%svmrss=%d %srss=%d %spss=%d %spriv=%d %sguest=%d", p, m, p, r, p, s, p, v, p, g }'
 }
 
 # activity PID...: "cs=N run_us=N": context switches and CPU time of every
