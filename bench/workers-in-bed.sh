@@ -16,6 +16,8 @@ runs=${BENCH_RUNS:-5}
 secs=${BENCH_SECONDS:-1}
 # which figures (all by default), and where the lines go
 parts=${BENCH_PARTS:-a b c d}
+# the modes of d (any of serve_args' below)
+dmodes=${BENCH_CALLS_MODES:-on off}
 sc=$TESTDIR/serve-client
 fl=$TESTDIR/firstline
 [ -x "$sc" ] || fail "no $sc"
@@ -40,6 +42,8 @@ serve_args() {
         on) echo "--workers on" ;;
         off) echo "--workers off" ;;
         nosb) echo "--workers on --sandbox off" ;;
+        onnoseccomp) echo "--workers on --no-seccomp" ;;
+        offnoseccomp) echo "--workers off --no-seccomp" ;;
     esac
 }
 
@@ -201,10 +205,11 @@ part_c() {
 calls_cfg() { echo "{\"vm\":{\"memory\":\"64M\"},\"boot\":{\"firmware\":\"bench-calls\"},\"policy\":{\"flags\":[\"info\"]},\"console\":{\"file\":\"$1\"}}"; }
 uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 part_d() {
-    for s in on off; do up "$s" "$s"; done
+    for s in $dmodes; do up "$s" "$s"; done
     i=1
     while [ "$i" -le "$runs" ]; do
-        for s in $(order "$i" on off); do
+        # shellcheck disable=SC2086 # the modes, one a word
+        for s in $(order "$i" $dmodes); do
             con=$T/calls-$s-$i.console
             # shellcheck disable=SC2046 # pids
             a0=$(activity $(manager_pids "$s"))
@@ -233,7 +238,7 @@ part_d() {
         done
         i=$((i + 1))
     done
-    for s in on off; do down "$s"; done
+    for s in $dmodes; do down "$s"; done
 }
 
 echo "BENCH-INFO arch=$ARCH kernel=$(uname -r) cpus=$(nproc) runs=$runs seconds=$secs parts=$(echo "$parts" | tr ' ' ,)"
