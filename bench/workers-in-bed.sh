@@ -15,9 +15,10 @@ need_kvm
 runs=${BENCH_RUNS:-5}
 secs=${BENCH_SECONDS:-1}
 # which figures (all by default), and where the lines go
-parts=${BENCH_PARTS:-a b c d}
+# (comma- or space-separated: NESTED_ENV splits its words at spaces)
+parts=$(echo "${BENCH_PARTS:-a b c d}" | tr , ' ')
 # the modes of d (any of serve_args' below)
-dmodes=${BENCH_CALLS_MODES:-on off}
+dmodes=$(echo "${BENCH_CALLS_MODES:-on off}" | tr , ' ')
 sc=$TESTDIR/serve-client
 fl=$TESTDIR/firstline
 [ -x "$sc" ] || fail "no $sc"
