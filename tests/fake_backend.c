@@ -92,6 +92,7 @@ static const struct vm_stop *fake_stop_report(struct mvm *mv)
 
 static const struct call_stats *fake_call_stats(struct mvm *mv)
 {
+    fake.stats_reads++;
     return &((struct fake_vm *)mv->vm)->stats;
 }
 

@@ -12,6 +12,7 @@
 /* What the manager asked of the backend, since the test reset it. */
 struct fake_counts {
     unsigned builds, starts, pauses, resumes, stops, teardowns;
+    unsigned stats_reads;     /* call_stats() calls */
     bool fail_build;          /* the next builds fail ("fake build failure") */
     unsigned build_delay_ms;  /* a slow build: the main loop is busy that long */
     struct mvm *last_built;   /* the VM of the last build (a worker's, in worker tests) */

@@ -242,11 +242,11 @@ bool manager_destroy_vm(struct manager *m, struct mvm *mv);
 void manager_drop_boot_images(struct mvm *mv);
 bool manager_set_policy(struct manager *m, const char *name, const struct vm_policy *p,
                         GError **error);
-/* Counters of @name's calls: @entry indexes call_table, call_table_len
- * counts unknown IDs. */
-uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v);
-/* ucall doorbell values refused before any call was made. */
-uint64_t manager_ucall_rejected(struct mvm *mv);
+/* @mv's call counters (call_stats_get(): @entry indexes call_table,
+ * call_table_len counts unknown IDs; ucall_rejected: doorbell values
+ * refused before any call was made), or NULL when it has no VM. Read them
+ * all from one fetch: with workers each fetch is a round trip. */
+const struct call_stats *manager_call_stats(struct mvm *mv);
 
 /* External monitors (manager_monitor.c). @owner identifies the monitor
  * (its session); claims are made in prelaunch, and must not overlap. */

@@ -425,16 +425,9 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
     return true;
 }
 
-uint64_t manager_call_count(struct mvm *mv, size_t entry, call_verdict v)
+const struct call_stats *manager_call_stats(struct mvm *mv)
 {
-    return mv->vm ? call_stats_get(mv->manager->backend->call_stats(mv), entry, v) : 0;
-}
-
-uint64_t manager_ucall_rejected(struct mvm *mv)
-{
-    return mv->vm ? __atomic_load_n(&mv->manager->backend->call_stats(mv)->ucall_rejected,
-                                    __ATOMIC_RELAXED)
-                  : 0;
+    return mv->vm ? mv->manager->backend->call_stats(mv) : NULL;
 }
 
 /* The names SHUTDOWN's reason takes (QEMU's ShutdownCause where one fits). */

@@ -319,6 +319,7 @@ END_TEST
 START_TEST(session_commands)
 {
     struct qmp_session s = { .manager = &m, .negotiated = true };
+    unsigned reads;
 
     expect_reply(&s, "{\"execute\":\"query-commands\"}", "{\"name\":\"query-hypercall-stats\"}");
     expect_reply(&s, "{\"execute\":\"vm-create\",\"arguments\":{\"name\":\"a\",\"config\":"
@@ -371,8 +372,11 @@ START_TEST(session_commands)
     ck_assert(saw_event("\"event\":\"RESET\",\"data\":{\"vm\":\"a\",\"id\":1,\"guest\":false"));
     ck_assert_uint_eq(fake.builds, 2);
     expect_reply(&s, "{\"execute\":\"query-status\",\"arguments\":{\"vm\":\"a\"}}", "\"status\":\"running\"");
+    reads = fake.stats_reads;
     expect_reply(&s, "{\"execute\":\"query-hypercall-stats\",\"arguments\":{\"vm\":\"a\"}}",
                  "{\"call\":\"unknown\",\"total\":0");
+    /* one read of the counters per query (a round trip with workers) */
+    ck_assert_uint_eq(fake.stats_reads, reads + 1);
     expect_reply(&s, "{\"execute\":\"vm-destroy\",\"arguments\":{\"vm\":\"a\"}}", "{\"return\":{}}");
     ck_assert(saw_event("\"event\":\"VM_DESTROYED\""));
     expect_reply(&s, "{\"execute\":\"query-vms\"}", "{\"return\":[]}");

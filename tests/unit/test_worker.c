@@ -298,6 +298,7 @@ START_TEST(lifecycle_crosses_the_channel)
 {
     struct mvm *mv = create("a");
     struct mvm *inner = fake.last_built;
+    unsigned reads;
 
     /* Built by the worker, from the config the manager checked. */
     ck_assert_uint_eq(fake.builds, 1);
@@ -319,7 +320,10 @@ START_TEST(lifecycle_crosses_the_channel)
     ck_assert(manager_resume(&m, "a", NULL));
     ck_assert_uint_eq(fake.resumes, 1);
     ck_assert_int_eq(mv->state, MVM_RUNNING);
-    ck_assert_uint_eq(manager_call_count(mv, 0, CALL_ALLOWED), 0); /* STATS answered */
+    reads = fake.stats_reads;
+    ck_assert_ptr_nonnull(manager_call_stats(mv));
+    ck_assert_uint_eq(call_stats_get(manager_call_stats(mv), 0, CALL_ALLOWED), 0);
+    ck_assert_uint_eq(fake.stats_reads, reads + 2); /* each fetch one STATS, answered */
 
     /* Ended by the manager: the stop crosses, and its report comes back. */
     ck_assert(manager_end(&m, mv, VM_STOP_HOST, 143, "bye", NULL));

@@ -300,10 +300,12 @@ static JsonNode *cmd_set_policy(struct qmp_request *req, GError **error)
 static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **error)
 {
     struct mvm *mv = manager_find(mgr(req), req->vm, error);
+    const struct call_stats *stats;
     JsonArray *a;
 
     if (!mv)
         return NULL;
+    stats = manager_call_stats(mv); /* once: from a worker, a round trip */
     a = json_array_new();
     /* One row per table entry, then one for IDs no entry serves. */
     for (size_t i = 0; i <= call_table_len; i++) {
@@ -318,7 +320,7 @@ static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **err
             json_object_set_string_member(row, "call", "unknown");
         }
         for (int v = 0; v < CALL_VERDICT_COUNT; v++) {
-            uint64_t n = manager_call_count(mv, i, v);
+            uint64_t n = stats ? call_stats_get(stats, i, v) : 0;
 
             json_object_set_int_member(counts, call_verdict_names[v], n);
             total += n;
@@ -330,7 +332,7 @@ static JsonNode *cmd_query_hypercall_stats(struct qmp_request *req, GError **err
     /* Doorbells refused before they named any call. */
     {
         JsonObject *row = json_object_new(), *counts = json_object_new();
-        uint64_t n = manager_ucall_rejected(mv);
+        uint64_t n = stats ? __atomic_load_n(&stats->ucall_rejected, __ATOMIC_RELAXED) : 0;
 
         json_object_set_string_member(row, "call", "ucall-doorbell");
         json_object_set_int_member(row, "total", n);
