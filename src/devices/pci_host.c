@@ -74,7 +74,10 @@ static void conf1_address_io(struct vcpu *vcpu, void *opaque, uint64_t offset, u
             memset(data, 0xff, len);
     } else if (is_write) {
         memcpy(&h->bus.conf1_address, data, 4);
-        h->bus.conf1_address &= 0x80fffffcU; /* enable, bus, device, function, register */
+        /* enable, bus, device, function, register; bits 1:0 are kept, as
+         * QEMU keeps them: kvm-unit-tests' x86 library writes the register
+         * unaligned (0x02, the device ID) and reads the data port at 0xcfc */
+        h->bus.conf1_address &= 0x80ffffffU;
     } else {
         memcpy(data, &h->bus.conf1_address, 4);
     }
@@ -96,7 +99,7 @@ static void conf1_data_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint
         return;
     }
     pci_bus_config(&h->bus, (a >> 16) & 0xff, (a >> 11) & 31, (a >> 8) & 7,
-                   (a & 0xfc) + offset, data, len, is_write);
+                   (a & 0xff) | offset, data, len, is_write);
 }
 
 static void window_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
