@@ -20,6 +20,8 @@
 #define VMM_X86_PCI_WINDOW_BASE   0xc0000000ULL
 #define VMM_X86_PCI_WINDOW_SIZE   0x20000000ULL
 #define VMM_X86_PCI_ECAM_BASE     0xe0000000ULL
+#define VMM_X86_PCI_IO_BASE       0xd000         /* I/O BARs' ports */
+#define VMM_X86_PCI_IO_SIZE       0x1000
 #define VMM_PCI_ECAM_SIZE         0x100000ULL    /* one bus */
 
 /* ---- aarch64 ---- */
@@ -37,9 +39,13 @@
 #define VMM_ARM_GITS_BASE         0x08080000ULL  /* the GICv3 ITS, where KVM has one */
 #define VMM_ARM_GITS_SIZE         0x20000
 #define VMM_ARM_GICR_BASE         0x080a0000ULL  /* 0x20000 per vCPU */
-/* PCI (Linux boots): ECAM for bus 0 and the BARs' window, below RAM. */
+/* PCI (Linux boots): ECAM for bus 0, the BARs' memory window and the I/O
+ * window (I/O ports 0-0xffff as MMIO, where QEMU's virt machine has it),
+ * below RAM. */
 #define VMM_ARM_PCI_WINDOW_BASE   0x10000000ULL
-#define VMM_ARM_PCI_WINDOW_SIZE   0x2f000000ULL
+#define VMM_ARM_PCI_WINDOW_SIZE   0x2eff0000ULL
+#define VMM_ARM_PCI_IO_BASE       0x3eff0000ULL
+#define VMM_ARM_PCI_IO_SIZE       0x10000
 #define VMM_ARM_PCI_ECAM_BASE     0x3f000000ULL
 /* VBAR_EL1 resets to 0: vmm maps a read-only page of exception vectors
  * there that report an unhandled guest exception and end the VM. */

@@ -33,6 +33,10 @@ struct iobus;
 #define DEVICE_BOOT_LINUX    0x2
 #define DEVICE_BOOT_ANY      (DEVICE_BOOT_FIRMWARE | DEVICE_BOOT_LINUX)
 #define DEVICE_STDOUT        0x4  /* the console the device tree names in /chosen */
+/* Devices the VM's config turns on: a line with one of these is realized
+ * only when the boot mask given to devices_realize() has it too. */
+#define DEVICE_PCI_TESTDEV   0x8  /* [vm] pci-test-device */
+#define DEVICE_OPTIONAL      DEVICE_PCI_TESTDEV
 
 struct device_ops {
     const char *name;     /* the model, for messages */
@@ -102,7 +106,8 @@ struct device_set {
     GPtrArray *wires;   /* of struct irq_wire *: one per interrupt the devices use */
 };
 
-/* Realizes every line of @table that is for @boot (DEVICE_BOOT_*). Each
+/* Realizes every line of @table that is for @boot (DEVICE_BOOT_*, with the
+ * DEVICE_OPTIONAL devices the VM has). Each
  * line's context is @ctx with, when @vm_fd >= 0 and the line has an
  * interrupt, its line wired to KVM_IRQ_LINE number @kvm_irq(desc->irq),
  * through the set's one wire for that interrupt (lines that share it

@@ -269,6 +269,12 @@ bool config_finish(struct vmm_config *cfg, GError **error)
             g_propagate_error(error, g_steal_pointer(&err));
         return false;
     }
+    if (cfg->pci_test_device && cfg->firmware) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] pci-test-device needs a kernel: the PCI bus exists on kernel "
+                    "boots only", cfg->path ? cfg->path : "vmm");
+        return false;
+    }
     if (cfg->firmware)
         return finish_firmware(cfg, error);
     g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,

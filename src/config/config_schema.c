@@ -167,6 +167,13 @@ static const struct cfg_key vm_keys[] = {
       .doc = "number of vCPUs, at most KVM's limit on the host (`KVM_CAP_MAX_VCPUS`)",
       .option = "--cpus", .option_arg = "N", .option_doc = "number of vCPUs",
       .option_set = vcpus_option_set },
+    { "pci-test-device", CFG_BOOL, CFG_FIELD(struct vmm_config, pci_test_device),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "`true` puts the PCI test device kvm-unit-tests drives (QEMU's `pci-testdev`, "
+             "`1b36:0005`: a memory BAR and an I/O BAR whose writes it counts) on the PCI "
+             "bus, for kernel boots (see docs/devices.md)",
+      .option = "--pci-test-device", .option_arg = "on|off",
+      .option_doc = "kvm-unit-tests' PCI test device (pci-testdev) on the PCI bus" },
     { NULL },
 };
 
@@ -360,7 +367,7 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk",
-                                        NULL };
+                                        "--pci-test-device", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {

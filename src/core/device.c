@@ -54,7 +54,7 @@ bool devices_realize(struct device_set *set, const struct device_desc *table, si
         struct device_ctx c = *ctx;
         struct device *dev;
 
-        if (!(d->flags & boot))
+        if (!(d->flags & boot & DEVICE_BOOT_ANY) || (d->flags & DEVICE_OPTIONAL & ~boot))
             continue;
         c.vm_fd = vm_fd;
         c.irq_wired = vm_fd >= 0 && d->irq >= 0;

@@ -10,6 +10,7 @@
 #include "vmm/hw/pci.h"
 
 #define PCI_BAR_ADDR_MASK 0xfffffff0U
+#define PCI_BAR_IO_MASK   0xfffffffcU
 #define PCI_CAP_START 0x40
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -53,6 +54,21 @@ void pci_function_add_bar(struct pci_function *fn, unsigned index, uint64_t size
     put32(fn->wmask + PCI_BAR0 + 4 * index, (uint32_t)~(size - 1) & PCI_BAR_ADDR_MASK);
 }
 
+void pci_function_add_io_bar(struct pci_function *fn, unsigned index, uint32_t size,
+                             io_handler_fn handler, void *opaque)
+{
+    g_assert(index < PCI_BARS && size >= 4 && size <= 256 && !(size & (size - 1)));
+    fn->bars[index] = (struct pci_bar){
+        .size = size, .handler = handler, .opaque = opaque, .io = true,
+    };
+    /* Bit 0 (I/O space) is read-only; all 32 address bits are writable,
+     * so sizing reads back the size whatever the guest assumes about
+     * 16-bit decoders. */
+    put32(fn->config + PCI_BAR0 + 4 * index, PCI_BAR_IO_SPACE);
+    put32(fn->wmask + PCI_BAR0 + 4 * index, ~(size - 1) & PCI_BAR_IO_MASK);
+    put16(fn->wmask + PCI_COMMAND, get16(fn->wmask + PCI_COMMAND) | PCI_COMMAND_IO);
+}
+
 uint8_t pci_function_add_cap(struct pci_function *fn, uint8_t id, unsigned len)
 {
     uint8_t at = fn->next_cap;
@@ -71,10 +87,21 @@ uint8_t pci_function_add_cap(struct pci_function *fn, uint8_t id, unsigned len)
 
 uint64_t pci_function_bar_address(const struct pci_function *fn, unsigned index)
 {
-    if (index >= PCI_BARS || !fn->bars[index].size ||
+    if (index >= PCI_BARS || !fn->bars[index].size || fn->bars[index].io ||
         !(get16(fn->config + PCI_COMMAND) & PCI_COMMAND_MEMORY))
         return 0;
     return get32(fn->config + PCI_BAR0 + 4 * index) & PCI_BAR_ADDR_MASK;
+}
+
+bool pci_function_io_bar_port(const struct pci_function *fn, unsigned index, uint32_t *port)
+{
+    /* Port 0 is a valid I/O BAR address (the arm64 I/O window starts
+     * there), so decoding is the command bit alone. */
+    if (index >= PCI_BARS || !fn->bars[index].size || !fn->bars[index].io ||
+        !(get16(fn->config + PCI_COMMAND) & PCI_COMMAND_IO))
+        return false;
+    *port = get32(fn->config + PCI_BAR0 + 4 * index) & PCI_BAR_IO_MASK;
+    return true;
 }
 
 void pci_bus_init(struct pci_bus *bus, uint64_t window_base, uint64_t window_size)
@@ -84,6 +111,14 @@ void pci_bus_init(struct pci_bus *bus, uint64_t window_base, uint64_t window_siz
     bus->window_base = window_base;
     bus->window_size = window_size;
     bus->next_bar = window_base;
+}
+
+void pci_bus_set_io_window(struct pci_bus *bus, uint32_t base, uint32_t size)
+{
+    g_assert(size && base + size - 1 >= base);
+    bus->io_base = base;
+    bus->io_size = size;
+    bus->next_io = base;
 }
 
 void pci_bus_destroy(struct pci_bus *bus)
@@ -113,22 +148,46 @@ bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int want, unsigne
             return false;
         }
     }
+    /* Every BAR's place first, so a function that does not fit leaves the
+     * windows as they were. */
+    uint64_t next_bar = bus->next_bar, next_io = bus->next_io;
+    uint32_t at_of[PCI_BARS] = { 0 };
+
     for (unsigned i = 0; i < PCI_BARS; i++) {
         uint64_t size = fn->bars[i].size, at;
 
         if (!size)
             continue;
-        at = (bus->next_bar + size - 1) & ~(size - 1); /* naturally aligned */
-        if (at < bus->next_bar || at - bus->window_base > bus->window_size ||
+        if (fn->bars[i].io) {
+            at = (next_io + size - 1) & ~(size - 1);
+            if (!bus->io_size || at - bus->io_base > bus->io_size ||
+                size > bus->io_size - (at - bus->io_base)) {
+                g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                            "%s: no room for its %" G_GUINT64_FORMAT "-byte BAR in the PCI "
+                            "I/O window", fn->name, size);
+                return false;
+            }
+            at_of[i] = (uint32_t)at;
+            next_io = at + size;
+            continue;
+        }
+        at = (next_bar + size - 1) & ~(size - 1); /* naturally aligned */
+        if (at < next_bar || at - bus->window_base > bus->window_size ||
             size > bus->window_size - (at - bus->window_base) || at + size > 1ULL << 32) {
             g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                         "%s: no room for its %" G_GUINT64_FORMAT "-byte BAR in the PCI "
                         "memory window", fn->name, size);
             return false;
         }
-        put32(fn->config + PCI_BAR0 + 4 * i, (uint32_t)at);
-        bus->next_bar = at + size;
+        at_of[i] = (uint32_t)at;
+        next_bar = at + size;
     }
+    for (unsigned i = 0; i < PCI_BARS; i++)
+        if (fn->bars[i].size)
+            put32(fn->config + PCI_BAR0 + 4 * i,
+                  at_of[i] | (fn->bars[i].io ? PCI_BAR_IO_SPACE : 0));
+    bus->next_bar = next_bar;
+    bus->next_io = (uint32_t)next_io;
     bus->slots[s] = fn;
     *slot = s;
     return true;
@@ -202,6 +261,40 @@ void pci_bus_window_access(struct pci_bus *bus, struct vcpu *vcpu, uint64_t addr
     g_mutex_unlock(&bus->lock);
     /* Outside the lock: a handler may take its device's own lock, and the
      * function outlives the bus's VM-lifetime users. */
+    if (handler)
+        handler(vcpu, opaque, offset, data, len, is_write);
+    else if (!is_write)
+        memset(data, 0xff, len);
+}
+
+void pci_bus_io_access(struct pci_bus *bus, struct vcpu *vcpu, uint32_t port, uint8_t *data,
+                       unsigned len, bool is_write)
+{
+    io_handler_fn handler = NULL;
+    void *opaque = NULL;
+    uint64_t offset = 0;
+
+    g_mutex_lock(&bus->lock);
+    for (unsigned s = 0; s < PCI_SLOTS && !handler; s++) {
+        struct pci_function *fn = bus->slots[s];
+
+        for (unsigned i = 0; fn && i < PCI_BARS; i++) {
+            uint32_t base;
+
+            /* The whole access inside the BAR, or nobody's (64-bit
+             * arithmetic: a BAR near the top of the 32-bit space does
+             * not wrap). */
+            if (pci_function_io_bar_port(fn, i, &base) && port >= base &&
+                (uint64_t)port - base < fn->bars[i].size &&
+                len <= fn->bars[i].size - ((uint64_t)port - base)) {
+                handler = fn->bars[i].handler;
+                opaque = fn->bars[i].opaque;
+                offset = port - base;
+                break;
+            }
+        }
+    }
+    g_mutex_unlock(&bus->lock);
     if (handler)
         handler(vcpu, opaque, offset, data, len, is_write);
     else if (!is_write)

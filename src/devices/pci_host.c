@@ -2,10 +2,11 @@
  * The PCI host bridge: bus 0 (vmm/hw/pci.h) with the bridge itself at
  * 00:00.0, reached through ECAM (its machine line's base and size, one
  * 1 MiB bus) and, where the machine asks for it (x86_64), the legacy
- * 0xcf8/0xcfc configuration ports; every access to the memory window goes
- * to the BAR that decodes it. The guest finds it through its ACPI
- * Device (PCI0) (x86_64: PNP0A03, its bus, ports and window in _CRS) or
- * its device-tree node (aarch64: pci-host-ecam-generic).
+ * 0xcf8/0xcfc configuration ports; every access to the memory window or
+ * the I/O window goes to the BAR that decodes it. The guest finds it
+ * through its ACPI Device (PCI0) (x86_64: PNP0A03, its bus, ports and
+ * windows in _CRS) or its device-tree node (aarch64:
+ * pci-host-ecam-generic, the windows in its ranges).
  */
 #include <libfdt.h>
 #include <string.h>
@@ -73,7 +74,10 @@ static void conf1_address_io(struct vcpu *vcpu, void *opaque, uint64_t offset, u
             memset(data, 0xff, len);
     } else if (is_write) {
         memcpy(&h->bus.conf1_address, data, 4);
-        h->bus.conf1_address &= 0x80fffffcU; /* enable, bus, device, function, register */
+        /* enable, bus, device, function, register; bits 1:0 are kept, as
+         * QEMU keeps them: kvm-unit-tests' x86 library writes the register
+         * unaligned (0x02, the device ID) and reads the data port at 0xcfc */
+        h->bus.conf1_address &= 0x80ffffffU;
     } else {
         memcpy(data, &h->bus.conf1_address, 4);
     }
@@ -95,7 +99,7 @@ static void conf1_data_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint
         return;
     }
     pci_bus_config(&h->bus, (a >> 16) & 0xff, (a >> 11) & 31, (a >> 8) & 7,
-                   (a & 0xfc) + offset, data, len, is_write);
+                   (a & 0xff) | offset, data, len, is_write);
 }
 
 static void window_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
@@ -104,6 +108,16 @@ static void window_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t 
     struct pci_host *h = opaque;
 
     pci_bus_window_access(&h->bus, vcpu, h->bus.window_base + offset, data, len, is_write);
+}
+
+/* The I/O window, as MMIO (aarch64) or as ports (x86_64): the offset is
+ * the window's, the bus address io_base + offset. */
+static void io_window_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *data,
+                         unsigned len, bool is_write)
+{
+    struct pci_host *h = opaque;
+
+    pci_bus_io_access(&h->bus, vcpu, h->bus.io_base + (uint32_t)offset, data, len, is_write);
 }
 
 static bool pci_host_realize(struct device *dev, const struct device_ctx *ctx, GError **error)
@@ -116,6 +130,13 @@ static bool pci_host_realize(struct device *dev, const struct device_ctx *ctx, G
     g_assert(p && d->size == ECAM_BUS_SIZE);
     dev->state = h;
     pci_bus_init(&h->bus, p->window_base, p->window_size);
+    if (p->io_size) {
+        pci_bus_set_io_window(&h->bus, p->io_base, p->io_size);
+        if (!iobus_register(ctx->iobus, p->io_mmio_base ? IOBUS_MMIO : IOBUS_PIO,
+                            p->io_mmio_base ? p->io_mmio_base : p->io_base, p->io_size,
+                            io_window_io, h, "pci-io-window", error))
+            return false;
+    }
     pci_function_init(&h->bridge, "pci-host", BRIDGE_VENDOR, BRIDGE_DEVICE,
                       PCI_CLASS_BRIDGE_HOST, BRIDGE_VENDOR, BRIDGE_DEVICE);
     if (!pci_bus_add(&h->bus, &h->bridge, 0, &slot, error) ||
@@ -172,18 +193,19 @@ static void pci_host_prt(GByteArray *a, const struct pci_host_params *p)
     aml_pkg(a, entries);
 }
 
-/* Device (PCI0): bus 0, the 0xcf8-0xcff ports and the memory window, in
- * _CRS as ACPI 6.x section 6.4 resource descriptors. */
+/* Device (PCI0): bus 0, the 0xcf8-0xcff ports, the I/O window (when the
+ * machine has one as ports) and the memory window, in _CRS as ACPI 6.x
+ * section 6.4 resource descriptors. */
 static void pci_host_acpi(const struct device *dev, struct device_acpi *a)
 {
     const struct pci_host_params *p = dev->desc->params;
     static const uint8_t hid[] = { 0x41, 0xd0, 0x0a, 0x03 }; /* EisaId ("PNP0A03") */
-    uint8_t crs[16 + 8 + 26 + 2] = {
+    uint8_t crs[16 + 8 + 16 + 26 + 2] = {
         /* Word Address Space: bus numbers 0-0, produced, fixed */
         0x88, 13, 0, 2, 0x0c, 0,
     };
     GByteArray *body = g_byte_array_new();
-    uint8_t *io = crs + 16, *mem = crs + 24;
+    uint8_t *io = crs + 16, *at = crs + 24, *mem;
 
     put16(crs + 12, 0);                 /* translation */
     put16(crs + 14, 1);                 /* length: one bus */
@@ -194,7 +216,23 @@ static void pci_host_acpi(const struct device *dev, struct device_acpi *a)
     put16(io + 4, CONF1_ADDRESS_PORT);
     io[6] = 1;
     io[7] = 8;
+    if (p->io_size && !p->io_mmio_base) {
+        /* Word Address Space: the I/O window, produced, fixed, ISA and
+         * non-ISA ports */
+        at[0] = 0x88;
+        put16(at + 1, 13);
+        at[3] = 1;
+        at[4] = 0x0c;
+        at[5] = 0x03;
+        put16(at + 6, 0);
+        put16(at + 8, (uint16_t)p->io_base);
+        put16(at + 10, (uint16_t)(p->io_base + p->io_size - 1));
+        put16(at + 12, 0);
+        put16(at + 14, (uint16_t)p->io_size);
+        at += 16;
+    }
     /* DWord Address Space: the memory window, produced, fixed, read-write */
+    mem = at;
     mem[0] = 0x87;
     put16(mem + 1, 23);
     mem[3] = 0;
@@ -203,13 +241,15 @@ static void pci_host_acpi(const struct device *dev, struct device_acpi *a)
     put32(mem + 10, (uint32_t)p->window_base);
     put32(mem + 14, (uint32_t)(p->window_base + p->window_size - 1));
     put32(mem + 22, (uint32_t)p->window_size);
-    crs[sizeof(crs) - 2] = 0x79;        /* end tag */
+    at = mem + 26;
+    at[0] = 0x79;                       /* end tag */
+    at[1] = 0;
 
     aml_name_dword(body, "_HID", hid);
     aml_name_byte(body, "_SEG", 0);
     aml_name_byte(body, "_BBN", 0);
     aml_name_byte(body, "_UID", 0);
-    aml_name_buffer(body, "_CRS", crs, sizeof(crs));
+    aml_name_buffer(body, "_CRS", crs, at + 2 - crs);
     if (p->intx)
         pci_host_prt(body, p);
     aml_device(a->sb, "PCI0", body);
@@ -250,19 +290,26 @@ static int pci_host_interrupt_map(struct device_fdt *f, const struct pci_host_pa
            fdt_property(f->fdt, "interrupt-map", map, n * sizeof(map[0]));
 }
 
-/* pcie@<ecam>: ECAM for bus 0 and one 32-bit memory range (PCI address ==
- * CPU address), as Linux's pci-host-generic driver reads it. */
+/* pcie@<ecam>: ECAM for bus 0, the I/O window (when the machine has one)
+ * and one 32-bit memory range (PCI address == CPU address), as Linux's
+ * pci-host-generic driver reads it. */
 static int pci_host_fdt(const struct device *dev, struct device_fdt *f)
 {
     const struct pci_host_params *p = dev->desc->params;
     static const char compat[] = "pci-host-ecam-generic";
     fdt32_t bus_range[] = { cpu_to_fdt32(0), cpu_to_fdt32(0) };
     fdt32_t ranges[] = {
+        cpu_to_fdt32(0x01000000), /* I/O space: bus address io_base at io_mmio_base */
+        0, cpu_to_fdt32(p->io_base),
+        cpu_to_fdt32(p->io_mmio_base >> 32), cpu_to_fdt32((uint32_t)p->io_mmio_base),
+        0, cpu_to_fdt32(p->io_size),
         cpu_to_fdt32(0x02000000), /* 32-bit memory space */
         cpu_to_fdt32(p->window_base >> 32), cpu_to_fdt32((uint32_t)p->window_base),
         cpu_to_fdt32(p->window_base >> 32), cpu_to_fdt32((uint32_t)p->window_base),
         cpu_to_fdt32(p->window_size >> 32), cpu_to_fdt32((uint32_t)p->window_size),
     };
+    /* Without an I/O window as MMIO, the memory range alone. */
+    bool io = p->io_size && p->io_mmio_base;
     int err = device_fdt_begin(f, dev, compat, sizeof(compat));
 
     err |= fdt_property_string(f->fdt, "device_type", "pci");
@@ -270,7 +317,8 @@ static int pci_host_fdt(const struct device *dev, struct device_fdt *f)
     err |= fdt_property_u32(f->fdt, "#size-cells", 2);
     err |= fdt_property_u32(f->fdt, "linux,pci-domain", 0);
     err |= fdt_property(f->fdt, "bus-range", bus_range, sizeof(bus_range));
-    err |= fdt_property(f->fdt, "ranges", ranges, sizeof(ranges));
+    err |= fdt_property(f->fdt, "ranges", io ? ranges : ranges + 7,
+                        io ? sizeof(ranges) : sizeof(ranges) - 7 * sizeof(ranges[0]));
     err |= fdt_property(f->fdt, "dma-coherent", NULL, 0);
     if (p->intx)
         err |= pci_host_interrupt_map(f, p);

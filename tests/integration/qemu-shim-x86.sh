@@ -4,7 +4,8 @@
 # line every x86 test gets becomes `vmm run --kernel ... --append ...`,
 # the status passes through as isa-debug-exit made it, -device '?' lists
 # what x86/run looks for, pc-testdev is taken with a line the runner reads
-# as a warning, and what vmm cannot honour is refused with one line.
+# as a warning, pci-testdev becomes --pci-test-device on, and what vmm
+# cannot honour is refused with one line.
 . "$(dirname "$0")/lib.sh"
 SHIM=$VMM_SRCDIR/tools/vmm-qemu-shim
 # A host test (no KVM): meson test runs it on the host. The bed has no bash
@@ -24,16 +25,18 @@ shim() { VMM=$T/vmm "$BASH_BIN" "$SHIM" "$@" >"$T/out" 2>"$T/err"; }
 # x86/run's probes: it runs nothing unless pc-testdev or testdev is listed
 shim -device '?' || fail "-device '?' failed"
 grep -qF '"pc-testdev"' "$T/out" || fail "-device '?' does not list pc-testdev"
-grep -qF '"pci-testdev"' "$T/out" && fail "-device '?' lists pci-testdev, which vmm has not"
+# x86/run (and arm/run) add -device pci-testdev when it is listed
+grep -qF 'pci-testdev' "$T/out" || fail "-device '?' does not list pci-testdev"
+grep -qF -e '"testdev"' "$T/out" && fail "-device '?' lists testdev, which vmm has not"
 
 # the line x86/run writes for msr-like tests (-cpu max)
 shim --no-reboot -nodefaults -global kvm-pit.lost_tick_policy=discard \
     -device pc-testdev -device isa-debug-exit,iobase=0xf4,iosize=0x4 -display none \
-    -serial stdio -machine accel=kvm -kernel "$T/k.flat" -smp 2 -cpu max -m 64 \
-    -append '-v arg' -initrd "$T/env"
+    -serial stdio -device pci-testdev -machine accel=kvm -kernel "$T/k.flat" -smp 2 \
+    -cpu max -m 64 -append '-v arg' -initrd "$T/env"
 st=$?
 [ "$st" = 1 ] || fail "status $st, expected vmm's 1 (isa-debug-exit's pass) unchanged"
-printf 'run\n--kernel\n%s\n--initrd\n%s\n--append\n-v arg\n--cpus\n2\n--memory\n64M\n' \
+printf 'run\n--kernel\n%s\n--initrd\n%s\n--append\n-v arg\n--cpus\n2\n--memory\n64M\n--pci-test-device\non\n' \
     "$T/k.flat" "$T/env" >"$T/want"
 cmp -s "$T/args" "$T/want" || { diff "$T/want" "$T/args"; fail "vmm got other arguments"; }
 # scripts/vmm.bash takes a stderr line without "warning" beside status 1
@@ -43,7 +46,7 @@ cmp -s "$T/args" "$T/want" || { diff "$T/want" "$T/args"; fail "vmm got other ar
 
 # refused, one line each, vmm never run
 for bad in "-cpu qemu64,+x2apic" "-cpu max,vendor=GenuineIntel" "-machine pit=off" \
-           "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev"; do
+           "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev,membar=4096"; do
     rm -f "$T/args"
     # shellcheck disable=SC2086 # each case is an option and its value
     shim -kernel "$T/k.flat" $bad && fail "$bad accepted"

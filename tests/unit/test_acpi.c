@@ -46,8 +46,8 @@ START_TEST(tables_unchanged)
     g_autofree char *one = tables_sha256(1, NULL);
     g_autofree char *four = tables_sha256(4, NULL);
 
-    ck_assert_str_eq(one, "f9f1e934e7d578c248e864d14d8026b76639c394c4d579a5b068b3b755848529");
-    ck_assert_str_eq(four, "00e92f8fcfa279029644975b5b1006a5208ebfe5e4fcb2f908889802ffc35fd2");
+    ck_assert_str_eq(one, "3c27a2a88e51fb810ba927cc6f38748ee68d2159999fbd7c92f68464d2c9ead5");
+    ck_assert_str_eq(four, "d3aca291a09338e75139c071b42e0317eec9d0eb09a0a08c20eb8e4d75628ccd");
 }
 END_TEST
 
@@ -61,17 +61,21 @@ START_TEST(dsdt_has_the_devices)
     static const uint8_t pnp0a03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
     static const uint8_t conf1_io[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
     static const uint8_t window[] = { 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf };
+    /* WordIO: produced, fixed, ports 0xd000-0xdfff, no translation, 4 KiB */
+    static const uint8_t io_window[] = { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00,
+                                         0x00, 0xd0, 0xff, 0xdf, 0x00, 0x00, 0x00, 0x10 };
 
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "_S5_", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "_SB_", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "COM1", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, com1_io, sizeof(com1_io)));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, irq4, sizeof(irq4)));
-    /* The PCI host bridge: PNP0A03, the 0xcf8 ports and the window in _CRS. */
+    /* The PCI host bridge: PNP0A03, the 0xcf8 ports and the windows in _CRS. */
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "PCI0", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, pnp0a03, sizeof(pnp0a03)));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, conf1_io, sizeof(conf1_io)));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, window, sizeof(window)));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, io_window, sizeof(io_window)));
 }
 END_TEST
 

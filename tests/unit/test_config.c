@@ -457,6 +457,42 @@ static void expect_manager_error(const char *text, const char *expected)
     manager_clear(&m);
 }
 
+/* [vm] pci-test-device: off by default, from the file, the option and
+ * JSON; refused for firmware (no PCI bus); passed on to serve's workers. */
+START_TEST(pci_test_device)
+{
+    struct vmm_config cfg;
+    GError *err = NULL;
+    g_autofree char *json = NULL;
+    char *msg;
+
+    config_init(&cfg);
+    ck_assert(!cfg.pci_test_device);
+    ck_assert(config_set_option(&cfg, "--pci-test-device", "on", &err));
+    ck_assert(cfg.pci_test_device);
+    ck_assert(!config_set_option(&cfg, "--pci-test-device", "1", &err));
+    ck_assert_str_eq(err->message, "--pci-test-device: \"1\" is not on or off");
+    g_clear_error(&err);
+    json = worker_config_json(&cfg);
+    ck_assert_msg(strstr(json, "\"pci-test-device\":true"), "%s", json);
+    config_clear(&cfg);
+    expect_error("[vm]\npci-test-device = 1\n[boot]\nfirmware = \"good\"\n", "pci-test-device");
+    msg = load("[vm]\npci-test-device = true\n[boot]\nfirmware = \"good\"\n", &cfg);
+    assert_refused(msg, "firmware", "pci-test-device needs a kernel");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load_json("{\"vm\": {\"pci-test-device\": true}, \"boot\": {\"firmware\": \"good\"}}",
+                    &cfg);
+    assert_refused(msg, "firmware (JSON)", "pci-test-device needs a kernel");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load_json("{\"vm\": {\"pci-test-device\": false}, \"boot\": {\"firmware\": \"good\"}}",
+                    &cfg);
+    ck_assert_ptr_null(msg);
+    config_clear(&cfg);
+}
+END_TEST
+
 START_TEST(manager_config)
 {
     struct manager m;
@@ -591,6 +627,7 @@ int main(void)
     tcase_add_test(tc, json_config);
     tcase_add_test(tc, json_policy);
     tcase_add_test(tc, options);
+    tcase_add_test(tc, pci_test_device);
     tcase_add_test(tc, manager_config);
     tcase_add_test(tc, image_names_follow_the_vm_name_rule);
     tcase_add_test(tc, firmware_search_order);

@@ -82,7 +82,7 @@ START_TEST(tree_unchanged)
 
     ck_assert_str_eq(fw, "cc8a842e6b139ba607912826abc18c4eead072ed3d38a73482a8f57f87c9673b");
     ck_assert_str_eq(linux_boot,
-                     "698af50dabbf113910487e98440faead055664202342e5bbda2ceb85c55348be");
+                     "1d6721207ea8e5579cc66922b99475253910de8a71cb0648520733f9dcd86d08");
 }
 END_TEST
 
@@ -112,14 +112,20 @@ START_TEST(tree_has_the_devices)
     ck_assert_int_eq(len, 8);
     ck_assert_uint_eq(fdt32_to_cpu(clocks[0]), fdt_get_phandle(fdt, clk));
 
-    /* The PCI host bridge: generic ECAM, one 32-bit memory range. */
+    /* The PCI host bridge: generic ECAM, the I/O window (ports 0-0xffff at
+     * 0x3eff0000, as on QEMU's virt machine), one 32-bit memory range. */
     pci = fdt_path_offset(fdt, "/pcie@3f000000");
     ck_assert_int_ge(pci, 0);
     ck_assert_str_eq(fdt_getprop(fdt, pci, "compatible", NULL), "pci-host-ecam-generic");
     ranges = fdt_getprop(fdt, pci, "ranges", &len);
-    ck_assert_int_eq(len, 28);
-    ck_assert_uint_eq(fdt32_to_cpu(ranges[0]), 0x02000000);
-    ck_assert_uint_eq(fdt32_to_cpu(ranges[2]), 0x10000000);
+    ck_assert_int_eq(len, 56);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[0]), 0x01000000);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[2]), 0);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[4]), 0x3eff0000);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[6]), 0x10000);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[7]), 0x02000000);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[9]), 0x10000000);
+    ck_assert_uint_eq(fdt32_to_cpu(ranges[13]), 0x2eff0000);
     /* The PL031 RTC: QEMU virt's address and SPI 2, the same bus clock. */
     ck_assert_int_ge(rtc, 0);
     ck_assert_int_eq(fdt_node_check_compatible(fdt, rtc, "arm,pl031"), 0);

@@ -166,6 +166,15 @@ START_TEST(conf1_ports)
     ck_assert_uint_eq(v, 0x10411af4);
     iobus_access(&bus, IOBUS_PIO, NULL, 0xcfe, (uint8_t *)&v, 2, false);
     ck_assert_uint_eq(v & 0xffff, 0x1041);
+    /* The register's low bits in the latch count, as on QEMU (kvm-unit-tests'
+     * x86 pci_config_readw writes 0x02 there and reads 0xcfc). */
+    a |= PCI_DEVICE_ID;
+    iobus_access(&bus, IOBUS_PIO, NULL, 0xcf8, (uint8_t *)&a, 4, true);
+    v = 0;
+    iobus_access(&bus, IOBUS_PIO, NULL, 0xcfc, (uint8_t *)&v, 2, false);
+    ck_assert_uint_eq(v, 0x1041);
+    iobus_access(&bus, IOBUS_PIO, NULL, 0xcfc, (uint8_t *)&v, 4, false);
+    ck_assert_uint_eq(v, 0xffffffff);                   /* misaligned dword */
     /* Not enabled: all ones. */
     a &= ~0x80000000U;
     iobus_access(&bus, IOBUS_PIO, NULL, 0xcf8, (uint8_t *)&a, 4, true);

@@ -1,12 +1,13 @@
 /*
  * A PCI bus (bus 0 only) and the functions on it: each function's
- * configuration space with its read-only and writable bits, memory BARs
- * the guest may size and move, and a capability list. The host bridge
- * (pci_host.c) reaches it through its configuration mechanisms and sends
- * it every access to the bus's memory window; the bus gives each access
- * to the BAR that decodes it now, so a guest that moves a BAR (as Linux
- * does on arm64, where nothing assigned them before it) is served at the
- * new address and at no other. Pure (no KVM): the unit tests drive it.
+ * configuration space with its read-only and writable bits, memory and
+ * I/O BARs the guest may size and move, and a capability list. The host
+ * bridge (pci_host.c) reaches it through its configuration mechanisms and
+ * sends it every access to the bus's memory window and I/O window; the
+ * bus gives each access to the BAR that decodes it now, so a guest that
+ * moves a BAR (as Linux does on arm64, where nothing assigned them before
+ * it) is served at the new address and at no other. Pure (no KVM): the
+ * unit tests drive it.
  */
 #ifndef VMM_HW_PCI_H
 #define VMM_HW_PCI_H
@@ -37,6 +38,7 @@
 #define PCI_LATENCY_TIMER   0x0d
 #define PCI_HEADER_TYPE     0x0e
 #define PCI_BAR0            0x10
+#define PCI_BAR_IO_SPACE    0x1     /* a BAR's bit 0: I/O, not memory */
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID    0x2e
 #define PCI_CAPABILITY_LIST 0x34
@@ -48,9 +50,11 @@
 struct pci_function;
 
 struct pci_bar {
-    uint64_t size;              /* a power of two, at least 4 KiB; 0: no BAR */
+    uint64_t size;              /* a power of two (memory: 4 KiB or more, I/O:
+                                 * 4 to 256 bytes); 0: no BAR */
     io_handler_fn handler;      /* offset relative to the BAR */
     void *opaque;
+    bool io;                    /* in the I/O space, not memory */
 };
 
 struct pci_function {
@@ -71,6 +75,10 @@ struct pci_bus {
     struct pci_function *slots[PCI_SLOTS];
     uint64_t window_base, window_size; /* the memory window BARs live in */
     uint64_t next_bar;              /* the next free address for a new BAR */
+    /* The I/O window I/O BARs live in (bus addresses: ports); size 0 for
+     * none, and then a function with an I/O BAR cannot join the bus. */
+    uint32_t io_base, io_size;
+    uint32_t next_io;               /* the next free port for a new I/O BAR */
     uint32_t conf1_address;         /* the 0xcf8 latch */
 };
 
@@ -81,17 +89,27 @@ void pci_function_init(struct pci_function *fn, const char *name, uint16_t vendo
 /* A 32-bit memory BAR @index of @size bytes served by @handler. */
 void pci_function_add_bar(struct pci_function *fn, unsigned index, uint64_t size,
                           io_handler_fn handler, void *opaque);
+/* An I/O BAR @index of @size bytes (4 to 256, a power of two) served by
+ * @handler; the function's command register then takes I/O decoding. */
+void pci_function_add_io_bar(struct pci_function *fn, unsigned index, uint32_t size,
+                             io_handler_fn handler, void *opaque);
 /* Appends a capability of @len bytes (ID and next pointer included) to
  * the list and returns its offset (0 when it does not fit); the caller
  * fills the rest and marks writable bits in fn->wmask. */
 uint8_t pci_function_add_cap(struct pci_function *fn, uint8_t id, unsigned len);
-/* The address a BAR decodes now, or 0 while memory decoding is off. */
+/* The address a memory BAR decodes now, or 0 while memory decoding is off
+ * (and for an I/O BAR). */
 uint64_t pci_function_bar_address(const struct pci_function *fn, unsigned index);
+/* Whether an I/O BAR decodes now (I/O decoding on), and its first port. */
+bool pci_function_io_bar_port(const struct pci_function *fn, unsigned index, uint32_t *port);
 
 void pci_bus_init(struct pci_bus *bus, uint64_t window_base, uint64_t window_size);
+/* Gives the bus an I/O window: ports [@base, @base + @size) of its I/O
+ * space (before any function with an I/O BAR joins). */
+void pci_bus_set_io_window(struct pci_bus *bus, uint32_t base, uint32_t size);
 void pci_bus_destroy(struct pci_bus *bus);
 /* Puts @fn in slot @want (or, when @want is -1, the first free one; its
- * number in *@slot) and gives its BARs addresses in the window (a guest
+ * number in *@slot) and gives its BARs addresses in the windows (a guest
  * may move them). */
 bool pci_bus_add(struct pci_bus *bus, struct pci_function *fn, int want, unsigned *slot,
                  GError **error);
@@ -107,5 +125,9 @@ void pci_bus_config(struct pci_bus *bus, unsigned busnr, unsigned slot, unsigned
  * the BAR that decodes it gets it; otherwise reads are all ones. */
 void pci_bus_window_access(struct pci_bus *bus, struct vcpu *vcpu, uint64_t addr,
                            uint8_t *data, unsigned len, bool is_write);
+/* An access to the I/O space at @port (a bus address): the I/O BAR that
+ * decodes it gets it; otherwise reads are all ones. */
+void pci_bus_io_access(struct pci_bus *bus, struct vcpu *vcpu, uint32_t port, uint8_t *data,
+                       unsigned len, bool is_write);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * The PCI host bridge (src/devices/pci_host.c). Its machine line's base
  * and size are its ECAM area (bus 0: 1 MiB); its params, a struct
- * pci_host_params, say where the BARs' memory window is and whether the
- * legacy configuration ports 0xcf8/0xcfc exist too.
+ * pci_host_params, say where the BARs' memory window and I/O window are
+ * and whether the legacy configuration ports 0xcf8/0xcfc exist too.
  */
 #ifndef VMM_HW_PCI_HOST_H
 #define VMM_HW_PCI_HOST_H
@@ -15,6 +15,12 @@
 
 struct pci_host_params {
     uint64_t window_base, window_size; /* below 4 GiB: 32-bit BARs */
+    /* The I/O window: bus I/O addresses [io_base, io_base + io_size), for
+     * I/O BARs; io_size 0: none. Where the CPU has no port I/O (aarch64)
+     * the window appears as MMIO at io_mmio_base (the device tree's I/O
+     * range); io_mmio_base 0: as the ports themselves (x86_64). */
+    uint32_t io_base, io_size;
+    uint64_t io_mmio_base;
     bool conf1;
     /* INTx: slot s's pin p (INTA = 0) is the machine's interrupt
      * intx_base + (s + p) % 4 (an IOAPIC GSI, a GIC SPI). */

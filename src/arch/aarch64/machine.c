@@ -11,6 +11,7 @@
 #include "vmm/kvm.h" /* after platform.h: its PSCI numbers come first */
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/pci_host.h"
+#include "vmm/hw/pci_testdev.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
 #include "vmm/hw/virtio_blk.h"
@@ -27,6 +28,7 @@
 
 static const struct pci_host_params pci = {
     .window_base = VMM_ARM_PCI_WINDOW_BASE, .window_size = VMM_ARM_PCI_WINDOW_SIZE,
+    .io_base = 0, .io_size = VMM_ARM_PCI_IO_SIZE, .io_mmio_base = VMM_ARM_PCI_IO_BASE,
     .intx = true, .intx_base = PCI_INTX_SPI,
 };
 
@@ -48,6 +50,8 @@ const struct device_desc machine_devices[] = {
     VIRTIO_BLK_LINE(8, PCI_INTA(8), 5),
     VIRTIO_BLK_LINE(9, PCI_INTA(9), 6),
     VIRTIO_BLK_LINE(10, PCI_INTA(10), 7),
+    /* kvm-unit-tests' PCI test device, when the config asks for it; no INTx. */
+    { &pci_testdev_device,    31,                   0,   -1,          DEVICE_BOOT_LINUX | DEVICE_PCI_TESTDEV },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 

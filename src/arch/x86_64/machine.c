@@ -12,6 +12,7 @@
 #include "vmm/hw/fw_cfg.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pci_host.h"
+#include "vmm/hw/pci_testdev.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/virtio_blk.h"
 #include "vmm/hw/virtio_console.h"
@@ -26,6 +27,7 @@
 
 static const struct pci_host_params pci = {
     .window_base = VMM_X86_PCI_WINDOW_BASE, .window_size = VMM_X86_PCI_WINDOW_SIZE,
+    .io_base = VMM_X86_PCI_IO_BASE, .io_size = VMM_X86_PCI_IO_SIZE,
     .conf1 = true, .intx = true, .intx_base = PCI_INTX_GSI,
 };
 
@@ -52,6 +54,8 @@ const struct device_desc machine_devices[] = {
     VIRTIO_BLK_LINE(8, PCI_INTA(8), 5),
     VIRTIO_BLK_LINE(9, PCI_INTA(9), 6),
     VIRTIO_BLK_LINE(10, PCI_INTA(10), 7),
+    /* kvm-unit-tests' PCI test device, when the config asks for it; no INTx. */
+    { &pci_testdev_device,    31,                   0,   -1,          DEVICE_BOOT_LINUX | DEVICE_PCI_TESTDEV },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 
