@@ -28,6 +28,14 @@ extern const struct device_ops virtio_blk_device;
 extern const unsigned virtio_blk_disk_index[VMM_MAX_DISKS];
 #define VIRTIO_BLK_LINE(slot, irq, n) \
     { &virtio_blk_device, (slot), 0, (irq), DEVICE_BOOT_LINUX, &virtio_blk_disk_index[n] }
+/* The disks' lines of both machines: PCI slots 3-10, each on its slot's
+ * INTA (@inta: the machine's PCI_INTA(slot)). */
+#define VIRTIO_BLK_LINES(inta) \
+    VIRTIO_BLK_LINE(3, inta(3), 0), VIRTIO_BLK_LINE(4, inta(4), 1), \
+    VIRTIO_BLK_LINE(5, inta(5), 2), VIRTIO_BLK_LINE(6, inta(6), 3), \
+    VIRTIO_BLK_LINE(7, inta(7), 4), VIRTIO_BLK_LINE(8, inta(8), 5), \
+    VIRTIO_BLK_LINE(9, inta(9), 6), VIRTIO_BLK_LINE(10, inta(10), 7)
+G_STATIC_ASSERT(VMM_MAX_DISKS == 8); /* one line each in VIRTIO_BLK_LINES */
 
 #define VIRTIO_BLK_SECTOR 512
 /* The device configuration vmm fills: struct virtio_blk_config up to

@@ -46,14 +46,7 @@ const struct device_desc machine_devices[] = {
     { &virtio_console_device, 1,                    0,   PCI_INTA(1), DEVICE_BOOT_LINUX },
     { &virtio_rng_device,     2,                    0,   PCI_INTA(2), DEVICE_BOOT_LINUX },
     /* The VM's disks, slots 3-10: a line without a disk stays empty. */
-    VIRTIO_BLK_LINE(3, PCI_INTA(3), 0),
-    VIRTIO_BLK_LINE(4, PCI_INTA(4), 1),
-    VIRTIO_BLK_LINE(5, PCI_INTA(5), 2),
-    VIRTIO_BLK_LINE(6, PCI_INTA(6), 3),
-    VIRTIO_BLK_LINE(7, PCI_INTA(7), 4),
-    VIRTIO_BLK_LINE(8, PCI_INTA(8), 5),
-    VIRTIO_BLK_LINE(9, PCI_INTA(9), 6),
-    VIRTIO_BLK_LINE(10, PCI_INTA(10), 7),
+    VIRTIO_BLK_LINES(PCI_INTA),
     /* kvm-unit-tests' PCI test device, when the config asks for it; no INTx. */
     { &pci_testdev_device,    31,                   0,   -1,          DEVICE_BOOT_LINUX | DEVICE_PCI_TESTDEV },
 };
