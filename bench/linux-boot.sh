@@ -13,18 +13,7 @@ need_linux
 BENCH_RUNS=${BENCH_RUNS:-3}
 linux_initrd 'sleep 3; reboot -f'
 
-uptime_cs() {
-    read -r up _ </proc/uptime
-    echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
-}
-
-# rss_of PID: "total guest" KiB: VmRSS, and the Rss of the largest mapping
-rss_of() {
-    awk '/^[0-9a-f]+-[0-9a-f]+ / { inmap = 1 }
-         /^Size:/ { size = $2 }
-         /^Rss:/ { total += $2; if (size > big) { big = size; bigrss = $2 } }
-         END { print total, bigrss }' "/proc/$1/smaps"
-}
+. /vmm/bench/bed-lib.sh
 
 # measure NAME CMD...: one run, one BENCH line
 measure() {
