@@ -48,6 +48,34 @@
 
 struct virtio_pci;
 
+/* A queue a backend outside the transport's worker serves (vhost in the kernel, a vhost-user
+ * daemon): where the driver put it and the two eventfds that replace the worker's handling. */
+struct virtio_pci_offload_queue {
+    unsigned index;                 /* the queue's number */
+    uint16_t size;
+    uint64_t desc, driver, device;  /* guest-physical addresses (the model translates) */
+    int kick_fd;  /* signalled on each driver notify of this queue (KVM's ioeventfd, or vmm's
+                     BAR handler where KVM refused one); the backend reads it */
+    int call_fd;  /* the backend writes it to interrupt the driver; the transport's worker
+                     then raises the queue interrupt (INTx + ISR) */
+};
+
+struct virtio_pci_offload {
+    uint32_t queues;  /* bit n: queue n is the backend's; the rest stay with queue_notified */
+    /* The driver set DRIVER_OK: hand the enabled offloaded queues (n of them, index order)
+     * to the backend, with the features the driver accepted. Runs on the device's worker
+     * thread (seccomp kind: model->thread_kind), transport lock held; it may wait for the
+     * backend, but bounded (a daemon that does not answer is an error, not a hang).
+     * False: the device gets DEVICE_NEEDS_RESET and @error is logged once. */
+    bool (*start)(struct virtio_pci *vp, uint64_t features,
+                  const struct virtio_pci_offload_queue *q, unsigned n, GError **error);
+    /* After a start that succeeded: the driver reset the device, or the device is going
+     * away. The backend must stop touching these queues' guest memory before it returns.
+     * Worker thread, lock held. (A driver reset reads back as "not yet 0" until stop has
+     * returned, as the spec allows.) */
+    void (*stop)(struct virtio_pci *vp);
+};
+
 /* A virtio device model's side. */
 struct virtio_pci_model {
     const char *name;
@@ -68,6 +96,7 @@ struct virtio_pci_model {
     bool (*queue_notified)(struct virtio_pci *vp, unsigned q);
     /* The driver reset the device (transport lock held). */
     void (*reset)(struct virtio_pci *vp);
+    const struct virtio_pci_offload *offload; /* NULL: none */
 };
 
 struct virtio_pci_queue {
