@@ -19,13 +19,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/vm_sockets.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+/* after sys/socket.h: it uses struct sockaddr */
+#include <linux/vm_sockets.h>
 #include <unistd.h>
 
 #define BUF 65536
