@@ -80,6 +80,12 @@ struct device_disk {
     bool readonly;
 };
 
+/* The guest CIDs a VM's vsock device may have ([vsock] cid): 0, 1 and 2
+ * are the hypervisor's, the local loopback's and the host's, and -1
+ * (2^32 - 1) means any; vhost takes 32-bit CIDs only. */
+#define VMM_VSOCK_CID_MIN 3
+#define VMM_VSOCK_CID_MAX 0xfffffffeULL
+
 struct device_ctx {
     struct iobus *iobus;
     struct console *console;

@@ -8,7 +8,6 @@
 #include "vmm/arch.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
-#include "vmm/hw/virtio_vsock.h"
 #include "vmm/schema.h"
 
 static char *memory_problem(uint64_t bytes, const char *shown)

@@ -27,12 +27,6 @@ extern const struct device_ops virtio_vsock_device;
 #define VIRTIO_VSOCK_LINE(slot, irq) \
     { &virtio_vsock_device, (slot), 0, (irq), DEVICE_BOOT_LINUX | DEVICE_VSOCK }
 
-/* The guest CIDs a VM may have: 0, 1 and 2 are the hypervisor's, the
- * local loopback's and the host's, and -1 (2^32 - 1) means any; vhost
- * takes 32-bit CIDs only. */
-#define VMM_VSOCK_CID_MIN 3
-#define VMM_VSOCK_CID_MAX 0xfffffffeULL
-
 /* What the device opens (a test points it elsewhere) and how it talks to
  * it: ioctl(2), returning the result or -errno (a test fakes vhost). */
 extern const char *virtio_vsock_dev_path;
