@@ -1,5 +1,5 @@
 // fuzz-sources: src/devices/virtio_pci.c src/devices/virtio_console.c src/devices/virtio_rng.c
-// fuzz-sources: src/devices/virtio_blk.c
+// fuzz-sources: src/devices/virtio_blk.c src/devices/virtio_vsock.c
 // fuzz-sources: src/devices/pci.c src/devices/pci_host.c src/devices/aml.c src/devices/dt.c
 // fuzz-sources: src/virtio/virtqueue.c src/core/guest_mem.c src/core/device.c src/core/iobus.c
 // fuzz-sources: src/core/irq.c src/base/seccomp.c
@@ -10,8 +10,8 @@
 // fuzz-options: -max_len=4096
 /*
  * libFuzzer target: the virtio PCI transport (src/devices/virtio_pci.c)
- * with virtio-console, virtio-rng and virtio-blk (over a 64 KiB temporary
- * image) behind it, driven by a hostile
+ * with virtio-console, virtio-rng, virtio-blk (over a 64 KiB temporary
+ * image) and virtio-vsock (over a fake vhost) behind it, driven by a hostile
  * driver on a PCI host, their INTx lines wired (fake_kvm) and their worker
  * threads running. Guest RAM is a heap buffer of its exact size, so ASan
  * sees any host access past it. The input is a script: configuration
@@ -24,8 +24,12 @@
  * there exactly while BAR 0 decodes inside the window (unless KVM refused:
  * it does, as the real one, for an address another device's BAR already
  * took); only existing ones are removed; the devices never stop the VM.
+ * The fake vhost checks what virtio-vsock hands it: rings wholly inside
+ * guest RAM, the RAM region as the memory table, no ring changed while
+ * vhost runs, and vhost stopped by the time the device is gone.
  */
 #include <errno.h>
+#include <linux/vhost.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
@@ -39,6 +43,7 @@
 #include "vmm/hw/virtio_console.h"
 #include "vmm/hw/virtio_pci.h"
 #include "vmm/hw/virtio_rng.h"
+#include "vmm/hw/virtio_vsock.h"
 #include "vmm/iobus.h"
 
 #include "fake.h"
@@ -53,17 +58,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define RAM_GPA 0x100000ULL
 #define RAM_SIZE 0x10000ULL
 #define VM_FD 1000
-#define NR_DEVS 3
+#define NR_DEVS 4
+#define VSOCK_DEV 3
 #define IMAGE_SIZE 65536
 #define MAX_REGS 16
 
 static const struct pci_host_params host = { .window_base = WINDOW, .window_size = WINDOW_SIZE };
-static const unsigned slots[NR_DEVS] = { 1, 2, 3 }, nr_queues[NR_DEVS] = { 2, 1, 1 };
+static const unsigned slots[NR_DEVS] = { 1, 2, 3, 4 }, nr_queues[NR_DEVS] = { 2, 1, 1, 3 };
 static const struct device_desc lines[] = {
     { &pci_host_device, ECAM, 0x100000, -1, DEVICE_BOOT_ANY, &host },
     { &virtio_console_device, 1, 0, 1, DEVICE_BOOT_ANY },
     { &virtio_rng_device, 2, 0, 2, DEVICE_BOOT_ANY },
     VIRTIO_BLK_LINE(3, 3, 0),
+    VIRTIO_VSOCK_LINE(4, 4),
 };
 
 /* The disk's image: a temporary file, made once, removed at exit. */
@@ -113,6 +120,72 @@ static int fake_ioeventfd(int vm_fd, int fd, uint64_t gpa, bool assign)
     regs[nr_regs].fd = fd;
     regs[nr_regs++].gpa = gpa;
     return 0;
+}
+
+/* vhost-vsock, faked: what a hostile driver can make virtio-vsock hand it. */
+static uint8_t *vhost_ram;
+static bool vhost_running;
+
+static void check_ring(uint64_t hva, uint64_t bytes)
+{
+    uintptr_t lo = (uintptr_t)vhost_ram;
+
+    FUZZ_CHECK(hva >= lo && hva - lo <= RAM_SIZE && bytes <= RAM_SIZE - (hva - lo));
+}
+
+static int fake_vhost(int fd, unsigned long request, void *arg)
+{
+    static unsigned num[2];
+
+    switch (request) {
+    case VHOST_GET_FEATURES:
+        *(uint64_t *)arg = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
+                           (1ULL << VIRTIO_RING_F_EVENT_IDX) | (1ULL << 1) /* SEQPACKET */;
+        return 0;
+    case VHOST_SET_OWNER:
+    case VHOST_VSOCK_SET_GUEST_CID:
+        return 0;
+    case VHOST_VSOCK_SET_RUNNING:
+        FUZZ_CHECK(*(int *)arg != vhost_running); /* started once, stopped once */
+        vhost_running = *(int *)arg;
+        return 0;
+    }
+    FUZZ_CHECK(!vhost_running);                /* nothing changes under a running vhost */
+    switch (request) {
+    case VHOST_SET_FEATURES:
+        return 0;
+    case VHOST_SET_MEM_TABLE: {
+        const struct vhost_memory *m = arg;
+
+        FUZZ_CHECK(m->nregions == 1 && m->regions[0].guest_phys_addr == RAM_GPA &&
+                   m->regions[0].memory_size == RAM_SIZE &&
+                   m->regions[0].userspace_addr == (uintptr_t)vhost_ram);
+        return 0;
+    }
+    case VHOST_SET_VRING_NUM: {
+        const struct vhost_vring_state *s = arg;
+
+        FUZZ_CHECK(s->index < 2 && s->num && s->num <= VIRTIO_PCI_QUEUE_MAX_SIZE);
+        num[s->index] = s->num;
+        return 0;
+    }
+    case VHOST_SET_VRING_ADDR: {
+        const struct vhost_vring_addr *a = arg;
+
+        FUZZ_CHECK(a->index < 2);
+        check_ring(a->desc_user_addr, 16ULL * num[a->index]);
+        check_ring(a->avail_user_addr, 6 + 2ULL * num[a->index]);
+        check_ring(a->used_user_addr, 6 + 8ULL * num[a->index]);
+        return 0;
+    }
+    case VHOST_SET_VRING_BASE:
+    case VHOST_SET_VRING_KICK:
+    case VHOST_SET_VRING_CALL:
+        FUZZ_CHECK(((const struct vhost_vring_state *)arg)->index < 2);
+        return 0;
+    }
+    FUZZ_CHECK(!"an ioctl vhost-vsock does not have");
+    return -ENOTTY;
 }
 
 static uint32_t kvm_irq(int irq)
@@ -206,6 +279,16 @@ static void driver_setup(struct fuzz_input *in, unsigned dev)
     common_write(dev, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)avail, 4);
     common_write(dev, VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)used, 4);
     common_write(dev, VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+    /* vsock starts only with both its receive and transmit queues: the
+     * other of the two, its rings just after these. */
+    if (dev == VSOCK_DEV && q < 2) {
+        common_write(dev, VIRTIO_PCI_COMMON_Q_SELECT, q ^ 1, 2);
+        common_write(dev, VIRTIO_PCI_COMMON_Q_SIZE, size, 2);
+        common_write(dev, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)(desc + 0x800), 4);
+        common_write(dev, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)(avail + 0x800), 4);
+        common_write(dev, VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)(used + 0x800), 4);
+        common_write(dev, VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+    }
     common_write(dev, VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
                  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK, 1);
 }
@@ -215,7 +298,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct console *con;
     struct fuzz_input in = { data, size, 0 };
     struct guest_mem mem = { .nr = 1 };
-    struct device_ctx ctx = { .iobus = &bus, .mem = &mem, .disks = disk(), .nr_disks = 1 };
+    struct device_ctx ctx = { .iobus = &bus, .mem = &mem, .disks = disk(), .nr_disks = 1,
+                              .vsock_cid = 3 };
     struct device_set devs = { 0 };
     uint8_t setup = fuzz_u8(&in);
     uint8_t *ram = calloc(1, RAM_SIZE);
@@ -228,11 +312,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kvm = setup & 1;
     refuse = setup & 2;
     virtio_pci_ioeventfd = fake_ioeventfd;
+    virtio_vsock_dev_path = "/dev/null";
+    virtio_vsock_ioctl = fake_vhost;
+    vhost_ram = ram;
+    vhost_running = false;
     ctx.console = con;
     mem.regions[0] = (struct mem_region){ .gpa = RAM_GPA, .size = RAM_SIZE, .hva = ram };
     mem.ram = &mem.regions[0];
     iobus_init(&bus);
-    FUZZ_CHECK(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx,
+    FUZZ_CHECK(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY | DEVICE_VSOCK, &ctx,
                                kvm ? VM_FD : -1, kvm_irq, NULL));
 
     for (int n = 0; n < MAX_OPS && fuzz_more(&in); n++) {
@@ -278,6 +366,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     devices_destroy(&devs);
+    FUZZ_CHECK(!vhost_running);               /* stopped before its rings went */
     iobus_destroy(&bus);
     free(ram);
     return 0;

@@ -47,6 +47,7 @@ struct vmm_config {
     bool seccomp;         /* [security] seccomp: vmm run's filters (default true) */
     struct device_disk disks[VMM_MAX_DISKS]; /* [[disk]] and --disk, in order */
     unsigned nr_disks;
+    int64_t vsock_cid;    /* [vsock] cid / --vsock: the guest's vsock CID, 0: no vsock */
 };
 
 /* Defaults for everything; used before a file is read. */

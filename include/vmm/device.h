@@ -36,7 +36,8 @@ struct iobus;
 /* Devices the VM's config turns on: a line with one of these is realized
  * only when the boot mask given to devices_realize() has it too. */
 #define DEVICE_PCI_TESTDEV   0x8  /* [vm] pci-test-device */
-#define DEVICE_OPTIONAL      DEVICE_PCI_TESTDEV
+#define DEVICE_VSOCK         0x10 /* [vsock] cid: virtio-vsock */
+#define DEVICE_OPTIONAL      (DEVICE_PCI_TESTDEV | DEVICE_VSOCK)
 
 struct device_ops {
     const char *name;     /* the model, for messages */
@@ -79,6 +80,12 @@ struct device_disk {
     bool readonly;
 };
 
+/* The guest CIDs a VM's vsock device may have ([vsock] cid): 0, 1 and 2
+ * are the hypervisor's, the local loopback's and the host's, and -1
+ * (2^32 - 1) means any; vhost takes 32-bit CIDs only. */
+#define VMM_VSOCK_CID_MIN 3
+#define VMM_VSOCK_CID_MAX 0xfffffffeULL
+
 struct device_ctx {
     struct iobus *iobus;
     struct console *console;
@@ -93,6 +100,7 @@ struct device_ctx {
     unsigned nr_vcpus;
     const struct device_disk *disks; /* the VM's, during realize only (models copy) */
     unsigned nr_disks;
+    uint64_t vsock_cid;   /* [vsock] cid: the guest's vsock address, 0: none */
 };
 
 struct device {

@@ -65,6 +65,7 @@ struct vm {
     /* vm_create()'s disks, for the devices it realizes; NULL afterwards. */
     const struct device_disk *disks;
     unsigned nr_disks;
+    uint64_t vsock_cid;          /* its virtio-vsock's CID; 0: no such device */
     struct console *console;
 
     unsigned nr_vcpus;
@@ -104,10 +105,11 @@ struct vm {
  * builds a VM from a config). @calls_ops makes the VM's call state first:
  * the architecture's set-up places the ucall area in it. @disks (up to
  * VMM_MAX_DISKS, Linux boots only) back its virtio-blk devices, which
- * open them now. */
+ * open them now; a @vsock_cid (not 0) gives it a virtio-vsock device with
+ * that CID, which opens /dev/vhost-vsock and claims the CID now. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     const struct device_disk *disks, unsigned nr_disks,
+                     const struct device_disk *disks, unsigned nr_disks, uint64_t vsock_cid,
                      const struct vm_calls_ops *calls_ops, GError **error);
 void vm_destroy(struct vm *vm);
 

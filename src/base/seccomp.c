@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -165,6 +166,26 @@ static const struct rule block_io_rules[] = {
     END,
 };
 
+/* A virtio-vsock device's worker (src/devices/virtio_vsock.c): the device
+ * worker's loop, and exactly the vhost ioctls that hand the driver's rings
+ * to the kernel's vhost-vsock at DRIVER_OK and take them back at a reset
+ * (the descriptor was opened, owned and given its CID at the VM's build). */
+static const struct rule vsock_rules[] = {
+    ALLOW("poll"),             /* its eventfd (x86_64) */
+    ALLOW("ppoll"),            /* the same (aarch64) */
+    ALLOW("read"),             /* the same */
+    ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE),            /* its INTx line */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_FEATURES),      /* start: what the driver accepted */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_MEM_TABLE),     /* start: guest RAM */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_NUM),     /* start: each ring */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_BASE),    /* the same */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_ADDR),    /* the same */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_KICK),    /* the same */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_CALL),    /* the same */
+    ALLOW_EQ("ioctl", 1, VHOST_VSOCK_SET_RUNNING), /* start and stop */
+    END,
+};
+
 /* vmm run's main loop, once the VM runs (src/cli/serve.c, without --qmp). */
 static const struct rule main_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
@@ -211,6 +232,9 @@ static const struct rule serve_rules[] = {
     ALLOW("getrandom"),        /* GLib's hash tables and random numbers */
     ALLOW("eventfd2"),         /* GLib wakeups of new main contexts */
     ALLOW_MASKED("ioctl", 1, 0xff00, KVMIO << 8), /* KVM: creating, configuring, resetting VMs */
+    ALLOW_EQ("ioctl", 1, VHOST_SET_OWNER),         /* vm-create: a vsock device (vhost-vsock) */
+    ALLOW_EQ("ioctl", 1, VHOST_GET_FEATURES),      /* the same */
+    ALLOW_EQ("ioctl", 1, VHOST_VSOCK_SET_GUEST_CID), /* the same: its CID */
     ALLOW_EQ("ioctl", 1, TCGETS),  /* isatty() */
     ALLOW("accept4"),          /* control socket clients */
     ALLOW("accept"),           /* the same */
@@ -266,24 +290,25 @@ static const struct {
     const char *name;                       /* in the violation line, and the test hook's value */
     const struct rule *rules;
     bool tsync;                             /* a main thread: for every thread there is */
-    enum vmm_thread_kind children[5];       /* threads under its filter: started later (they
+    enum vmm_thread_kind children[6];       /* threads under its filter: started later (they
                                              * inherit it) or before (TSYNC gives it them) */
     unsigned nr_children;
 } kinds[VMM_THREAD_KINDS] = {
     [VMM_THREAD_MAIN] = { "main", main_rules, true,
                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                            VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
+                            VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO, VMM_THREAD_VSOCK }, 6 },
     [VMM_THREAD_SERVE] = { "serve", serve_rules, true,
                            { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                             VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
+                             VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO, VMM_THREAD_VSOCK }, 6 },
     [VMM_THREAD_WORKER] = { "worker", worker_rules, true,
                             { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                              VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
+                              VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO, VMM_THREAD_VSOCK }, 6 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
     [VMM_THREAD_DEVICE] = { "device", device_rules, false, { 0 }, 0 },
     [VMM_THREAD_BLOCK_IO] = { "block-io", block_io_rules, false, { 0 }, 0 },
+    [VMM_THREAD_VSOCK] = { "vsock", vsock_rules, false, { 0 }, 0 },
 };
 
 /* A sanitizer's runtime makes system calls of its own at any time (leak

@@ -259,6 +259,13 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     cfg->path ? ": " : "", cfg->disks[0].path);
         return false;
     }
+    if (cfg->vsock_cid && !cfg->boot_linux.kernel_path) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s%s[vsock] cid: vsock is for Linux boots (boot.kernel or --kernel): "
+                    "firmware boots have no PCI bus", cfg->path ? cfg->path : "",
+                    cfg->path ? ": " : "");
+        return false;
+    }
     if (cfg->boot_linux.kernel_path) {
         if (linux_image_read(&cfg->boot_linux, cfg->memory, cfg->vcpus, &err))
             return true;

@@ -235,6 +235,20 @@ static const struct cfg_key security_keys[] = {
     { NULL },
 };
 
+static const struct cfg_key vsock_keys[] = {
+    { "cid", CFG_INT, CFG_FIELD(struct vmm_config, vsock_cid), .min = VMM_VSOCK_CID_MIN,
+      .max = VMM_VSOCK_CID_MAX, .noun = "vsock CID",
+      .type_doc = "integer", .default_doc = "none (no vsock device)",
+      .doc = "the guest's vsock address: a virtio-vsock device (Linux boots) served by the "
+             "host kernel's vhost-vsock (module `vhost_vsock`), 3 to 4294967294 (0, 1, 2 and "
+             "-1 are reserved). Unique on the host: a VM asking for a CID another VM (or "
+             "the host) holds is not built. The host reaches the guest at this CID, the "
+             "guest the host at CID 2",
+      .option = "--vsock", .option_arg = "CID",
+      .option_doc = "a vsock device (vhost-vsock) with guest CID CID" },
+    { NULL },
+};
+
 /* virtio-blk's GET_ID: what a Linux guest shows as the disk's serial. */
 static bool serial_valid(const char *serial)
 {
@@ -323,6 +337,7 @@ const struct cfg_key config_keys[] = {
     { "policy", CFG_TABLE, CFG_FIELD(struct vmm_config, policy), .keys = policy_keys,
       .doc = "the calls it may make (docs/abi.md)" },
     { "security", CFG_TABLE, 0, 0, .keys = security_keys, .doc = "vmm's own confinement" },
+    { "vsock", CFG_TABLE, 0, 0, .keys = vsock_keys, .doc = "its vsock device" },
     { "disk", CFG_TABLES, 0, 0, .keys = disk_keys, .elem_size = sizeof(struct device_disk),
       .each = add_disk, .elem_clear = disk_clear,
       .doc = "its disks (virtio-blk, Linux boots), at most 8",
@@ -367,7 +382,7 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk",
-                                        "--pci-test-device", NULL };
+                                        "--pci-test-device", "--vsock", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {

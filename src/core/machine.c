@@ -7,11 +7,12 @@ bool machine_realize(struct vm *vm, GError **error)
     struct device_ctx ctx = {
         .iobus = &vm->iobus, .console = vm->console, .mem = &vm->mem,
         .ram_size = vm->ram_size, .nr_vcpus = vm->nr_vcpus,
-        .disks = vm->disks, .nr_disks = vm->nr_disks,
+        .disks = vm->disks, .nr_disks = vm->nr_disks, .vsock_cid = vm->vsock_cid,
     };
     bool is_linux = vm->flags & VM_LINUX;
     unsigned boot = (is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE) |
-                    (vm->flags & VM_PCI_TESTDEV ? DEVICE_PCI_TESTDEV : 0);
+                    (vm->flags & VM_PCI_TESTDEV ? DEVICE_PCI_TESTDEV : 0) |
+                    (vm->vsock_cid ? DEVICE_VSOCK : 0);
 
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices, boot, &ctx,
                            is_linux ? vm->fd : -1, machine_kvm_irq, error);

@@ -57,7 +57,7 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     const struct device_disk *disks, unsigned nr_disks,
+                     const struct device_disk *disks, unsigned nr_disks, uint64_t vsock_cid,
                      const struct vm_calls_ops *calls_ops, GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
@@ -70,6 +70,7 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->flags = flags;
     vm->disks = disks;
     vm->nr_disks = nr_disks;
+    vm->vsock_cid = vsock_cid;
     vm->status_line = -1;
     vm->vcpus = g_new0(struct vcpu, nr_vcpus);
     for (unsigned i = 0; i < nr_vcpus; i++)

@@ -86,6 +86,15 @@ char *worker_config_json(const struct vmm_config *cfg)
     }
     json_builder_end_array(b);
 
+    /* The same: its vsock device, when it has one. */
+    if (cfg->vsock_cid) {
+        json_builder_set_member_name(b, "vsock");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "cid");
+        json_builder_add_int_value(b, cfg->vsock_cid);
+        json_builder_end_object(b);
+    }
+
     json_builder_set_member_name(b, "security");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "seccomp");

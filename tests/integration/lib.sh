@@ -367,6 +367,7 @@ serve_quit() {
 # VMM_LINUX_BUSYBOX a static busybox for ARCH (default: /bin/busybox in the
 #                   bed, .cache/testbed/busybox-aarch64 or /bin/busybox)
 # VMM_EXIT_TOOL     tools/vmm-exit built for ARCH
+# VMM_VSOCK_ECHO    tests/tools/vsock-echo built (static) for ARCH
 
 _serve_gone() { ! kill -0 "$serve_pid" 2>/dev/null; }
 
@@ -390,9 +391,20 @@ need_linux() {
     [ -n "${EXIT_TOOL:-}" ] || skip "no vmm-exit helper (set VMM_EXIT_TOOL)"
 }
 
+# need_vsock_echo: skip unless the static vsock-echo test program is there
+# (VSOCK_ECHO: for the host side; linux_initrd puts it in the guest's PATH)
+need_vsock_echo() {
+    for _k in "${VMM_VSOCK_ECHO:-}" /vmm/testbed/vsock-echo; do
+        if [ -n "$_k" ] && [ -x "$_k" ]; then VSOCK_ECHO=$_k; break; fi
+    done
+    [ -n "${VSOCK_ECHO:-}" ] || skip "no vsock-echo test program (set VMM_VSOCK_ECHO)"
+    LINUX_BINS="${LINUX_BINS:-} $VSOCK_ECHO"
+}
+
 # linux_initrd BODY: $T/initrd, a busybox initramfs whose /init mounts the
 # basics, prints "init: up", loads the guest modules need_linux_module
-# named, then runs BODY (sh code; vmm-exit is in PATH)
+# named, then runs BODY (sh code; vmm-exit and the programs in LINUX_BINS
+# are in PATH)
 linux_initrd() {
     _r=$T/initrd-root
     rm -rf "$_r"
@@ -400,6 +412,9 @@ linux_initrd() {
         "$_r/lib/modules"
     cp "$VMM_LINUX_BUSYBOX" "$_r/bin/busybox"
     cp "$EXIT_TOOL" "$_r/bin/vmm-exit"
+    for _b in ${LINUX_BINS:-}; do
+        cp "$_b" "$_r/bin/" || fail "cannot copy $_b into the initramfs"
+    done
     for _m in ${LINUX_MODULES:-}; do
         cp "$(linux_module_path "$_m")" "$_r/lib/modules/$_m.ko" || fail "no guest module $_m"
     done

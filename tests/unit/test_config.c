@@ -493,6 +493,66 @@ START_TEST(pci_test_device)
 }
 END_TEST
 
+/* [vsock] cid / --vsock: the range (0, 1, 2 and -1 reserved, vhost's 32
+ * bits), kernel boots only, and the worker's JSON copy keeps it. */
+START_TEST(vsock_cid)
+{
+    struct vmm_config cfg, again;
+    GError *err = NULL;
+    g_autofree char *path = g_build_filename(dir, "vm.toml", NULL);
+    g_autofree char *json = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    char *msg;
+
+    ck_assert(g_file_set_contents(path, "[boot]\nkernel = \"bz\"\n[vsock]\ncid = 0xfffffffe\n",
+                                  -1, NULL));
+    config_init(&cfg);
+    ck_assert_msg(config_parse(&cfg, path, &err), "%s", err ? err->message : "");
+    ck_assert_int_eq(cfg.vsock_cid, 0xfffffffeLL);
+    json = worker_config_json(&cfg);
+    node = json_from_string(json, NULL);
+    config_init(&again);
+    ck_assert_msg(cfg_read_json(config_keys, node, "config", &again, NULL, &err), "%s",
+                  err ? err->message : "");
+    ck_assert_int_eq(again.vsock_cid, 0xfffffffeLL);
+    config_clear(&again);
+    /* The option overrides the file. */
+    ck_assert(config_set_option(&cfg, "--vsock", "3", &err));
+    ck_assert_int_eq(cfg.vsock_cid, 3);
+    for (unsigned i = 0; i < 5; i++) {
+        static const char *const bad[] = { "0", "2", "-1", "4294967295", "cid" };
+
+        ck_assert(!config_set_option(&cfg, "--vsock", bad[i], &err));
+        ck_assert_msg(strstr(err->message, "is not a vsock CID (3 to 4294967294)"), "%s: %s",
+                      bad[i], err->message);
+        g_clear_error(&err);
+    }
+    ck_assert_int_eq(cfg.vsock_cid, 3);
+    config_clear(&cfg);
+    /* No CID: no vsock, and nothing in the worker's copy. */
+    config_init(&cfg);
+    ck_assert_int_eq(cfg.vsock_cid, 0);
+    g_free(json);
+    json = worker_config_json(&cfg);
+    ck_assert_msg(!strstr(json, "vsock"), "%s", json);
+    config_clear(&cfg);
+
+    expect_error("[boot]\nkernel = \"bz\"\n[vsock]\ncid = 2\n", "vsock.cid: 2 is out of range");
+    expect_error("[boot]\nkernel = \"bz\"\n[vsock]\ncid = -1\n", "out of range (3 to 4294967294)");
+    expect_error("[boot]\nkernel = \"bz\"\n[vsock]\ncid = 4294967296\n", "out of range");
+    expect_error("[boot]\nkernel = \"bz\"\n[vsock]\ncid = \"7\"\n", "vsock.cid");
+    expect_error("[boot]\nkernel = \"bz\"\n[vsock]\nport = 7\n", "port");
+    msg = load("[vsock]\ncid = 7\n[boot]\nfirmware = \"good\"\n", &cfg);
+    assert_refused(msg, "firmware", "vsock is for Linux boots");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load_json("{\"vsock\": {\"cid\": 1}, \"boot\": {\"kernel\": \"bz\"}}", &cfg);
+    assert_refused(msg, "JSON cid 1", "config.vsock.cid: 1 is out of range");
+    g_free(msg);
+    config_clear(&cfg);
+}
+END_TEST
+
 START_TEST(manager_config)
 {
     struct manager m;
@@ -628,6 +688,7 @@ int main(void)
     tcase_add_test(tc, json_policy);
     tcase_add_test(tc, options);
     tcase_add_test(tc, pci_test_device);
+    tcase_add_test(tc, vsock_cid);
     tcase_add_test(tc, manager_config);
     tcase_add_test(tc, image_names_follow_the_vm_name_rule);
     tcase_add_test(tc, firmware_search_order);

@@ -271,6 +271,12 @@ static JsonNode *cmd_query_vm(struct qmp_request *req, GError **error)
     json_object_set_string_member(o, "firmware", mv->cfg.firmware);
     json_object_set_string_member(o, "arch", arch_name);
     json_object_set_array_member(o, "disks", disk_list(&mv->cfg));
+    if (mv->cfg.vsock_cid) {
+        JsonObject *v = json_object_new();
+
+        json_object_set_int_member(v, "cid", mv->cfg.vsock_cid);
+        json_object_set_object_member(o, "vsock", v);
+    }
     return obj_node(o);
 }
 
