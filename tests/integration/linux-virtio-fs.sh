@@ -13,7 +13,7 @@
 # file, query-vm lists the share, and the VM's end stops its daemon.
 . "$(dirname "$0")/lib.sh"
 need_linux
-[ -x "${VMM_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}" ] ||
+[ -x /usr/lib/qemu/virtiofsd ] ||
     skip "no virtiofsd for $ARCH (qemu-system-common; scripts/setup fetches arm64's)"
 [ "$(id -u)" = 0 ] || skip "read-only shares need root"
 
@@ -68,10 +68,15 @@ expect_status 0
 echo "run: ok"
 
 # A daemon that cannot start: one line naming the share, and why.
-VMM_VIRTIOFSD=/nonexistent/virtiofsd VMM_TIMEOUT=60 vmm_linux --share "$T/rw"
+# (exported and unset around each run: an assignment before a shell
+# function may outlive the call)
+export VMM_VIRTIOFSD=/nonexistent/virtiofsd
+VMM_TIMEOUT=60 vmm_linux --share "$T/rw"
 expect_status 125
 expect_stderr_has "share rw: cannot run virtiofsd /nonexistent/virtiofsd: No such file or directory"
-VMM_VIRTIOFSD=/bin/false VMM_TIMEOUT=60 vmm_linux --share "$T/rw:early"
+VMM_VIRTIOFSD=/bin/false
+VMM_TIMEOUT=60 vmm_linux --share "$T/rw:early"
+unset VMM_VIRTIOFSD
 [ "$status" != 0 ] || fail "a daemon that ends at once: status 0"
 expect_stderr_has "share early: vhost-user GET_FEATURES"
 expect_stderr_has "virtiofsd exited with status 1"
