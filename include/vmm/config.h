@@ -48,6 +48,8 @@ struct vmm_config {
     struct device_disk disks[VMM_MAX_DISKS]; /* [[disk]] and --disk, in order */
     unsigned nr_disks;
     int64_t vsock_cid;    /* [vsock] cid / --vsock: the guest's vsock CID, 0: no vsock */
+    struct device_share shares[VMM_MAX_SHARES]; /* [[share]] and --share, in order */
+    unsigned nr_shares;
 };
 
 /* Defaults for everything; used before a file is read. */
@@ -91,6 +93,21 @@ bool config_set_vcpus(struct vmm_config *cfg, const char *option, const char *te
  * whatever the file said. */
 void config_set_kernel(struct vmm_config *cfg, const char *path);
 void config_clear(struct vmm_config *cfg);
+
+/* One more share of folder @path (kept as given: relative to the current
+ * folder) as @tag (NULL: from the folder's base name, see
+ * config_share_tag()), read-only or not. False: too many shares, a bad or
+ * taken tag. For [[share]], --share and vmm run's --host-root. */
+bool config_add_share(struct vmm_config *cfg, const char *path, const char *tag,
+                      bool readonly, GError **error);
+/* The tag a share of @path gets when none is given: its base name with
+ * what the tag rule refuses made '_', cut to 36 bytes ("root" for "/").
+ * Newly allocated. */
+char *config_share_tag(const char *path);
+/* Why a share of @path as @tag cannot be added to @cfg, or NULL. */
+char *config_share_problem(const struct vmm_config *cfg, const char *path, const char *tag);
+#define VMM_SHARE_TAG_RULE "1 to 36 letters, digits and . _ - + @"
+bool config_share_tag_valid(const char *tag);
 
 /* Parses "64M", "1G", "512K" or a plain number of bytes. */
 bool config_parse_size(const char *text, uint64_t *bytes);

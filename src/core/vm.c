@@ -57,7 +57,9 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
-                     const struct device_disk *disks, unsigned nr_disks, uint64_t vsock_cid,
+                     const struct device_disk *disks, unsigned nr_disks,
+                     const struct device_share *shares, unsigned nr_shares,
+                     uint64_t vsock_cid,
                      const struct vm_calls_ops *calls_ops, GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
@@ -71,6 +73,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->disks = disks;
     vm->nr_disks = nr_disks;
     vm->vsock_cid = vsock_cid;
+    vm->shares = shares;
+    vm->nr_shares = nr_shares;
     vm->status_line = -1;
     vm->vcpus = g_new0(struct vcpu, nr_vcpus);
     for (unsigned i = 0; i < nr_vcpus; i++)
@@ -86,7 +90,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
     if (vm->fd < 0)
         goto fail;
-    vm->mem.ram = guest_mem_map(&vm->mem, vm->fd, arch_ram_base(), ram_size, false, error);
+    vm->mem.ram = guest_mem_map(&vm->mem, vm->fd, arch_ram_base(), ram_size, false,
+                                nr_shares > 0, error);
     if (!vm->mem.ram || !arch_vm_init(vm, error) ||
         ((flags & VM_LINUX) && !arch_linux_vm_init(vm, error)))
         goto fail;
@@ -97,6 +102,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
         goto fail;
     vm->disks = NULL; /* the caller's: the devices took copies */
     vm->nr_disks = 0;
+    vm->shares = NULL;
+    vm->nr_shares = 0;
     return vm;
 
 fail:
