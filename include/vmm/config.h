@@ -37,6 +37,7 @@ struct vmm_config {
     char *console_file;   /* NULL: stdout */
     bool status_line;     /* [console] status-line: the guest's status from its console */
     bool pci_test_device; /* [vm] pci-test-device: kvm-unit-tests' pci-testdev on the PCI bus */
+    bool status_whole;    /* --host-root: the guest's exit status 0-255, not capped (VM_STATUS_WHOLE) */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;
@@ -119,6 +120,10 @@ char *config_firmware_dir(const char *env_dir, const char *exe_dir, const char *
 /* Bundled firmware named @name: <name>-<arch>.elf in config_firmware_dir()
  * of this process. Newly allocated path. */
 char *config_firmware_path(const char *name);
+
+/* TEMPORARY until branch vfs's "share: config" is merged: its signature. */
+bool config_add_share(struct vmm_config *cfg, const char *path, const char *tag, bool readonly,
+                      GError **error);
 
 /* The host's physical memory, the ceiling for guest RAM. */
 uint64_t config_host_memory(void);
