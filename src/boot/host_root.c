@@ -89,8 +89,6 @@ static bool make_conf(struct vmm_config *cfg, const struct host_root_request *re
         c->groups[c->nr_groups++] = groups[i];
     c->cwd = cwd;
     c->root_tag = HOST_ROOT_TAG;
-    if (!config_add_share(cfg, "/", HOST_ROOT_TAG, true, error))
-        return false;
     if (req->nr_rw > HOSTROOT_MAX_RW)
         return fail(error, "at most %d --rw folders", HOSTROOT_MAX_RW);
     for (unsigned i = 0; i < req->nr_rw; i++) {
@@ -109,9 +107,13 @@ static bool make_conf(struct vmm_config *cfg, const struct host_root_request *re
         tag = g_strdup_printf("vmm-rw%u", i);
         g_ptr_array_add(keep, tag);
         c->rw[c->nr_rw++] = (struct hostroot_rw){ tag, real };
-        if (!config_add_share(cfg, real, tag, false, error))
-            return false;
     }
+    /* The folders are checked: now the shares. */
+    if (!config_add_share(cfg, "/", HOST_ROOT_TAG, true, error))
+        return false;
+    for (unsigned i = 0; i < c->nr_rw; i++)
+        if (!config_add_share(cfg, c->rw[i].path, c->rw[i].tag, false, error))
+            return false;
     add_env(c, keep);
     for (char **a = req->argv; a && *a; a++) {
         if (c->nr_args >= HOSTROOT_MAX_ARGS)
