@@ -54,7 +54,7 @@ HEADERS = {
     "core": ["kvm", "vm", "vm-stop", "memory", "guest_mem", "iobus", "irq",
              "console", "console-input", "console_status", "arch", "device", "machine"],
     "images": ["loader", "linux"],
-    "virtio": ["virtqueue", "virtio*"],
+    "virtio": ["virtqueue", "virtio*", "vhost_user"],
     "devices": ["hw/*"],
     "calls": ["calls", "policy", "ucall", "vm-host"],
     "arch": ["layout"],

@@ -48,6 +48,8 @@ struct vmm_config {
     bool seccomp;         /* [security] seccomp: vmm run's filters (default true) */
     struct device_disk disks[VMM_MAX_DISKS]; /* [[disk]] and --disk, in order */
     unsigned nr_disks;
+    struct device_share shares[VMM_MAX_SHARES]; /* [[share]] and --share, in order */
+    unsigned nr_shares;
 };
 
 /* Defaults for everything; used before a file is read. */
@@ -92,6 +94,21 @@ bool config_set_vcpus(struct vmm_config *cfg, const char *option, const char *te
 void config_set_kernel(struct vmm_config *cfg, const char *path);
 void config_clear(struct vmm_config *cfg);
 
+/* One more share of folder @path (kept as given: relative to the current
+ * folder) as @tag (NULL: from the folder's base name, see
+ * config_share_tag()), read-only or not. False: too many shares, a bad or
+ * taken tag. For [[share]], --share and vmm run's --host-root. */
+bool config_add_share(struct vmm_config *cfg, const char *path, const char *tag,
+                      bool readonly, GError **error);
+/* The tag a share of @path gets when none is given: its base name with
+ * what the tag rule refuses made '_', cut to 36 bytes ("root" for "/").
+ * Newly allocated. */
+char *config_share_tag(const char *path);
+/* Why a share of @path as @tag cannot be added to @cfg, or NULL. */
+char *config_share_problem(const struct vmm_config *cfg, const char *path, const char *tag);
+#define VMM_SHARE_TAG_RULE "1 to 36 letters, digits and . _ - + @"
+bool config_share_tag_valid(const char *tag);
+
 /* Parses "64M", "1G", "512K" or a plain number of bytes. */
 bool config_parse_size(const char *text, uint64_t *bytes);
 /* Why @bytes of guest RAM (@shown as the user wrote it) cannot be, with
@@ -120,10 +137,6 @@ char *config_firmware_dir(const char *env_dir, const char *exe_dir, const char *
 /* Bundled firmware named @name: <name>-<arch>.elf in config_firmware_dir()
  * of this process. Newly allocated path. */
 char *config_firmware_path(const char *name);
-
-/* TEMPORARY until branch vfs's "share: config" is merged: its signature. */
-bool config_add_share(struct vmm_config *cfg, const char *path, const char *tag, bool readonly,
-                      GError **error);
 
 /* The host's physical memory, the ceiling for guest RAM. */
 uint64_t config_host_memory(void);

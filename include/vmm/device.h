@@ -78,6 +78,16 @@ struct device_disk {
     char *serial;         /* NULL: none (GET_ID answers 20 NUL bytes) */
     bool readonly;
 };
+/* A folder of the host the guest mounts (its config's [[share]]): a
+ * virtio-fs device served by a virtiofsd that vmm starts for it. The
+ * machine tables have VMM_MAX_SHARES virtio-fs lines; line n takes share n. */
+#define VMM_MAX_SHARES 4
+#define VMM_SHARE_TAG_MAX 36    /* virtio-fs's config: tag[36], no NUL needed */
+struct device_share {
+    char *path;
+    char *tag;            /* what the guest mounts: mount -t virtiofs TAG DIR */
+    bool readonly;        /* enforced by the host (a read-only bind mount) */
+};
 
 struct device_ctx {
     struct iobus *iobus;
@@ -93,6 +103,8 @@ struct device_ctx {
     unsigned nr_vcpus;
     const struct device_disk *disks; /* the VM's, during realize only (models copy) */
     unsigned nr_disks;
+    const struct device_share *shares; /* the same for the VM's shares */
+    unsigned nr_shares;
 };
 
 struct device {

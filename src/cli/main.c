@@ -43,6 +43,8 @@ struct options {
      * the config says there are too many). */
     const char *disks[VMM_MAX_DISKS + 1];
     unsigned nr_disks;
+    const char *shares[VMM_MAX_SHARES + 1];  /* --share, the same way */
+    unsigned nr_shares;
     const char *qmp;          /* --qmp unix:PATH: also serve the control socket */
     unsigned timeout;
     bool no_seccomp;          /* --no-seccomp */
@@ -63,6 +65,9 @@ static bool run_options_apply(struct vmm_config *cfg, const struct options *o, G
     /* Disks after the config file's. */
     for (unsigned i = 0; i < MIN(o->nr_disks, VMM_MAX_DISKS + 1); i++)
         if (!config_set_option(cfg, "--disk", o->disks[i], error))
+            return false;
+    for (unsigned i = 0; i < MIN(o->nr_shares, VMM_MAX_SHARES + 1); i++)
+        if (!config_set_option(cfg, "--share", o->shares[i], error))
             return false;
     return true;
 }
@@ -162,6 +167,11 @@ static int parse_run_options(int argc, char **argv, struct options *o)
 
             slot = o->nr_disks <= VMM_MAX_DISKS ? &o->disks[o->nr_disks] : &beyond;
             o->nr_disks++;
+        } else if (!strcmp(a, "--share") && option(argc, argv, &i, a, &v)) {
+            static const char *beyond;
+
+            slot = o->nr_shares <= VMM_MAX_SHARES ? &o->shares[o->nr_shares] : &beyond;
+            o->nr_shares++;
         }
         else if (k >= 0 && option(argc, argv, &i, a, &v)) slot = &o->overrides[k];
         else if (option(argc, argv, &i, "--qmp", &v)) slot = &o->qmp;

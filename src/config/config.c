@@ -28,6 +28,10 @@ void config_clear(struct vmm_config *cfg)
         g_free(cfg->disks[i].path);
         g_free(cfg->disks[i].serial);
     }
+    for (unsigned i = 0; i < cfg->nr_shares; i++) {
+        g_free(cfg->shares[i].path);
+        g_free(cfg->shares[i].tag);
+    }
     g_free(cfg->path);
     g_free(cfg->name);
     g_free(cfg->firmware);
@@ -69,6 +73,66 @@ static char *vm_name_from(const char *base)
     for (const char *p = base; *p && n->len < VM_NAME_MAX; p++)
         g_string_append_c(n, g_ascii_isalnum(*p) || strchr("._-+:@", *p) ? *p : '_');
     return g_string_free(n, FALSE);
+}
+
+bool config_share_tag_valid(const char *tag)
+{
+    size_t n = tag ? strlen(tag) : 0;
+
+    if (n == 0 || n > VMM_SHARE_TAG_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(tag[i]) && !strchr("._-+@", tag[i]))
+            return false;
+    return true;
+}
+
+char *config_share_tag(const char *path)
+{
+    g_autofree char *full = g_canonicalize_filename(path, NULL);
+    g_autofree char *base = g_path_get_basename(full);
+    GString *t = g_string_new(NULL);
+
+    if (!strcmp(base, "/"))
+        g_string_append(t, "root");
+    for (const char *p = base; *p && t->len < VMM_SHARE_TAG_MAX && strcmp(base, "/"); p++)
+        g_string_append_c(t, g_ascii_isalnum(*p) || strchr("._-+@", *p) ? *p : '_');
+    return g_string_free(t, FALSE);
+}
+
+char *config_share_problem(const struct vmm_config *cfg, const char *path, const char *tag)
+{
+    g_autofree char *quoted = g_strescape(tag, NULL);
+
+    if (!path || !*path)
+        return g_strdup("no folder given");
+    if (cfg->nr_shares == VMM_MAX_SHARES)
+        return g_strdup_printf("at most %u shares", VMM_MAX_SHARES);
+    if (!config_share_tag_valid(tag))
+        return g_strdup_printf("tag \"%s\" is not a share tag (" VMM_SHARE_TAG_RULE "); "
+                               "choose one with tag = or DIR:TAG", quoted);
+    for (unsigned i = 0; i < cfg->nr_shares; i++)
+        if (!strcmp(cfg->shares[i].tag, tag))
+            return g_strdup_printf("tag \"%s\" is taken by share %s; give each share its "
+                                   "own tag", tag, cfg->shares[i].path);
+    return NULL;
+}
+
+bool config_add_share(struct vmm_config *cfg, const char *path, const char *tag,
+                      bool readonly, GError **error)
+{
+    g_autofree char *own = tag ? g_strdup(tag) : config_share_tag(path ? path : "");
+    g_autofree char *problem = config_share_problem(cfg, path, own);
+
+    if (problem) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "share %s: %s", path ? path : "",
+                    problem);
+        return false;
+    }
+    cfg->shares[cfg->nr_shares++] = (struct device_share){ .path = g_strdup(path),
+                                                           .tag = g_steal_pointer(&own),
+                                                           .readonly = readonly };
+    return true;
 }
 
 char *vm_name_quote(const char *name)
@@ -209,6 +273,11 @@ static bool config_check(const struct cfg_node *root, void *target, GError **err
 
         cfg->disks[i].path = config_relative(cfg, disk);
     }
+    for (unsigned i = 0; i < cfg->nr_shares; i++) {
+        g_autofree char *dir = g_steal_pointer(&cfg->shares[i].path);
+
+        cfg->shares[i].path = config_relative(cfg, dir);
+    }
     policy_update(&cfg->policy);
     return true;
 }
@@ -257,6 +326,13 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     "%s%sdisk %s: disks are for Linux boots (boot.kernel or --kernel): "
                     "firmware boots have no PCI bus", cfg->path ? cfg->path : "",
                     cfg->path ? ": " : "", cfg->disks[0].path);
+        return false;
+    }
+    if (cfg->nr_shares && !cfg->boot_linux.kernel_path) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s%sshare %s: shares are for Linux boots (boot.kernel or --kernel): "
+                    "firmware boots have no PCI bus", cfg->path ? cfg->path : "",
+                    cfg->path ? ": " : "", cfg->shares[0].path);
         return false;
     }
     if (cfg->boot_linux.kernel_path) {
@@ -323,13 +399,4 @@ bool config_load_json(struct vmm_config *cfg, JsonNode *object, const char *base
 bool config_load(struct vmm_config *cfg, const char *path, GError **error)
 {
     return config_parse(cfg, path, error) && config_finish(cfg, error);
-}
-
-/* TEMPORARY until branch vfs's "share: config" is merged: no virtio-fs yet. */
-bool config_add_share(struct vmm_config *cfg, const char *path, const char *tag, bool readonly,
-                      GError **error)
-{
-    g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                "share %s: virtio-fs shares are not in this build yet", path);
-    return false;
 }

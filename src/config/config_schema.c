@@ -315,6 +315,83 @@ static bool disk_option_add(void *target, const char *option, const char *text,
     return true;
 }
 
+static const struct cfg_key share_keys[] = {
+    { "path", CFG_STRING, CFG_FIELD(struct device_share, path), .required = true,
+      .type_doc = "string", .default_doc = "required",
+      .doc = "the host folder the guest mounts (relative to the config file's folder), "
+             "served by a virtiofsd that vmm starts for it when the VM is built and stops "
+             "with the VM ($VMM_VIRTIOFSD names another daemon than "
+             "`/usr/lib/qemu/virtiofsd`). The guest mounts it with "
+             "`mount -t virtiofs TAG DIR`. On the command line `--share DIR[:TAG][,ro]`, "
+             "repeatable" },
+    { "tag", CFG_STRING, CFG_FIELD(struct device_share, tag),
+      .valid = config_share_tag_valid, .noun = "share tag", .rule = VMM_SHARE_TAG_RULE,
+      .type_doc = "string", .default_doc = "the folder's base name",
+      .doc = "the name the guest mounts it by: " VMM_SHARE_TAG_RULE ", unique in the VM. "
+             "Without it, the folder's base name with other characters made `_` (`root` for "
+             "`/`)" },
+    { "readonly", CFG_BOOL, CFG_FIELD(struct device_share, readonly),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "`true` makes the share read-only on the host's side: its daemon sees the "
+             "folder through a read-only bind mount in a mount namespace of its own, so a "
+             "guest that remounts it read-write still cannot write (needs root)" },
+    { NULL },
+};
+
+/* One [[share]] table (or JSON object) into the config's list: the tag's
+ * default comes from the folder as the file names it. */
+static bool add_share(const struct cfg_node *n, void *elem, void *target, GError **error)
+{
+    struct vmm_config *cfg = target;
+    struct device_share *s = elem;
+    g_autofree char *tag = s->tag ? g_strdup(s->tag) : config_share_tag(s->path);
+    g_autofree char *problem = config_share_problem(cfg, s->path, tag);
+
+    if (problem) {
+        cfg_error(error, n, "%s: %s", cfg_node_path(n), problem);
+        return false;
+    }
+    return config_add_share(cfg, s->path, tag, s->readonly, error);
+}
+
+static void share_clear(void *elem)
+{
+    struct device_share *s = elem;
+
+    g_free(s->path);
+    g_free(s->tag);
+}
+
+/* --share DIR[:TAG][,ro]: a folder relative to the current one. A colon
+ * starts the tag only when what follows it has no slash, so DIR may hold
+ * colons when a tag is given or its last part has none. */
+static bool share_option_add(void *target, const char *option, const char *text,
+                             GError **error)
+{
+    bool ro = g_str_has_suffix(text, ",ro");
+    g_autofree char *dir = g_strndup(text, strlen(text) - (ro ? 3 : 0));
+    char *colon = strrchr(dir, ':');
+    g_autofree char *tag = NULL, *why = NULL;
+
+    if (colon && !strchr(colon, '/')) {
+        *colon = '\0';
+        tag = g_strdup(colon + 1);
+    }
+    if (!*dir) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: \"%s\" names no folder (DIR[:TAG][,ro])", option, text);
+        return false;
+    }
+    if (!tag)
+        tag = config_share_tag(dir);
+    why = config_share_problem(target, dir, tag);
+    if (why) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s %s: %s", option, text, why);
+        return false;
+    }
+    return config_add_share(target, dir, tag, ro, error);
+}
+
 /* Sections of the VM config; their targets are the struct vmm_config. */
 const struct cfg_key config_keys[] = {
     { "vm", CFG_TABLE, 0, 0, .keys = vm_keys, .doc = "the machine" },
@@ -329,6 +406,12 @@ const struct cfg_key config_keys[] = {
       .option = "--disk", .option_arg = "FILE[,ro]",
       .option_doc = "a disk (virtio-blk) backed by FILE, read-only with ,ro (repeatable)",
       .option_add = disk_option_add },
+    { "share", CFG_TABLES, 0, 0, .keys = share_keys, .elem_size = sizeof(struct device_share),
+      .each = add_share, .elem_clear = share_clear,
+      .doc = "host folders it mounts (virtio-fs, Linux boots), at most 4",
+      .option = "--share", .option_arg = "DIR[:TAG][,ro]",
+      .option_doc = "share host folder DIR as TAG (virtio-fs), read-only with ,ro (repeatable)",
+      .option_add = share_option_add },
     { NULL },
 };
 
@@ -366,7 +449,7 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 }
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
-                                        "--memory", "--console", "--status-line", "--disk",
+                                        "--memory", "--console", "--status-line", "--disk", "--share",
                                         "--pci-test-device", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)

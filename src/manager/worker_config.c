@@ -86,6 +86,20 @@ char *worker_config_json(const struct vmm_config *cfg)
     }
     json_builder_end_array(b);
 
+    json_builder_set_member_name(b, "share");
+    json_builder_begin_array(b);
+    for (unsigned i = 0; i < cfg->nr_shares; i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, cfg->shares[i].path);
+        json_builder_set_member_name(b, "tag");
+        json_builder_add_string_value(b, cfg->shares[i].tag);
+        json_builder_set_member_name(b, "readonly");
+        json_builder_add_boolean_value(b, cfg->shares[i].readonly);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+
     json_builder_set_member_name(b, "security");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "seccomp");

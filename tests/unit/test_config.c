@@ -352,6 +352,101 @@ START_TEST(options)
 }
 END_TEST
 
+/* [[share]] tables, --share, config_add_share() (vmm run --host-root's
+ * way in), their tags, and the worker's copy of them. */
+START_TEST(shares)
+{
+    struct vmm_config cfg, again;
+    GError *err = NULL;
+    g_autofree char *path = g_build_filename(dir, "vm.toml", NULL);
+    g_autofree char *json = NULL;
+    g_autoptr(JsonNode) node = NULL;
+
+    ck_assert(g_file_set_contents(path, "[boot]\nkernel = \"bz\"\n"
+                                  "[[share]]\npath = \"src dir\"\n"
+                                  "[[share]]\npath = \"/abs/data\"\ntag = \"d-1\"\n"
+                                  "readonly = true\n", -1, NULL));
+    config_init(&cfg);
+    ck_assert_msg(config_parse(&cfg, path, &err), "%s", err ? err->message : "");
+    ck_assert_uint_eq(cfg.nr_shares, 2);
+    ck_assert(g_str_has_prefix(cfg.shares[0].path, dir)); /* relative to the file */
+    ck_assert(g_str_has_suffix(cfg.shares[0].path, "/src dir"));
+    ck_assert_str_eq(cfg.shares[0].tag, "src_dir"); /* the base name, made a tag */
+    ck_assert(!cfg.shares[0].readonly);
+    ck_assert_str_eq(cfg.shares[1].path, "/abs/data");
+    ck_assert_str_eq(cfg.shares[1].tag, "d-1");
+    ck_assert(cfg.shares[1].readonly);
+    /* --share DIR[:TAG][,ro]; a colon before a slash is the folder's. */
+    ck_assert(config_set_option(&cfg, "--share", "/x:y/z,ro", &err));
+    ck_assert_str_eq(cfg.shares[2].path, "/x:y/z");
+    ck_assert_str_eq(cfg.shares[2].tag, "z");
+    ck_assert(cfg.shares[2].readonly);
+    ck_assert(!config_set_option(&cfg, "--share", "/other/z", &err));
+    ck_assert_str_eq(err->message, "--share /other/z: tag \"z\" is taken by share /x:y/z; "
+                     "give each share its own tag");
+    g_clear_error(&err);
+    ck_assert(!config_set_option(&cfg, "--share", "/w:bad tag", &err));
+    ck_assert(strstr(err->message, "is not a share tag"));
+    g_clear_error(&err);
+    ck_assert(!config_set_option(&cfg, "--share", ":t", &err));
+    ck_assert(strstr(err->message, "names no folder"));
+    g_clear_error(&err);
+    ck_assert(config_set_option(&cfg, "--share", "w:t2", &err));
+    ck_assert_str_eq(cfg.shares[3].path, "w");
+    ck_assert_str_eq(cfg.shares[3].tag, "t2");
+    ck_assert(!cfg.shares[3].readonly);
+
+    /* The worker reads exactly these shares back. */
+    json = worker_config_json(&cfg);
+    node = json_from_string(json, NULL);
+    config_init(&again);
+    ck_assert_msg(cfg_read_json(config_keys, node, "config", &again, NULL, &err), "%s",
+                  err ? err->message : "");
+    ck_assert_uint_eq(again.nr_shares, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        ck_assert_str_eq(again.shares[i].path, cfg.shares[i].path);
+        ck_assert_str_eq(again.shares[i].tag, cfg.shares[i].tag);
+        ck_assert_int_eq(again.shares[i].readonly, cfg.shares[i].readonly);
+    }
+    config_clear(&again);
+    ck_assert(!config_add_share(&cfg, "/five", NULL, false, &err));
+    ck_assert_str_eq(err->message, "share /five: at most 4 shares");
+    g_clear_error(&err);
+    config_clear(&cfg);
+
+    /* The host's root, as --host-root adds it. */
+    config_init(&cfg);
+    ck_assert(config_add_share(&cfg, "/", NULL, true, &err));
+    ck_assert_str_eq(cfg.shares[0].tag, "root");
+    ck_assert(config_add_share(&cfg, "/a", "hostroot", false, &err));
+    ck_assert(!config_add_share(&cfg, "/b", "", false, &err));
+    g_clear_error(&err);
+    ck_assert(!config_add_share(&cfg, "/b", "0123456789012345678901234567890123456", false,
+                                &err));
+    g_clear_error(&err);
+    ck_assert(config_add_share(&cfg, "/b", "012345678901234567890123456789012345", false,
+                               &err));
+    config_clear(&cfg);
+    {
+        g_autofree char *t = config_share_tag("/a/very-long-folder-name-beyond-36-bytes-x");
+
+        ck_assert_uint_eq(strlen(t), 36);
+    }
+
+    expect_error("[boot]\nkernel = \"bz\"\n[[share]]\ntag = \"t\"\n",
+                 "[[share]] needs path");
+    expect_error("[boot]\nkernel = \"bz\"\n[[share]]\npath = \"x\"\ntag = \"a b\"\n",
+                 "share[0].tag: \"a b\" is not a share tag");
+    expect_error("[boot]\nkernel = \"bz\"\n[[share]]\npath = \"a/x\"\n"
+                 "[[share]]\npath = \"b/x\"\n",
+                 "vm.toml:5:1: share[1]: tag \"x\" is taken by share a/x");
+    expect_error("[boot]\nfirmware = \"good\"\n[[share]]\npath = \"x\"\n",
+                 "shares are for Linux boots");
+    expect_json_error("{\"boot\": {\"kernel\": \"bz\"}, \"share\": [{\"path\": 1}]}",
+                      "config.share[0].path: expected a string");
+}
+END_TEST
+
 /* [[disk]] tables, their JSON form, --disk, and the worker's copy of them. */
 START_TEST(disks)
 {
@@ -623,6 +718,7 @@ int main(void)
     tcase_add_test(tc, valid_config);
     tcase_add_test(tc, mistakes);
     tcase_add_test(tc, disks);
+    tcase_add_test(tc, shares);
     tcase_add_test(tc, vm_names);
     tcase_add_test(tc, json_config);
     tcase_add_test(tc, json_policy);

@@ -257,6 +257,21 @@ static JsonArray *disk_list(const struct vmm_config *cfg)
     return a;
 }
 
+static JsonArray *share_list(const struct vmm_config *cfg)
+{
+    JsonArray *a = json_array_new();
+
+    for (unsigned i = 0; i < cfg->nr_shares; i++) {
+        JsonObject *d = json_object_new();
+
+        json_object_set_string_member(d, "path", cfg->shares[i].path);
+        json_object_set_string_member(d, "tag", cfg->shares[i].tag);
+        json_object_set_boolean_member(d, "readonly", cfg->shares[i].readonly);
+        json_array_add_object_element(a, d);
+    }
+    return a;
+}
+
 static JsonNode *cmd_query_vm(struct qmp_request *req, GError **error)
 {
     struct mvm *mv = manager_find(mgr(req), req->vm, error);
@@ -271,6 +286,7 @@ static JsonNode *cmd_query_vm(struct qmp_request *req, GError **error)
     json_object_set_string_member(o, "firmware", mv->cfg.firmware);
     json_object_set_string_member(o, "arch", arch_name);
     json_object_set_array_member(o, "disks", disk_list(&mv->cfg));
+    json_object_set_array_member(o, "shares", share_list(&mv->cfg));
     return obj_node(o);
 }
 

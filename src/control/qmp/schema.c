@@ -136,7 +136,8 @@ const struct qmp_command_decl qmp_schema_commands[] = {
     { "query-vm", QMP_CMD_VM, NULL, "an object",
       "What `query-vms` has for it plus `vcpus`, `memory` (bytes), `flags`, `firmware` "
       "(path), `arch`, `disks` (in order, `vda` first in a Linux guest: "
-      "`{\"path\", \"readonly\": bool, \"serial\"?}`)." },
+      "`{\"path\", \"readonly\": bool, \"serial\"?}`), `shares` (in order: "
+      "`{\"path\", \"tag\", \"readonly\": bool}`)." },
     { "query-policy", QMP_CMD_VM, NULL,
       "`{\"role\": \"service\" | \"restricted\", \"flags\": [...], \"services\": "
       "{\"standard\": [...], \"standard-hyp\": [...], \"vendor-hyp\": [...]}, "
