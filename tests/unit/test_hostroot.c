@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm/arch.h"
+#include "vmm/config.h"
 #include "vmm/hostroot.h"
 
 #include "unit.h"
@@ -408,6 +410,135 @@ START_TEST(init_path_order)
 }
 END_TEST
 
+/* ---- the whole mode over a config ---- */
+
+/* The member @name of archive @a, or NULL; its size in *@size. */
+static const uint8_t *member(const uint8_t *a, size_t size, const char *name, size_t *len)
+{
+    size_t at = 0;
+
+    walk(a, size);
+    for (;;) {
+        unsigned long namesize = hex8(a + at + 6 + 11 * 8);
+        unsigned long filesize = hex8(a + at + 6 + 6 * 8);
+        const char *n = (const char *)a + at + 110;
+
+        if (!strcmp(n, "TRAILER!!!"))
+            return NULL;
+        at = (at + 110 + namesize + 3) & ~(size_t)3;
+        if (!strcmp(n, name)) {
+            *len = filesize;
+            return a + at;
+        }
+        at = (at + filesize + 3) & ~(size_t)3;
+    }
+}
+
+START_TEST(apply_builds_the_boot)
+{
+    struct vmm_config cfg;
+    g_autofree char *dir = g_dir_make_tmp("vmm-hostroot-XXXXXX", NULL);
+    g_autofree char *init = g_build_filename(dir, "vmm-init", NULL);
+    g_autofree char *rw = g_build_filename(dir, "out", NULL);
+    g_autofree char *cwd = g_get_current_dir();
+    char *argv[] = { "sh", "-c", "exit 42", NULL };
+    const char *rws[] = { rw };
+    struct host_root_request req = { .argv = argv, .rw = rws, .nr_rw = 1 };
+    struct hostroot_conf *c = g_new0(struct hostroot_conf, 1);
+    g_autoptr(GError) error = NULL;
+    const uint8_t *p;
+    size_t len;
+
+    ck_assert(g_file_set_contents(init, "\177ELF-not-really", -1, NULL));
+    ck_assert_int_eq(mkdir(rw, 0755), 0);
+    g_setenv("VMM_INIT", init, TRUE);
+    g_setenv("TERM", "xterm", TRUE);
+    g_setenv("SECRET_TOKEN", "no", TRUE);
+    config_init(&cfg);
+    config_set_kernel(&cfg, "/boot/vmlinuz");
+    cfg.boot_linux.cmdline = g_strdup("loglevel=7");
+    ck_assert_msg(host_root_apply(&cfg, &req, &error), "%s", error ? error->message : "");
+    ck_assert(cfg.status_whole);
+    ck_assert_uint_eq(cfg.nr_shares, 2);
+    ck_assert_str_eq(cfg.shares[0].path, "/");
+    ck_assert_str_eq(cfg.shares[0].tag, HOST_ROOT_TAG);
+    ck_assert(cfg.shares[0].readonly);
+    ck_assert_str_eq(cfg.shares[1].path, rw);
+    ck_assert(!cfg.shares[1].readonly);
+    /* vmm's words, then the user's: the last word wins in the kernel */
+    ck_assert_ptr_nonnull(strstr(cfg.boot_linux.cmdline, arch_linux_default_cmdline()));
+    ck_assert(g_str_has_suffix(cfg.boot_linux.cmdline, " " HOST_ROOT_CMDLINE " loglevel=7"));
+    ck_assert_ptr_null(cfg.boot_linux.initrd_path);
+    p = member(cfg.boot_linux.initrd, cfg.boot_linux.initrd_size, "init", &len);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(memcmp(p, "\177ELF-not-really", len), 0);
+    ck_assert_ptr_nonnull(member(cfg.boot_linux.initrd, cfg.boot_linux.initrd_size,
+                                 "dev/console", &len));
+    p = member(cfg.boot_linux.initrd, cfg.boot_linux.initrd_size, "vmm-init.conf", &len);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_null(hostroot_conf_decode((const char *)p, len, c));
+    ck_assert_uint_eq(c->uid, getuid());
+    ck_assert_uint_eq(c->gid, getgid());
+    ck_assert_str_eq(c->cwd, cwd);
+    ck_assert_str_eq(c->root_tag, HOST_ROOT_TAG);
+    ck_assert_uint_eq(c->nr_rw, 1);
+    ck_assert_str_eq(c->rw[0].path, rw);
+    ck_assert_str_eq(c->rw[0].tag, cfg.shares[1].tag);
+    ck_assert_uint_eq(c->nr_args, 3);
+    ck_assert_str_eq(c->argv[2], "exit 42");
+    for (unsigned i = 0; i < c->nr_env; i++)
+        ck_assert_msg(!g_str_has_prefix(c->env[i], "SECRET_TOKEN="), "the host's environment leaked");
+    ck_assert_uint_ge(c->nr_env, 2); /* PATH always, TERM */
+    config_clear(&cfg);
+    g_free(c);
+    unlink(init);
+    rmdir(rw);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(apply_refuses)
+{
+    struct vmm_config cfg;
+    char *argv[] = { "true", NULL };
+    char *none[] = { NULL };
+    const char *rws[] = { "/nonexistent-vmm-dir" };
+    struct host_root_request ok = { .argv = argv };
+
+    config_init(&cfg);
+    {
+        g_autoptr(GError) error = NULL;
+
+        ck_assert(!host_root_apply(&cfg, &ok, &error)); /* no kernel */
+        ck_assert_ptr_nonnull(strstr(error->message, "needs a Linux kernel"));
+    }
+    config_set_kernel(&cfg, "/boot/vmlinuz");
+    {
+        g_autoptr(GError) error = NULL;
+        struct host_root_request r = { .argv = none };
+
+        ck_assert(!host_root_apply(&cfg, &r, &error));
+        ck_assert_ptr_nonnull(strstr(error->message, "no command"));
+    }
+    {
+        g_autoptr(GError) error = NULL;
+        struct host_root_request r = { .argv = argv, .rw = rws, .nr_rw = 1 };
+
+        ck_assert(!host_root_apply(&cfg, &r, &error));
+        ck_assert_ptr_nonnull(strstr(error->message, "/nonexistent-vmm-dir"));
+        ck_assert_uint_eq(cfg.nr_shares, 0);
+    }
+    cfg.boot_linux.initrd_path = g_strdup("/x");
+    {
+        g_autoptr(GError) error = NULL;
+
+        ck_assert(!host_root_apply(&cfg, &ok, &error));
+        ck_assert_ptr_nonnull(strstr(error->message, "--initrd"));
+    }
+    config_clear(&cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hostroot");
@@ -423,6 +554,8 @@ int main(void)
     tcase_add_test(tc, conf_decoder_limits);
     tcase_add_test(tc, conf_decoder_mutations);
     tcase_add_test(tc, init_path_order);
+    tcase_add_test(tc, apply_builds_the_boot);
+    tcase_add_test(tc, apply_refuses);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
