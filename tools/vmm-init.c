@@ -234,7 +234,7 @@ static void set_up_root(void)
 
 /* What the child tells PID 1 when it could not start the command. */
 struct child_error {
-    int stage; /* 0: becoming the user, 1: exec */
+    int stage; /* 0: becoming the user, 1: exec, 2: the working directory */
     int err;
 };
 
@@ -250,8 +250,12 @@ static void __attribute__((noreturn)) child(int report)
     for (unsigned i = 0; i < conf.nr_groups; i++)
         groups[i] = conf.groups[i];
     if (setgroups(conf.nr_groups, groups) < 0 || setgid(conf.gid) < 0 ||
-        setuid(conf.uid) < 0 || chdir(conf.cwd) < 0) {
+        setuid(conf.uid) < 0) {
         e.err = errno;
+        goto out;
+    }
+    if (chdir(conf.cwd) < 0) {
+        e = (struct child_error){ 2, errno };
         goto out;
     }
     clearenv();
@@ -314,8 +318,11 @@ int main(void)
     close(report[0]);
     if (n == sizeof(e)) {
         if (e.stage == 0)
-            fail(HOSTROOT_EXIT_INIT, "cannot run as uid %u gid %u in %s: %s", conf.uid,
-                 conf.gid, conf.cwd, strerror(e.err));
+            fail(HOSTROOT_EXIT_INIT, "cannot run as uid %u gid %u: %s", conf.uid, conf.gid,
+                 strerror(e.err));
+        if (e.stage == 2)
+            fail(HOSTROOT_EXIT_INIT, "working directory %s (as uid %u): %s", conf.cwd,
+                 conf.uid, strerror(e.err));
         if (e.err == ENOENT)
             fail(HOSTROOT_EXIT_NOTFOUND, "%s: command not found", conf.argv[0]);
         fail(HOSTROOT_EXIT_NOEXEC, "%s: cannot execute: %s", conf.argv[0], strerror(e.err));

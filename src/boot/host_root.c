@@ -70,6 +70,31 @@ static void add_env(struct hostroot_conf *c, GPtrArray *keep)
     }
 }
 
+/* Whether @path is @dir or under it. */
+static bool path_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    if (n > 1 && dir[n - 1] == '/')
+        n--;
+    return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/' || n == 1);
+}
+
+/* The guest has its own empty tmpfs there: a working directory under one
+ * would not exist, unless a --rw folder brings it. */
+static const char *cwd_hidden_by(const char *cwd, const struct hostroot_conf *c)
+{
+    static const char *const scratch[] = { "/tmp", "/var/tmp", "/run" };
+
+    for (unsigned i = 0; i < c->nr_rw; i++)
+        if (path_under(cwd, c->rw[i].path))
+            return NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(scratch); i++)
+        if (path_under(cwd, scratch[i]))
+            return scratch[i];
+    return NULL;
+}
+
 /* The shares and the file for vmm-init; its strings are kept in @keep. */
 static bool make_conf(struct vmm_config *cfg, const struct host_root_request *req,
                       struct hostroot_conf *c, GPtrArray *keep, GError **error)
@@ -108,6 +133,10 @@ static bool make_conf(struct vmm_config *cfg, const struct host_root_request *re
         g_ptr_array_add(keep, tag);
         c->rw[c->nr_rw++] = (struct hostroot_rw){ tag, real };
     }
+    if (cwd_hidden_by(cwd, c))
+        return fail(error, "the working directory %s is under %s, which the guest has as its "
+                    "own empty tmpfs: run from elsewhere, or share it with --rw %s", cwd,
+                    cwd_hidden_by(cwd, c), cwd);
     /* The folders are checked: now the shares. */
     if (!config_add_share(cfg, "/", HOST_ROOT_TAG, true, error))
         return false;

@@ -528,6 +528,29 @@ START_TEST(apply_refuses)
         ck_assert_ptr_nonnull(strstr(error->message, "/nonexistent-vmm-dir"));
         ck_assert_uint_eq(cfg.nr_shares, 0);
     }
+    {
+        /* a working directory the guest's /tmp would hide, unless --rw brings it */
+        g_autofree char *old = g_get_current_dir();
+        g_autofree char *tmp = g_dir_make_tmp("vmm-cwd-XXXXXX", NULL);
+        g_autofree char *real = realpath(tmp, NULL);
+        g_autoptr(GError) error = NULL;
+        const char *with[] = { real };
+        struct host_root_request r = { .argv = argv, .rw = with, .nr_rw = 1 };
+
+        ck_assert_int_eq(chdir(real), 0);
+        if (g_str_has_prefix(real, "/tmp/")) {
+            ck_assert(!host_root_apply(&cfg, &ok, &error));
+            ck_assert_ptr_nonnull(strstr(error->message, "--rw"));
+            g_clear_error(&error);
+            g_setenv("VMM_INIT", "/bin/sh", TRUE); /* any file will do */
+            ck_assert_msg(host_root_apply(&cfg, &r, &error), "%s", error->message);
+        }
+        ck_assert_int_eq(chdir(old), 0);
+        rmdir(real);
+        config_clear(&cfg);
+        config_init(&cfg);
+        config_set_kernel(&cfg, "/boot/vmlinuz");
+    }
     cfg.boot_linux.initrd_path = g_strdup("/x");
     {
         g_autoptr(GError) error = NULL;
