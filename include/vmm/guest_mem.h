@@ -18,6 +18,8 @@ struct mem_region {
     uint64_t size;
     uint8_t *hva;
     bool readonly;
+    bool shared;          /* a memfd's mapping (MAP_SHARED) that another process can map */
+    int fd;               /* that memfd, while @shared (vhost-user's SET_MEM_TABLE) */
 };
 
 #define VMM_MAX_MEM_REGIONS 4

@@ -34,6 +34,7 @@ enum vmm_thread_kind {
     VMM_THREAD_OUTPUT, /* a bounded output queue's writer (log, console) */
     VMM_THREAD_DEVICE, /* a device's worker (virtio queues: src/devices/virtio_pci.c) */
     VMM_THREAD_BLOCK_IO, /* a virtio-blk device's worker: the device list and disk I/O */
+    VMM_THREAD_FS,    /* a virtio-fs device's worker: the device list and vhost-user */
     VMM_THREAD_KINDS
 };
 

@@ -68,6 +68,8 @@ struct vm {
     /* vm_create()'s disks, for the devices it realizes; NULL afterwards. */
     const struct device_disk *disks;
     unsigned nr_disks;
+    const struct device_share *shares; /* the same for its shares */
+    unsigned nr_shares;
     struct console *console;
 
     unsigned nr_vcpus;
@@ -107,10 +109,13 @@ struct vm {
  * builds a VM from a config). @calls_ops makes the VM's call state first:
  * the architecture's set-up places the ucall area in it. @disks (up to
  * VMM_MAX_DISKS, Linux boots only) back its virtio-blk devices, which
- * open them now. */
+ * open them now; @shares (up to VMM_MAX_SHARES) its virtio-fs devices,
+ * which start their daemons now, and with any share guest RAM is a memfd
+ * the daemons map. */
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
                      const struct device_disk *disks, unsigned nr_disks,
+                     const struct device_share *shares, unsigned nr_shares,
                      const struct vm_calls_ops *calls_ops, GError **error);
 void vm_destroy(struct vm *vm);
 

@@ -165,6 +165,21 @@ static const struct rule block_io_rules[] = {
     END,
 };
 
+/* A virtio-fs device's worker (src/devices/virtio_fs.c): the device
+ * worker's loop, and vhost-user messages to its virtiofsd when the driver
+ * starts or resets the device. */
+static const struct rule fs_rules[] = {
+    ALLOW("poll"),             /* its eventfds, the daemon's socket (x86_64) */
+    ALLOW("ppoll"),            /* the same (aarch64) */
+    ALLOW("read"),             /* its eventfds */
+    ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW("sendmsg"),          /* vhost-user requests, with eventfds (SCM_RIGHTS) */
+    ALLOW("recvmsg"),          /* their replies */
+    ALLOW("close"),            /* a descriptor the daemon sent unasked */
+    ALLOW("wait4"),            /* how a daemon that stopped answering ended */
+    END,
+};
+
 /* vmm run's main loop, once the VM runs (src/cli/serve.c, without --qmp). */
 static const struct rule main_rules[] = {
     ALLOW("poll"),             /* GLib's main loop (x86_64) */
@@ -175,6 +190,8 @@ static const struct rule main_rules[] = {
     ALLOW("fstat"),            /* console_start_input(): what standard input is */
     ALLOW("newfstatat"),       /* the same (glibc's fstat) */
     ALLOW_EQ("ioctl", 1, TCGETS), /* the same: isatty() */
+    ALLOW("kill"),             /* teardown: a share's virtiofsd is stopped */
+    ALLOW("wait4"),            /* and reaped */
     END,
 };
 
@@ -221,6 +238,8 @@ static const struct rule serve_rules[] = {
     ALLOW("shutdown"),         /* closing a client */
     ALLOW("unlink"),           /* the socket at exit */
     ALLOW("unlinkat"),         /* the same */
+    ALLOW("kill"),             /* vm-destroy: a share's virtiofsd is stopped */
+    ALLOW("wait4"),            /* and reaped */
     END,
 };
 
@@ -250,6 +269,8 @@ static const struct rule worker_rules[] = {
     ALLOW("recvmsg"),          /* the same */
     ALLOW("sendmsg"),          /* the same */
     ALLOW("shutdown"),         /* the same, at its end */
+    ALLOW("kill"),             /* teardown: a share's virtiofsd (started at build) is stopped */
+    ALLOW("wait4"),            /* and reaped */
     ALLOW("landlock_restrict_self"), /* sandbox_adopt() in a thread that predates it: narrows only */
     ALLOW("capset"),           /* the same: drops only (no capability is left to raise with) */
     REFUSE("openat", EACCES),  /* nothing to open: see above */
@@ -266,24 +287,25 @@ static const struct {
     const char *name;                       /* in the violation line, and the test hook's value */
     const struct rule *rules;
     bool tsync;                             /* a main thread: for every thread there is */
-    enum vmm_thread_kind children[5];       /* threads under its filter: started later (they
+    enum vmm_thread_kind children[6];       /* threads under its filter: started later (they
                                              * inherit it) or before (TSYNC gives it them) */
     unsigned nr_children;
 } kinds[VMM_THREAD_KINDS] = {
     [VMM_THREAD_MAIN] = { "main", main_rules, true,
                           { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                            VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
+                            VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO, VMM_THREAD_FS }, 6 },
     [VMM_THREAD_SERVE] = { "serve", serve_rules, true,
                            { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                             VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
+                             VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO, VMM_THREAD_FS }, 6 },
     [VMM_THREAD_WORKER] = { "worker", worker_rules, true,
                             { VMM_THREAD_VCPU, VMM_THREAD_STDIN, VMM_THREAD_OUTPUT,
-                              VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO }, 5 },
+                              VMM_THREAD_DEVICE, VMM_THREAD_BLOCK_IO, VMM_THREAD_FS }, 6 },
     [VMM_THREAD_VCPU] = { "vcpu", vcpu_rules, false, { 0 }, 0 },
     [VMM_THREAD_STDIN] = { "stdin", stdin_rules, false, { 0 }, 0 },
     [VMM_THREAD_OUTPUT] = { "output", output_rules, false, { 0 }, 0 },
     [VMM_THREAD_DEVICE] = { "device", device_rules, false, { 0 }, 0 },
     [VMM_THREAD_BLOCK_IO] = { "block-io", block_io_rules, false, { 0 }, 0 },
+    [VMM_THREAD_FS] = { "fs", fs_rules, false, { 0 }, 0 },
 };
 
 /* A sanitizer's runtime makes system calls of its own at any time (leak

@@ -47,7 +47,7 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
     unsigned flags = (is_linux ? VM_LINUX : 0) | (cfg->pci_test_device ? VM_PCI_TESTDEV : 0) |
                      (cfg->status_whole ? VM_STATUS_WHOLE : 0);
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console, flags,
-                              cfg->disks, cfg->nr_disks,
+                              cfg->disks, cfg->nr_disks, cfg->shares, cfg->nr_shares,
                               &vm_calls_ops, error);
 
     if (vm && cfg->status_line)

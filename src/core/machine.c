@@ -8,6 +8,7 @@ bool machine_realize(struct vm *vm, GError **error)
         .iobus = &vm->iobus, .console = vm->console, .mem = &vm->mem,
         .ram_size = vm->ram_size, .nr_vcpus = vm->nr_vcpus,
         .disks = vm->disks, .nr_disks = vm->nr_disks,
+        .shares = vm->shares, .nr_shares = vm->nr_shares,
     };
     bool is_linux = vm->flags & VM_LINUX;
     unsigned boot = (is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE) |

@@ -58,6 +58,7 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
                      const struct device_disk *disks, unsigned nr_disks,
+                     const struct device_share *shares, unsigned nr_shares,
                      const struct vm_calls_ops *calls_ops, GError **error)
 {
     struct vm *vm = g_new0(struct vm, 1);
@@ -70,6 +71,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->flags = flags;
     vm->disks = disks;
     vm->nr_disks = nr_disks;
+    vm->shares = shares;
+    vm->nr_shares = nr_shares;
     vm->status_line = -1;
     vm->vcpus = g_new0(struct vcpu, nr_vcpus);
     for (unsigned i = 0; i < nr_vcpus; i++)
@@ -85,7 +88,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     vm->fd = vmm_ioctl(kvm->fd, KVM_CREATE_VM, 0, error);
     if (vm->fd < 0)
         goto fail;
-    vm->mem.ram = guest_mem_map(&vm->mem, vm->fd, arch_ram_base(), ram_size, false, error);
+    vm->mem.ram = guest_mem_map(&vm->mem, vm->fd, arch_ram_base(), ram_size, false,
+                                nr_shares > 0, error);
     if (!vm->mem.ram || !arch_vm_init(vm, error) ||
         ((flags & VM_LINUX) && !arch_linux_vm_init(vm, error)))
         goto fail;
@@ -96,6 +100,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
         goto fail;
     vm->disks = NULL; /* the caller's: the devices took copies */
     vm->nr_disks = 0;
+    vm->shares = NULL;
+    vm->nr_shares = 0;
     return vm;
 
 fail:

@@ -234,8 +234,25 @@ void pci_bus_config(struct pci_bus *bus, unsigned busnr, unsigned slot, unsigned
     g_mutex_unlock(&bus->lock);
 }
 
-void pci_bus_window_access(struct pci_bus *bus, struct vcpu *vcpu, uint64_t addr,
-                           uint8_t *data, unsigned len, bool is_write)
+/* Where BAR @i of @fn decodes in its space (@io: ports, else memory), if it does. */
+static bool bar_base(const struct pci_function *fn, unsigned i, bool io, uint64_t *base)
+{
+    uint32_t port;
+
+    if (!io) {
+        *base = pci_function_bar_address(fn, i);
+        return *base != 0;
+    }
+    if (!pci_function_io_bar_port(fn, i, &port))
+        return false;
+    *base = port;
+    return true;
+}
+
+/* An access at @addr in the memory window or the I/O space goes to the BAR
+ * that holds all of it, or to nobody (reads as all ones). */
+static void bar_access(struct pci_bus *bus, struct vcpu *vcpu, bool io, uint64_t addr,
+                       uint8_t *data, unsigned len, bool is_write)
 {
     io_handler_fn handler = NULL;
     void *opaque = NULL;
@@ -246,10 +263,10 @@ void pci_bus_window_access(struct pci_bus *bus, struct vcpu *vcpu, uint64_t addr
         struct pci_function *fn = bus->slots[s];
 
         for (unsigned i = 0; fn && i < PCI_BARS; i++) {
-            uint64_t base = pci_function_bar_address(fn, i);
+            uint64_t base;
 
-            /* The whole access inside the BAR, or nobody's. */
-            if (base && addr >= base && addr - base < fn->bars[i].size &&
+            /* The whole access inside the BAR (no wrap: addr >= base). */
+            if (bar_base(fn, i, io, &base) && addr >= base && addr - base < fn->bars[i].size &&
                 len <= fn->bars[i].size - (addr - base)) {
                 handler = fn->bars[i].handler;
                 opaque = fn->bars[i].opaque;
@@ -267,36 +284,14 @@ void pci_bus_window_access(struct pci_bus *bus, struct vcpu *vcpu, uint64_t addr
         memset(data, 0xff, len);
 }
 
+void pci_bus_window_access(struct pci_bus *bus, struct vcpu *vcpu, uint64_t addr,
+                           uint8_t *data, unsigned len, bool is_write)
+{
+    bar_access(bus, vcpu, false, addr, data, len, is_write);
+}
+
 void pci_bus_io_access(struct pci_bus *bus, struct vcpu *vcpu, uint32_t port, uint8_t *data,
                        unsigned len, bool is_write)
 {
-    io_handler_fn handler = NULL;
-    void *opaque = NULL;
-    uint64_t offset = 0;
-
-    g_mutex_lock(&bus->lock);
-    for (unsigned s = 0; s < PCI_SLOTS && !handler; s++) {
-        struct pci_function *fn = bus->slots[s];
-
-        for (unsigned i = 0; fn && i < PCI_BARS; i++) {
-            uint32_t base;
-
-            /* The whole access inside the BAR, or nobody's (64-bit
-             * arithmetic: a BAR near the top of the 32-bit space does
-             * not wrap). */
-            if (pci_function_io_bar_port(fn, i, &base) && port >= base &&
-                (uint64_t)port - base < fn->bars[i].size &&
-                len <= fn->bars[i].size - ((uint64_t)port - base)) {
-                handler = fn->bars[i].handler;
-                opaque = fn->bars[i].opaque;
-                offset = port - base;
-                break;
-            }
-        }
-    }
-    g_mutex_unlock(&bus->lock);
-    if (handler)
-        handler(vcpu, opaque, offset, data, len, is_write);
-    else if (!is_write)
-        memset(data, 0xff, len);
+    bar_access(bus, vcpu, true, port, data, len, is_write);
 }

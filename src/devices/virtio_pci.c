@@ -33,6 +33,21 @@ static uint64_t device_features(const struct virtio_pci *vp)
     return vp->model->features | TRANSPORT_FEATURES;
 }
 
+static bool offloaded(const struct virtio_pci *vp, unsigned q)
+{
+    return vp->model->offload && (vp->model->offload->queues & (1U << q));
+}
+
+/* Wakes the worker (an eventfd write never blocks: it only fails near
+ * 2^64, and then the worker is awake anyway). */
+static void wake(struct virtio_pci *vp, int fd)
+{
+    uint64_t one = 1;
+
+    if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        vmm_log("%s: waking its worker: %s", vp->model->name, g_strerror(errno));
+}
+
 static void update_irq(struct virtio_pci *vp)
 {
     if (vp->irq_wired)
@@ -59,24 +74,31 @@ static void reset(struct virtio_pci *vp)
         *q = (struct virtio_pci_queue){ .size = VIRTIO_PCI_QUEUE_MAX_SIZE };
     }
     __atomic_store_n(&vp->pending, 0, __ATOMIC_RELAXED);
+    vp->offload_start = vp->offload_reset = false;
     if (vp->model->reset)
         vp->model->reset(vp);
     update_irq(vp);
 }
 
-/* A queue broke: the driver learns it through DEVICE_NEEDS_RESET and a
- * configuration interrupt (spec 2.1.2). Logged the first time in the
- * device's life only: a guest that breaks its queues in a loop costs no
- * log lines; vp->breaks counts them. */
-static void needs_reset(struct virtio_pci *vp, unsigned q, const char *why)
+/* The device stops until the driver resets it: the driver learns it
+ * through DEVICE_NEEDS_RESET and a configuration interrupt (spec 2.1.2).
+ * Logged the first time in the device's life only: a guest that breaks
+ * its queues in a loop costs no log lines; vp->breaks counts them. */
+static bool stop_until_reset(struct virtio_pci *vp)
 {
     if (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET)
-        return;
-    if (!vp->breaks++)
-        vmm_log("%s: the driver broke queue %u (%s); the device waits for a reset "
-                "(logged once)", vp->model->name, q, why);
+        return false;
     vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
     interrupt(vp, VIRTIO_PCI_ISR_CONFIG);
+    return !vp->breaks++;
+}
+
+/* A queue broke. */
+static void needs_reset(struct virtio_pci *vp, unsigned q, const char *why)
+{
+    if (stop_until_reset(vp))
+        vmm_log("%s: the driver broke queue %u (%s); the device waits for a reset "
+                "(logged once)", vp->model->name, q, why);
 }
 
 static bool queue_live(const struct virtio_pci *vp, unsigned q)
@@ -144,6 +166,8 @@ static void enable_queue(struct virtio_pci *vp, unsigned q)
         return;
     }
     vq->enabled = true;
+    if (offloaded(vp, q))
+        return; /* the ring's device half is the backend's */
     /* The device's half of the kick protocol starts on (avail_event 0, no
      * NO_NOTIFY flag) whatever the driver left in the used ring's memory. */
     virtq_enable_notify(&vq->vq);
@@ -152,7 +176,12 @@ static void enable_queue(struct virtio_pci *vp, unsigned q)
 static void set_status(struct virtio_pci *vp, uint8_t status)
 {
     if (status == 0) {
-        reset(vp);
+        if (!vp->offload_running) {
+            reset(vp);
+            return;
+        }
+        vp->offload_reset = true;
+        wake(vp, vp->kick_fd);
         return;
     }
     /* FEATURES_OK sticks only for features we offered, version 1 among them. */
@@ -161,6 +190,11 @@ static void set_status(struct virtio_pci *vp, uint8_t status)
          !(vp->driver_features & (1ULL << VIRTIO_F_VERSION_1))))
         status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
     /* The device sets NEEDS_RESET; the driver cannot clear it but by reset. */
+    if (vp->model->offload && (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+        !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+        vp->offload_start = true;
+        wake(vp, vp->kick_fd);
+    }
     vp->status = (status & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
                  (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
@@ -177,6 +211,8 @@ static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
         vp->queue_select < vp->model->nr_queues ? &vp->queues[vp->queue_select] : NULL;
     bool before_features_ok = !(vp->status & VIRTIO_CONFIG_S_FEATURES_OK);
 
+    if (vp->offload_reset)
+        return; /* still resetting: the worker is stopping the backend */
     switch (off) {
     case VIRTIO_PCI_COMMON_DFSELECT: vp->device_feature_select = v; break;
     case VIRTIO_PCI_COMMON_GFSELECT: vp->driver_feature_select = v; break;
@@ -267,15 +303,14 @@ static unsigned common_width(unsigned off)
 
 void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
 {
-    uint64_t one = 1;
-
     if (q >= vp->model->nr_queues)
         return;
+    if (offloaded(vp, q)) {
+        wake(vp, vp->queue_fd[q]); /* what KVM's ioeventfd would have done */
+        return;
+    }
     __atomic_or_fetch(&vp->pending, 1U << q, __ATOMIC_RELEASE);
-    /* Never blocks: an eventfd write only fails when the counter is near
-     * 2^64, and then the worker is awake anyway. */
-    if (write(vp->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        vmm_log("%s: waking its worker: %s", vp->model->name, g_strerror(errno));
+    wake(vp, vp->kick_fd);
 }
 
 void virtio_pci_bar_access(struct virtio_pci *vp, uint64_t offset, uint8_t *data, unsigned len,
@@ -344,25 +379,82 @@ static void run_queue(struct virtio_pci *vp, unsigned q)
         virtio_pci_kick(vp, q);
 }
 
-/* Waits for the worker's eventfd or a queue's (KVM's kicks); the queues
- * KVM kicked join the pending ones. False when poll fails for good. */
-static bool wait_for_kicks(struct virtio_pci *vp)
+/* Waits for the worker's eventfd, a queue's (KVM's kicks) or, for an
+ * offloaded queue, the backend's call; the queues kicked join the pending
+ * ones, and the calls are returned. False when poll fails for good. */
+static bool wait_for_kicks(struct virtio_pci *vp, unsigned *calls)
 {
     struct pollfd p[1 + VIRTIO_PCI_MAX_QUEUES];
     unsigned n = vp->model->nr_queues;
     uint64_t count;
 
+    *calls = 0;
     p[0] = (struct pollfd){ .fd = vp->kick_fd, .events = POLLIN };
+    /* An offloaded queue's kicks are the backend's to read. */
     for (unsigned q = 0; q < n; q++)
-        p[1 + q] = (struct pollfd){ .fd = vp->queue_fd[q], .events = POLLIN };
+        p[1 + q] = (struct pollfd){ .fd = offloaded(vp, q) ? vp->call_fd[q] : vp->queue_fd[q],
+                                    .events = POLLIN };
     if (poll(p, 1 + n, -1) < 0)
         return errno == EINTR;
     if (p[0].revents & POLLIN)
         (void)!read(vp->kick_fd, &count, sizeof(count));
-    for (unsigned q = 0; q < n; q++)
-        if ((p[1 + q].revents & POLLIN) && read(vp->queue_fd[q], &count, sizeof(count)) > 0)
+    for (unsigned q = 0; q < n; q++) {
+        if (!(p[1 + q].revents & POLLIN) || read(p[1 + q].fd, &count, sizeof(count)) <= 0)
+            continue;
+        if (offloaded(vp, q))
+            *calls |= 1U << q;
+        else
             __atomic_or_fetch(&vp->pending, 1U << q, __ATOMIC_RELEASE);
+    }
     return true;
+}
+
+/* The driver's DRIVER_OK reaches the backend (lock held). */
+static void offload_start(struct virtio_pci *vp)
+{
+    struct virtio_pci_offload_queue qs[VIRTIO_PCI_MAX_QUEUES] = { 0 };
+    g_autoptr(GError) err = NULL;
+    unsigned n = 0;
+
+    vp->offload_start = false;
+    /* Started once per reset, however often the driver toggles DRIVER_OK. */
+    if (vp->offload_running || !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+        (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+        return;
+    for (unsigned q = 0; q < vp->model->nr_queues; q++) {
+        const struct virtio_pci_queue *vq = &vp->queues[q];
+
+        if (!offloaded(vp, q) || !vq->enabled)
+            continue;
+        qs[n++] = (struct virtio_pci_offload_queue){
+            .index = q, .size = vq->size, .desc = vq->desc, .driver = vq->driver,
+            .device = vq->device, .kick_fd = vp->queue_fd[q], .call_fd = vp->call_fd[q],
+        };
+    }
+    if (vp->model->offload->start(vp, vp->driver_features, qs, n, &err))
+        vp->offload_running = true;
+    else if (stop_until_reset(vp))
+        vmm_log("%s: its backend did not start: %s; the device waits for a reset "
+                "(logged once)", vp->model->name, err->message);
+}
+
+/* What the worker owes an offloading model (lock held): a start, or the
+ * stop a driver's reset waits for. */
+static void offload_work(struct virtio_pci *vp, unsigned calls)
+{
+    if (vp->offload_reset) {
+        if (vp->offload_running)
+            vp->model->offload->stop(vp);
+        vp->offload_running = false;
+        reset(vp);
+        return;
+    }
+    if (vp->offload_start)
+        offload_start(vp);
+    /* The backend decided the driver wants this interrupt (event index
+     * and NO_INTERRUPT are its business). */
+    if (calls && vp->offload_running && !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+        interrupt(vp, ISR_QUEUE);
 }
 
 static gpointer worker(gpointer opaque)
@@ -372,18 +464,26 @@ static gpointer worker(gpointer opaque)
                                                        : VMM_THREAD_DEVICE;
 
     while (!__atomic_load_n(&vp->stopping, __ATOMIC_ACQUIRE)) {
-        unsigned pending;
+        unsigned pending, calls;
 
         vmm_seccomp_adopt(kind);
-        if (!wait_for_kicks(vp))
+        if (!wait_for_kicks(vp, &calls))
             break;
         pending = __atomic_exchange_n(&vp->pending, 0, __ATOMIC_ACQUIRE);
         g_mutex_lock(&vp->lock);
+        if (vp->model->offload)
+            offload_work(vp, calls);
         for (unsigned q = 0; q < vp->model->nr_queues; q++)
             if ((pending & (1U << q)) && queue_live(vp, q))
                 run_queue(vp, q);
         g_mutex_unlock(&vp->lock);
     }
+    /* The backend stops here, on the thread whose seccomp list allows it. */
+    g_mutex_lock(&vp->lock);
+    if (vp->offload_running)
+        vp->model->offload->stop(vp);
+    vp->offload_running = false;
+    g_mutex_unlock(&vp->lock);
     return NULL;
 }
 
@@ -474,7 +574,7 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     vp->kick_fd = -1;
     vp->vm_fd = ctx->vm_fd;
     for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
-        vp->queue_fd[q] = -1;
+        vp->queue_fd[q] = vp->call_fd[q] = -1;
     g_mutex_init(&vp->lock);
     if (!bus) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
@@ -507,9 +607,15 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     vp->fn.opaque = vp;
 
     vp->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    for (unsigned q = 0; q < model->nr_queues && vp->kick_fd >= 0; q++)
+    for (unsigned q = 0; q < model->nr_queues && vp->kick_fd >= 0; q++) {
         if ((vp->queue_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
             break;
+        if (offloaded(vp, q) && (vp->call_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+            close(vp->queue_fd[q]);
+            vp->queue_fd[q] = -1;
+            break;
+        }
+    }
     if (vp->kick_fd < 0 || (model->nr_queues && vp->queue_fd[model->nr_queues - 1] < 0)) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: eventfd: %s", model->name,
                     g_strerror(errno));
@@ -545,7 +651,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
     for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++) {
         if (vp->queue_fd[q] >= 0)
             close(vp->queue_fd[q]);
-        vp->queue_fd[q] = -1;
+        if (vp->call_fd[q] >= 0)
+            close(vp->call_fd[q]);
+        vp->queue_fd[q] = vp->call_fd[q] = -1;
     }
     if (vp->model)
         g_mutex_clear(&vp->lock);

@@ -6,7 +6,10 @@
  * a transmitted buffer reaching the console on the worker thread, kicks
  * as event index allows them, kicks through KVM's ioeventfds (a fake KVM)
  * following the BAR; and a hostile driver's queue set-up and chains
- * ending in DEVICE_NEEDS_RESET, with nothing else disturbed.
+ * ending in DEVICE_NEEDS_RESET, with nothing else disturbed. A fake model
+ * whose queue 0 a (fake) backend serves checks the offload hook: start at
+ * DRIVER_OK, kicks to the backend, its calls as interrupts, a reset that
+ * waits for the backend's stop, a failed start.
  */
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
@@ -20,6 +23,7 @@
 
 #include "vmm/console.h"
 #include "vmm/device.h"
+#include "vmm/error.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/virtio_blk.h"
@@ -37,6 +41,7 @@
 #define SLOT 1
 #define RNG_SLOT 2
 #define BLK_SLOT 3
+#define OFFLOAD_SLOT 5
 #define IMAGE_SIZE 8192
 #define TXQ 1
 #define QSIZE 8
@@ -44,6 +49,67 @@
 #define AVAIL (RAM_GPA + 0x2000)
 #define USED (RAM_GPA + 0x3000)
 #define BUF (RAM_GPA + 0x10000)
+
+/* A backend for queue 0 of a test model (queue 1 stays with the worker):
+ * what the transport handed it and when. Written on the device's worker,
+ * read by the test through WAIT_FOR (atomics). */
+static struct fake_backend {
+    unsigned starts, stops, n, index;
+    uint16_t size;
+    uint64_t desc, features;
+    int kick_fd, call_fd;
+    uint8_t status_at_stop;
+    bool fail;
+} backend;
+
+static bool backend_start(struct virtio_pci *vp, uint64_t features,
+                          const struct virtio_pci_offload_queue *q, unsigned n, GError **error)
+{
+    if (backend.fail) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "the fake backend refuses");
+        return false;
+    }
+    backend.n = n;
+    backend.features = features;
+    if (n) {
+        backend.index = q[0].index;
+        backend.size = q[0].size;
+        backend.desc = q[0].desc;
+        backend.kick_fd = q[0].kick_fd;
+        backend.call_fd = q[0].call_fd;
+    }
+    __atomic_add_fetch(&backend.starts, 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+static void backend_stop(struct virtio_pci *vp)
+{
+    backend.status_at_stop = vp->status;
+    __atomic_add_fetch(&backend.stops, 1, __ATOMIC_RELEASE);
+}
+
+static const struct virtio_pci_offload backend_offload = {
+    .queues = 1U << 0, .start = backend_start, .stop = backend_stop,
+};
+
+static bool offload_queue_notified(struct virtio_pci *vp, unsigned q)
+{
+    return true;
+}
+
+static const struct virtio_pci_model offload_model = {
+    .name = "offload-test", .device_id = 0x3f, .class_code = 0xff0000, .nr_queues = 2,
+    .queue_notified = offload_queue_notified, .offload = &backend_offload,
+};
+
+static bool offload_realize(struct device *dev, const struct device_ctx *ctx, GError **error)
+{
+    return virtio_pci_device_realize(dev, ctx, &offload_model, error);
+}
+
+static const struct device_ops offload_device = {
+    .name = "offload-test", .realize = offload_realize, .destroy = virtio_pci_device_destroy,
+};
 
 static const struct pci_host_params params = {
     .window_base = WINDOW, .window_size = 0x100000,
@@ -54,6 +120,7 @@ static const struct device_desc lines[] = {
     { &virtio_rng_device, RNG_SLOT, 0, -1, DEVICE_BOOT_ANY },
     VIRTIO_BLK_LINE(BLK_SLOT, -1, 0),
     VIRTIO_BLK_LINE(BLK_SLOT + 1, -1, 1),   /* no disk 1: stays empty */
+    { &offload_device, OFFLOAD_SLOT, 0, -1, DEVICE_BOOT_ANY },
 };
 static char image_path[64];
 static struct device_disk disk = { .path = image_path, .serial = "unit" };
@@ -67,6 +134,7 @@ static char console_path[64];
 static unsigned slot = SLOT;       /* the function the driver talks to */
 static uint64_t common, isr, notify;
 static uint8_t isr_seen;
+static bool devices_destroyed;     /* by the test itself */
 
 static uint32_t mmio_read(uint64_t addr, unsigned len)
 {
@@ -188,6 +256,7 @@ static void setup(void)
     slot = SLOT;
     fake_nr = fake_kicks = 0;
     fake_refuse = 0;
+    backend = (struct fake_backend){ .kick_fd = -1, .call_fd = -1 };
     iobus_init(&bus);
     ck_assert(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx,
                               setup_vm_fd, NULL, NULL));
@@ -197,7 +266,9 @@ static void setup(void)
 static void teardown(void)
 {
     unlink(image_path);
-    devices_destroy(&devs);
+    if (!devices_destroyed)
+        devices_destroy(&devs);
+    devices_destroyed = false;
     iobus_destroy(&bus);
     console_close(con);
     unlink(console_path);
@@ -609,6 +680,87 @@ START_TEST(queue_fields_locked_once_enabled)
 }
 END_TEST
 
+static void offload_ready(void)
+{
+    slot = OFFLOAD_SLOT;
+    discover();
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    queue_setup(0, DESC, AVAIL, USED);
+    queue_setup(1, DESC + 0x400, AVAIL + 0x400, USED + 0x400);
+    driver_ok();
+}
+
+START_TEST(offload_start_kick_call)
+{
+    uint64_t count = 0;
+    struct vring_used *u = at(USED);
+
+    u->flags = 0x5a5a;             /* the backend's to write, not the transport's */
+    offload_ready();
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 1);
+    ck_assert_uint_eq(backend.n, 1);
+    ck_assert_uint_eq(backend.index, 0);
+    ck_assert_uint_eq(backend.size, QSIZE);
+    ck_assert_uint_eq(backend.desc, DESC);
+    ck_assert(backend.features & (1ULL << VIRTIO_F_VERSION_1));
+    ck_assert_uint_eq(u->flags, 0x5a5a);
+    /* The driver's notify (here through the BAR: no KVM) reaches the backend. */
+    mmio_write(notify, 0, 2);
+    ck_assert_int_eq(read(backend.kick_fd, &count, sizeof(count)), sizeof(count));
+    ck_assert_uint_eq(count, 1);
+    /* The backend's call becomes the queue interrupt. */
+    ck_assert(!isr_has(1));
+    ck_assert_int_eq(eventfd_write(backend.call_fd, 1), 0);
+    WAIT_FOR(isr_has(1));
+    /* DRIVER_OK again does not start it twice. */
+    driver_ok();
+    mmio_write(common + VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+    driver_ok();
+    ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+    ck_assert_uint_eq(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE), 1);
+}
+END_TEST
+
+START_TEST(offload_reset_waits_for_stop)
+{
+    offload_ready();
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 1);
+    mmio_write(common + VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    WAIT_FOR(status() == 0);
+    ck_assert_uint_eq(__atomic_load_n(&backend.stops, __ATOMIC_ACQUIRE), 1);
+    /* The stop came before the reset: the device was still live. */
+    ck_assert(backend.status_at_stop & VIRTIO_CONFIG_S_DRIVER_OK);
+    /* And the device starts again after the next set-up. */
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    queue_setup(0, DESC, AVAIL, USED);
+    driver_ok();
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 2);
+}
+END_TEST
+
+START_TEST(offload_start_failure_needs_reset)
+{
+    backend.fail = true;
+    offload_ready();
+    WAIT_FOR(status() & VIRTIO_CONFIG_S_NEEDS_RESET);
+    ck_assert_uint_eq(mmio_read(isr, 1), VIRTIO_PCI_ISR_CONFIG);
+    /* Nothing to stop at reset. */
+    mmio_write(common + VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    ck_assert_uint_eq(status(), 0);
+    ck_assert_uint_eq(backend.stops, 0);
+}
+END_TEST
+
+START_TEST(offload_stopped_with_the_device)
+{
+    offload_ready();
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 1);
+    devices_destroy(&devs);
+    ck_assert_uint_eq(backend.stops, 1);
+    devices_destroyed = true;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virtio-pci");
@@ -625,6 +777,10 @@ int main(void)
     tcase_add_test(tc, queue_outside_ram);
     tcase_add_test(tc, hostile_chain);
     tcase_add_test(tc, queue_fields_locked_once_enabled);
+    tcase_add_test(tc, offload_start_kick_call);
+    tcase_add_test(tc, offload_reset_waits_for_stop);
+    tcase_add_test(tc, offload_start_failure_needs_reset);
+    tcase_add_test(tc, offload_stopped_with_the_device);
     suite_add_tcase(s, tc);
     tc = tcase_create("ioeventfd");
     tcase_set_timeout(tc, 60);

@@ -16,6 +16,11 @@
  * the model's queue state needs no lock of its own; a register access
  * from a vCPU waits at most for one queue pass.
  *
+ * A model may hand some queues to a backend outside the worker (vhost in
+ * the kernel, a vhost-user daemon: struct virtio_pci_offload): their
+ * kicks go straight to the backend, and the worker only turns the
+ * backend's call eventfds into the queue interrupt.
+ *
  * A driver that breaks a queue's rules (vmm/virtqueue.h) gets
  * DEVICE_NEEDS_RESET and a configuration interrupt, and that device does
  * nothing more until it resets it; nothing else in vmm notices.
@@ -48,6 +53,34 @@
 
 struct virtio_pci;
 
+/* A queue a backend outside the transport's worker serves (vhost in the
+ * kernel, a vhost-user daemon): where the driver put it and the two
+ * eventfds that replace the worker's handling. */
+struct virtio_pci_offload_queue {
+    unsigned index;
+    uint16_t size;
+    uint64_t desc, driver, device;  /* guest-physical (the model translates) */
+    int kick_fd;  /* signalled on each driver notify of the queue (KVM's
+                     ioeventfd, or the BAR handler where KVM refused one) */
+    int call_fd;  /* the backend's interrupt request: the worker raises the
+                     queue interrupt when it is signalled */
+};
+
+struct virtio_pci_offload {
+    uint32_t queues;  /* bit n: queue n is the backend's; the rest stay with queue_notified */
+    /* The driver set DRIVER_OK: hand the enabled offloaded queues (@n of
+     * them, in index order) to the backend with the features the driver
+     * accepted. Worker thread (its seccomp kind: the model's thread_kind),
+     * transport lock held; a wait for the backend must be bounded. False:
+     * DEVICE_NEEDS_RESET, and @error is logged (once per device). */
+    bool (*start)(struct virtio_pci *vp, uint64_t features,
+                  const struct virtio_pci_offload_queue *q, unsigned n, GError **error);
+    /* After a start that succeeded: the driver reset the device, or the
+     * device is going away. The backend stops touching these queues' guest
+     * memory before it returns. Worker thread, lock held. */
+    void (*stop)(struct virtio_pci *vp);
+};
+
 /* A virtio device model's side. */
 struct virtio_pci_model {
     const char *name;
@@ -68,6 +101,8 @@ struct virtio_pci_model {
     bool (*queue_notified)(struct virtio_pci *vp, unsigned q);
     /* The driver reset the device (transport lock held). */
     void (*reset)(struct virtio_pci *vp);
+    /* Queues a backend serves instead of queue_notified; NULL: none. */
+    const struct virtio_pci_offload *offload;
 };
 
 struct virtio_pci_queue {
@@ -104,6 +139,11 @@ struct virtio_pci {
     int queue_fd[VIRTIO_PCI_MAX_QUEUES]; /* eventfds KVM signals on queue n's notify write */
     uint64_t notify_gpa;      /* where they are registered now; 0: nowhere */
     bool ioeventfd_refused;   /* logged once */
+    /* Offloaded queues (lock held): the backend's interrupt requests, and
+     * what the worker owes it. A driver's reset waits for the worker to
+     * stop the backend: until then the status still reads non-zero. */
+    int call_fd[VIRTIO_PCI_MAX_QUEUES];
+    bool offload_start, offload_reset, offload_running;
     unsigned pending;         /* queues notified since the worker looked (atomic) */
     bool stopping;            /* atomic */
     GThread *worker;

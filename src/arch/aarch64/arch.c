@@ -72,7 +72,7 @@ static bool map_default_vectors(struct vm *vm, GError **error)
         g_set_error(error, VMM_ERROR, VMM_ERROR_NO_KVM, "KVM lacks KVM_CAP_READONLY_MEM");
         return false;
     }
-    r = guest_mem_map(&vm->mem, vm->fd, VMM_ARM_VECTORS_BASE, size, false, error);
+    r = guest_mem_map(&vm->mem, vm->fd, VMM_ARM_VECTORS_BASE, size, false, false, error);
     if (!r)
         return false;
     for (uint32_t v = 0; v < 16; v++) {

@@ -15,6 +15,7 @@
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
 #include "vmm/hw/virtio_blk.h"
+#include "vmm/hw/virtio_fs.h"
 #include "vmm/hw/virtio_console.h"
 #include "vmm/hw/virtio_rng.h"
 #include "vmm/machine.h"
@@ -43,6 +44,8 @@ const struct device_desc machine_devices[] = {
     { &virtio_rng_device,     2,                0,                 PCI_INTA(2), DEVICE_BOOT_LINUX },
     /* The VM's disks, slots 3-10: a line without a disk stays empty. */
     VIRTIO_BLK_LINES(PCI_INTA),
+    /* The VM's shares, slots 11-14, the same way. */
+    VIRTIO_FS_LINES(PCI_INTA),
     /* kvm-unit-tests' PCI test device, when the config asks for it; no INTx. */
     { &pci_testdev_device,    31,                   0,   -1,          DEVICE_BOOT_LINUX | DEVICE_PCI_TESTDEV },
 };
