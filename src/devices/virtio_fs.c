@@ -127,14 +127,16 @@ static void fs_stop(struct virtio_pci *vp)
 
     for (unsigned i = 0; i < fs->nr_started; i++) {
         g_autoptr(GError) err = NULL;
+        bool was_broken = fs->vu.broken != NULL;
         unsigned base;
 
         /* Once it answers, the daemon no longer touches the ring. One that
          * does not answer in time is not waited for: its socket is broken
-         * from then on, and it is stopped with the VM. */
-        if (!vhost_user_get_vring_base(&fs->vu, fs->started[i], &base, &err) &&
-            !fs->vu.broken)
+         * from then on (logged the first time), and it is stopped with the VM. */
+        if (!vhost_user_get_vring_base(&fs->vu, fs->started[i], &base, &err) && !was_broken) {
+            add_daemon_end(fs, &err, 0);
             vmm_log("%s", err->message);
+        }
     }
     fs->nr_started = 0;
 }

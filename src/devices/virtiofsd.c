@@ -158,6 +158,30 @@ static bool read_report(int fd, struct report *r)
     return n == sizeof(*r);
 }
 
+/* Is the root file system the initial ramfs (rootfs)? There pivot_root()
+ * fails, and with it virtiofsd's namespace sandbox: it gets its chroot
+ * sandbox instead (as in vmm's own test bed). */
+static bool root_is_rootfs(void)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    bool rootfs = false;
+
+    if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL))
+        return false;
+    lines = g_strsplit(text, "\n", -1);
+    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS] - FSTYPE ...": the
+     * last mount on / is the one in use. */
+    for (char **l = lines; *l; l++) {
+        g_auto(GStrv) f = g_strsplit(*l, " ", -1);
+        const char *dash = strstr(*l, " - ");
+
+        if (g_strv_length(f) > 5 && !strcmp(f[4], "/") && dash)
+            rootfs = g_str_has_prefix(dash + 3, "rootfs ");
+    }
+    return rootfs;
+}
+
 /* A listening socket and vmm's connection to it, with no path left; or -errno. */
 static int listen_and_connect(int *listener, int *conn)
 {
@@ -190,7 +214,8 @@ bool virtiofsd_start(struct virtiofsd *d, const struct device_share *share, GErr
     g_autofree char *daemon = g_strdup(env && *env ? env : VIRTIOFSD_DEFAULT);
     g_autofree char *source_opt = g_strdup_printf("source=%s", share->path);
     char *argv[] = { daemon, "--fd=3", "-o", source_opt, "-o", "cache=auto",
-                     "-o", "announce_submounts", "-o", "log_level=warn", NULL };
+                     "-o", "announce_submounts", "-o", "log_level=warn",
+                     root_is_rootfs() ? "-o" : NULL, "sandbox=chroot", NULL };
     struct plan p = { .daemon = daemon, .argv = argv, .source = share->path,
                       .userns = geteuid() != 0, .readonly = share->readonly,
                       .parent = getpid() };
@@ -208,7 +233,7 @@ bool virtiofsd_start(struct virtiofsd *d, const struct device_share *share, GErr
         return false;
     }
     if (access(daemon, X_OK) < 0) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s: cannot run virtiofsd %s: %s (install qemu-system-common, or name "
                     "another with VMM_VIRTIOFSD)", d->what, daemon, g_strerror(errno));
         g_clear_pointer(&d->what, g_free);
