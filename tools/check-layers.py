@@ -59,7 +59,7 @@ HEADERS = {
     "calls": ["calls", "policy", "ucall", "vm-host"],
     "arch": ["layout"],
     "config": ["config", "schema"],
-    "boot": ["boot"],
+    "boot": ["boot", "hostroot"],
     "manager": ["manager", "worker_proto", "worker"],
     "control": ["qmp"],
     "cli": ["serve"],

@@ -37,6 +37,7 @@ struct vmm_config {
     char *console_file;   /* NULL: stdout */
     bool status_line;     /* [console] status-line: the guest's status from its console */
     bool pci_test_device; /* [vm] pci-test-device: kvm-unit-tests' pci-testdev on the PCI bus */
+    bool status_whole;    /* --host-root: the guest's exit status 0-255, not capped (VM_STATUS_WHOLE) */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;

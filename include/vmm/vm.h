@@ -49,6 +49,9 @@ struct vcpu {
 /* vm_create() flags. */
 #define VM_LINUX 0x1 /* a Linux boot: in-kernel irqchip, the devices Linux needs */
 #define VM_PCI_TESTDEV 0x2 /* [vm] pci-test-device: the machine's pci-testdev line */
+/* --host-root: the exit device's status is the guest command's, passed on
+ * whole (0-255) as a shell passes its command's, not capped at 119. */
+#define VM_STATUS_WHOLE 0x4
 
 struct vm {
     struct kvm *kvm;
@@ -56,7 +59,7 @@ struct vm {
     char *name;
     uint64_t id;             /* the manager's number for it (0 under vmm run) */
     uint64_t ram_size;
-    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV */
+    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV, VM_STATUS_WHOLE */
 
     struct guest_mem mem;    /* what loaders, call handlers and devices are handed */
 
@@ -127,7 +130,8 @@ bool vm_start(struct vm *vm, GError **error);
  * Safe from any thread. @fmt may be NULL. */
 void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, ...)
     G_GNUC_PRINTF(4, 5);
-/* The guest chose its exit status (0-255; above 119 is reported as 119). */
+/* The guest chose its exit status (0-255; above 119 is reported as 119
+ * unless the VM has VM_STATUS_WHOLE). */
 void vm_guest_exit(struct vm *vm, unsigned status);
 static inline bool vm_is_stopping(struct vm *vm)
 {

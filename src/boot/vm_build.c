@@ -44,7 +44,8 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
                     struct console *console, GError **error)
 {
     bool is_linux = cfg->boot_linux.kernel_path != NULL;
-    unsigned flags = (is_linux ? VM_LINUX : 0) | (cfg->pci_test_device ? VM_PCI_TESTDEV : 0);
+    unsigned flags = (is_linux ? VM_LINUX : 0) | (cfg->pci_test_device ? VM_PCI_TESTDEV : 0) |
+                     (cfg->status_whole ? VM_STATUS_WHOLE : 0);
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console, flags,
                               cfg->disks, cfg->nr_disks, cfg->shares, cfg->nr_shares, cfg->vsock_cid,
                               &vm_calls_ops, error);

@@ -7,6 +7,7 @@
 #include "vmm/arch.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
+#include "vmm/hostroot.h"
 #include "vmm/json_load.h"
 #include "vmm/seccomp.h"
 #include "vmm/serve.h"
@@ -15,6 +16,7 @@ static const char usage[] =
     "usage: vmm run [OPTIONS] CONFIG.toml\n"
     "       vmm run --kernel KERNEL [OPTIONS] [CONFIG.toml]\n"
     "       vmm run --qmp unix:PATH [OPTIONS] [CONFIG.toml]\n"
+    "       vmm run --kernel KERNEL --host-root [--rw DIR]... [OPTIONS] -- COMMAND [ARGS...]\n"
     "       vmm serve --qmp unix:PATH [--config FILE] [--max-clients N] [--workers on|off]\n"
     "                 [--sandbox on|off] [--worker-user USER] [--no-seccomp]\n"
     "       vmm ctl --qmp PATH COMMAND [JSON-OBJECT | KEY=VALUE...] | --events\n"
@@ -25,7 +27,10 @@ static const char usage[] =
 static const char usage_tail[] =
     "  --timeout SECONDS stop the guest after that long (status 124)\n"
     "  --qmp unix:PATH   also serve the QMP control socket\n"
-    "  --no-seccomp      run without the system call filters (to debug vmm)\n";
+    "  --no-seccomp      run without the system call filters (to debug vmm)\n"
+    "  --host-root       run COMMAND (after --) on the host's files, read-only, and\n"
+    "                    exit with its status\n"
+    "  --rw DIR          with --host-root: the command may write DIR (repeatable)\n";
 
 #define RUN_MAX_OVERRIDES 16
 
@@ -43,6 +48,10 @@ struct options {
     const char *qmp;          /* --qmp unix:PATH: also serve the control socket */
     unsigned timeout;
     bool no_seccomp;          /* --no-seccomp */
+    bool host_root;           /* --host-root */
+    const char *rw[HOSTROOT_MAX_RW + 1]; /* --rw DIR, one past the limit */
+    unsigned nr_rw;
+    char **command;           /* after --: the host-root command */
 };
 
 /* The command line's options over the config: the one place they are
@@ -88,7 +97,17 @@ static bool configure(struct vmm_config *cfg, const struct options *o, GError **
         cfg->name = g_strdup("linux");
         cfg->vcpus_at = g_strdup("vcpus");
     }
-    return run_options_apply(cfg, o, error) && config_finish(cfg, error);
+    if (!run_options_apply(cfg, o, error))
+        return false;
+    if (o->host_root) {
+        struct host_root_request req = {
+            .argv = o->command, .rw = (const char **)o->rw, .nr_rw = o->nr_rw,
+        };
+
+        if (!host_root_apply(cfg, &req, error))
+            return false;
+    }
+    return config_finish(cfg, error);
 }
 
 static int run(const struct options *o)
@@ -128,6 +147,10 @@ static int parse_run_options(int argc, char **argv, struct options *o)
         const char *a = argv[i], *v = "";
         const char **slot = NULL;
 
+        if (!strcmp(a, "--")) {
+            o->command = &argv[i + 1];
+            break;
+        }
         if (a[0] != '-') {
             if (o->config) {
                 vmm_log("one config file only (%s and %s)", o->config, a);
@@ -155,6 +178,14 @@ static int parse_run_options(int argc, char **argv, struct options *o)
         else if (!strcmp(a, "--no-seccomp")) {
             o->no_seccomp = true;
             continue;
+        } else if (!strcmp(a, "--host-root")) {
+            o->host_root = true;
+            continue;
+        } else if (!strcmp(a, "--rw") && option(argc, argv, &i, a, &v)) {
+            static const char *beyond; /* those after the first too many */
+
+            slot = o->nr_rw <= HOSTROOT_MAX_RW ? &o->rw[o->nr_rw] : &beyond;
+            o->nr_rw++;
         } else if (option(argc, argv, &i, "--timeout", &v)) {
             char *end;
             unsigned long t = v ? strtoul(v, &end, 10) : 0;
@@ -176,6 +207,15 @@ static int parse_run_options(int argc, char **argv, struct options *o)
             return VMM_EXIT_USAGE;
         }
         *slot = v;
+    }
+    if (!o->host_root && (o->command || o->nr_rw)) {
+        vmm_log("%s is for --host-root (vmm run --kernel KERNEL --host-root [--rw DIR]... "
+                "-- COMMAND [ARGS...])", o->nr_rw ? "--rw" : "a command after --");
+        return VMM_EXIT_USAGE;
+    }
+    if (o->host_root && !o->config && !o->overrides[override_index("--kernel")]) {
+        vmm_log("--host-root: needs a Linux kernel (--kernel FILE)");
+        return VMM_EXIT_USAGE;
     }
     if (!o->config && !o->overrides[override_index("--kernel")]) {
         print_usage(stderr);

@@ -304,7 +304,7 @@ void vm_join(struct vm *vm)
 void vm_guest_exit(struct vm *vm, unsigned status)
 {
     status &= 0xff; /* what a process exit status can carry, as in QEMU */
-    if (status > VMM_EXIT_GUEST_MAX) {
+    if (status > VMM_EXIT_GUEST_MAX && !(vm->flags & VM_STATUS_WHOLE)) {
         vm_stop(vm, VM_STOP_GUEST_EXIT, VMM_EXIT_GUEST_MAX,
                 "guest exit status %u is above %d (reserved for vmm): reported as %d",
                 status, VMM_EXIT_GUEST_MAX, VMM_EXIT_GUEST_MAX);

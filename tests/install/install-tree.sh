@@ -20,6 +20,7 @@ meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >"$T/install.ou
 
 fwdir=$(abs "$libexecdir")/vmm/firmware
 for f in "$(abs "$bindir")/vmm" "$fwdir/hello-$arch.elf" "$(abs "$libexecdir")/vmm/vmm-exit" \
+         "$(abs "$libexecdir")/vmm/vmm-init" \
          "$(abs "$mandir")/man1/vmm.1" "$(abs "$compdir")/vmm" \
          "$(abs "$datadir")/doc/vmm/examples/hello.toml"; do
     [ -f "$dest$f" ] || fail "not installed: $f (in $dest)"

@@ -199,6 +199,17 @@ START_TEST(exit_status_above_119)
 }
 END_TEST
 
+/* --host-root: the command's status whole, as a shell passes it on. */
+START_TEST(exit_status_whole)
+{
+    vm.flags |= VM_STATUS_WHOLE;
+    out(0xf8, 200, 4);
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_GUEST_EXIT);
+    ck_assert_int_eq(vm.stop.status, 200);
+    ck_assert_ptr_null(vm.stop.message);
+}
+END_TEST
+
 START_TEST(debug_exit_shape)
 {
     out(0xf4, 3, 1);                      /* QEMU isa-debug-exit: (3 << 1) | 1 */
@@ -625,6 +636,7 @@ int main(void)
     tcase_add_test(tc, i8042_output_port_reset);
     tcase_add_test(tc, acpi_sleep_only_s5);
     tcase_add_test(tc, exit_status_above_119);
+    tcase_add_test(tc, exit_status_whole);
     tcase_add_test(tc, debug_exit_shape);
     tcase_add_test(tc, exit_mmio_registers);
     tcase_add_test(tc, realize_claims_the_table);
