@@ -36,7 +36,8 @@ LAYERS = {
              ["base", "core", "images", "virtio", "devices", "calls"]),
     "config": ("the config schema and the VM config and policy it reads",
                ["toml", "base", "core", "images", "calls", "arch"]),
-    "boot": ("a checked config into a machine: the VM, its policy, its firmware or kernel",
+    "boot": ("a checked config into a machine: the VM, its policy, its firmware or kernel; "
+             "host-root mode's generated initramfs",
              ["base", "core", "images", "virtio", "devices", "calls", "arch", "config"]),
     "manager": ("many VMs, their states, service-guest host calls, monitors; "
                 "its config file; the KVM backend; the worker backend, its protocol and "

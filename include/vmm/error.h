@@ -20,6 +20,8 @@ enum {
     VMM_EXIT_GUEST_MAX   = 119, /* 0..119: the guest's own status */
     VMM_EXIT_CRASHED     = 120, /* triple fault, internal error, unhandled exception */
     VMM_EXIT_PANIC       = 121, /* guest kernel panic */
+    /* 122: --host-root's guest init could not set up (the guest chooses
+     * it: HOSTROOT_EXIT_INIT in vmm-guest/hostroot.h) */
     VMM_EXIT_TIMEOUT     = 124,
     VMM_EXIT_USAGE       = 125, /* bad arguments or configuration */
     VMM_EXIT_NO_KVM      = 126,
