@@ -4,6 +4,7 @@
 #include "vmm/boot.h"
 #include "vmm/calls.h"
 #include "vmm/config.h"
+#include "vmm/error.h"
 #include "vmm/linux.h"
 #include "vmm/loader.h"
 #include "vmm/vm.h"
@@ -40,6 +41,19 @@ static bool load_linux(struct vm *vm, const struct linux_image *li, GError **err
     return true;
 }
 
+/* [vm] cpu-features, checked when the config was read. */
+static bool apply_cpu_features(struct vm *vm, const char *text, GError **error)
+{
+    struct cpu_features f;
+    g_autofree char *problem = NULL;
+
+    if (!arch_cpu_features_parse(text, &f, &problem)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "cpu-features: %s", problem);
+        return false;
+    }
+    return arch_vm_cpu_features(vm, &f, error);
+}
+
 struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *cfg,
                     struct console *console, GError **error)
 {
@@ -49,6 +63,8 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
                               cfg->disks, cfg->nr_disks,
                               &vm_calls_ops, error);
 
+    if (vm && cfg->cpu_features && !apply_cpu_features(vm, cfg->cpu_features, error))
+        g_clear_pointer(&vm, vm_destroy);
     if (vm && cfg->status_line)
         status_line_watch(vm);
     if (vm && (!vm_set_policy(vm, &cfg->policy, error) ||

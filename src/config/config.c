@@ -32,6 +32,7 @@ void config_clear(struct vmm_config *cfg)
     g_free(cfg->name);
     g_free(cfg->firmware);
     g_free(cfg->console_file);
+    g_free(cfg->cpu_features);
     g_free(cfg->vcpus_at);
     g_free(cfg->image);
     g_free(cfg->firmware_at);

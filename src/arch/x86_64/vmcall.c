@@ -2,7 +2,9 @@
  * The x86_64 call conduit: vmcall (and AMD's vmmcall) reach vmm through
  * KVM's Xen hypercall intercept, the one route KVM offers for every
  * hypercall number. KVM reports the caller's CPL but enforces nothing:
- * the refusals a guest sees (#UD, #GP(0), -EINVAL) are raised here.
+ * the refusals a guest sees (#UD, #GP(0), -EINVAL) are raised here, for
+ * vmm's own IDs only; KVM's hypercall numbers get KVM's answers
+ * (hypercall.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "vmm/error.h"
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
+#include "hypercall.h"
 #include "x86.h"
 
 /* KVM only intercepts when an MSR for the Xen hypercall page is named;
@@ -105,6 +108,11 @@ void x86_handle_vmcall(struct vcpu *vcpu)
 
     if (x->type != KVM_EXIT_XEN_HCALL) {
         vcpu_crash(vcpu, "unexpected Xen exit type %u", x->type);
+        return;
+    }
+    if (!x86_hypercall_is_vmm(input)) {
+        x->u.hcall.result = x86_kvm_hypercall_answer(input, x->u.hcall.cpl,
+                                                     x->u.hcall.longmode);
         return;
     }
     v = call_dispatch(vcpu, &call, &status);
