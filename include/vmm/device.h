@@ -36,7 +36,8 @@ struct iobus;
 /* Devices the VM's config turns on: a line with one of these is realized
  * only when the boot mask given to devices_realize() has it too. */
 #define DEVICE_PCI_TESTDEV   0x8  /* [vm] pci-test-device */
-#define DEVICE_OPTIONAL      DEVICE_PCI_TESTDEV
+#define DEVICE_PC_TESTDEV    0x10 /* [vm] pc-test-device (x86_64) */
+#define DEVICE_OPTIONAL      (DEVICE_PCI_TESTDEV | DEVICE_PC_TESTDEV)
 
 struct device_ops {
     const char *name;     /* the model, for messages */

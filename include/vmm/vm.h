@@ -49,6 +49,7 @@ struct vcpu {
 /* vm_create() flags. */
 #define VM_LINUX 0x1 /* a Linux boot: in-kernel irqchip, the devices Linux needs */
 #define VM_PCI_TESTDEV 0x2 /* [vm] pci-test-device: the machine's pci-testdev line */
+#define VM_PC_TESTDEV 0x4  /* [vm] pc-test-device: the machine's pc-testdev line */
 
 struct vm {
     struct kvm *kvm;
@@ -56,7 +57,7 @@ struct vm {
     char *name;
     uint64_t id;             /* the manager's number for it (0 under vmm run) */
     uint64_t ram_size;
-    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV */
+    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV, VM_PC_TESTDEV */
 
     struct guest_mem mem;    /* what loaders, call handlers and devices are handed */
 

@@ -58,7 +58,8 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
                     struct console *console, GError **error)
 {
     bool is_linux = cfg->boot_linux.kernel_path != NULL;
-    unsigned flags = (is_linux ? VM_LINUX : 0) | (cfg->pci_test_device ? VM_PCI_TESTDEV : 0);
+    unsigned flags = (is_linux ? VM_LINUX : 0) | (cfg->pci_test_device ? VM_PCI_TESTDEV : 0) |
+                     (cfg->pc_test_device ? VM_PC_TESTDEV : 0);
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console, flags,
                               cfg->disks, cfg->nr_disks,
                               &vm_calls_ops, error);

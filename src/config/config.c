@@ -253,6 +253,12 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     cfg->path ? ": " : "", err->message);
         return false;
     }
+    if (cfg->pc_test_device && (cfg->firmware || strcmp(arch_name, "x86_64"))) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] pc-test-device is for x86_64 kernel boots (its interrupt lines "
+                    "are KVM's in-kernel IOAPIC and PIC)", cfg->path ? cfg->path : "vmm");
+        return false;
+    }
     if (cfg->nr_disks && !cfg->boot_linux.kernel_path) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s%sdisk %s: disks are for Linux boots (boot.kernel or --kernel): "

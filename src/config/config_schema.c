@@ -194,6 +194,14 @@ static const struct cfg_key vm_keys[] = {
              "bus, for kernel boots (see docs/devices.md)",
       .option = "--pci-test-device", .option_arg = "on|off",
       .option_doc = "kvm-unit-tests' PCI test device (pci-testdev) on the PCI bus" },
+    { "pc-test-device", CFG_BOOL, CFG_FIELD(struct vmm_config, pc_test_device),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "x86_64: `true` gives a kernel boot the test ports kvm-unit-tests' x86 tests "
+             "use (QEMU's `pc-testdev`): a 32-bit register at ports `0xe0`-`0xe3`, interrupt "
+             "lines 0-23 set by 1-byte writes to ports `0x2000`-`0x2017`, 64 KiB of MMIO "
+             "that reads back at `0xff000000` (see docs/devices.md)",
+      .option = "--pc-test-device", .option_arg = "on|off",
+      .option_doc = "x86_64: kvm-unit-tests' test ports (pc-testdev)" },
     { "cpu-features", CFG_STRING, CFG_FIELD(struct vmm_config, cpu_features),
       .valid = cpu_features_valid, .noun = "CPU feature list",
       .rule = "comma-separated +NAME and -NAME, each NAME once, from the names docs/toml.md "
@@ -402,7 +410,8 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk",
-                                        "--pci-test-device", "--cpu-features", NULL };
+                                        "--pci-test-device", "--pc-test-device", "--cpu-features",
+                                        NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {
