@@ -36,7 +36,8 @@ static bool set_cpuid(struct vcpu *vcpu, GError **error)
             break;
         case KVM_CPUID_FEATURES:
             /* These make Linux issue KVM hypercalls, which the call
-             * intercept would hand to vmm's dispatcher as unknown. */
+             * intercept hands to vmm, and vmm does not carry out (it
+             * answers -KVM_ENOSYS: hypercall.c): hidden, none is tried. */
             if (!x86_vmcall_available(vcpu->vm))
                 break;
             e->eax &= ~((1U << KVM_FEATURE_PV_UNHALT) | (1U << KVM_FEATURE_PV_SEND_IPI) |
