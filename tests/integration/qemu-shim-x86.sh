@@ -50,6 +50,15 @@ st=$?
 [ "$st" = 1 ] || fail "-cpu max with features: status $st, expected vmm's 1"
 grep -qx -- --cpu-features "$T/args" && grep -qx -- '+x2apic,-pcid,+tsc-deadline,-umip' "$T/args" ||
     { cat "$T/args" "$T/err"; fail "-cpu max's features are not vmm's --cpu-features"; }
+# +NAME the host's CPU lacks is refused up front (the runner's probe: SKIP)
+rm -f "$T/args"
+if grep -qE '^flags[[:space:]]*:.* la57( |$)' /proc/cpuinfo; then
+    shim -kernel "$T/k.flat" -cpu max,+la57
+    grep -qx -- '+la57' "$T/args" || fail "+la57 not passed on though the host has it"
+else
+    shim -kernel "$T/k.flat" -cpu max,+la57 && fail "+la57 accepted on a host without it"
+    grep -q 'no la57' "$T/err" && [ ! -e "$T/args" ] || { cat "$T/err"; fail "+la57: not refused"; }
+fi
 # a model runs as the host's CPU only when asked, said as a warning
 VMM_SHIM_CPU_MODEL=host
 export VMM_SHIM_CPU_MODEL
