@@ -41,6 +41,14 @@ bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error);
  * firmware service bitmaps, the SMCCC filter). Says plainly what this
  * host cannot do. */
 bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error);
+/* [vm] cpu-features (struct cpu_features: arch-types.h): "+NAME,-NAME,..."
+ * against this architecture's table of features vmm can switch (x86_64:
+ * CPUID bits by QEMU's names); "" switches none. Pure, for config checks:
+ * false with *@problem (to g_free) saying what is wrong. */
+bool arch_cpu_features_parse(const char *text, struct cpu_features *f, char **problem);
+/* After vm_create(), before the VM first runs: the vCPUs get @f's
+ * switches; a feature turned on that KVM cannot give is an error. */
+bool arch_vm_cpu_features(struct vm *vm, const struct cpu_features *f, GError **error);
 /* Exits only this architecture produces; false when @vcpu's exit is not one. */
 bool arch_handle_exit(struct vcpu *vcpu);
 /* A register summary for crash reports, one "name=value" group per line. */

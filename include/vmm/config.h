@@ -38,6 +38,8 @@ struct vmm_config {
     bool status_line;     /* [console] status-line: the guest's status from its console */
     bool pci_test_device; /* [vm] pci-test-device: kvm-unit-tests' pci-testdev on the PCI bus */
     bool status_whole;    /* --host-root: the guest's exit status 0-255, not capped (VM_STATUS_WHOLE) */
+    bool pc_test_device;  /* [vm] pc-test-device: kvm-unit-tests' x86 test ports */
+    char *cpu_features;   /* [vm] cpu-features: "+NAME,-NAME" (arch_cpu_features_parse), or NULL */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;
@@ -76,7 +78,7 @@ bool config_parse(struct vmm_config *cfg, const char *path, GError **error);
 bool config_finish(struct vmm_config *cfg, GError **error);
 /* Command-line overrides, from the schema's option names (config_options:
  * --kernel, --initrd, --append, --cpus, --memory, --console, --status-line,
- * --disk, which adds a disk each time, --pci-test-device), with
+ * --disk, which adds a disk each time, --pci-test-device, --pc-test-device, --cpu-features), with
  * messages naming the option. Between config_parse() (or config_init()
  * without a file) and config_finish(); --kernel before --initrd and
  * --append, which need a kernel. Paths are relative to the current folder. */

@@ -52,6 +52,7 @@ struct vcpu {
 /* --host-root: the exit device's status is the guest command's, passed on
  * whole (0-255) as a shell passes its command's, not capped at 119. */
 #define VM_STATUS_WHOLE 0x4
+#define VM_PC_TESTDEV 0x8  /* [vm] pc-test-device: the machine's pc-testdev line */
 
 struct vm {
     struct kvm *kvm;
@@ -59,7 +60,7 @@ struct vm {
     char *name;
     uint64_t id;             /* the manager's number for it (0 under vmm run) */
     uint64_t ram_size;
-    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV, VM_STATUS_WHOLE */
+    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV, VM_STATUS_WHOLE, VM_PC_TESTDEV */
 
     struct guest_mem mem;    /* what loaders, call handlers and devices are handed */
 

@@ -120,6 +120,7 @@ static const struct rule vcpu_rules[] = {
     ALLOW_EQ("ioctl", 1, KVM_GET_ONE_REG),     /* aarch64 SMCCC/PSCI arguments, crash dumps */
     ALLOW_EQ("ioctl", 1, KVM_SET_ONE_REG),     /* aarch64 SMCCC results */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE),        /* device interrupts (UART) */
+    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI),      /* x86 KVM_HC_SEND_IPI */
     ALLOW_EQ("ioctl", 1, KVM_IOEVENTFD),       /* a virtio BAR's notify region follows the BAR */
     END,
 };

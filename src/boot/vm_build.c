@@ -4,6 +4,7 @@
 #include "vmm/boot.h"
 #include "vmm/calls.h"
 #include "vmm/config.h"
+#include "vmm/error.h"
 #include "vmm/linux.h"
 #include "vmm/loader.h"
 #include "vmm/vm.h"
@@ -40,16 +41,32 @@ static bool load_linux(struct vm *vm, const struct linux_image *li, GError **err
     return true;
 }
 
+/* [vm] cpu-features, checked when the config was read. */
+static bool apply_cpu_features(struct vm *vm, const char *text, GError **error)
+{
+    struct cpu_features f;
+    g_autofree char *problem = NULL;
+
+    if (!arch_cpu_features_parse(text, &f, &problem)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "cpu-features: %s", problem);
+        return false;
+    }
+    return arch_vm_cpu_features(vm, &f, error);
+}
+
 struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *cfg,
                     struct console *console, GError **error)
 {
     bool is_linux = cfg->boot_linux.kernel_path != NULL;
     unsigned flags = (is_linux ? VM_LINUX : 0) | (cfg->pci_test_device ? VM_PCI_TESTDEV : 0) |
-                     (cfg->status_whole ? VM_STATUS_WHOLE : 0);
+                     (cfg->status_whole ? VM_STATUS_WHOLE : 0) |
+                     (cfg->pc_test_device ? VM_PC_TESTDEV : 0);
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console, flags,
                               cfg->disks, cfg->nr_disks, cfg->shares, cfg->nr_shares, cfg->vsock_cid,
                               &vm_calls_ops, error);
 
+    if (vm && cfg->cpu_features && !apply_cpu_features(vm, cfg->cpu_features, error))
+        g_clear_pointer(&vm, vm_destroy);
     if (vm && cfg->status_line)
         status_line_watch(vm);
     if (vm && (!vm_set_policy(vm, &cfg->policy, error) ||

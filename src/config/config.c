@@ -36,6 +36,7 @@ void config_clear(struct vmm_config *cfg)
     g_free(cfg->name);
     g_free(cfg->firmware);
     g_free(cfg->console_file);
+    g_free(cfg->cpu_features);
     g_free(cfg->vcpus_at);
     g_free(cfg->image);
     g_free(cfg->firmware_at);
@@ -319,6 +320,12 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                      &err)) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s%s%s", cfg->path ? cfg->path : "",
                     cfg->path ? ": " : "", err->message);
+        return false;
+    }
+    if (cfg->pc_test_device && (cfg->firmware || strcmp(arch_name, "x86_64"))) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] pc-test-device is for x86_64 kernel boots (its interrupt lines "
+                    "are KVM's in-kernel IOAPIC and PIC)", cfg->path ? cfg->path : "vmm");
         return false;
     }
     if (cfg->nr_disks && !cfg->boot_linux.kernel_path) {

@@ -106,7 +106,7 @@ static const struct cfg_key policy_keys[] = {
       .doc = "guest flags, each granting a group of calls: `\"info\"` (version, features, "
              "Call UID/revision, whoami), `\"console\"` (the console write call), `\"ucall\"` "
              "(the ucall commands: print, sync, done, abort). A restricted VM with no flags "
-             "may make no call at all (on x86_64 `vmcall` raises `#UD`)" },
+             "may make no call at all (on x86_64 a `vmcall` to one of vmm's IDs raises `#UD`)" },
     { "services", CFG_CUSTOM, CFG_FIELD(struct vm_policy, services), .read = read_services,
       .type_doc = "table: an array of strings per owner",
       .default_doc = "every service",
@@ -147,6 +147,26 @@ static bool vcpus_option_set(void *target, const char *option, GError **error)
     return true;
 }
 
+static bool cpu_features_valid(const char *text)
+{
+    struct cpu_features f;
+    g_autofree char *problem = NULL;
+
+    return arch_cpu_features_parse(text, &f, &problem);
+}
+
+static bool cpu_features_option_set(void *target, const char *option, GError **error)
+{
+    struct vmm_config *cfg = target;
+    struct cpu_features f;
+    g_autofree char *problem = NULL;
+
+    if (arch_cpu_features_parse(cfg->cpu_features, &f, &problem))
+        return true;
+    g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: %s", option, problem);
+    return false;
+}
+
 static const struct cfg_key vm_keys[] = {
     { "name", CFG_STRING, CFG_FIELD(struct vmm_config, name), .valid = vm_name_valid,
       .noun = "VM name", .rule = VM_NAME_RULE,
@@ -174,6 +194,29 @@ static const struct cfg_key vm_keys[] = {
              "bus, for kernel boots (see docs/devices.md)",
       .option = "--pci-test-device", .option_arg = "on|off",
       .option_doc = "kvm-unit-tests' PCI test device (pci-testdev) on the PCI bus" },
+    { "pc-test-device", CFG_BOOL, CFG_FIELD(struct vmm_config, pc_test_device),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "x86_64: `true` gives a kernel boot the test ports kvm-unit-tests' x86 tests "
+             "use (QEMU's `pc-testdev`): a 32-bit register at ports `0xe0`-`0xe3`, interrupt "
+             "lines 0-23 set by 1-byte writes to ports `0x2000`-`0x2017`, 64 KiB of MMIO "
+             "that reads back at `0xff000000` (see docs/devices.md)",
+      .option = "--pc-test-device", .option_arg = "on|off",
+      .option_doc = "x86_64: kvm-unit-tests' test ports (pc-testdev)" },
+    { "cpu-features", CFG_STRING, CFG_FIELD(struct vmm_config, cpu_features),
+      .valid = cpu_features_valid, .noun = "CPU feature list",
+      .rule = "comma-separated +NAME and -NAME, each NAME once, from the names docs/toml.md "
+              "lists for this architecture",
+      .type_doc = "string", .default_doc = "`\"\"`: every feature KVM supports",
+      .doc = "CPU features switched on (`+NAME`) or off (`-NAME`) relative to what KVM "
+             "supports, comma-separated, by QEMU's names (`\"-x2apic,+tsc-deadline\"`); "
+             "a feature turned on that KVM cannot give on the host is an error when the VM "
+             "is made. x86_64 (CPUID bits): `pcid`, `x2apic`, `tsc-deadline` (KVM emulates "
+             "it with the in-kernel LAPIC; off unless turned on), `fsgsbase`, `smep`, "
+             "`invpcid`, `smap`, `umip`, `pku`, `la57`, `rdpid`, `rdtscp`. aarch64: none yet. "
+             "kvm-unit-tests' `-cpu max,+f,-f` becomes this key (docs/kvm-unit-tests.md)",
+      .option = "--cpu-features", .option_arg = "LIST",
+      .option_doc = "CPU features on (+NAME) or off (-NAME), such as -x2apic,+pcid",
+      .option_set = cpu_features_option_set },
     { NULL },
 };
 
@@ -465,7 +508,8 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk", "--share",
-                                        "--pci-test-device", "--vsock", NULL };
+                                        "--pci-test-device", "--pc-test-device", "--cpu-features",
+                                        "--vsock", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {

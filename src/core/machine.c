@@ -13,7 +13,8 @@ bool machine_realize(struct vm *vm, GError **error)
     bool is_linux = vm->flags & VM_LINUX;
     unsigned boot = (is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE) |
                     (vm->flags & VM_PCI_TESTDEV ? DEVICE_PCI_TESTDEV : 0) |
-                    (vm->vsock_cid ? DEVICE_VSOCK : 0);
+                    (vm->vsock_cid ? DEVICE_VSOCK : 0) |
+                    (vm->flags & VM_PC_TESTDEV ? DEVICE_PC_TESTDEV : 0);
 
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices, boot, &ctx,
                            is_linux ? vm->fd : -1, machine_kvm_irq, error);

@@ -36,6 +36,14 @@ char *worker_config_json(const struct vmm_config *cfg)
     json_builder_add_int_value(b, cfg->vcpus);
     json_builder_set_member_name(b, "pci-test-device");
     json_builder_add_boolean_value(b, cfg->pci_test_device);
+    if (cfg->pc_test_device) {
+        json_builder_set_member_name(b, "pc-test-device");
+        json_builder_add_boolean_value(b, true);
+    }
+    if (cfg->cpu_features) {
+        json_builder_set_member_name(b, "cpu-features");
+        json_builder_add_string_value(b, cfg->cpu_features);
+    }
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "boot");

@@ -12,5 +12,11 @@
 . "$(dirname "$0")/lib.sh"
 [ "$ARCH" = x86_64 ] || skip "kvm-unit-tests' x86_64 suite runs on x86_64"
 need_kvm
+# The tests whose unittests.cfg line names a CPU model (qemu64,+x2apic,...)
+# run as the host's CPU with the model's feature list: the shim's
+# approximation, which those on the pass list do not notice
+# (docs/kvm-unit-tests.md). Unset, the shim refuses them (SKIP).
+VMM_SHIM_CPU_MODEL=${VMM_SHIM_CPU_MODEL-host}
+export VMM_SHIM_CPU_MODEL
 . "$VMM_SRCDIR/tests/kut/suite.sh"
 kut_suite "$VMM_SRCDIR/tests/kut/x86_64.pass"

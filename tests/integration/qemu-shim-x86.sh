@@ -3,9 +3,10 @@
 # against a stand-in vmm that records its arguments (no KVM needed): the
 # line every x86 test gets becomes `vmm run --kernel ... --append ...`,
 # the status passes through as isa-debug-exit made it, -device '?' lists
-# what x86/run looks for, pc-testdev is taken with a line the runner reads
-# as a warning, pci-testdev becomes --pci-test-device on, and what vmm
-# cannot honour is refused with one line.
+# what x86/run looks for, pc-testdev becomes --pc-test-device on,
+# pci-testdev --pci-test-device on, -cpu's +/-features
+# become --cpu-features, and what vmm cannot honour (a CPU model unless
+# VMM_SHIM_CPU_MODEL=host) is refused with one line.
 . "$(dirname "$0")/lib.sh"
 SHIM=$VMM_SRCDIR/tools/vmm-qemu-shim
 # A host test (no KVM): meson test runs it on the host. The bed has no bash
@@ -36,16 +37,42 @@ shim --no-reboot -nodefaults -global kvm-pit.lost_tick_policy=discard \
     -cpu max -m 64 -append '-v arg' -initrd "$T/env"
 st=$?
 [ "$st" = 1 ] || fail "status $st, expected vmm's 1 (isa-debug-exit's pass) unchanged"
-printf 'run\n--kernel\n%s\n--initrd\n%s\n--append\n-v arg\n--cpus\n2\n--memory\n64M\n--pci-test-device\non\n' \
+printf 'run\n--kernel\n%s\n--initrd\n%s\n--append\n-v arg\n--cpus\n2\n--memory\n64M\n--pci-test-device\non\n--pc-test-device\non\n' \
     "$T/k.flat" "$T/env" >"$T/want"
 cmp -s "$T/args" "$T/want" || { diff "$T/want" "$T/args"; fail "vmm got other arguments"; }
 # scripts/vmm.bash takes a stderr line without "warning" beside status 1
-# for a QEMU failure
-[ "$(wc -l <"$T/err")" = 1 ] && grep -q 'warning.*pc-testdev' "$T/err" ||
-    { cat "$T/err"; fail "pc-testdev is not said once as a warning"; }
+# for a QEMU failure: nothing on stderr
+[ ! -s "$T/err" ] || { cat "$T/err"; fail "the shim said something on stderr"; }
+
+# -cpu's feature list becomes --cpu-features (vmm checks what KVM can give)
+shim -kernel "$T/k.flat" -cpu max,host-phys-bits,+x2apic,-pcid,tsc-deadline=on,umip=off
+st=$?
+[ "$st" = 1 ] || fail "-cpu max with features: status $st, expected vmm's 1"
+grep -qx -- --cpu-features "$T/args" && grep -qx -- '+x2apic,-pcid,+tsc-deadline,-umip' "$T/args" ||
+    { cat "$T/args" "$T/err"; fail "-cpu max's features are not vmm's --cpu-features"; }
+# +NAME the host's CPU lacks is refused up front (the runner's probe: SKIP)
+rm -f "$T/args"
+if grep -qE '^flags[[:space:]]*:.* la57( |$)' /proc/cpuinfo; then
+    shim -kernel "$T/k.flat" -cpu max,+la57
+    grep -qx -- '+la57' "$T/args" || fail "+la57 not passed on though the host has it"
+else
+    shim -kernel "$T/k.flat" -cpu max,+la57 && fail "+la57 accepted on a host without it"
+    grep -q 'no la57' "$T/err" && [ ! -e "$T/args" ] || { cat "$T/err"; fail "+la57: not refused"; }
+fi
+# a model runs as the host's CPU only when asked, said as a warning
+VMM_SHIM_CPU_MODEL=host
+export VMM_SHIM_CPU_MODEL
+shim -kernel "$T/k.flat" -cpu qemu64,-x2apic,+tsc-deadline
+st=$?
+unset VMM_SHIM_CPU_MODEL
+[ "$st" = 1 ] || fail "-cpu qemu64 (VMM_SHIM_CPU_MODEL=host): status $st"
+grep -qx -- '-x2apic,+tsc-deadline' "$T/args" || { cat "$T/args"; fail "qemu64's features lost"; }
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q 'warning.*qemu64.*host' "$T/err" ||
+    { cat "$T/err"; fail "the model's approximation is not said once as a warning"; }
 
 # refused, one line each, vmm never run
-for bad in "-cpu qemu64,+x2apic" "-cpu max,vendor=GenuineIntel" "-machine pit=off" \
+for bad in "-cpu qemu64,+x2apic" "-cpu qemu64" "-cpu max,vendor=NoSuchVendor" "-cpu max,+svm" \
+           "-cpu max,phys-bits=36" "-cpu host,migratable=no" "-machine pit=off" \
            "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev,membar=4096"; do
     rm -f "$T/args"
     # shellcheck disable=SC2086 # each case is an option and its value

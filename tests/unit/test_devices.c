@@ -17,6 +17,7 @@
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
+#include "vmm/hw/pc_testdev.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
@@ -598,6 +599,64 @@ START_TEST(rx_ring_wraps)
 }
 END_TEST
 
+/* pc-testdev as kvm-unit-tests' x86 tests use it: the data register at
+ * every width and offset, the MMIO buffer, accesses past either end, the
+ * IRQ ports (a write without a wired VM is ignored), and reset. */
+START_TEST(pc_testdev_ports)
+{
+    static const struct device_desc line = {
+        &pc_testdev_device, PC_TESTDEV_DATA_PORT, 4, -1, DEVICE_BOOT_LINUX | DEVICE_PC_TESTDEV,
+    };
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console, .vm_fd = -1 };
+    uint32_t v;
+    const uint64_t mem = PC_TESTDEV_IOMEM_BASE;
+
+    ck_assert(device_realize(&vm.devices, &line, &ctx, NULL));
+    v = 0x11223344;
+    guest_access(IOBUS_PIO, 0xe0, &v, 4, false);
+    ck_assert_uint_eq(v, 0);
+    out(0xe0, 0x11223344, 4);
+    v = 0;
+    guest_access(IOBUS_PIO, 0xe0, &v, 4, false);
+    ck_assert_uint_eq(v, 0x11223344);
+    out(0xe1, 0xaa, 1);                   /* one byte of the register */
+    out(0xe2, 0xbbcc, 2);                 /* two, straddling nothing */
+    v = 0;
+    guest_access(IOBUS_PIO, 0xe0, &v, 4, false);
+    ck_assert_uint_eq(v, 0xbbccaa44);
+    ck_assert_uint_eq(in(0xe3), 0xbb);
+    v = 0;
+    guest_access(IOBUS_PIO, 0xe2, &v, 2, false);
+    ck_assert_uint_eq(v, 0xbbcc);
+    /* 4 bytes at 0xe2 run past the register: all ones, and no write */
+    out(0xe2, 0x12345678, 4);
+    v = 0;
+    guest_access(IOBUS_PIO, 0xe2, &v, 4, false);
+    ck_assert_uint_eq(v, 0xffffffff);
+    ck_assert_uint_eq(in(0xe2), 0xcc);
+
+    mmio_write(mem, 0xdeadbeef);
+    mmio_write(mem + PC_TESTDEV_IOMEM_SIZE - 4, 0x01020304);
+    ck_assert_uint_eq(mmio_read(mem), 0xdeadbeef);
+    ck_assert_uint_eq(mmio_read_n(mem + 1, 2), 0xadbe);
+    ck_assert_uint_eq(mmio_read(mem + PC_TESTDEV_IOMEM_SIZE - 4), 0x01020304);
+    /* the last 2 bytes and 2 past the end: nobody's, all ones */
+    ck_assert_uint_eq(mmio_read(mem + PC_TESTDEV_IOMEM_SIZE - 2), 0xffffffff);
+    mmio_write(mem + PC_TESTDEV_IOMEM_SIZE - 2, 0);
+    ck_assert_uint_eq(mmio_read(mem + PC_TESTDEV_IOMEM_SIZE - 4), 0x01020304);
+
+    out(PC_TESTDEV_IRQ_PORT + 14, 1, 1);  /* not wired: ignored */
+    out(PC_TESTDEV_IRQ_PORT + 23, 1, 1);
+    ck_assert_uint_eq(in(PC_TESTDEV_IRQ_PORT), 0xff);
+
+    devices_reset(&vm.devices);
+    v = 1;
+    guest_access(IOBUS_PIO, 0xe0, &v, 4, false);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_uint_eq(mmio_read(mem), 0);
+}
+END_TEST
+
 /* Two devices on one interrupt (PCI INTx pins are shared): it stays
  * asserted while either asserts it; one lowering its line does not take
  * the level from the other (KVM keeps one level for all of vmm). */
@@ -633,6 +692,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, i8042_ignores_what_it_does_not_know);
     tcase_add_test(tc, shared_interrupt);
+    tcase_add_test(tc, pc_testdev_ports);
     tcase_add_test(tc, i8042_output_port_reset);
     tcase_add_test(tc, acpi_sleep_only_s5);
     tcase_add_test(tc, exit_status_above_119);

@@ -5,6 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* [vm] cpu-features: none can be switched on aarch64 yet. */
+struct cpu_features {
+    uint64_t on, off;
+};
+
 struct arch_vm {
     int gic_fd;
     int its_fd;                        /* the GICv3 ITS, when its is set */

@@ -7,8 +7,14 @@
 
 struct kvm_cpuid2;
 
+/* [vm] cpu-features: bits index the architecture's feature table. */
+struct cpu_features {
+    uint64_t on, off;
+};
+
 struct arch_vm {
     struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
+    struct cpu_features cpu_features; /* [vm] cpu-features, applied per vCPU */
     bool vmcall_unavailable;  /* KVM cannot hand vmcall to vmm (no Xen intercept) */
     uint64_t stacks_top;      /* firmware: vCPU 0's stack ends here (vmm/layout.h) */
 };

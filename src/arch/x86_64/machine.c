@@ -11,6 +11,7 @@
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/pc_testdev.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/pci_testdev.h"
 #include "vmm/hw/uart16550.h"
@@ -55,6 +56,8 @@ const struct device_desc machine_devices[] = {
     VIRTIO_VSOCK_LINE(15, PCI_INTA(15)),
     /* kvm-unit-tests' PCI test device, when the config asks for it; no INTx. */
     { &pci_testdev_device,    31,                   0,   -1,          DEVICE_BOOT_LINUX | DEVICE_PCI_TESTDEV },
+    /* kvm-unit-tests' x86 test ports, when the config asks for them. */
+    { &pc_testdev_device,  PC_TESTDEV_DATA_PORT,    4,   -1,       DEVICE_BOOT_LINUX | DEVICE_PC_TESTDEV },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 

@@ -7,17 +7,20 @@
 #include "vmm/error.h"
 #include "vmm/ucall.h"
 #include "vmm/vm.h"
+#include "cpu_features.h"
 #include "layout.h"
 #include "x86.h"
 
 #define CPUID_1_ECX_HYPERVISOR (1U << 31)
 
-bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
+/* The vCPU's CPUID: KVM's supported set, with [vm] cpu-features applied. */
+static bool set_cpuid(struct vcpu *vcpu, GError **error)
 {
     const struct kvm_cpuid2 *base = vcpu->vm->arch.cpuid;
     size_t size = sizeof(*base) + base->nent * sizeof(base->entries[0]);
     g_autofree struct kvm_cpuid2 *cpuid = g_memdup2(base, size);
 
+    x86_cpu_features_apply(cpuid, &vcpu->vm->arch.cpu_features);
     /* Each vCPU learns its own APIC ID, and that it runs under a hypervisor. */
     for (unsigned i = 0; i < cpuid->nent; i++) {
         struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
@@ -33,7 +36,8 @@ bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
             break;
         case KVM_CPUID_FEATURES:
             /* These make Linux issue KVM hypercalls, which the call
-             * intercept would hand to vmm's dispatcher as unknown. */
+             * intercept hands to vmm, and vmm does not carry out (it
+             * answers -KVM_ENOSYS: hypercall.c): hidden, none is tried. */
             if (!x86_vmcall_available(vcpu->vm))
                 break;
             e->eax &= ~((1U << KVM_FEATURE_PV_UNHALT) | (1U << KVM_FEATURE_PV_SEND_IPI) |
@@ -42,6 +46,37 @@ bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
         }
     }
     return vmm_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid, error) >= 0;
+}
+
+bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
+{
+    return set_cpuid(vcpu, error);
+}
+
+static bool vm_has_cap(long cap, void *data)
+{
+    struct vm *vm = data;
+
+    return kvm_check_cap(vm->fd, cap) > 0;
+}
+
+/* KVM takes a new CPUID until a vCPU first runs: the VM is built, not
+ * started, when its config's features are applied. */
+bool arch_vm_cpu_features(struct vm *vm, const struct cpu_features *f, GError **error)
+{
+    const struct x86_cpu_feature *missing =
+        x86_cpu_features_missing(vm->arch.cpuid, f, vm_has_cap, vm);
+
+    if (missing) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_KVM,
+                    "CPU feature +%s: KVM cannot give it on this host", missing->name);
+        return false;
+    }
+    vm->arch.cpu_features = *f;
+    for (unsigned i = 0; i < vm->nr_vcpus; i++)
+        if (!set_cpuid(&vm->vcpus[i], error))
+            return false;
+    return true;
 }
 
 static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code)

@@ -2,15 +2,19 @@
  * The x86_64 call conduit: vmcall (and AMD's vmmcall) reach vmm through
  * KVM's Xen hypercall intercept, the one route KVM offers for every
  * hypercall number. KVM reports the caller's CPL but enforces nothing:
- * the refusals a guest sees (#UD, #GP(0), -EINVAL) are raised here.
+ * the refusals a guest sees (#UD, #GP(0), -EINVAL) are raised here, for
+ * vmm's own IDs only; KVM's hypercall numbers get KVM's answers
+ * (hypercall.c).
  */
 #include <errno.h>
+#include <linux/kvm_para.h>
 #include <string.h>
 
 #include "vmm/calls.h"
 #include "vmm/error.h"
 #include "vmm/vm.h"
 #include "vmm-guest/calls.h"
+#include "hypercall.h"
 #include "x86.h"
 
 /* KVM only intercepts when an MSR for the Xen hypercall page is named;
@@ -88,6 +92,33 @@ static bool set_extra_results(struct vcpu *vcpu, const struct guest_call *call)
     return __vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs) == 0;
 }
 
+/* A fixed (or other mode) interrupt to APIC ID @id, physical destination:
+ * through KVM's MSI path, which its LAPICs take as the ICR would send it. */
+static bool send_ipi(unsigned id, uint32_t msi_data, void *opaque)
+{
+    struct vm *vm = opaque;
+    struct kvm_msi msi = {
+        .address_lo = 0xfee00000U | (id << 12),
+        .data = msi_data,
+    };
+
+    return id <= 0xff && __vmm_ioctl(vm->fd, KVM_SIGNAL_MSI, &msi) > 0;
+}
+
+/* KVM_HC_SEND_IPI (KVM's ABI: rbx, rcx = the bitmap, rdx = the first APIC
+ * ID, rsi = the ICR's low half): KVM carries it out unless the VMM makes it
+ * enforce PV CPUID bits, which QEMU does not, so vmm does it too (APIC ID
+ * is the vCPU index: arch_vcpu_init). */
+static uint64_t kvm_send_ipi(struct vcpu *vcpu, bool longmode)
+{
+    struct kvm_regs regs;
+
+    if (__vmm_ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
+        return (uint64_t)(int64_t)-KVM_EFAULT;
+    return x86_kvm_send_ipi(regs.rbx, regs.rcx, regs.rdx, regs.rsi, vcpu->vm->nr_vcpus,
+                            longmode, send_ipi, vcpu->vm);
+}
+
 void x86_handle_vmcall(struct vcpu *vcpu)
 {
     struct kvm_xen_exit *x = &vcpu->run->xen;
@@ -105,6 +136,16 @@ void x86_handle_vmcall(struct vcpu *vcpu)
 
     if (x->type != KVM_EXIT_XEN_HCALL) {
         vcpu_crash(vcpu, "unexpected Xen exit type %u", x->type);
+        return;
+    }
+    if (!x86_hypercall_is_vmm(input)) {
+        bool longmode = x->u.hcall.longmode;
+
+        if (x->u.hcall.cpl == 0 && (longmode ? input : (uint32_t)input) == KVM_HC_SEND_IPI)
+            x->u.hcall.result = longmode ? kvm_send_ipi(vcpu, true)
+                                         : (uint32_t)kvm_send_ipi(vcpu, false);
+        else
+            x->u.hcall.result = x86_kvm_hypercall_answer(input, x->u.hcall.cpl, longmode);
         return;
     }
     v = call_dispatch(vcpu, &call, &status);
