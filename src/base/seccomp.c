@@ -199,6 +199,7 @@ static const struct rule fs_rules[] = {
     ALLOW("recvmsg"),          /* their replies */
     ALLOW("close"),            /* a descriptor the daemon sent unasked */
     ALLOW("wait4"),            /* how a daemon that stopped answering ended */
+    ALLOW("waitid"),           /* the watch thread: how it ended, without reaping it */
     END,
 };
 

@@ -8,17 +8,24 @@
  * queues: sizes, addresses in vmm's mapping of RAM, start indices and the
  * eventfds. A driver's reset stops each queue (GET_VRING_BASE) before the
  * transport lets the reset complete. A daemon that dies breaks the device
- * (DEVICE_NEEDS_RESET, one line naming the share and how it ended); vmm
- * and the VM keep running.
+ * only, with one line naming the share and how it ended (at the next
+ * start: DEVICE_NEEDS_RESET; while it runs: a watch thread sees its socket
+ * hang up); vmm and the VM keep running.
  */
+#include <errno.h>
 #include <linux/virtio_ids.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vmm/error.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/virtio_fs.h"
 #include "vmm/hw/virtio_pci.h"
 #include "vmm/hw/virtiofsd.h"
+#include "vmm/seccomp.h"
 #include "vmm/vhost_user.h"
 
 #define HIPRIO_QUEUE 0
@@ -38,6 +45,10 @@ struct virtio_fs {
     const struct guest_mem *mem;
     unsigned started[NR_QUEUES]; /* the queues the daemon has (lock held) */
     unsigned nr_started;
+    /* The watch: one line when the daemon's socket hangs up while the VM
+     * runs (vmm's own stop silences it first). */
+    GThread *watch;
+    int watch_stop;              /* eventfd */
 };
 
 /* Never called: both queues are the daemon's. */
@@ -141,6 +152,51 @@ static void fs_stop(struct virtio_pci *vp)
     fs->nr_started = 0;
 }
 
+/* Waits for the daemon's socket to hang up (POLLRDHUP: nothing is read,
+ * the worker's replies are not disturbed) and says so once, with how the
+ * daemon ended when it has (waitid with WNOWAIT: the reaping stays
+ * virtiofsd_stop()'s). Started before vmm's filters, it narrows to the
+ * fs list as it wakes, as the device worker does. */
+static gpointer watch_daemon(gpointer data)
+{
+    struct virtio_fs *fs = data;
+    struct pollfd p[2] = { { .fd = fs->watch_stop, .events = POLLIN },
+                           { .fd = fs->daemon.sock, .events = POLLRDHUP } };
+
+    for (;;) {
+        vmm_seccomp_adopt(VMM_THREAD_FS);
+        if (poll(p, 2, -1) < 0)
+            continue;
+        vmm_seccomp_adopt(VMM_THREAD_FS);
+        if (p[0].revents)
+            return NULL;
+        if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))
+            break;
+    }
+    {
+        siginfo_t info = { 0 };
+        g_autofree char *how = NULL;
+
+        /* Its exit follows the socket's end closely: bounded, never long. */
+        for (int i = 0; i < 100 && !info.si_pid; i++) {
+            if (waitid(P_PID, fs->daemon.pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+                break;
+            if (!info.si_pid)
+                g_usleep(10 * 1000);
+        }
+        if (info.si_pid && info.si_code == CLD_EXITED)
+            how = g_strdup_printf("virtiofsd exited with status %d", info.si_status);
+        else if (info.si_pid)
+            how = g_strdup_printf("virtiofsd was killed by signal %d (%s)", info.si_status,
+                                  strsignal(info.si_status));
+        else
+            how = g_strdup("virtiofsd closed its socket");
+        vmm_log("%s: %s while the VM runs: the share no longer answers the guest",
+                fs->vu.name, how);
+    }
+    return NULL;
+}
+
 static const struct virtio_pci_offload fs_offload = {
     .queues = (1u << NR_QUEUES) - 1,
     .start = fs_start,
@@ -181,6 +237,7 @@ static bool virtio_fs_realize(struct device *dev, const struct device_ctx *ctx, 
     share = &ctx->shares[i];
     fs = g_new0(struct virtio_fs, 1);
     fs->mem = ctx->mem;
+    fs->watch_stop = -1;
     dev->state = fs;
     if (!virtiofsd_start(&fs->daemon, share, error))
         return false;
@@ -208,6 +265,13 @@ static bool virtio_fs_realize(struct device *dev, const struct device_ctx *ctx, 
     };
     if (!virtio_pci_realize(&fs->vp, &fs->model, fs, dev, ctx, error))
         return false;
+    fs->watch_stop = eventfd(0, EFD_CLOEXEC);
+    if (fs->watch_stop < 0) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: eventfd: %s", fs->vu.name,
+                    g_strerror(errno));
+        return false;
+    }
+    fs->watch = g_thread_new("virtio-fs-watch", watch_daemon, fs);
     g_mutex_lock(&fs->vp.lock);
     memset(fs->vp.config, 0, VIRTIO_FS_CONFIG_SIZE);
     memcpy(fs->vp.config, share->tag, MIN(strlen(share->tag), (size_t)VMM_SHARE_TAG_MAX));
@@ -223,6 +287,13 @@ static void virtio_fs_destroy(struct device *dev)
     /* The transport first: its worker stops the daemon's queues. */
     if (fs->vp.model)
         virtio_pci_destroy(&fs->vp);
+    /* The watch before the daemon's stop, which would look like its death. */
+    if (fs->watch) {
+        (void)!eventfd_write(fs->watch_stop, 1);
+        g_thread_join(fs->watch);
+    }
+    if (fs->watch_stop >= 0)
+        close(fs->watch_stop);
     vhost_user_clear(&fs->vu);
     virtiofsd_stop(&fs->daemon);
     g_free(fs);

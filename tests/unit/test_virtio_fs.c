@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "vmm/device.h"
+#include "vmm/error.h"
 #include "vmm/guest_mem.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/virtio_pci.h"
@@ -204,6 +205,27 @@ static int fuse_create(const char *name)
     return out->error;
 }
 
+/* vmm_log() lines, for the watch's. */
+static GMutex log_lock;
+static GString *logged;
+
+static void log_sink(const char *line, size_t len)
+{
+    g_mutex_lock(&log_lock);
+    g_string_append_len(logged, line, len);
+    g_mutex_unlock(&log_lock);
+}
+
+static bool logged_has(const char *text)
+{
+    bool has;
+
+    g_mutex_lock(&log_lock);
+    has = strstr(logged->str, text) != NULL;
+    g_mutex_unlock(&log_lock);
+    return has;
+}
+
 static void setup(void)
 {
     ram_fd = memfd_create("unit-ram", MFD_CLOEXEC);
@@ -219,6 +241,8 @@ static void setup(void)
     ck_assert_ptr_nonnull(dir);
     unique = 1;
     g_unsetenv("VMM_VIRTIOFSD");
+    logged = g_string_new(NULL);
+    vmm_log_set_sink(log_sink);
 }
 
 static void teardown(void)
@@ -231,6 +255,8 @@ static void teardown(void)
     close(ram_fd);
     (void)!system(cmd);
     g_free(dir);
+    vmm_log_set_sink(NULL);
+    g_string_free(logged, TRUE);
 }
 
 static bool have_daemon(void)
@@ -280,6 +306,9 @@ START_TEST(requests_reach_the_daemon)
     WAIT_FOR(status() == 0);
     driver_ready();
     ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+    /* vmm's own stop of the daemon is no death to report. */
+    devices_destroy(&devs);
+    ck_assert(!logged_has("while the VM runs"));
 }
 END_TEST
 
@@ -319,6 +348,9 @@ START_TEST(daemon_death_breaks_the_device_only)
     ck_assert_msg(realize(dir, false, &err), "%s", err ? err->message : "");
     ck_assert(g_file_get_contents(pidfile, &pid, NULL, NULL));
     ck_assert_int_eq(kill(atoi(pid), SIGKILL), 0);
+    /* Said at once, by the watch. */
+    WAIT_FOR(logged_has("share unit-tag: virtiofsd was killed by signal 9 (Killed) while "
+                        "the VM runs: the share no longer answers the guest"));
     driver_ready();
     WAIT_FOR(status() & VIRTIO_CONFIG_S_NEEDS_RESET);
     ck_assert_uint_eq(unit_mmio_read(&bus, isr, 1), VIRTIO_PCI_ISR_CONFIG);

@@ -8,7 +8,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,6 +151,50 @@ START_TEST(silent_daemon)
 }
 END_TEST
 
+/* Not root: the daemon in a user namespace where it is root, read-only
+ * share included; or, where the host forbids that, one clear line. */
+START_TEST(unprivileged_daemon)
+{
+    pid_t pid;
+    int st;
+
+    if (access(VIRTIOFSD_DEFAULT, X_OK) < 0 || geteuid() != 0)
+        return;
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct device_share share = { .path = dir, .tag = "t", .readonly = true };
+        struct virtiofsd d;
+        struct vhost_user vu;
+        GError *err = NULL;
+        bool ok;
+
+        g_unsetenv("VMM_VIRTIOFSD");
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0)
+            _exit(2);
+        /* As a user who logged in: the id change made it undumpable, and
+         * its /proc/self root's. */
+        prctl(PR_SET_DUMPABLE, 1);
+        if (!virtiofsd_start(&d, &share, &err))
+        {
+            fprintf(stderr, "%s\n", err->message);
+            _exit(strstr(err->message, "cannot make a user namespace") ? 0 : 3);
+        }
+        vhost_user_init(&vu, d.sock, d.what);
+        ok = vhost_user_connect(&vu, &err) && (vu.features & (1ull << 32));
+        if (!ok)
+            fprintf(stderr, "%s\n", err ? err->message : "no VERSION_1");
+        vhost_user_clear(&vu);
+        virtiofsd_stop(&d);
+        _exit(ok && d.pid == 0 ? 0 : 4);
+    }
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virtiofsd");
@@ -158,6 +205,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, real_daemon, 0, 2);
+    tcase_add_test(tc, unprivileged_daemon);
     tcase_add_test(tc, missing_daemon);
     tcase_add_test(tc, early_exit);
     tcase_add_test(tc, silent_daemon);
