@@ -74,8 +74,10 @@ echo "BENCH-HR: columns: vmm ms rss_kib guest_kib own_kib"
 r=0
 while [ $r -lt "$BENCH_RUNS" ]; do
     t0=$(uptime_cs)
-    measure vmm "$VMM" run --kernel "$LINUX_KERNEL" --cpus 2 --memory 256M --host-root -- \
-        /bin/sh -c "echo $line; exit 0"
+    # from / (the working directory is the command's, and the test's is on
+    # the guest's own /tmp)
+    measure vmm sh -c 'cd / && exec "$@"' sh "$VMM" run --kernel "$LINUX_KERNEL" --cpus 2 \
+        --memory 256M --host-root -- /bin/sh -c "echo $line; exit 0"
     if [ -n "$qemu" ]; then
         rm -f "$T/vfs.sock"
         t0=$(uptime_cs)
