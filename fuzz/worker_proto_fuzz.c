@@ -2,7 +2,7 @@
 // fuzz-sources: src/calls/calls.c src/calls/calls_info.c src/calls/calls_vm.c src/calls/ucall.c src/calls/policy.c
 // fuzz-sources: src/calls/vm_calls.c
 // fuzz-sources: lib/toml/toml.c src/core/guest_mem.c fuzz/fake_console.c src/core/console_observer.c src/core/iobus.c
-// fuzz-sources: src/arch/x86_64/vmcall.c src/arch/aarch64/smccc_decode.c
+// fuzz-sources: src/arch/x86_64/vmcall.c src/arch/x86_64/hypercall.c src/arch/aarch64/smccc_decode.c
 // fuzz-sources: fuzz/fake_vm.c fuzz/fake_kvm.c
 // fuzz-includes: include src/arch/x86_64 fuzz
 // fuzz-pkgs: glib-2.0

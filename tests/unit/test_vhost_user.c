@@ -83,7 +83,8 @@ static void send_raw(struct fake *f, uint32_t request, uint32_t flags, const voi
     uint32_t h[3] = { request, flags, size };
 
     memcpy(buf, h, 12);
-    memcpy(buf + 12, payload, MIN(size, 4096));
+    if (size)
+        memcpy(buf + 12, payload, MIN(size, 4096));
     ck_assert_int_eq(send(f->fd, buf, 12 + MIN(size, 4096), MSG_NOSIGNAL),
                      12 + MIN(size, 4096));
 }
