@@ -72,36 +72,15 @@ static void add_daemon_end(struct virtio_fs *fs, GError **error, unsigned wait_m
     }
 }
 
-/* A ring's host address: the daemon maps the same memfd at its own
- * address and translates vmm's through the memory table. */
-static bool ring_hva(struct virtio_fs *fs, uint64_t gpa, uint64_t len, const char *what,
-                     unsigned index, uint64_t *hva, GError **error)
-{
-    void *p = gpa_to_hva(fs->mem, gpa, len);
-
-    if (!p) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
-                    "%s: queue %u's %s (%" G_GUINT64_FORMAT " bytes at 0x%" G_GINT64_MODIFIER
-                    "x) is not in guest RAM", fs->vu.name, index, what, len, gpa);
-        return false;
-    }
-    *hva = (uintptr_t)p;
-    return true;
-}
-
 static bool start_queue(struct virtio_fs *fs, const struct virtio_pci_offload_queue *q,
                         GError **error)
 {
     struct vhost_user *vu = &fs->vu;
-    uint64_t desc, avail, used;
+    /* vmm's addresses: the daemon translates them through the memory table. */
+    uint64_t desc = (uintptr_t)q->desc_hva, avail = (uintptr_t)q->driver_hva,
+             used = (uintptr_t)q->device_hva;
 
-    return ring_hva(fs, q->desc, 16ull * q->size, "descriptor table", q->index, &desc,
-                    error) &&
-           ring_hva(fs, q->driver, 6 + 2ull * q->size, "driver area", q->index, &avail,
-                    error) &&
-           ring_hva(fs, q->device, 6 + 8ull * q->size, "device area", q->index, &used,
-                    error) &&
-           vhost_user_set_vring_num(vu, q->index, q->size, error) &&
+    return vhost_user_set_vring_num(vu, q->index, q->size, error) &&
            vhost_user_set_vring_base(vu, q->index, 0, error) &&
            vhost_user_set_vring_addr(vu, q->index, desc, used, avail, error) &&
            vhost_user_set_vring_call(vu, q->index, q->call_fd, error) &&

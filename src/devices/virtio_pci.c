@@ -428,7 +428,8 @@ static void offload_start(struct virtio_pci *vp)
             continue;
         qs[n++] = (struct virtio_pci_offload_queue){
             .index = q, .size = vq->size, .desc = vq->desc, .driver = vq->driver,
-            .device = vq->device, .kick_fd = vp->queue_fd[q], .call_fd = vp->call_fd[q],
+            .device = vq->device, .desc_hva = vq->vq.desc, .driver_hva = vq->vq.avail,
+            .device_hva = vq->vq.used, .kick_fd = vp->queue_fd[q], .call_fd = vp->call_fd[q],
         };
     }
     if (vp->model->offload->start(vp, vp->driver_features, qs, n, &err))

@@ -95,40 +95,19 @@ static bool set_mem_table(struct virtio_vsock *v, GError **error)
     return vhost(v, VHOST_SET_MEM_TABLE, &table, error);
 }
 
-/* One ring of @q's at @gpa, @bytes long, in vmm's address space. */
-static bool ring_hva(struct virtio_vsock *v, const struct virtio_pci_offload_queue *q,
-                     const char *part, uint64_t gpa, uint64_t bytes, bool writable,
-                     __u64 *hva, GError **error)
-{
-    void *p = writable ? gpa_to_hva_writable(v->vp.mem, gpa, bytes)
-                       : gpa_to_hva(v->vp.mem, gpa, bytes);
-
-    if (!p) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "virtio-vsock: queue %u's %s ring (%" G_GUINT64_FORMAT " bytes at 0x%"
-                    G_GINT64_MODIFIER "x) is not in guest RAM", q->index, part, bytes, gpa);
-        return false;
-    }
-    *hva = (uintptr_t)p;
-    return true;
-}
-
 static bool start_queue(struct virtio_vsock *v, const struct virtio_pci_offload_queue *q,
                         GError **error)
 {
     struct vhost_vring_state num = { .index = q->index, .num = q->size };
     struct vhost_vring_state base = { .index = q->index, .num = 0 }; /* a fresh ring */
-    struct vhost_vring_addr addr = { .index = q->index };
+    /* vmm's addresses of the rings (the transport checked them). */
+    struct vhost_vring_addr addr = {
+        .index = q->index, .desc_user_addr = (uintptr_t)q->desc_hva,
+        .avail_user_addr = (uintptr_t)q->driver_hva, .used_user_addr = (uintptr_t)q->device_hva,
+    };
     struct vhost_vring_file kick = { .index = q->index, .fd = q->kick_fd };
     struct vhost_vring_file call = { .index = q->index, .fd = q->call_fd };
-    uint64_t size = q->size;
 
-    /* The split ring's three parts (spec 2.7), with event index's extra word. */
-    if (!ring_hva(v, q, "descriptor", q->desc, 16 * size, false, &addr.desc_user_addr, error) ||
-        !ring_hva(v, q, "driver", q->driver, 6 + 2 * size, false, &addr.avail_user_addr,
-                  error) ||
-        !ring_hva(v, q, "device", q->device, 6 + 8 * size, true, &addr.used_user_addr, error))
-        return false;
     return vhost(v, VHOST_SET_VRING_NUM, &num, error) &&
            vhost(v, VHOST_SET_VRING_BASE, &base, error) &&
            vhost(v, VHOST_SET_VRING_ADDR, &addr, error) &&

@@ -59,7 +59,10 @@ struct virtio_pci;
 struct virtio_pci_offload_queue {
     unsigned index;
     uint16_t size;
-    uint64_t desc, driver, device;  /* guest-physical (the model translates) */
+    uint64_t desc, driver, device;  /* guest-physical */
+    /* The same areas in vmm's mapping of guest RAM, checked (sizes, alignment,
+     * the device area writable) when the driver enabled the queue. */
+    void *desc_hva, *driver_hva, *device_hva;
     int kick_fd;  /* signalled on each driver notify of the queue (KVM's
                      ioeventfd, or the BAR handler where KVM refused one) */
     int call_fd;  /* the backend's interrupt request: the worker raises the
