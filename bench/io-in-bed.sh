@@ -1,7 +1,10 @@
 #!/bin/sh
 # I/O bench (issue 12), inside the nested test bed (bench/run-io): the
 # bed's Debian kernel and a busybox initramfs, 2 vCPUs, 256 MiB, a raw
-# image of BENCH_MIB MiB (default 64) on the bed's own memory-backed root.
+# image of BENCH_MIB MiB (default 64) on the bed's own memory-backed root,
+# and every other device on: vmm with its console and RNG, a vsock (CID 3)
+# and a read-only virtio-fs share of /vmm/bench (its virtiofsd is a process
+# of its own, not counted); QEMU with a vsock (vhost-vsock-pci, CID 4).
 # The guest times, from its /proc/uptime, a sequential read of the whole
 # disk and then a sequential write of it, 1 MiB blocks with O_DIRECT (no
 # guest page cache in the way). For vmm (virtio-blk over PCI) and, when
@@ -73,13 +76,13 @@ echo "BENCH-IO: columns: vmm read_ms write_ms rss_kib guest_kib own_kib ($mib Mi
 r=0
 while [ $r -lt "$BENCH_RUNS" ]; do
     measure vmm "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus 2 \
-        --memory 256M --append "$append" --disk "$img"
+        --memory 256M --append "$append" --disk "$img" --vsock 3 --share /vmm/bench:bench,ro
     if [ -n "$qemu" ]; then
         # shellcheck disable=SC2086 # $qemu is a command line
         measure qemu $qemu -smp 2 -m 256M -nodefaults -no-user-config -display none \
             -serial stdio -no-reboot -kernel "$LINUX_KERNEL" -initrd "$T/initrd" \
             -append "$append" -drive "if=none,id=d0,file=$img,format=raw" \
-            -device virtio-blk-pci,drive=d0
+            -device virtio-blk-pci,drive=d0 -device vhost-vsock-pci,guest-cid=4
     fi
     r=$((r + 1))
 done
