@@ -74,7 +74,7 @@ bool arch_layout(uint64_t ram_size, unsigned nr_vcpus, bool linux_boot, struct v
     l->load_hi = l->ucall_gpa;
     add(l, "GDT", X86_GDT_ADDR, linux_boot ? 6 * 8 : 5 * 8);
     if (linux_boot)
-        add(l, "boot_params", X86_BOOT_PARAMS_ADDR, 0x1000);
+        add(l, "boot information (boot_params or multiboot)", X86_BOOT_PARAMS_ADDR, 0x1000);
     add(l, "page tables", X86_PML4_ADDR,
         X86_PD_ADDR - X86_PML4_ADDR + x86_mapped_gib(ram_size) * 0x1000);
     if (linux_boot) {
