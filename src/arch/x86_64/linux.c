@@ -159,6 +159,35 @@ static bool boot_vcpu(struct vcpu *vcpu, const struct kvm_regs *regs, bool long_
            vmm_ioctl(vcpu->fd, KVM_SET_REGS, regs, error) >= 0;
 }
 
+/*
+ * The 8259 PICs as a PC BIOS programs them before any loader runs: IRQs
+ * 0-7 at vectors 0x08-0x0f and 8-15 at 0x70-0x77 (ICW2), 8086 mode (ICW4),
+ * IRQ 2 the cascade. A multiboot kernel that stays in or returns to real
+ * mode takes the PIC's interrupts through those IVT entries, as on a PC
+ * (kvm-unit-tests' realmode.flat hooks IRQ 11 at 0x73 and waits in HLT for
+ * it). KVM's reset state is kept otherwise: no line masked, and vCPU 0's
+ * LINT0 in ExtINT (its LINT0_REENABLED quirk); a protected-mode kernel
+ * masks or reprograms both before it takes an interrupt.
+ */
+static bool bios_pics(struct vm *vm, GError **error)
+{
+    static const uint8_t irq_base[2] = { 0x08, 0x70 };
+
+    for (unsigned chip = 0; chip < 2; chip++) {
+        struct kvm_irqchip ic = { .chip_id = chip == 0 ? KVM_IRQCHIP_PIC_MASTER
+                                                       : KVM_IRQCHIP_PIC_SLAVE };
+
+        if (vmm_ioctl(vm->fd, KVM_GET_IRQCHIP, &ic, error) < 0)
+            return false;
+        ic.chip.pic.irq_base = irq_base[chip];
+        ic.chip.pic.init4 = 1;
+        ic.chip.pic.init_state = 0; /* the four ICWs are done */
+        if (vmm_ioctl(vm->fd, KVM_SET_IRQCHIP, &ic, error) < 0)
+            return false;
+    }
+    return true;
+}
+
 static bool load_multiboot(struct vm *vm, const struct linux_image *li,
                            const struct vm_layout *l, GError **error)
 {
@@ -177,7 +206,7 @@ static bool load_multiboot(struct vm *vm, const struct linux_image *li,
     return x86_acpi_build(vm, &rsdp, error) &&
            x86_multiboot_load(&vm->mem, li, cmdline, &p, l, error) &&
            write_gdt(&vm->mem, false, error) && write_reset_vector(&vm->mem, error) &&
-           boot_vcpu(&vm->vcpus[0], &regs, false, error);
+           bios_pics(vm, error) && boot_vcpu(&vm->vcpus[0], &regs, false, error);
 }
 
 bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error)
