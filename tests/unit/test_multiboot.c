@@ -255,6 +255,8 @@ START_TEST(refuses_hostile_addresses)
     addresses(0xffff0000 + HDR_OFF, 0xffff0000, 0, 0, 0xffff0000);
     assert_refused("outside the RAM");
     /* low RAM: open only between vmm's structures */
+    addresses(0x100 + HDR_OFF, 0x100, 0, 0, 0x110);     /* the real-mode IVT */
+    assert_refused("overlaps vmm's real-mode IVT");
     addresses(0x400 + HDR_OFF, 0x400, 0, 0, 0x410);     /* [0x400, 0x800): the GDT */
     assert_refused("overlaps vmm's GDT");
     addresses(0x7c00 + HDR_OFF, 0x7c00, 0, 0, 0x7c10);  /* the boot information */
