@@ -161,6 +161,18 @@ static void fuzz_multiboot(struct linux_image *li, uint64_t ram_size, unsigned v
     if (!arch_layout(ram_size, vcpus, true, &l, NULL) ||
         !x86_multiboot_check(li, cmdline, &l, &p, NULL))
         return;
+    /* What the check passed lies in RAM, clear of every one of vmm's
+     * structures (low RAM too, between them). */
+    for (unsigned i = 0; i < p.nr_segments; i++) {
+        const struct x86_multiboot_segment *s = &p.segments[i];
+
+        if (s->gpa + s->memsz > l.load_hi)
+            abort();
+        for (unsigned r = 0; r < l.nr_regions; r++)
+            if (s->memsz && s->gpa < l.regions[r].gpa + l.regions[r].size &&
+                l.regions[r].gpa < s->gpa + s->memsz)
+                abort();
+    }
     ram = malloc(ram_size);
     one_region(&mem, ram, l.ram_base, ram_size);
     agree(true, x86_multiboot_load(&mem, li, cmdline, &p, &l, NULL));

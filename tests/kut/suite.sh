@@ -8,7 +8,10 @@
 # Only the listed tests run unless KUT_ALL=1 (all of them) or KUT_TESTS
 # names others (NESTED_ENV="KUT_TESTS=a,b"), to find tests that now pass
 # (docs/kvm-unit-tests.md, "Results"). MAX_SMP is the bed's CPU count, at
-# least MIN_SMP (KVM runs more vCPUs than CPUs), or KUT_MAX_SMP.
+# least MIN_SMP (KVM runs more vCPUs than CPUs), or KUT_MAX_SMP. Each test
+# may take 90 s times the bed's slowness, or KUT_TIMEOUT seconds (to tell
+# a slow test from a hung one).
+
 # kut_timing_only NAME REST: true when NAME's pass-list line allows a
 # timing check ("timing: TEXT" after the name) and NAME ran to its end with
 # that check as its only failures. Such a check compares the guest's wall
@@ -56,7 +59,7 @@ kut_suite() {
     (
         cd "$KUT" || exit 1
         PATH=/opt/kut/bin:$PATH QEMU=$SHIM ACCEL=kvm MAX_SMP=$max_smp \
-            TIMEOUT=$(scaled 90)s bash ./run_tests.sh $only
+            TIMEOUT=${KUT_TIMEOUT:-$(scaled 90)}s bash ./run_tests.sh $only
     ) >"$T/table" 2>"$T/stderr"
     st=$?
     esc=$(printf '\033')
@@ -68,12 +71,17 @@ kut_suite() {
     fi
     [ -s "$T/plain" ] || { cat "$T/stderr"; fail "run_tests.sh printed no table"; }
 
-    # exploring (KUT_TESTS, KUT_ALL): the end of each failed test's log
+    # exploring (KUT_TESTS, KUT_ALL): the end of each failed test's log,
+    # also on the bed's console (its log keeps it when this test passes)
     if [ -n "${KUT_TESTS:-}" ] || [ "${KUT_ALL:-0}" = 1 ]; then
         sed -n 's/^FAIL \([^ ]*\).*/\1/p' "$T/plain" | while read -r name; do
             echo "--- $KUT/logs/$name.log:"
-            tail -n 15 "$KUT/logs/$name.log" 2>/dev/null
-        done
+            tail -n "${KUT_LOG_LINES:-15}" "$KUT/logs/$name.log" 2>/dev/null
+        done >"$T/failed"
+        cat "$T/failed"
+        if [ -n "${VMM_BED:-}" ] && [ -w /dev/console ]; then
+            sed 's/^/kut: /' "$T/failed" >/dev/console
+        fi
     fi
 
     missing=

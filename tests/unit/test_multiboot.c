@@ -1,8 +1,10 @@
 /* x86_64 only (meson builds it there): multiboot v1 kernels over a fake
  * guest RAM. An ELF32 kernel (as kvm-unit-tests' x86 images are) and an
  * address-field kernel land where their headers say, the boot information
- * tells what a multiboot kernel reads, and a hostile header (addresses
- * outside RAM, wrapping or overlapping, sizes past the file) is refused
+ * tells what a multiboot kernel reads, low RAM takes a segment between
+ * vmm's own structures, and a hostile header (addresses outside RAM,
+ * wrapping, overlapping each other or vmm's structures, sizes past the
+ * file) is refused
  * with one line before anything is written. */
 #include <check.h>
 #include <elf.h>
@@ -252,8 +254,64 @@ START_TEST(refuses_hostile_addresses)
     assert_refused("outside the RAM");
     addresses(0xffff0000 + HDR_OFF, 0xffff0000, 0, 0, 0xffff0000);
     assert_refused("outside the RAM");
-    addresses(HDR_OFF, 0, 0, 0, 0x10);                  /* below 1 MiB: vmm's */
-    assert_refused("outside the RAM");
+    /* low RAM: open only between vmm's structures */
+    addresses(0x100 + HDR_OFF, 0x100, 0, 0, 0x110);     /* the real-mode IVT */
+    assert_refused("overlaps vmm's real-mode IVT");
+    addresses(0x400 + HDR_OFF, 0x400, 0, 0, 0x410);     /* [0x400, 0x800): the GDT */
+    assert_refused("overlaps vmm's GDT");
+    addresses(0x7c00 + HDR_OFF, 0x7c00, 0, 0, 0x7c10);  /* the boot information */
+    assert_refused("overlaps vmm's boot information");
+    addresses(0x9fa00 + HDR_OFF, 0x9fa00, 0, 0, 0x9fa10); /* the BIOS hole */
+    assert_refused("overlaps vmm's BIOS hole");
+    addresses(0xfff00 + HDR_OFF, 0xfff00, 0, 0, 0xfff10); /* across 1 MiB: the hole */
+    assert_refused("overlaps vmm's BIOS hole");
+    /* bss from low RAM over everything up to 1 MiB */
+    addresses(0x8000 + HDR_OFF, 0x8000, 0, 0x100400, 0x8010);
+    assert_refused("overlaps vmm's page tables");
+}
+END_TEST
+
+/* kvm-unit-tests' realmode.flat loads at 0x8000: low RAM clear of vmm's
+ * structures takes a segment, and the module still goes above 1 MiB. */
+START_TEST(loads_into_low_ram_between_vmm_structures)
+{
+    uint8_t initrd[100];
+    struct linux_image li = image(initrd, sizeof(initrd));
+    struct x86_multiboot_plan p;
+    GError *err = NULL;
+    uint64_t gdt = 0, info = 0;
+
+    phdr(0)->p_paddr = 0x8000;
+    phdr(1)->p_paddr = 0x9000;
+    ((Elf32_Ehdr *)file)->e_entry = 0x8000 + 12;
+    ck_assert_msg(x86_multiboot_check(&li, "k", &layout, &p, &err), "%s", err ? err->message : "");
+    ck_assert_msg(x86_multiboot_load(&mem, &li, "k", &p, &layout, &err), "%s",
+                  err ? err->message : "");
+    ck_assert(!memcmp(ram + 0x8000, file + TEXT_OFF, TEXT_SIZE));
+    ck_assert(!memcmp(ram + 0x9000, file + DATA_OFF, DATA_FILE));
+    ck_assert_uint_eq(ram[0x9000 + DATA_MEM - 1], 0);
+    ck_assert_uint_eq(ram[0x9000 + DATA_MEM], 0x5a);
+    ck_assert_uint_eq(p.module_gpa, 0x100000);
+    ck_assert(!memcmp(ram + 0x100000, initrd, sizeof(initrd)));
+    ck_assert_uint_eq(get32(ram, 0x7000 + 20), 1);
+    /* the gaps are exactly what the layout leaves: each region's edges */
+    for (unsigned i = 0; i < layout.nr_regions; i++) {
+        if (g_str_has_prefix(layout.regions[i].name, "GDT"))
+            gdt = layout.regions[i].gpa + layout.regions[i].size;
+        if (g_str_has_prefix(layout.regions[i].name, "boot information"))
+            info = layout.regions[i].gpa;
+    }
+    ck_assert_uint_ne(gdt, 0);
+    ck_assert_uint_eq(info, X86_MULTIBOOT_INFO_ADDR);
+    phdr(0)->p_paddr = gdt;                             /* right after the GDT */
+    phdr(1)->p_paddr = info - DATA_MEM;                 /* ends at the information */
+    ((Elf32_Ehdr *)file)->e_entry = gdt;
+    ck_assert_msg(x86_multiboot_check(&li, "k", &layout, &p, &err), "%s", err ? err->message : "");
+    phdr(0)->p_paddr = gdt - 1;
+    assert_refused("overlaps vmm's GDT");
+    phdr(0)->p_paddr = gdt;
+    phdr(1)->p_paddr = info - DATA_MEM + 1;
+    assert_refused("overlaps vmm's boot information");
 }
 END_TEST
 
@@ -266,6 +324,16 @@ START_TEST(refuses_hostile_elf)
     assert_refused("outside the RAM");
     make_elf();
     phdr(1)->p_paddr = layout.load_hi - DATA_MEM + 1;   /* over vmm's reservations */
+    assert_refused("outside the RAM");
+    make_elf();
+    phdr(1)->p_paddr = 0x20000 - 0x10;                  /* over the command line */
+    assert_refused("overlaps vmm's command line");
+    make_elf();
+    phdr(1)->p_paddr = 0x10000;                         /* over the page tables */
+    assert_refused("overlaps vmm's page tables");
+    make_elf();
+    phdr(1)->p_paddr = 0xffffff00;                      /* wraps from the top to 0 */
+    phdr(1)->p_memsz = 0x200;
     assert_refused("outside the RAM");
     make_elf();
     phdr(1)->p_paddr = TEXT_GPA + TEXT_SIZE - 1;        /* overlapping */
@@ -335,6 +403,7 @@ int main(void)
     tcase_add_test(tc, loads_elf_and_boot_information);
     tcase_add_test(tc, loads_by_header_addresses);
     tcase_add_test(tc, refuses_hostile_addresses);
+    tcase_add_test(tc, loads_into_low_ram_between_vmm_structures);
     tcase_add_test(tc, refuses_hostile_elf);
     tcase_add_test(tc, refuses_what_it_cannot_give);
     tcase_add_test(tc, refuses_an_initrd_that_does_not_fit);

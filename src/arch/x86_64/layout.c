@@ -1,6 +1,7 @@
 /*
  * The x86_64 machine's RAM layout (include/vmm/layout.h). Below 1 MiB:
- * the GDT, the identity-map page tables and, for Linux, the zero page,
+ * the GDT, the identity-map page tables and, for Linux, the real-mode IVT
+ * (a multiboot kernel's), the zero page,
  * command line and the BIOS hole (ACPI tables, reset vector). Firmware
  * guests get a 64 KiB stack per vCPU at the top of mapped RAM and the
  * ucall structures below them; a Linux guest needs no stacks, so its
@@ -72,9 +73,11 @@ bool arch_layout(uint64_t ram_size, unsigned nr_vcpus, bool linux_boot, struct v
     l->ucall_gpa = top - stacks - ucall;
     l->load_lo = X86_IMAGE_MIN;
     l->load_hi = l->ucall_gpa;
+    if (linux_boot)
+        add(l, "real-mode IVT", X86_IVT_ADDR, 0x400);
     add(l, "GDT", X86_GDT_ADDR, linux_boot ? 6 * 8 : 5 * 8);
     if (linux_boot)
-        add(l, "boot_params", X86_BOOT_PARAMS_ADDR, 0x1000);
+        add(l, "boot information (boot_params or multiboot)", X86_BOOT_PARAMS_ADDR, 0x1000);
     add(l, "page tables", X86_PML4_ADDR,
         X86_PD_ADDR - X86_PML4_ADDR + x86_mapped_gib(ram_size) * 0x1000);
     if (linux_boot) {

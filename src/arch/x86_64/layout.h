@@ -3,6 +3,7 @@
 #ifndef VMM_X86_LAYOUT_H
 #define VMM_X86_LAYOUT_H
 
+#define X86_IVT_ADDR        0x0ULL       /* a multiboot boot's real-mode IVT (linux.c) */
 #define X86_GDT_ADDR        0x500ULL
 #define X86_PML4_ADDR       0x10000ULL
 #define X86_PDPT_ADDR       0x11000ULL

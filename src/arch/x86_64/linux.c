@@ -159,6 +159,71 @@ static bool boot_vcpu(struct vcpu *vcpu, const struct kvm_regs *regs, bool long_
            vmm_ioctl(vcpu->fd, KVM_SET_REGS, regs, error) >= 0;
 }
 
+/*
+ * A multiboot kernel starts where a loader on a PC BIOS leaves the machine,
+ * and one that returns to real mode (kvm-unit-tests' realmode.flat) finds
+ * what the BIOS set up there: the 8259 PICs with IRQs 0-7 at vectors
+ * 0x08-0x0f and 8-15 at 0x70-0x77 (8086 mode, IRQ 2 the cascade), only the
+ * timer (IRQ 0) and the cascade unmasked; the PIT's channel 0 ticking at
+ * 18.2 Hz (mode 3, count 65536); a real-mode IVT whose INT 08h sends the
+ * PIC its EOI and whose every other vector is an IRET, at the addresses
+ * the PC BIOS used (F000:FEA5, F000:FF53). realmode.flat's `sti; hlt`
+ * waits for that tick, as it does on QEMU with SeaBIOS. vCPU 0's LINT0 is
+ * already in ExtINT (KVM's LINT0_REENABLED quirk). A protected-mode
+ * kernel masks the PIC (kvm-unit-tests' start-up does) or reprograms it.
+ */
+#define BIOS_BASE      0xf0000U
+#define BIOS_IRQ0_OFF  0xfea5U   /* INT 08h */
+#define BIOS_IRET_OFF  0xff53U   /* the dummy handler */
+#define PIT_MODE3      3
+#define PIT_RW_WORD    3         /* low byte, then high */
+
+static bool bios_interrupts(struct vm *vm, GError **error)
+{
+    static const uint8_t irq0[] = {
+        0x50,       /* push ax */
+        0xb0, 0x20, /* mov al, 0x20: non-specific EOI */
+        0xe6, 0x20, /* out 0x20, al */
+        0x58,       /* pop ax */
+        0xcf,       /* iret */
+    };
+    static const uint8_t iret = 0xcf;
+    static const uint8_t irq_base[2] = { 0x08, 0x70 }, imr[2] = { 0xfa, 0xff };
+    struct kvm_pit_state2 pit;
+    uint32_t ivt[256];
+
+    for (unsigned v = 0; v < G_N_ELEMENTS(ivt); v++)
+        ivt[v] = BIOS_BASE << 12 | (v == 0x08 ? BIOS_IRQ0_OFF : BIOS_IRET_OFF); /* seg:off */
+    /* After the ACPI tables, as the reset vector: the last page is vmm's. */
+    if (!guest_copy_in(&vm->mem, BIOS_BASE + BIOS_IRQ0_OFF, irq0, sizeof(irq0), "BIOS INT 08h",
+                       error) ||
+        !guest_copy_in(&vm->mem, BIOS_BASE + BIOS_IRET_OFF, &iret, 1, "BIOS IRET", error) ||
+        !guest_copy_in(&vm->mem, X86_IVT_ADDR, ivt, sizeof(ivt), "real-mode IVT", error))
+        return false;
+    for (unsigned chip = 0; chip < 2; chip++) {
+        struct kvm_irqchip ic = { .chip_id = chip == 0 ? KVM_IRQCHIP_PIC_MASTER
+                                                       : KVM_IRQCHIP_PIC_SLAVE };
+
+        if (vmm_ioctl(vm->fd, KVM_GET_IRQCHIP, &ic, error) < 0)
+            return false;
+        ic.chip.pic.irq_base = irq_base[chip];
+        ic.chip.pic.imr = imr[chip];
+        ic.chip.pic.init4 = 1;
+        ic.chip.pic.init_state = 0; /* the four ICWs are done */
+        if (vmm_ioctl(vm->fd, KVM_SET_IRQCHIP, &ic, error) < 0)
+            return false;
+    }
+    if (vmm_ioctl(vm->fd, KVM_GET_PIT2, &pit, error) < 0)
+        return false;
+    pit.channels[0].count = 0; /* 65536: KVM starts the channel's timer */
+    pit.channels[0].mode = PIT_MODE3;
+    pit.channels[0].rw_mode = pit.channels[0].read_state = pit.channels[0].write_state =
+        PIT_RW_WORD;
+    pit.channels[0].bcd = 0;
+    pit.channels[0].gate = 1;
+    return vmm_ioctl(vm->fd, KVM_SET_PIT2, &pit, error) >= 0;
+}
+
 static bool load_multiboot(struct vm *vm, const struct linux_image *li,
                            const struct vm_layout *l, GError **error)
 {
@@ -177,7 +242,7 @@ static bool load_multiboot(struct vm *vm, const struct linux_image *li,
     return x86_acpi_build(vm, &rsdp, error) &&
            x86_multiboot_load(&vm->mem, li, cmdline, &p, l, error) &&
            write_gdt(&vm->mem, false, error) && write_reset_vector(&vm->mem, error) &&
-           boot_vcpu(&vm->vcpus[0], &regs, false, error);
+           bios_interrupts(vm, error) && boot_vcpu(&vm->vcpus[0], &regs, false, error);
 }
 
 bool arch_linux_load(struct vm *vm, const struct linux_image *li, GError **error)

@@ -2,8 +2,9 @@
  * Multiboot v1 kernels (multiboot.h): finding and checking the header,
  * placing the segments and the one module (the initrd), and writing them
  * with the boot information. Every address is the file's word: each is
- * checked against the layout's images window, in 64-bit sums that cannot
- * wrap, before anything is written; every write goes through
+ * checked against RAM below the layout's top reservations and against
+ * every structure vmm places (low RAM is open between them), in 64-bit
+ * sums that cannot wrap, before anything is written; every write goes through
  * guest_copy_in().
  */
 #include <elf.h>
@@ -152,6 +153,26 @@ static bool plan_elf(const struct linux_image *li, struct x86_multiboot_plan *p,
     return true;
 }
 
+/* The first of vmm's own structures (@l's regions: below 1 MiB the GDT,
+ * the boot information, the page tables, the command line and the BIOS
+ * hole; at the top the ucall structures) that [gpa, gpa + size) overlaps,
+ * or NULL. Sizes are the file's 32-bit words in 64-bit sums: no wrap. */
+static const struct layout_region *overlaps_vmm(const struct vm_layout *l, uint64_t gpa,
+                                                uint64_t size)
+{
+    for (unsigned i = 0; i < l->nr_regions; i++) {
+        const struct layout_region *r = &l->regions[i];
+
+        if (size && gpa < r->gpa + r->size && r->gpa < gpa + size)
+            return r;
+    }
+    return NULL;
+}
+
+/* A segment may go anywhere in RAM below vmm's reservations at the top
+ * that vmm itself does not use: above 1 MiB, or in low RAM between vmm's
+ * structures there (kvm-unit-tests' realmode.flat loads at 0x8000, where
+ * QEMU's loader puts it). */
 static bool check_segments(const struct linux_image *li, const struct vm_layout *l,
                            struct x86_multiboot_plan *p, GError **error)
 {
@@ -160,12 +181,20 @@ static bool check_segments(const struct linux_image *li, const struct vm_layout 
 
     for (unsigned i = 0; i < p->nr_segments; i++) {
         const struct x86_multiboot_segment *s = &p->segments[i];
+        const struct layout_region *r;
 
-        if (s->gpa < l->load_lo || s->gpa > l->load_hi || s->memsz > l->load_hi - s->gpa)
+        if (s->gpa < l->ram_base || s->gpa > l->load_hi || s->memsz > l->load_hi - s->gpa)
             return fail("kernel: %s: segment [%#" G_GINT64_MODIFIER "x, +%#" G_GINT64_MODIFIER
                         "x) lies outside the RAM a kernel may use in %" G_GUINT64_FORMAT
-                        " MiB ([%#" G_GINT64_MODIFIER "x, %#" G_GINT64_MODIFIER "x))", name,
-                        s->gpa, s->memsz, l->ram_size >> 20, l->load_lo, l->load_hi);
+                        " MiB ([%#" G_GINT64_MODIFIER "x, %#" G_GINT64_MODIFIER "x) but "
+                        "vmm's structures below 1 MiB)", name, s->gpa, s->memsz,
+                        l->ram_size >> 20, l->ram_base, l->load_hi);
+        r = overlaps_vmm(l, s->gpa, s->memsz);
+        if (r)
+            return fail("kernel: %s: segment [%#" G_GINT64_MODIFIER "x, +%#" G_GINT64_MODIFIER
+                        "x) overlaps vmm's %s at [%#" G_GINT64_MODIFIER "x, +%#"
+                        G_GINT64_MODIFIER "x)", name, s->gpa, s->memsz, r->name, r->gpa,
+                        r->size);
         for (unsigned j = 0; j < i; j++) {
             const struct x86_multiboot_segment *o = &p->segments[j];
 
@@ -202,7 +231,9 @@ bool x86_multiboot_check(const struct linux_image *li, const char *cmdline,
         !check_segments(li, l, p, error))
         return false;
     if (li->initrd) {
-        uint64_t at = (p->image_end + 0xfff) & ~0xfffULL;
+        /* Above the image and never in low RAM, whose free gaps between
+         * vmm's structures are small: from 1 MiB at least. */
+        uint64_t at = MAX((p->image_end + 0xfff) & ~0xfffULL, X86_HIGH_RAM);
 
         if (at > l->load_hi || li->initrd_size > l->load_hi - at)
             return fail("initrd: %s: %" G_GUINT64_FORMAT " MiB do not fit in %"
