@@ -11,6 +11,8 @@ bool machine_realize(struct vm *vm, GError **error)
         .shares = vm->shares, .nr_shares = vm->nr_shares,
     };
     bool is_linux = vm->flags & VM_LINUX;
+
+    ctx.msi = is_linux && machine_msi(vm, &ctx.msi_flags);
     unsigned boot = (is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE) |
                     (vm->flags & VM_PCI_TESTDEV ? DEVICE_PCI_TESTDEV : 0) |
                     (vm->vsock_cid ? DEVICE_VSOCK : 0) |

@@ -12,7 +12,7 @@
 #include "aarch64.h"
 #include "vcpu_features.h"
 
-enum { PHANDLE_GIC = 1, PHANDLE_FIRST_FREE };
+enum { PHANDLE_GIC = 1, PHANDLE_ITS, PHANDLE_FIRST_FREE };
 
 /* GIC interrupt specifier cells. */
 #define GIC_SPI 0
@@ -62,6 +62,7 @@ static int add_its(void *fdt, struct vm *vm)
     err |= fdt_property(fdt, "msi-controller", NULL, 0);
     err |= fdt_property_u32(fdt, "#msi-cells", 1);
     err |= fdt_property(fdt, "reg", reg, sizeof(reg));
+    err |= fdt_property_u32(fdt, "phandle", PHANDLE_ITS);
     return err | fdt_end_node(fdt);
 }
 
@@ -151,6 +152,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     struct device_fdt devs = {
         .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE, .intc_phandle = PHANDLE_GIC,
         .intc_address_cells = vm->arch.its ? 2 : 0, /* add_its() */
+        .msi_phandle = vm->arch.its ? PHANDLE_ITS : 0,
         .irq_cells = spi_cells,
     };
     const struct device *console = devices_stdout(&vm->devices);
