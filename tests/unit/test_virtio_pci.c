@@ -239,15 +239,16 @@ static int fake_signal_msi(int vm_fd, uint64_t addr, uint32_t data, uint32_t fla
                            uint32_t devid)
 {
     unsigned n = __atomic_load_n(&fake_nr_msis, __ATOMIC_RELAXED);
+    int result = __atomic_load_n(&fake_msi_result, __ATOMIC_RELAXED);
 
     ck_assert_int_eq(vm_fd, FAKE_VM_FD);
     ck_assert_uint_eq(flags, FAKE_MSI_FLAGS);
-    if (fake_msi_result <= 0)
-        return fake_msi_result;
+    if (result <= 0)
+        return result;
     ck_assert_uint_lt(n, FAKE_MSI_MAX);
     fake_msis[n] = (struct fake_msi){ .addr = addr, .data = data, .devid = devid };
     __atomic_store_n(&fake_nr_msis, n + 1, __ATOMIC_RELEASE);
-    return fake_msi_result;
+    return result;
 }
 
 static unsigned msis(void)
@@ -1023,7 +1024,7 @@ START_TEST(msix_config_message)
     expect_msi(0, 1);
     ck_assert_uint_eq(mmio_read(isr, 1), VIRTIO_PCI_ISR_CONFIG);
 
-    fake_msi_result = -EINVAL;
+    __atomic_store_n(&fake_msi_result, -EINVAL, __ATOMIC_RELAXED);
     ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
     mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 1, 2);
     queue_setup(TXQ, DESC, AVAIL, USED);
