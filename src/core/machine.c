@@ -11,13 +11,13 @@ bool machine_realize(struct vm *vm, GError **error)
         .shares = vm->shares, .nr_shares = vm->nr_shares,
     };
     bool is_linux = vm->flags & VM_LINUX;
-
-    ctx.msi = is_linux && machine_msi(vm, &ctx.msi_flags);
     unsigned boot = (is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE) |
                     (vm->flags & VM_PCI_TESTDEV ? DEVICE_PCI_TESTDEV : 0) |
                     (vm->vsock_cid ? DEVICE_VSOCK : 0) |
                     (vm->flags & VM_PC_TESTDEV ? DEVICE_PC_TESTDEV : 0);
 
+    /* MSIs need the in-kernel irqchip, which only Linux boots create. */
+    ctx.msi = is_linux && machine_msi(vm, &ctx.msi_flags);
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices, boot, &ctx,
                            is_linux ? vm->fd : -1, machine_kvm_irq, error);
 }
