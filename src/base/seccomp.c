@@ -144,7 +144,8 @@ static const struct rule output_rules[] = {
 
 /* A virtio device's worker (src/devices/virtio_pci.c): waits on its
  * eventfd, moves buffers between guest memory and the console, raises its
- * interrupt (INTx or an MSI-X message). Started with its VM, it narrows itself with vmm_seccomp_adopt(). */
+ * interrupt (INTx or an MSI-X message). Started with its VM, it narrows
+ * itself with vmm_seccomp_adopt(). */
 static const struct rule device_rules[] = {
     ALLOW("poll"),             /* its eventfd (x86_64) */
     ALLOW("ppoll"),            /* the same (aarch64) */
