@@ -104,6 +104,10 @@ struct device_ctx {
     int vm_fd;            /* the VM's KVM fd when it has an in-kernel irqchip (for
                            * KVM_IOEVENTFD), else -1: devices_realize() sets it */
     bool irq_wired;       /* @irq is live: the VM has an in-kernel irqchip */
+    /* The VM signals MSIs (KVM_SIGNAL_MSI on @vm_fd) with these flags: PCI
+     * functions may offer MSI-X (machine_msi() says, per arch). */
+    bool msi;
+    uint32_t msi_flags;
     struct irq_line irq;
     void *bus;            /* the bus of the last bus host realized before (e.g. a
                            * struct pci_bus), NULL if none */

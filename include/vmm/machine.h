@@ -20,6 +20,9 @@ extern const struct device_desc machine_devices[];
 extern const size_t machine_nr_devices;
 /* KVM_IRQ_LINE's number for the table's interrupt @irq. */
 uint32_t machine_kvm_irq(int irq);
+/* Whether @vm's PCI functions can signal MSIs, and KVM_SIGNAL_MSI's flags
+ * for them (aarch64: through the GICv3 ITS, with a device ID). */
+bool machine_msi(const struct vm *vm, uint32_t *kvm_flags);
 
 /* Realizes the lines for @vm's boot kind into vm->devices; interrupts are
  * wired on Linux boots (which create the in-kernel irqchip they need). */

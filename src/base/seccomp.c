@@ -120,7 +120,8 @@ static const struct rule vcpu_rules[] = {
     ALLOW_EQ("ioctl", 1, KVM_GET_ONE_REG),     /* aarch64 SMCCC/PSCI arguments, crash dumps */
     ALLOW_EQ("ioctl", 1, KVM_SET_ONE_REG),     /* aarch64 SMCCC results */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE),        /* device interrupts (UART) */
-    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI),      /* x86 KVM_HC_SEND_IPI */
+    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI),      /* x86 KVM_HC_SEND_IPI; a virtio function's MSI-X
+                                                * (unmasking a pending vector, a broken queue) */
     ALLOW_EQ("ioctl", 1, KVM_IOEVENTFD),       /* a virtio BAR's notify region follows the BAR */
     END,
 };
@@ -143,12 +144,14 @@ static const struct rule output_rules[] = {
 
 /* A virtio device's worker (src/devices/virtio_pci.c): waits on its
  * eventfd, moves buffers between guest memory and the console, raises its
- * interrupt. Started with its VM, it narrows itself with vmm_seccomp_adopt(). */
+ * interrupt (INTx or an MSI-X message). Started with its VM, it narrows
+ * itself with vmm_seccomp_adopt(). */
 static const struct rule device_rules[] = {
     ALLOW("poll"),             /* its eventfd (x86_64) */
     ALLOW("ppoll"),            /* the same (aarch64) */
     ALLOW("read"),             /* the same */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI), /* its MSI-X messages */
     ALLOW("getrandom"),        /* virtio-rng's bytes */
     END,
 };
@@ -160,6 +163,7 @@ static const struct rule block_io_rules[] = {
     ALLOW("ppoll"),            /* the same (aarch64) */
     ALLOW("read"),             /* the same */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI), /* its MSI-X messages */
     ALLOW("preadv"),           /* reads, straight into guest RAM */
     ALLOW("pwritev"),          /* writes, straight from guest RAM */
     ALLOW("fdatasync"),        /* flush */
@@ -176,6 +180,7 @@ static const struct rule vsock_rules[] = {
     ALLOW("ppoll"),            /* the same (aarch64) */
     ALLOW("read"),             /* the same */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE),            /* its INTx line */
+    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI),          /* its MSI-X messages */
     ALLOW_EQ("ioctl", 1, VHOST_SET_FEATURES),      /* start: what the driver accepted */
     ALLOW_EQ("ioctl", 1, VHOST_SET_MEM_TABLE),     /* start: guest RAM */
     ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_NUM),     /* start: each ring */
@@ -195,6 +200,7 @@ static const struct rule fs_rules[] = {
     ALLOW("ppoll"),            /* the same (aarch64) */
     ALLOW("read"),             /* its eventfds */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
+    ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI), /* its MSI-X messages */
     ALLOW("sendmsg"),          /* vhost-user requests, with eventfds (SCM_RIGHTS) */
     ALLOW("recvmsg"),          /* their replies */
     ALLOW("close"),            /* a descriptor the daemon sent unasked */

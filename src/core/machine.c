@@ -16,6 +16,8 @@ bool machine_realize(struct vm *vm, GError **error)
                     (vm->vsock_cid ? DEVICE_VSOCK : 0) |
                     (vm->flags & VM_PC_TESTDEV ? DEVICE_PC_TESTDEV : 0);
 
+    /* MSIs need the in-kernel irqchip, which only Linux boots create. */
+    ctx.msi = is_linux && machine_msi(vm, &ctx.msi_flags);
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices, boot, &ctx,
                            is_linux ? vm->fd : -1, machine_kvm_irq, error);
 }

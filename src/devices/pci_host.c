@@ -322,6 +322,15 @@ static int pci_host_fdt(const struct device *dev, struct device_fdt *f)
     err |= fdt_property(f->fdt, "dma-coherent", NULL, 0);
     if (p->intx)
         err |= pci_host_interrupt_map(f, p);
+    if (f->msi_phandle) {
+        /* Every requester ID (bus << 8 | devfn) is the ITS's device ID as
+         * it is: what vmm's KVM_SIGNAL_MSI gives as the devid. */
+        fdt32_t msi_map[] = {
+            0, cpu_to_fdt32(f->msi_phandle), 0, cpu_to_fdt32(0x10000),
+        };
+
+        err |= fdt_property(f->fdt, "msi-map", msi_map, sizeof(msi_map));
+    }
     err |= fdt_end_node(f->fdt);
     return err;
 }

@@ -23,6 +23,17 @@
 #define COMMON_SIZE 0x38              /* struct virtio_pci_common_cfg of virtio 1.0 */
 #define NO_VECTOR 0xffff              /* VIRTIO_MSI_NO_VECTOR: no MSI-X */
 #define ISR_QUEUE 0x1
+/* The MSI-X capability (PCI 3.0, 6.8.2): ID, Message Control, where the
+ * table and the PBA are (offset | BAR). */
+#define PCI_CAP_ID_MSIX 0x11
+#define MSIX_CAP_LEN 12
+#define MSIX_CTRL 2
+#define MSIX_CTRL_ENABLE 0x8000
+#define MSIX_CTRL_MASKALL 0x4000
+#define MSIX_TABLE 4
+#define MSIX_PBA 8
+#define MSIX_ENTRY_SIZE 16
+#define MSIX_ENTRY_MASKED 0x1
 /* What the transport itself offers: version 1, indirect descriptors and
  * event index (src/virtio/virtqueue.c handles both). */
 #define TRANSPORT_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
@@ -48,16 +59,89 @@ static void wake(struct virtio_pci *vp, int fd)
         vmm_log("%s: waking its worker: %s", vp->model->name, g_strerror(errno));
 }
 
+/* With MSI-X on, INTx stays low whatever the ISR holds (PCI 3.0, 6.8.2). */
 static void update_irq(struct virtio_pci *vp)
 {
     if (vp->irq_wired)
-        irq_line_set(&vp->irq, vp->isr != 0);
+        irq_line_set(&vp->irq, vp->isr != 0 && !vp->msix_enabled);
 }
 
-static void interrupt(struct virtio_pci *vp, uint8_t cause)
+static int kvm_signal_msi(int vm_fd, uint64_t addr, uint32_t data, uint32_t flags,
+                          uint32_t devid)
 {
-    vp->isr |= cause;
+    struct kvm_msi msi = {
+        .address_lo = (uint32_t)addr, .address_hi = addr >> 32, .data = data,
+        .flags = flags, .devid = devid,
+    };
+
+    return __vmm_ioctl(vm_fd, KVM_SIGNAL_MSI, &msi);
+}
+
+int (*virtio_pci_signal_msi)(int vm_fd, uint64_t addr, uint32_t data, uint32_t flags,
+                             uint32_t devid) = kvm_signal_msi;
+
+/* Sends vector @v's message now (lock held). */
+static void msix_send(struct virtio_pci *vp, unsigned v)
+{
+    const struct virtio_pci_msix_entry *e = &vp->msix[v];
+    int r = virtio_pci_signal_msi(vp->vm_fd, ((uint64_t)e->addr_hi << 32) | e->addr_lo, e->data,
+                                  vp->msi_flags, vp->msi_devid);
+
+    /* 0: the guest's own interrupt controller blocked it, its business. */
+    if (r < 0 && !vp->msi_refused) {
+        vmm_log("%s: KVM_SIGNAL_MSI: %s; this interrupt is lost (logged once)",
+                vp->model->name, g_strerror(-r));
+        vp->msi_refused = true;
+    }
+}
+
+/* Vector @v fires (lock held): its message now, or its pending bit while
+ * it or the whole function is masked. NO_VECTOR, or any vector outside
+ * the table, sends nothing (spec 4.1.4.3: the event has no vector). */
+static void msix_fire(struct virtio_pci *vp, unsigned v)
+{
+    if (v >= vp->msix_size)
+        return;
+    if (vp->msix_masked || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
+        vp->msix_pending |= 1U << v;
+    else
+        msix_send(vp, v);
+}
+
+/* What was pending and is unmasked now goes out (lock held). */
+static void msix_deliver_pending(struct virtio_pci *vp)
+{
+    if (!vp->msix_enabled || vp->msix_masked)
+        return;
+    for (unsigned v = 0; v < vp->msix_size; v++) {
+        if (!(vp->msix_pending & (1U << v)) || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
+            continue;
+        vp->msix_pending &= ~(1U << v);
+        msix_send(vp, v);
+    }
+}
+
+/* A used-buffer notification for queue @q: its vector with MSI-X (no ISR
+ * bit then, spec 4.1.4.5), else the ISR's queue bit and INTx. */
+static void queue_interrupt(struct virtio_pci *vp, unsigned q)
+{
+    if (vp->msix_enabled) {
+        msix_fire(vp, vp->queue_vector[q]);
+        return;
+    }
+    vp->isr |= ISR_QUEUE;
     update_irq(vp);
+}
+
+/* A configuration change: the ISR's bit in either case (spec 4.1.4.5),
+ * and the configuration vector with MSI-X. */
+static void config_interrupt(struct virtio_pci *vp)
+{
+    vp->isr |= VIRTIO_PCI_ISR_CONFIG;
+    if (vp->msix_enabled)
+        msix_fire(vp, vp->config_vector);
+    else
+        update_irq(vp);
 }
 
 static void reset(struct virtio_pci *vp)
@@ -67,6 +151,11 @@ static void reset(struct virtio_pci *vp)
     vp->status = 0;
     vp->queue_select = 0;
     vp->isr = 0;
+    /* The vectors are the driver's choice, like the queues; the MSI-X
+     * table and its enable bits are the PCI function's and stay. */
+    vp->config_vector = NO_VECTOR;
+    for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+        vp->queue_vector[i] = NO_VECTOR;
     for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
         struct virtio_pci_queue *q = &vp->queues[i];
 
@@ -89,7 +178,7 @@ static bool stop_until_reset(struct virtio_pci *vp)
     if (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET)
         return false;
     vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-    interrupt(vp, VIRTIO_PCI_ISR_CONFIG);
+    config_interrupt(vp);
     return !vp->breaks++;
 }
 
@@ -134,7 +223,7 @@ void virtio_pci_push(struct virtio_pci *vp, unsigned q, const struct virtq_chain
 void virtio_pci_notify(struct virtio_pci *vp, unsigned q)
 {
     if (queue_live(vp, q) && virtq_should_notify(&vp->queues[q].vq))
-        interrupt(vp, ISR_QUEUE);
+        queue_interrupt(vp, q);
 }
 
 bool virtio_pci_serve(struct virtio_pci *vp, unsigned q,
@@ -222,6 +311,13 @@ static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
         break;
     case VIRTIO_PCI_COMMON_STATUS: set_status(vp, v); break;
     case VIRTIO_PCI_COMMON_Q_SELECT: vp->queue_select = v; break;
+    /* A vector outside the table maps nothing, and reads back NO_VECTOR:
+     * how the driver learns it failed (spec 4.1.5.1.2). */
+    case VIRTIO_PCI_COMMON_MSIX: vp->config_vector = v < vp->msix_size ? v : NO_VECTOR; break;
+    case VIRTIO_PCI_COMMON_Q_MSIX:
+        if (q)
+            vp->queue_vector[vp->queue_select] = v < vp->msix_size ? v : NO_VECTOR;
+        break;
     default:
         /* Queue fields change only while the queue is off (spec 4.1.4.3.2). */
         if (!q || q->enabled)
@@ -262,7 +358,7 @@ static uint32_t common_read(struct virtio_pci *vp, unsigned off)
     case VIRTIO_PCI_COMMON_GF:
         return vp->driver_feature_select < 2
                    ? (uint32_t)(vp->driver_features >> (32 * vp->driver_feature_select)) : 0;
-    case VIRTIO_PCI_COMMON_MSIX: return NO_VECTOR;
+    case VIRTIO_PCI_COMMON_MSIX: return vp->config_vector;
     case VIRTIO_PCI_COMMON_NUMQ: return vp->model->nr_queues;
     case VIRTIO_PCI_COMMON_STATUS: return vp->status;
     case VIRTIO_PCI_COMMON_CFGGENERATION: return vp->config_generation;
@@ -272,7 +368,7 @@ static uint32_t common_read(struct virtio_pci *vp, unsigned off)
         return off == VIRTIO_PCI_COMMON_Q_MSIX ? NO_VECTOR : 0; /* queue_size 0: none */
     switch (off) {
     case VIRTIO_PCI_COMMON_Q_SIZE: return q->size;
-    case VIRTIO_PCI_COMMON_Q_MSIX: return NO_VECTOR;
+    case VIRTIO_PCI_COMMON_Q_MSIX: return vp->queue_vector[vp->queue_select];
     case VIRTIO_PCI_COMMON_Q_ENABLE: return q->enabled;
     case VIRTIO_PCI_COMMON_Q_NOFF: return vp->queue_select;
     case VIRTIO_PCI_COMMON_Q_DESCLO: return (uint32_t)q->desc;
@@ -313,11 +409,72 @@ void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
     wake(vp, vp->kick_fd);
 }
 
+/* The MSI-X table: one field of an entry (its offset in the table @off,
+ * dword aligned); entries past the table read 0 and write nothing. An address or data change of an unmasked
+ * entry takes effect at its next message (the PCI spec leaves that
+ * undefined: no driver does it). Unmasking sends what is pending. */
+static uint32_t msix_table_access(struct virtio_pci *vp, uint64_t off, uint32_t v, bool is_write)
+{
+    uint64_t n = off / MSIX_ENTRY_SIZE;
+    struct virtio_pci_msix_entry *e;
+    uint32_t *field;
+
+    if (n >= vp->msix_size)
+        return 0;
+    e = &vp->msix[n];
+    switch (off % MSIX_ENTRY_SIZE) {
+    case 0: field = &e->addr_lo; break;
+    case 4: field = &e->addr_hi; break;
+    case 8: field = &e->data; break;
+    default:
+        if (!is_write)
+            return e->ctrl;
+        e->ctrl = v & MSIX_ENTRY_MASKED;
+        msix_deliver_pending(vp);
+        return 0;
+    }
+    if (is_write)
+        *field = v;
+    return *field;
+}
+
+/* One aligned dword of the table or the PBA (lock held). */
+static uint32_t msix_dword(struct virtio_pci *vp, uint64_t offset, uint32_t v, bool is_write)
+{
+    if (offset < VIRTIO_PCI_MSIX_PBA_AT)
+        return msix_table_access(vp, offset - VIRTIO_PCI_MSIX_TABLE_AT, v, is_write);
+    return offset == VIRTIO_PCI_MSIX_PBA_AT ? vp->msix_pending : 0; /* read-only */
+}
+
+/* Aligned dwords, and aligned qwords as two of them (PCI 3.0 allows both). */
+static void msix_access(struct virtio_pci *vp, uint64_t offset, uint8_t *data, unsigned len,
+                        bool is_write)
+{
+    uint32_t v[2] = { 0, 0 };
+
+    if ((len == 4 || len == 8) && offset % len == 0) {
+        if (is_write)
+            memcpy(v, data, len);
+        g_mutex_lock(&vp->lock);
+        for (unsigned i = 0; i < len / 4; i++)
+            v[i] = msix_dword(vp, offset + 4 * i, v[i], is_write);
+        g_mutex_unlock(&vp->lock);
+    }
+    if (!is_write) {
+        memset(data, 0, len);
+        memcpy(data, v, MIN(len, 8u));
+    }
+}
+
 void virtio_pci_bar_access(struct virtio_pci *vp, uint64_t offset, uint8_t *data, unsigned len,
                            bool is_write)
 {
     uint32_t v = 0;
 
+    if (offset >= VIRTIO_PCI_MSIX_TABLE_AT) {
+        msix_access(vp, offset, data, len, is_write);
+        return;
+    }
     if (offset >= VIRTIO_PCI_NOTIFY_AT) {
         /* The queue index (or anything) written at queue n's address. */
         if (is_write && len <= 4 && (offset - VIRTIO_PCI_NOTIFY_AT) % VIRTIO_PCI_NOTIFY_MULTIPLIER == 0)
@@ -454,8 +611,10 @@ static void offload_work(struct virtio_pci *vp, unsigned calls)
         offload_start(vp);
     /* The backend decided the driver wants this interrupt (event index
      * and NO_INTERRUPT are its business). */
-    if (calls && vp->offload_running && !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
-        interrupt(vp, ISR_QUEUE);
+    for (unsigned q = 0; q < vp->model->nr_queues; q++)
+        if ((calls & (1U << q)) && vp->offload_running &&
+            !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+            queue_interrupt(vp, q);
 }
 
 static gpointer worker(gpointer opaque)
@@ -537,10 +696,43 @@ static void follow_bar(struct virtio_pci *vp)
 }
 
 /* The guest wrote configuration space: BAR 0 or memory decoding may have
- * moved the notify region. */
+ * moved the notify region, or Message Control changed MSI-X's enable and
+ * function mask bits (bus lock held: the transport's lock nests inside). */
 static void config_written(struct pci_function *fn, unsigned offset, unsigned len)
 {
-    follow_bar(fn->opaque);
+    struct virtio_pci *vp = fn->opaque;
+    unsigned ctrl_at = vp->msix_cap + MSIX_CTRL;
+    uint16_t ctrl;
+
+    follow_bar(vp);
+    if (!vp->msix_size || offset + len <= ctrl_at || offset >= ctrl_at + 2)
+        return;
+    memcpy(&ctrl, fn->config + ctrl_at, 2);
+    g_mutex_lock(&vp->lock);
+    vp->msix_enabled = ctrl & MSIX_CTRL_ENABLE;
+    vp->msix_masked = ctrl & MSIX_CTRL_MASKALL;
+    update_irq(vp);
+    msix_deliver_pending(vp);
+    g_mutex_unlock(&vp->lock);
+}
+
+/* The MSI-X capability: @n vectors, their table and pending bits in BAR 0,
+ * every entry masked and MSI-X off until the driver says otherwise. */
+static void add_msix_cap(struct virtio_pci *vp, unsigned n)
+{
+    uint8_t at = pci_function_add_cap(&vp->fn, PCI_CAP_ID_MSIX, MSIX_CAP_LEN);
+    uint16_t ctrl = n - 1;
+    uint32_t table = VIRTIO_PCI_MSIX_TABLE_AT, pba = VIRTIO_PCI_MSIX_PBA_AT; /* BIR 0 */
+
+    g_assert(at && n >= 1 && n <= VIRTIO_PCI_MSIX_MAX);
+    memcpy(vp->fn.config + at + MSIX_CTRL, &ctrl, 2);
+    memcpy(vp->fn.config + at + MSIX_TABLE, &table, 4);
+    memcpy(vp->fn.config + at + MSIX_PBA, &pba, 4);
+    vp->fn.wmask[at + MSIX_CTRL + 1] = (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8;
+    vp->msix_cap = at;
+    vp->msix_size = n;
+    for (unsigned v = 0; v < n; v++)
+        vp->msix[v].ctrl = MSIX_ENTRY_MASKED;
 }
 
 /* A vendor-specific capability pointing at [offset, offset + length) of BAR 0. */
@@ -603,6 +795,10 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     notify = add_virtio_cap(&vp->fn, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_AT,
                             model->nr_queues * VIRTIO_PCI_NOTIFY_MULTIPLIER, 20);
     memcpy(vp->fn.config + notify + 16, &multiplier, 4);
+    if (ctx->msi && ctx->vm_fd >= 0) {
+        vp->msi_flags = ctx->msi_flags;
+        add_msix_cap(vp, model->nr_queues + 1);
+    }
 
     vp->fn.config_written = config_written;
     vp->fn.opaque = vp;
@@ -625,6 +821,7 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     if (!pci_bus_add(bus, &vp->fn, (int)dev->desc->base, &vp->slot, error))
         return false;
     vp->bus = bus;
+    vp->msi_devid = vp->slot << 3; /* the requester ID: bus 0, function 0 */
     vp->worker = g_thread_try_new(model->name, worker, vp, error);
     return vp->worker != NULL;
 }

@@ -185,6 +185,25 @@ START_TEST(its_node_with_the_its)
         ck_assert_ptr_nonnull(fdt_getprop(ram + DTB_AT, pci, "interrupt-map", &len));
         ck_assert_int_eq(len, 16 * 8 * 4);
     }
+    /* MSIs from PCI: the host's msi-map sends every requester ID to the
+     * ITS as the same device ID (what vmm's KVM_SIGNAL_MSI gives); none
+     * without the ITS */
+    {
+        int pci = fdt_path_offset(fdt, "/pcie@3f000000");
+        const fdt32_t *map = fdt_getprop(fdt, pci, "msi-map", &len);
+        const fdt32_t *ph = fdt_getprop(fdt, its, "phandle", NULL);
+
+        ck_assert_ptr_nonnull(map);
+        ck_assert_ptr_nonnull(ph);
+        ck_assert_int_eq(len, 4 * 4);
+        ck_assert_uint_eq(fdt32_to_cpu(map[0]), 0);
+        ck_assert_uint_eq(fdt32_to_cpu(map[1]), fdt32_to_cpu(*ph));
+        ck_assert_uint_eq(fdt32_to_cpu(map[2]), 0);
+        ck_assert_uint_eq(fdt32_to_cpu(map[3]), 0x10000);
+        ck_assert_int_eq(fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph)), its);
+        pci = fdt_path_offset(ram + DTB_AT, "/pcie@3f000000");
+        ck_assert_ptr_null(fdt_getprop(ram + DTB_AT, pci, "msi-map", NULL));
+    }
     /* and it does not overlap the redistributors that follow it */
     ck_assert_uint_le(0x08080000 + 0x20000, 0x080a0000);
 }

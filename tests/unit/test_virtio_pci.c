@@ -9,7 +9,9 @@
  * ending in DEVICE_NEEDS_RESET, with nothing else disturbed. A fake model
  * whose queue 0 a (fake) backend serves checks the offload hook: start at
  * DRIVER_OK, kicks to the backend, its calls as interrupts, a reset that
- * waits for the backend's stop, a failed start.
+ * waits for the backend's stop, a failed start. With MSI (a fake
+ * KVM_SIGNAL_MSI), MSI-X: the capability, a hostile driver's table and
+ * vector writes, messages per vector, pending bits while masked.
  */
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
@@ -133,6 +135,7 @@ static struct console *con;
 static char console_path[64];
 static unsigned slot = SLOT;       /* the function the driver talks to */
 static uint64_t common, isr, notify;
+static unsigned msix_cap;          /* the MSI-X capability's offset, 0: none */
 static uint8_t isr_seen;
 static bool devices_destroyed;     /* by the test itself */
 
@@ -157,9 +160,14 @@ static void discover(void)
     uint32_t bar = cfg(PCI_BAR0, 4) & ~0xfU;
 
     common = isr = notify = 0;
+    msix_cap = 0;
     for (unsigned at = cfg(PCI_CAPABILITY_LIST, 1); at; at = cfg(at + 1, 1)) {
         uint64_t where = bar + cfg(at + VIRTIO_PCI_CAP_OFFSET, 4);
 
+        if (cfg(at, 1) == 0x11) {
+            msix_cap = at;
+            continue;
+        }
         ck_assert_uint_eq(cfg(at, 1), 0x09);
         ck_assert_uint_eq(cfg(at + VIRTIO_PCI_CAP_BAR, 1), 0);
         switch (cfg(at + VIRTIO_PCI_CAP_CFG_TYPE, 1)) {
@@ -185,6 +193,7 @@ static struct fake_ioeventfd {
 } fake_ioeventfds[VIRTIO_PCI_MAX_QUEUES];
 static unsigned fake_nr, fake_kicks;
 static int fake_refuse, setup_vm_fd = -1;
+static bool setup_msi;
 
 static int fake_ioeventfd(int vm_fd, int fd, uint64_t gpa, bool assign)
 {
@@ -213,6 +222,38 @@ static int fake_fd_at(uint64_t gpa)
         if (fake_ioeventfds[i].gpa == gpa)
             return fake_ioeventfds[i].fd;
     return -1;
+}
+
+/* KVM_SIGNAL_MSI as the transport calls it (fixture setup_msix), from a
+ * vCPU (here the test) or the device's worker: the messages in order. */
+#define FAKE_MSI_FLAGS 0x5a
+#define FAKE_MSI_MAX 16
+static struct fake_msi {
+    uint64_t addr;
+    uint32_t data, devid;
+} fake_msis[FAKE_MSI_MAX];
+static unsigned fake_nr_msis; /* atomic: published after its entry */
+static int fake_msi_result;
+
+static int fake_signal_msi(int vm_fd, uint64_t addr, uint32_t data, uint32_t flags,
+                           uint32_t devid)
+{
+    unsigned n = __atomic_load_n(&fake_nr_msis, __ATOMIC_RELAXED);
+    int result = __atomic_load_n(&fake_msi_result, __ATOMIC_RELAXED);
+
+    ck_assert_int_eq(vm_fd, FAKE_VM_FD);
+    ck_assert_uint_eq(flags, FAKE_MSI_FLAGS);
+    if (result <= 0)
+        return result;
+    ck_assert_uint_lt(n, FAKE_MSI_MAX);
+    fake_msis[n] = (struct fake_msi){ .addr = addr, .data = data, .devid = devid };
+    __atomic_store_n(&fake_nr_msis, n + 1, __ATOMIC_RELEASE);
+    return result;
+}
+
+static unsigned msis(void)
+{
+    return __atomic_load_n(&fake_nr_msis, __ATOMIC_ACQUIRE);
 }
 
 /* The driver's notify write for queue @q (Linux writes the index, 2 bytes). */
@@ -258,6 +299,8 @@ static void setup(void)
     fake_refuse = 0;
     backend = (struct fake_backend){ .kick_fd = -1, .call_fd = -1 };
     iobus_init(&bus);
+    ctx.msi = setup_msi;
+    ctx.msi_flags = FAKE_MSI_FLAGS;
     ck_assert(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx,
                               setup_vm_fd, NULL, NULL));
     discover();
@@ -292,6 +335,26 @@ static void teardown_kvm(void)
     teardown();
     virtio_pci_ioeventfd = real_ioeventfd;
     setup_vm_fd = -1;
+}
+
+static int (*real_signal_msi)(int vm_fd, uint64_t addr, uint32_t data, uint32_t flags,
+                              uint32_t devid);
+
+static void setup_msix(void)
+{
+    setup_msi = true;
+    fake_nr_msis = 0;
+    fake_msi_result = 1;
+    real_signal_msi = virtio_pci_signal_msi;
+    virtio_pci_signal_msi = fake_signal_msi;
+    setup_kvm();
+}
+
+static void teardown_msix(void)
+{
+    teardown_kvm();
+    virtio_pci_signal_msi = real_signal_msi;
+    setup_msi = false;
 }
 
 static void *at(uint64_t gpa)
@@ -761,6 +824,234 @@ START_TEST(offload_stopped_with_the_device)
 }
 END_TEST
 
+/* MSI-X as the driver sets it up: BAR 0's table and PBA, an entry per
+ * vector (@n: how many to program, vector v's message address 0xfee00000 +
+ * v * 0x1000, data 0x40 + v, left masked), then Message Control. */
+static uint64_t msix_table, msix_pba;
+#define MSG_ADDR(v) (0xfee00000ULL + (v) * 0x1000)
+#define MSG_DATA(v) (0x40U + (v))
+
+static uint64_t entry(unsigned v, unsigned field)
+{
+    return msix_table + 16 * v + field;
+}
+
+static void msix_find(void)
+{
+    ck_assert_uint_ne(msix_cap, 0);
+    ck_assert_uint_eq(cfg(msix_cap + 4, 4) & 7, 0);  /* BAR 0 */
+    ck_assert_uint_eq(cfg(msix_cap + 8, 4) & 7, 0);
+    msix_table = bar0() + (cfg(msix_cap + 4, 4) & ~7U);
+    msix_pba = bar0() + (cfg(msix_cap + 8, 4) & ~7U);
+}
+
+static void msix_program(unsigned n)
+{
+    msix_find();
+    for (unsigned v = 0; v < n; v++) {
+        mmio_write(entry(v, 0), (uint32_t)MSG_ADDR(v), 4);
+        mmio_write(entry(v, 4), MSG_ADDR(v) >> 32, 4);
+        mmio_write(entry(v, 8), MSG_DATA(v), 4);
+    }
+}
+
+static void msix_control(uint16_t bits)
+{
+    mmio_write(ECAM + (slot << 15) + msix_cap + 2, bits, 2);
+}
+
+static void unmask(unsigned v, bool unmasked)
+{
+    mmio_write(entry(v, 12), unmasked ? 0 : 1, 4);
+}
+
+static void expect_msi(unsigned i, unsigned v)
+{
+    ck_assert_uint_gt(msis(), i);
+    ck_assert_uint_eq(fake_msis[i].addr, MSG_ADDR(v));
+    ck_assert_uint_eq(fake_msis[i].data, MSG_DATA(v));
+    ck_assert_uint_eq(fake_msis[i].devid, slot << 3);
+}
+
+/* One vector per queue and one for configuration, in BAR 0 beside the
+ * notify region, every entry masked and MSI-X off at first. */
+START_TEST(msix_capability)
+{
+    msix_find();
+    ck_assert_uint_eq(cfg(msix_cap + 2, 2), 2);       /* table size 3: 2 queues + config */
+    ck_assert_uint_eq(msix_table, bar0() + VIRTIO_PCI_MSIX_TABLE_AT);
+    ck_assert_uint_eq(msix_pba, bar0() + VIRTIO_PCI_MSIX_PBA_AT);
+    for (unsigned v = 0; v < 3; v++)
+        ck_assert_uint_eq(mmio_read(entry(v, 12), 4), 1);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+    /* Only enable and function mask are the guest's; the size stays. */
+    msix_control(0xffff);
+    ck_assert_uint_eq(cfg(msix_cap + 2, 2), 0xc002);
+    msix_control(0);
+    ck_assert_uint_eq(cfg(msix_cap + 2, 2), 2);
+    /* The notify region ends where the table starts. */
+    ck_assert_uint_le(VIRTIO_PCI_NOTIFY_AT + VIRTIO_PCI_MAX_QUEUES * VIRTIO_PCI_NOTIFY_MULTIPLIER,
+                      VIRTIO_PCI_MSIX_TABLE_AT);
+}
+END_TEST
+
+/* A hostile driver's table accesses: other widths, unaligned, past the
+ * table, the PBA, vectors outside the table. Nothing sticks, nothing is
+ * sent, vmm carries on. */
+START_TEST(msix_hostile_table)
+{
+    msix_program(0);
+    mmio_write(entry(0, 0), 0x12345678, 2);           /* wrong widths */
+    mmio_write(entry(0, 0), 0x12, 1);
+    mmio_write(entry(0, 2), 0x12345678, 4);           /* unaligned */
+    mmio_write(entry(0, 12), 0, 2);                   /* a 2-byte unmask: ignored */
+    ck_assert_uint_eq(mmio_read(entry(0, 0), 4), 0);
+    ck_assert_uint_eq(mmio_read(entry(0, 0), 2), 0);
+    ck_assert_uint_eq(mmio_read(entry(0, 12), 4), 1);
+    mmio_write(entry(0, 8), 0xabcd, 4);               /* the right way */
+    ck_assert_uint_eq(mmio_read(entry(0, 8), 4), 0xabcd);
+    ck_assert_uint_eq(mmio_read(entry(0, 8), 1), 0);
+    /* Past the table (3 entries), up to the PBA and beyond it. */
+    for (uint64_t off = 16 * 3; off < VIRTIO_PCI_MSIX_PBA_AT - VIRTIO_PCI_MSIX_TABLE_AT; off += 4) {
+        mmio_write(msix_table + off, 0xffffffff, 4);
+        ck_assert_uint_eq(mmio_read(msix_table + off, 4), 0);
+    }
+    mmio_write(msix_pba, 0xffffffff, 4);              /* read-only */
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+    ck_assert_uint_eq(mmio_read(msix_pba + 4, 4), 0);
+    mmio_write(bar0() + VIRTIO_PCI_BAR_SIZE - 4, 0xffffffff, 4);
+    ck_assert_uint_eq(mmio_read(bar0() + VIRTIO_PCI_BAR_SIZE - 4, 4), 0);
+    /* Vectors outside the table map nothing: NO_VECTOR reads back. */
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_MSIX, 2), 0xffff);
+    mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 3, 2);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_MSIX, 2), 0xffff);
+    mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 2, 2);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_MSIX, 2), 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 1, 4);  /* wrong width */
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_MSIX, 2), 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, TXQ, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 0x8000, 2);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_Q_MSIX, 2), 0xffff);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 1, 2);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_Q_MSIX, 2), 1);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, 7, 2);  /* no such queue */
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 0, 2);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_Q_MSIX, 2), 0xffff);
+    /* A reset forgets the vectors (not the table). */
+    mmio_write(common + VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_MSIX, 2), 0xffff);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, TXQ, 2);
+    ck_assert_uint_eq(mmio_read(common + VIRTIO_PCI_COMMON_Q_MSIX, 2), 0xffff);
+    ck_assert_uint_eq(mmio_read(entry(0, 8), 4), 0xabcd);
+    ck_assert_uint_eq(msis(), 0);
+}
+END_TEST
+
+/* A used buffer with MSI-X on: its queue's message, no ISR bit; masked
+ * (the entry, then the whole function), a pending bit and no message until
+ * it is unmasked. A queue whose vector is NO_VECTOR gets nothing. */
+START_TEST(msix_queue_messages)
+{
+    struct vring_used *u = at(USED);
+
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    msix_program(3);
+    msix_control(0x8000);                             /* enabled, not masked */
+    mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 0, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, TXQ, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    driver_ok();
+
+    /* Entry 2 masked: pending. */
+    transmit(BUF, "one\n", 4);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 1);
+    WAIT_FOR(mmio_read(msix_pba, 4) == 1U << 2);
+    ck_assert_uint_eq(msis(), 0);
+    unmask(2, true);
+    expect_msi(0, 2);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+    ck_assert_uint_eq(msis(), 1);
+
+    /* Unmasked: at once, on the worker. */
+    transmit(BUF, "two\n", 4);
+    WAIT_FOR(msis() == 2);
+    expect_msi(1, 2);
+
+    /* The whole function masked: pending until Message Control unmasks it. */
+    msix_control(0xc000);
+    transmit(BUF, "three\n", 6);
+    WAIT_FOR(mmio_read(msix_pba, 4) == 1U << 2);
+    ck_assert_uint_eq(msis(), 2);
+    msix_control(0x8000);
+    expect_msi(2, 2);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+
+    /* No vector for the queue: nothing at all, not even a pending bit. */
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, TXQ, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 0xffff, 2);
+    transmit(BUF, "four\n", 5);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 4);
+    WAIT_FOR(console_has("one\ntwo\nthree\nfour\n"));
+    ck_assert_uint_eq(msis(), 3);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+    /* With MSI-X no queue bit in the ISR. */
+    ck_assert_uint_eq(mmio_read(isr, 1) & 1, 0);
+
+    /* MSI-X off again: back to the ISR and INTx. */
+    msix_control(0);
+    transmit(BUF, "five\n", 5);
+    WAIT_FOR(isr_has(1));
+    ck_assert_uint_eq(msis(), 3);
+}
+END_TEST
+
+/* A broken queue's configuration interrupt goes to the configuration
+ * vector (and sets the ISR's configuration bit, as the spec asks); KVM
+ * refusing a message costs that message only. */
+START_TEST(msix_config_message)
+{
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    msix_program(3);
+    unmask(1, true);
+    msix_control(0x8000);
+    mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 1, 2);
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    driver_ok();
+    transmit(UINT64_MAX - 8, NULL, 64);
+    WAIT_FOR(status() & VIRTIO_CONFIG_S_NEEDS_RESET);
+    WAIT_FOR(msis() == 1);
+    expect_msi(0, 1);
+    ck_assert_uint_eq(mmio_read(isr, 1), VIRTIO_PCI_ISR_CONFIG);
+
+    __atomic_store_n(&fake_msi_result, -EINVAL, __ATOMIC_RELAXED);
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    mmio_write(common + VIRTIO_PCI_COMMON_MSIX, 1, 2);
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    driver_ok();
+    transmit(UINT64_MAX - 8, NULL, 64);
+    WAIT_FOR(status() & VIRTIO_CONFIG_S_NEEDS_RESET);
+    ck_assert_uint_eq(msis(), 1);
+}
+END_TEST
+
+/* An offloaded queue's backend call becomes its vector's message. */
+START_TEST(msix_offload_call)
+{
+    offload_ready();
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 1);
+    msix_program(3);
+    unmask(0, true);
+    msix_control(0x8000);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 0, 2);
+    ck_assert_int_eq(eventfd_write(backend.call_fd, 1), 0);
+    WAIT_FOR(msis() == 1);
+    expect_msi(0, 0);
+    ck_assert_uint_eq(mmio_read(isr, 1), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("virtio-pci");
@@ -788,6 +1079,16 @@ int main(void)
     tcase_add_test(tc, notify_through_ioeventfd);
     tcase_add_test(tc, ioeventfd_refused_falls_back);
     tcase_add_test(tc, event_idx_kicks_every_buffer);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("msix");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup_msix, teardown_msix);
+    tcase_add_test(tc, msix_capability);
+    tcase_add_test(tc, msix_hostile_table);
+    tcase_add_test(tc, msix_queue_messages);
+    tcase_add_test(tc, msix_config_message);
+    tcase_add_test(tc, msix_offload_call);
+    tcase_add_test(tc, transmit_reaches_the_console); /* MSI-X offered, the driver uses INTx */
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -15,6 +15,7 @@ struct device_fdt {
     uint32_t intc_phandle;   /* the interrupt controller's (interrupt-map) */
     unsigned intc_address_cells; /* its #address-cells: interrupt-map's parent
                                   * unit address (2 once the GIC has an ITS child) */
+    uint32_t msi_phandle;    /* the MSI controller's (a PCI host's msi-map), 0: none */
     /* The interrupt specifier of the machine's @irq, in host order: how
      * many cells (the controller's #interrupt-cells, at most 4). */
     unsigned (*irq_cells)(int irq, uint32_t cells[4]);

@@ -3,8 +3,13 @@
  * virtio device models embed: a PCI function with the virtio vendor and
  * device IDs, its capabilities (common, notify, ISR and device
  * configuration, all in BAR 0), feature negotiation, the device status
- * state machine, split virtqueues (src/virtio/virtqueue.c), and INTx
- * interrupts through the ISR register.
+ * state machine, split virtqueues (src/virtio/virtqueue.c), and its
+ * interrupts: INTx through the ISR register, or MSI-X once the driver
+ * enables it (one vector per queue and one for configuration changes, a
+ * table and pending bits in BAR 0), which the VM's in-kernel irqchip
+ * takes as KVM_SIGNAL_MSI. MSI-X is offered only where the VM can deliver
+ * it (struct device_ctx's msi); elsewhere the function has no such
+ * capability and the driver uses INTx.
  *
  * Queue work runs on one worker thread per device, never on a vCPU: a
  * guest's notify write only marks the queue and wakes the worker. With an
@@ -44,8 +49,12 @@
 #define VIRTIO_PCI_COMMON_AT  0x0000
 #define VIRTIO_PCI_ISR_AT     0x1000
 #define VIRTIO_PCI_DEVICE_AT  0x2000
-#define VIRTIO_PCI_NOTIFY_AT  0x3000
+#define VIRTIO_PCI_NOTIFY_AT  0x3000  /* up to VIRTIO_PCI_MSIX_TABLE_AT */
 #define VIRTIO_PCI_NOTIFY_MULTIPLIER 4
+#define VIRTIO_PCI_MSIX_TABLE_AT 0x3800 /* 16 bytes per vector */
+#define VIRTIO_PCI_MSIX_PBA_AT   0x3c00 /* pending bits, one per vector */
+/* MSI-X vectors: one per queue, and one for configuration changes. */
+#define VIRTIO_PCI_MSIX_MAX (VIRTIO_PCI_MAX_QUEUES + 1)
 /* Chains virtio_pci_serve takes per pass: then the worker lets register
  * accesses in and comes back, so a guest that keeps its queue full never
  * holds the transport lock. */
@@ -115,6 +124,11 @@ struct virtio_pci_queue {
     uint64_t desc, driver, device;
 };
 
+/* An MSI-X table entry as the guest wrote it (PCI 3.0, 6.8.2.6). */
+struct virtio_pci_msix_entry {
+    uint32_t addr_lo, addr_hi, data, ctrl; /* ctrl bit 0: masked */
+};
+
 struct virtio_pci {
     struct pci_function fn;
     const struct virtio_pci_model *model;
@@ -132,6 +146,18 @@ struct virtio_pci {
     bool irq_wired;
     struct irq_line irq;
     uint64_t breaks;          /* times the driver broke a queue (the first is logged) */
+    /* MSI-X: offered when msix_size is not 0 (the VM signals MSIs). The
+     * enable and function mask bits are Message Control's, copied here when
+     * the guest writes configuration space; the vectors are the driver's
+     * choices in the common configuration (NO_VECTOR: none). */
+    unsigned msix_size;
+    uint8_t msix_cap;         /* the capability's offset in configuration space */
+    uint32_t msi_flags, msi_devid; /* KVM_SIGNAL_MSI's flags and device ID */
+    bool msix_enabled, msix_masked;
+    struct virtio_pci_msix_entry msix[VIRTIO_PCI_MSIX_MAX];
+    uint32_t msix_pending;    /* the PBA: bit n, vector n fired while masked */
+    uint16_t config_vector, queue_vector[VIRTIO_PCI_MAX_QUEUES];
+    bool msi_refused;         /* KVM refused a message: logged once */
     struct pci_bus *bus;      /* where fn is, once added */
     unsigned slot;
 
@@ -156,6 +182,12 @@ struct virtio_pci {
  * stop; 0 or -errno. KVM_IOEVENTFD by default; the unit tests put a fake
  * KVM here. */
 extern int (*virtio_pci_ioeventfd)(int vm_fd, int fd, uint64_t gpa, bool assign);
+
+/* Sends the message @addr/@data with KVM_SIGNAL_MSI's @flags and device
+ * ID @devid (aarch64's ITS needs one); > 0 delivered, 0 the guest blocked
+ * it, or -errno. KVM_SIGNAL_MSI by default; the unit tests put a fake here. */
+extern int (*virtio_pci_signal_msi)(int vm_fd, uint64_t addr, uint32_t data, uint32_t flags,
+                                    uint32_t devid);
 
 /* Sets up the transport for @model in PCI slot @ctx's bus at @slot (the
  * machine line's base) with its INTx line from @ctx, and starts the

@@ -45,7 +45,7 @@ static int add_cpus(void *fdt, struct vm *vm)
  * one: one cell of device ID per MSI. Its parent gains the address cells
  * and the empty ranges a child with a reg needs, which changes every
  * interrupt-map that names the GIC (device_fdt.intc_address_cells). */
-static int add_its(void *fdt, struct vm *vm)
+static int add_its(void *fdt, struct vm *vm, uint32_t phandle)
 {
     fdt64_t reg[2] = { cpu_to_fdt64(VMM_ARM_GITS_BASE), cpu_to_fdt64(VMM_ARM_GITS_SIZE) };
     char name[48];
@@ -62,10 +62,11 @@ static int add_its(void *fdt, struct vm *vm)
     err |= fdt_property(fdt, "msi-controller", NULL, 0);
     err |= fdt_property_u32(fdt, "#msi-cells", 1);
     err |= fdt_property(fdt, "reg", reg, sizeof(reg));
+    err |= fdt_property_u32(fdt, "phandle", phandle); /* the PCI host's msi-map */
     return err | fdt_end_node(fdt);
 }
 
-static int add_gic_timer_psci(void *fdt, struct vm *vm)
+static int add_gic_timer_psci(void *fdt, struct vm *vm, uint32_t its_phandle)
 {
     uint32_t timer_irqs[] = {
         /* secure physical, non-secure physical, virtual, hypervisor PPIs */
@@ -89,7 +90,7 @@ static int add_gic_timer_psci(void *fdt, struct vm *vm)
     err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
     err |= fdt_property(fdt, "reg", gic_reg, sizeof(gic_reg));
     err |= fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
-    err |= add_its(fdt, vm);
+    err |= add_its(fdt, vm, its_phandle);
     err |= fdt_end_node(fdt);
 
     err |= fdt_begin_node(fdt, "timer");
@@ -149,8 +150,10 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     size_t size = 64 * 1024;
     g_autofree void *fdt = g_malloc0(size);
     struct device_fdt devs = {
-        .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE, .intc_phandle = PHANDLE_GIC,
+        .fdt = fdt, .next_phandle = PHANDLE_FIRST_FREE + vm->arch.its, .intc_phandle = PHANDLE_GIC,
         .intc_address_cells = vm->arch.its ? 2 : 0, /* add_its() */
+        /* The ITS's, the first free one: a tree without it is unchanged. */
+        .msi_phandle = vm->arch.its ? PHANDLE_FIRST_FREE : 0,
         .irq_cells = spi_cells,
     };
     const struct device *console = devices_stdout(&vm->devices);
@@ -187,7 +190,7 @@ bool arm_fdt_build(struct vm *vm, const char *bootargs, GError **error)
     err |= fdt_end_node(fdt);
 
     err |= add_cpus(fdt, vm);
-    err |= add_gic_timer_psci(fdt, vm);
+    err |= add_gic_timer_psci(fdt, vm, devs.msi_phandle);
     err |= add_pmu(fdt, vm);
     err |= devices_fdt(&vm->devices, &devs);
     err |= add_ucall(fdt, vm);

@@ -20,6 +20,7 @@
 #include "vmm/hw/virtio_rng.h"
 #include "vmm/hw/virtio_vsock.h"
 #include "vmm/machine.h"
+#include "vmm/vm.h"
 
 #define PL011_SPI 1 /* as on QEMU's virt machine */
 #define PL031_SPI 2 /* the same */
@@ -58,4 +59,12 @@ uint32_t machine_kvm_irq(int irq)
 {
     /* SPI n is the GIC's interrupt 32 + n. */
     return (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + irq);
+}
+
+bool machine_msi(const struct vm *vm, uint32_t *kvm_flags)
+{
+    /* The ITS maps a message to an LPI by the sender's device ID: the
+     * function's requester ID, as the device tree's msi-map says. */
+    *kvm_flags = KVM_MSI_VALID_DEVID;
+    return vm->arch.its;
 }

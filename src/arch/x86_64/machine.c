@@ -21,6 +21,7 @@
 #include "vmm/hw/virtio_rng.h"
 #include "vmm/hw/virtio_vsock.h"
 #include "vmm/machine.h"
+#include "vmm/vm.h"
 
 #define COM1_IRQ 4
 
@@ -64,4 +65,11 @@ const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 uint32_t machine_kvm_irq(int irq)
 {
     return irq; /* KVM's IOAPIC wires ISA IRQ n to GSI n */
+}
+
+bool machine_msi(const struct vm *vm, uint32_t *kvm_flags)
+{
+    /* The local APICs take the message as the guest wrote it. */
+    *kvm_flags = 0;
+    return true;
 }
