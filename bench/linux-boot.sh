@@ -53,7 +53,8 @@ measure() {
         online=$(sed -n 's/.*init: cpus online \([0-9,-]*\).*/\1/p' "$T/out" | head -n 1)
         up=$(echo "$online" | tr ',' '\n' | awk -F- 'NF { n += (NF == 2 ? $2 - $1 + 1 : 1) } END { print n + 0 }')
         echo "BENCH: $name $ms $1 $2 $(($1 - $2)) $up"
-        grep 'init: dmesg: ' "$T/out" | head -n 6 | sed "s/^.*init: dmesg: /BENCH-NOTE: $name: /"
+        [ "$up" -lt "$cpus" ] &&
+            grep 'init: dmesg: ' "$T/out" | head -n 6 | sed "s/^.*init: dmesg: /BENCH-NOTE: $name: /"
     else
         echo "BENCH: $name failed"
         tail -20 "$T/out" | sed 's/^/    /'
