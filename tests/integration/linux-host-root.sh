@@ -18,7 +18,7 @@ export VMM_HOST_ROOT_LEAK=yes
 VMM_TIMEOUT=200
 
 host_root() {
-    vmm run --kernel "$LINUX_KERNEL" --cpus 2 --memory 256M --host-root "$@"
+    vmm run --kernel "$LINUX_KERNEL" --cpus 2 --memory 256M --append "$LINUX_BED_APPEND" --host-root "$@"
 }
 
 host_root --rw "$T" -- sh -c '
