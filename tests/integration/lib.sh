@@ -465,13 +465,20 @@ need_linux_module() {
 # the guest's choice of clock checks only, nothing vmm is tested on.
 LINUX_BED_APPEND=
 [ "$ARCH" = x86_64 ] && LINUX_BED_APPEND=tsc=reliable
+# LINUX_CONSOLE: the console= for this arch's UART
+LINUX_CONSOLE=console=ttyS0
+[ "$ARCH" = aarch64 ] && LINUX_CONSOLE=console=ttyAMA0
+
+# linux_cmdline [WORDS]: the tests' Linux command line, WORDS (default
+# "quiet") after the console and panic=-1, then LINUX_BED_APPEND
+linux_cmdline() {
+    echo "$LINUX_CONSOLE panic=-1 ${1:-quiet} $LINUX_BED_APPEND"
+}
 
 # vmm_linux [VMM ARGS...]: boot LINUX_KERNEL with $T/initrd, 2 vCPUs, 256M
 # and the quiet command line $LINUX_APPEND unless the ARGS override them
 LINUX_APPEND=${LINUX_APPEND:-}
 vmm_linux() {
-    _con=console=ttyS0
-    [ "$ARCH" = aarch64 ] && _con=console=ttyAMA0
     vmm run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus 2 --memory 256M \
-        --append "$_con panic=-1 ${LINUX_APPEND:-quiet} $LINUX_BED_APPEND" "$@"
+        --append "$(linux_cmdline "$LINUX_APPEND")" "$@"
 }

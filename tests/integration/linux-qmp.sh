@@ -7,12 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 need_linux
 linux_initrd 'echo "nproc=$(nproc)"; read -r line; echo "init: got <$line>"; vmm-exit 7'
-_con=console=ttyS0
-[ "$ARCH" = aarch64 ] && _con=console=ttyAMA0
 mkfifo "$T/in" || fail "mkfifo"
 cmdline="vmm run --qmp unix:$QMP_SOCK --kernel ... --cpus 2 (stdin: a pipe)"
 timeout "$(scaled 100)" "$VMM" run --qmp "unix:$QMP_SOCK" --kernel "$LINUX_KERNEL" \
-    --initrd "$T/initrd" --cpus 2 --memory 256M --append "$_con panic=-1 quiet $LINUX_BED_APPEND" \
+    --initrd "$T/initrd" --cpus 2 --memory 256M --append "$(linux_cmdline)" \
     >"$T/stdout" 2>"$T/stderr" <"$T/in" &
 pid=$!
 exec 3>"$T/in"

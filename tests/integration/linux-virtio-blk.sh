@@ -106,10 +106,8 @@ sync
 echo "guest: done"
 sleep 1000
 vmm-exit 5'
-con=ttyS0
-[ "$ARCH" = aarch64 ] && con=ttyAMA0
 vmcfg() {
-    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"console=$con panic=-1 quiet $LINUX_BED_APPEND\"},\"console\":{\"file\":\"$T/$1.console\"},\"disk\":[{\"path\":\"$img\",\"serial\":\"served-disk\"}]}"
+    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/$1.console\"},\"disk\":[{\"path\":\"$img\",\"serial\":\"served-disk\"}]}"
 }
 # Workers on (the default: the VM in a confined worker), then off (the VM
 # in vmm serve's own process, under serve's seccomp list).

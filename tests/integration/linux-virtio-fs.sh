@@ -93,9 +93,7 @@ echo served >/mnt/s/served.txt && sync && echo "served write: ok"
 echo "guest: done"
 sleep 1000
 vmm-exit 5'
-con=ttyS0
-[ "$ARCH" = aarch64 ] && con=ttyAMA0
-cfg="config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"console=$con panic=-1 quiet $LINUX_BED_APPEND\"},\"console\":{\"file\":\"$T/lx.console\"},\"share\":[{\"path\":\"$T/rw\",\"tag\":\"served\"}]}"
+cfg="config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/lx.console\"},\"share\":[{\"path\":\"$T/rw\",\"tag\":\"served\"}]}"
 VMM_SERVE_WORKERS=on serve_start
 ctl_ok vm-create name=lx start=true "$cfg"
 wait_for "$T/lx.console" "guest: done" 200

@@ -34,8 +34,6 @@ sum() { md5sum | cut -d' ' -f1; }
 yes host-to-guest-payload | head -c $size >"$T/payload"
 h_sum=$(sum <"$T/payload")
 g_sum=$(yes guest-to-host-payload | head -c $size | sum)
-con=console=ttyS0
-[ "$ARCH" = aarch64 ] && con=console=ttyAMA0
 
 # host_listen: the host's echo on port 5001, its copy in $T/host-got
 host_listen() {
@@ -76,7 +74,7 @@ vmm-exit 0"
 host_listen
 # the first VM's output goes to its own files: vmm_linux's are the second's
 timeout "$(scaled 200)" "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus 2 \
-    --memory 256M --append "$con panic=-1 quiet $LINUX_BED_APPEND" --vsock "$cid" \
+    --memory 256M --append "$(linux_cmdline)" --vsock "$cid" \
     >"$T/vm1.out" 2>"$T/vm1.err" </dev/null &
 vm_pid=$!
 wait_for "$T/vm1.out" "listening on port 5000" 200
@@ -112,7 +110,7 @@ echo \"guest: done\"
 sleep 1000
 vmm-exit 5"
 vmcfg() {
-    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$con panic=-1 quiet $LINUX_BED_APPEND\"},\"console\":{\"file\":\"$T/$1.console\"},\"vsock\":{\"cid\":$cid}}"
+    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/$1.console\"},\"vsock\":{\"cid\":$cid}}"
 }
 # serve_round WHAT N: the guest's Nth boot in lx.console echoes both ways
 _lines() { [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
