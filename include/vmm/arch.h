@@ -53,6 +53,10 @@ bool arch_vm_cpu_features(struct vm *vm, const struct cpu_features *f, GError **
 bool arch_handle_exit(struct vcpu *vcpu);
 /* A register summary for crash reports, one "name=value" group per line. */
 void arch_vcpu_dump(struct vcpu *vcpu, GString *out);
+/* The guest's program counter on @vcpu (on its own thread, outside
+ * KVM_RUN): 0, or -errno. ARCH_PC_NAME names the register for users. */
+int arch_vcpu_pc(struct vcpu *vcpu, uint64_t *pc);
+extern const char ARCH_PC_NAME[];
 void arch_vm_destroy(struct vm *vm);
 
 /* Linux boot (src/arch/<arch>/linux.c). */

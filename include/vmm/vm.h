@@ -43,6 +43,10 @@ struct vcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool thread_started;
+    /* Where the guest was when a timeout or a signal stopped it (the
+     * vCPU thread's last look, for the stop's message). */
+    bool stopped_pc_valid;
+    uint64_t stopped_pc;
     struct arch_vcpu arch;
 };
 

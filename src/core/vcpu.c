@@ -161,6 +161,54 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
     }
 }
 
+/* A VM stopped from outside (a timeout, a signal) may be a hung guest:
+ * each vCPU thread notes where its guest was, and the last one adds them
+ * to the stop's message, so that the user can look the addresses up (in
+ * System.map, with addr2line) without a debugger. */
+static bool stopped_from_outside(struct vm *vm)
+{
+    return vm->stop.message &&
+           (vm->stop.reason == VM_STOP_TIMEOUT || vm->stop.reason == VM_STOP_SIGNAL);
+}
+
+static void vcpu_note_pc(struct vcpu *vcpu)
+{
+    vcpu->stopped_pc_valid = arch_vcpu_pc(vcpu, &vcpu->stopped_pc) == 0;
+}
+
+#define STOP_PCS_LISTED 8 /* a long line helps no one: the rest are counted */
+
+/* Called with vm->lock held, by the last vCPU thread. */
+static void add_pcs_to_stop_message_locked(struct vm *vm)
+{
+    GString *msg = g_string_new(vm->stop.message);
+    unsigned listed = 0, started = 0;
+
+    g_string_append(msg, " (");
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        struct vcpu *vcpu = &vm->vcpus[i];
+
+        if (!vcpu->thread_started || started++ >= STOP_PCS_LISTED)
+            continue;
+        g_string_append_printf(msg, "%svCPU %u at ", listed ? ", " : "", vcpu->id);
+        if (vcpu->stopped_pc_valid)
+            g_string_append_printf(msg, "%s %" G_GINT64_MODIFIER "x", ARCH_PC_NAME,
+                                   vcpu->stopped_pc);
+        else
+            g_string_append_printf(msg, "an unknown %s", ARCH_PC_NAME);
+        listed++;
+    }
+    if (listed < started)
+        g_string_append_printf(msg, ", %u more", started - listed);
+    g_string_append(msg, ")");
+    if (listed) {
+        g_free(vm->stop.message);
+        vm->stop.message = g_string_free(msg, FALSE);
+    } else {
+        g_string_free(msg, TRUE);
+    }
+}
+
 void *vcpu_thread(void *opaque)
 {
     struct vcpu *vcpu = opaque;
@@ -198,7 +246,14 @@ void *vcpu_thread(void *opaque)
     }
 
     g_mutex_lock(&vm->lock);
+    bool outside = stopped_from_outside(vm);
+    g_mutex_unlock(&vm->lock);
+    if (outside)
+        vcpu_note_pc(vcpu);
+    g_mutex_lock(&vm->lock);
     bool last = --vm->running_threads == 0;
+    if (last && outside)
+        add_pcs_to_stop_message_locked(vm);
     g_mutex_unlock(&vm->lock);
     if (last && vm->on_stopped)
         vm->on_stopped(vm, vm->on_stopped_data);

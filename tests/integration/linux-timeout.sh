@@ -1,6 +1,7 @@
 #!/bin/sh
 # nested-timeout: 120
-# --timeout stops a Linux guest that spins: status 124 and one line saying so.
+# --timeout stops a Linux guest that spins: status 124 and one line saying so
+# and where each vCPU was.
 . "$(dirname "$0")/lib.sh"
 need_linux
 linux_initrd 'echo "init: spinning"; while :; do :; done'
@@ -9,3 +10,5 @@ expect_status 124
 n=$(grep -c '' "$T/stderr")
 [ "$n" = 1 ] || fail "$n lines on stderr, expected one"
 expect_stderr_has "timeout"
+grep -qE "\(vCPU 0 at (rip|pc) [0-9a-f]+, vCPU 1 at (rip|pc) [0-9a-f]+\)" "$T/stderr" ||
+    fail "the timeout's line does not say where both vCPUs were"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SIGTERM to vmm running a guest that spins: an orderly stop, a message
-# saying so, status 143
+# saying so and where the vCPU was (inside the firmware's spin loop),
+# status 143
 . "$(dirname "$0")/lib.sh"
 need_kvm
 cmdline="vmm run $CONFIGS/spin.toml, SIGTERM"
@@ -25,3 +26,9 @@ status=$?
 kill "$wd" 2>/dev/null
 expect_status 143
 expect_stderr_has stopped
+# "(vCPU 0 at rip 10003a)": in the firmware, linked 1 MiB into RAM (< 64 KiB)
+pc=$(sed -nE 's/.*\(vCPU 0 at (rip|pc) ([0-9a-f]+)\).*/\2/p' "$T/stderr")
+[ -n "$pc" ] || fail "stderr does not say where vCPU 0 was"
+lo=$(load_addr)
+[ $((0x$pc)) -ge "$lo" ] && [ $((0x$pc)) -lt $((lo + 0x10000)) ] ||
+    fail "vCPU 0 at $pc: not in the firmware's spin loop"

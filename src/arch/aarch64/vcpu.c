@@ -89,6 +89,13 @@ bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
            arm_set_reg(vcpu, ARM_CORE_REG(regs.regs[0]), vcpu->vm->arch.dtb_gpa, "x0", error);
 }
 
+const char ARCH_PC_NAME[] = "pc";
+
+int arch_vcpu_pc(struct vcpu *vcpu, uint64_t *pc)
+{
+    return arm_get_reg(vcpu, ARM_CORE_REG(regs.pc), pc);
+}
+
 void arch_vcpu_dump(struct vcpu *vcpu, GString *out)
 {
     static const struct { const char *name; uint64_t id; } regs[] = {

@@ -123,6 +123,19 @@ bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
            vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
 }
 
+const char ARCH_PC_NAME[] = "rip";
+
+int arch_vcpu_pc(struct vcpu *vcpu, uint64_t *pc)
+{
+    struct kvm_regs r;
+    int ret = __vmm_ioctl(vcpu->fd, KVM_GET_REGS, &r);
+
+    if (ret < 0)
+        return ret;
+    *pc = r.rip;
+    return 0;
+}
+
 void arch_vcpu_dump(struct vcpu *vcpu, GString *out)
 {
     struct kvm_regs r;
