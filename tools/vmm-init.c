@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -89,14 +90,22 @@ static void exit_drop(void)
 
 static bool exit_ready;
 
+/* Waits for output already written to the console to leave the UART. */
+static void drain_console(void)
+{
+    while (tcdrain(STDOUT_FILENO) < 0 && errno == EINTR)
+        ;
+    while (tcdrain(STDERR_FILENO) < 0 && errno == EINTR)
+        ;
+}
+
 /* Ends the VM with @status. Should the register not end it (not under
  * vmm), returning from PID 1 panics the kernel, which vmm reports too. */
 static void __attribute__((noreturn)) end_vm(unsigned status)
 {
     /* Files the command wrote, and console output still in the tty layer. */
     sync();
-    tcdrain(STDOUT_FILENO);
-    tcdrain(STDERR_FILENO);
+    drain_console();
     if (exit_ready)
         exit_write(status);
     fprintf(stderr, "vmm-init: the VM did not end with status %u (not running under vmm?)\n",
@@ -238,15 +247,11 @@ struct child_error {
     int err;
 };
 
-static void __attribute__((noreturn)) child(int report)
+static void __attribute__((noreturn)) command(int report)
 {
     struct child_error e = { 0, 0 };
     gid_t groups[HOSTROOT_MAX_GROUPS];
 
-    exit_drop();
-    /* A session on the console, so that Ctrl-C reaches the command. */
-    setsid();
-    ioctl(STDIN_FILENO, TIOCSCTTY, 0);
     for (unsigned i = 0; i < conf.nr_groups; i++)
         groups[i] = conf.groups[i];
     if (setgroups(conf.nr_groups, groups) < 0 || setgid(conf.gid) < 0 ||
@@ -268,6 +273,54 @@ out:
         /* nothing left to tell it with */
     }
     _exit(HOSTROOT_EXIT_INIT);
+}
+
+/*
+ * The keeper: the leader of a session on the console (so that Ctrl-C
+ * reaches the command), in which the command runs, and which ends only once
+ * the command's output has left the UART. When a session leader exits, the
+ * kernel hangs up its controlling terminal, and a hang-up discards what is
+ * still queued for the UART: had the command led the session, the tail of
+ * its output would be lost whenever the UART had not sent it all by the
+ * command's exit (output stopped by ^S, a port the kernel resumes from
+ * runtime suspend in the background, a slow host). Exits with the
+ * command's status (128 + n for a signal n).
+ */
+static const int keeper_ignores[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTOU };
+
+static void __attribute__((noreturn)) keeper(int report)
+{
+    pid_t pid, w;
+    int st;
+
+    exit_drop();
+    setsid();
+    ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+    /* In the command's process group: Ctrl-C is the command's, not ours;
+     * and should the command leave another group in the foreground, the
+     * drain must not stop us (SIGTTOU). */
+    for (unsigned i = 0; i < sizeof(keeper_ignores) / sizeof(keeper_ignores[0]); i++)
+        signal(keeper_ignores[i], SIG_IGN);
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "vmm-init: fork: %s\n", strerror(errno));
+        _exit(HOSTROOT_EXIT_INIT);
+    }
+    if (pid == 0) {
+        /* exec() keeps what is ignored: the command gets the defaults. */
+        for (unsigned i = 0; i < sizeof(keeper_ignores) / sizeof(keeper_ignores[0]); i++)
+            signal(keeper_ignores[i], SIG_DFL);
+        command(report);
+    }
+    close(report);
+    while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    if (w < 0) {
+        fprintf(stderr, "vmm-init: wait: %s\n", strerror(errno));
+        _exit(HOSTROOT_EXIT_INIT);
+    }
+    drain_console();
+    _exit(WIFSIGNALED(st) ? HOSTROOT_EXIT_SIGNAL + WTERMSIG(st) : WEXITSTATUS(st));
 }
 
 int main(void)
@@ -311,7 +364,7 @@ int main(void)
     if (pid < 0)
         fail(HOSTROOT_EXIT_INIT, "fork: %s", strerror(errno));
     if (pid == 0)
-        child(report[1]);
+        keeper(report[1]);
     close(report[1]);
     while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
         ;
@@ -327,7 +380,8 @@ int main(void)
             fail(HOSTROOT_EXIT_NOTFOUND, "%s: command not found", conf.argv[0]);
         fail(HOSTROOT_EXIT_NOEXEC, "%s: cannot execute: %s", conf.argv[0], strerror(e.err));
     }
-    /* PID 1 reaps every orphan; the command's end is the VM's. */
+    /* PID 1 reaps every orphan; the keeper's end, with the command's
+     * status, is the VM's. */
     for (;;) {
         w = waitpid(-1, &st, 0);
         if (w < 0 && errno == EINTR)
