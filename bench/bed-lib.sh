@@ -1,5 +1,5 @@
 # Shared by the bench scripts that run inside the nested test bed
-# (bench/linux-boot.sh, bench/io-in-bed.sh); sourced after lib.sh.
+# (bench/*-in-bed.sh, bench/linux-boot.sh); sourced after lib.sh.
 
 # uptime_cs: centiseconds since the bed booted
 uptime_cs() {
@@ -13,4 +13,24 @@ rss_of() {
          /^Size:/ { size = $2 }
          /^Rss:/ { total += $2; if (size > big) { big = size; bigrss = $2 } }
          END { print total, bigrss }' "/proc/$1/smaps"
+}
+
+# start_until PATTERN CS CMD...: CMD in the background, its output in
+# $T/out and its pid in $pid, until a line of that output matches PATTERN
+# (grep -E; $found is then the last such line, else empty) or CMD ends,
+# for at most CS centiseconds times the bed's slowness
+start_until() {
+    _pat=$1 _cs=$2
+    shift 2
+    rm -f "$T/out"
+    _s0=$(uptime_cs)
+    "$@" >"$T/out" 2>&1 </dev/null &
+    pid=$!
+    found=
+    while [ $(( $(uptime_cs) - _s0 )) -lt "$(scaled "$_cs")" ]; do
+        found=$(grep -aE -- "$_pat" "$T/out" 2>/dev/null | tail -n 1)
+        [ -n "$found" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
 }

@@ -36,18 +36,9 @@ qemu=
 measure() {
     name=$1
     shift
-    rm -f "$T/out"
-    "$@" >"$T/out" 2>&1 </dev/null &
-    pid=$!
+    start_until "^$line" 12000 "$@"
     ms=
-    while [ $(( $(uptime_cs) - t0 )) -lt $(scaled 12000) ]; do
-        if grep -aq "^$line" "$T/out" 2>/dev/null; then
-            ms=$(( ($(uptime_cs) - t0) * 10 ))
-            break
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
+    [ -n "$found" ] && ms=$(( ($(uptime_cs) - t0) * 10 ))
     rss=
     [ -n "$ms" ] && rss=$(rss_of "$pid" 2>/dev/null)
     if [ -n "$rss" ]; then

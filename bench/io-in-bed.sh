@@ -47,16 +47,8 @@ qemu=
 measure() {
     name=$1
     shift
-    rm -f "$T/out"
-    "$@" >"$T/out" 2>&1 </dev/null &
-    pid=$!
-    line=
-    t0=$(uptime_cs)
-    while [ $(( $(uptime_cs) - t0 )) -lt $(scaled 60000) ]; do
-        line=$(grep -a "^IO: " "$T/out" 2>/dev/null | tail -n 1) && [ -n "$line" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    start_until "^IO: " 60000 "$@"
+    line=$found
     rss=
     [ -n "$line" ] && rss=$(rss_of "$pid" 2>/dev/null)
     if [ -n "$rss" ]; then

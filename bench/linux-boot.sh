@@ -25,21 +25,12 @@ sleep 3; reboot -f'
 measure() {
     name=$1
     shift
-    rm -f "$T/out"
     t0=$(uptime_cs)
-    "$@" >"$T/out" 2>&1 </dev/null &
-    pid=$!
+    # /init's line within 300 s times the bed's slowness (a loaded aarch64
+    # bed has taken 120 s), 10 ms resolution at best
+    start_until "init: up" 30000 "$@"
     ms=
-    # poll for /init's line for up to 300 s times the bed's slowness (a
-    # loaded aarch64 bed has taken 120 s), 10 ms resolution at best
-    while [ $(( $(uptime_cs) - t0 )) -lt "$(scaled 30000)" ]; do
-        if grep -q "init: up" "$T/out" 2>/dev/null; then
-            ms=$(( ($(uptime_cs) - t0) * 10 ))
-            break
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
+    [ -n "$found" ] && ms=$(( ($(uptime_cs) - t0) * 10 ))
     [ -n "$ms" ] && set -- $(rss_of "$pid")
     # the guest reboots 3 s after /init starts; give it 60 s more
     t1=$(uptime_cs)
