@@ -38,6 +38,8 @@ expect_stdout_has "root: read-only"
 expect_stdout_has "pid1: init"
 expect_stdout_has "leak: none"
 [ "$(cat "$T/rw-out" 2>/dev/null)" = "from the guest" ] || fail "the --rw folder did not get the guest's file"
+# vmm's stderr is the user's: no daemon's chatter (virtiofsd's warnings)
+[ ! -s "$T/stderr" ] || fail "stderr is not empty: $(cat "$T/stderr")"
 [ ! -e /host-root-probe ] || fail "the guest wrote the host's /"
 [ ! -e /tmp/scratch ] || fail "the guest's /tmp is the host's"
 
