@@ -52,7 +52,7 @@ LAYERS = {
 HEADERS = {
     "toml": ["toml"],
     "base": ["error", "caps", "seccomp", "sandbox", "cgroup", "json_load", "json_symbols", "outbuf", "wait"],
-    "core": ["kvm", "vm", "vm-stop", "memory", "guest_mem", "iobus", "irq",
+    "core": ["kvm", "vm", "vm-stop", "memory", "guest_mem", "iobus", "irq", "irq_routes",
              "console", "console-input", "console_status", "arch", "device", "machine"],
     "images": ["loader", "linux"],
     "virtio": ["virtqueue", "virtio*", "vhost_user"],

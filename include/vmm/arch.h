@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct kvm_irq_routing_entry;
+
 #include "arch-types.h" /* struct arch_vm, struct arch_vcpu: src/arch/<arch>/ */
 
 struct vm;
@@ -34,6 +36,13 @@ bool arch_vm_init(struct vm *vm, GError **error);
 bool arch_vcpu_init(struct vcpu *vcpu, GError **error);
 /* After every vCPU exists (GIC initialisation, device tree). */
 bool arch_vm_finalize(struct vm *vm, GError **error);
+/* After arch_vm_finalize() on a Linux boot (the in-kernel irqchip is
+ * there): the routes KVM set up itself for @vm (x86_64: IOAPIC and PIC
+ * pins of GSIs 0-23; aarch64: one per vGIC SPI), which every
+ * KVM_SET_GSI_ROUTING must repeat (vmm/irq_routes.h); @n of them, to
+ * g_free. NULL (with @error) when they cannot be known. */
+struct kvm_irq_routing_entry *arch_irq_default_routes(struct vm *vm, unsigned *n,
+                                                      GError **error);
 /* Registers for a firmware entered at @entry (every vCPU is told its index). */
 bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error);
 /* Before the VM first runs, with its policy @policy fixed (the calls

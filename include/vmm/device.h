@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vmm/irq.h"
+#include "vmm/irq_routes.h"
 
 struct console;
 struct device;
@@ -108,6 +109,9 @@ struct device_ctx {
      * functions may offer MSI-X (machine_msi() says, per arch). */
     bool msi;
     uint32_t msi_flags;
+    /* The VM's routing table (with @msi): a function whose backend signals
+     * an eventfd routes its vectors there and binds irqfds (vmm/irq_routes.h). */
+    struct irq_routes *routes;
     struct irq_line irq;
     void *bus;            /* the bus of the last bus host realized before (e.g. a
                            * struct pci_bus), NULL if none */

@@ -13,6 +13,7 @@
 #include "vmm/arch.h"
 #include "vmm/device.h"
 #include "vmm/iobus.h"
+#include "vmm/irq_routes.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/vm-stop.h"
@@ -70,6 +71,9 @@ struct vm {
 
     struct iobus iobus;
     struct device_set devices;   /* the machine's, destroyed with the VM */
+    /* KVM's interrupt routing table: the arch's defaults and the PCI
+     * functions' MSI routes (Linux boots, from vm_create()'s end). */
+    struct irq_routes irq_routes;
     /* vm_create()'s disks, for the devices it realizes; NULL afterwards. */
     const struct device_disk *disks;
     unsigned nr_disks;

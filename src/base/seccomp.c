@@ -123,6 +123,9 @@ static const struct rule vcpu_rules[] = {
     ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI),      /* x86 KVM_HC_SEND_IPI; a virtio function's MSI-X
                                                 * (unmasking a pending vector, a broken queue) */
     ALLOW_EQ("ioctl", 1, KVM_IOEVENTFD),       /* a virtio BAR's notify region follows the BAR */
+    ALLOW_EQ("ioctl", 1, KVM_SET_GSI_ROUTING), /* a vhost-backed virtio function's MSI-X routes
+                                                * follow its table and Message Control */
+    ALLOW_EQ("ioctl", 1, KVM_IRQFD),           /* and its backend's call eventfds follow them */
     END,
 };
 
@@ -189,6 +192,7 @@ static const struct rule vsock_rules[] = {
     ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_KICK),    /* the same */
     ALLOW_EQ("ioctl", 1, VHOST_SET_VRING_CALL),    /* the same */
     ALLOW_EQ("ioctl", 1, VHOST_VSOCK_SET_RUNNING), /* start and stop */
+    ALLOW_EQ("ioctl", 1, KVM_IRQFD),               /* a reset unbinds its call eventfds */
     END,
 };
 
@@ -201,6 +205,7 @@ static const struct rule fs_rules[] = {
     ALLOW("read"),             /* its eventfds */
     ALLOW_EQ("ioctl", 1, KVM_IRQ_LINE), /* its INTx line */
     ALLOW_EQ("ioctl", 1, KVM_SIGNAL_MSI), /* its MSI-X messages */
+    ALLOW_EQ("ioctl", 1, KVM_IRQFD), /* a reset unbinds its call eventfds */
     ALLOW("sendmsg"),          /* vhost-user requests, with eventfds (SCM_RIGHTS) */
     ALLOW("recvmsg"),          /* their replies */
     ALLOW("close"),            /* a descriptor the daemon sent unasked */

@@ -18,6 +18,7 @@ bool machine_realize(struct vm *vm, GError **error)
 
     /* MSIs need the in-kernel irqchip, which only Linux boots create. */
     ctx.msi = is_linux && machine_msi(vm, &ctx.msi_flags);
+    ctx.routes = ctx.msi ? &vm->irq_routes : NULL; /* ready from vm_create()'s end */
     return devices_realize(&vm->devices, machine_devices, machine_nr_devices, boot, &ctx,
                            is_linux ? vm->fd : -1, machine_kvm_irq, error);
 }

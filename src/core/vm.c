@@ -55,6 +55,26 @@ static bool vcpu_create(struct vm *vm, unsigned id, GError **error)
     return arch_vcpu_init(vcpu, error);
 }
 
+/* The routing table starts from what KVM set up with the irqchip. Where
+ * it cannot, PCI functions send every MSI with KVM_SIGNAL_MSI: slower for
+ * vhost backends, not wrong, so it is said once and the VM goes on. */
+static void routes_start(struct vm *vm)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree struct kvm_irq_routing_entry *e = NULL;
+    int max = kvm_check_cap(vm->fd, KVM_CAP_IRQ_ROUTING);
+    unsigned n = 0;
+
+    if (max <= 0) {
+        vmm_log("KVM has no irq routing (KVM_CAP_IRQ_ROUTING): MSI-X goes through "
+                "KVM_SIGNAL_MSI only");
+        return;
+    }
+    if (!(e = arch_irq_default_routes(vm, &n, &err)) ||
+        !irq_routes_start(&vm->irq_routes, vm->fd, e, n, (unsigned)max, &err))
+        vmm_log("irq routing: %s; MSI-X goes through KVM_SIGNAL_MSI only", err->message);
+}
+
 struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
                      unsigned nr_vcpus, struct console *console, unsigned flags,
                      const struct device_disk *disks, unsigned nr_disks,
@@ -82,6 +102,7 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
     g_mutex_init(&vm->lock);
     g_cond_init(&vm->cond);
     iobus_init(&vm->iobus);
+    irq_routes_init(&vm->irq_routes);
     /* Before the arch's set-up: it places the ucall area in the call state. */
     vm->calls_ops = calls_ops;
     if (calls_ops)
@@ -100,6 +121,8 @@ struct vm *vm_create(struct kvm *kvm, const char *name, uint64_t ram_size,
             goto fail;
     if (!arch_vm_finalize(vm, error))
         goto fail;
+    if (flags & VM_LINUX)
+        routes_start(vm);
     vm->disks = NULL; /* the caller's: the devices took copies */
     vm->nr_disks = 0;
     vm->shares = NULL;
@@ -132,6 +155,7 @@ void vm_destroy(struct vm *vm)
     if (vm->fd > 0)
         close(vm->fd);
     iobus_destroy(&vm->iobus);
+    irq_routes_clear(&vm->irq_routes);
     if (vm->calls_ops)
         vm->calls_ops->destroy(vm->calls);
     g_mutex_clear(&vm->lock);

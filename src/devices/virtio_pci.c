@@ -121,6 +121,132 @@ static void msix_deliver_pending(struct virtio_pci *vp)
     }
 }
 
+/* Vector @v would deliver now: MSI-X on, neither it nor the function masked. */
+static bool vector_open(const struct virtio_pci *vp, unsigned v)
+{
+    return vp->msix_enabled && !vp->msix_masked && v < vp->msix_size &&
+           !(vp->msix[v].ctrl & MSIX_ENTRY_MASKED);
+}
+
+/* The vector offloaded queue @q's call eventfd should be bound to: its
+ * own, while that delivers and has a route; -1 otherwise. */
+static int call_target(const struct virtio_pci *vp, unsigned q)
+{
+    unsigned v = vp->queue_vector[q];
+
+    return vector_open(vp, v) && vp->msix_gsi[v] >= 0 ? (int)v : -1;
+}
+
+static void unbind_call(struct virtio_pci *vp, unsigned q)
+{
+    int v = vp->call_bound[q];
+    int r = irq_routes_irqfd(vp->routes, vp->call_fd[q], (uint32_t)vp->msix_gsi[v], false);
+
+    /* It can only fail if KVM has no such binding: unbound either way. */
+    if (r < 0)
+        vmm_log("%s: KVM_IRQFD unbinding queue %u: %s", vp->model->name, q, g_strerror(-r));
+    __atomic_store_n(&vp->call_bound[q], -1, __ATOMIC_RELEASE);
+}
+
+/* Unbinds each offloaded queue's call eventfd from a vector it should no
+ * longer reach (lock held) and wakes the worker to poll it: a call from
+ * now on stays in the eventfd's count until the worker reads it and
+ * raises the interrupt (the pending bit while masked), none is lost. A
+ * call KVM took just before is the guest's, as it would have been a
+ * moment earlier. Only KVM_IRQFD: the worker's reset may come here. */
+static void unbind_stale_calls(struct virtio_pci *vp)
+{
+    bool woke = false;
+
+    for (unsigned q = 0; vp->routes && q < vp->model->nr_queues; q++) {
+        if (vp->call_bound[q] < 0 || vp->call_bound[q] == call_target(vp, q))
+            continue;
+        unbind_call(vp, q);
+        if (!woke)
+            wake(vp, vp->kick_fd);
+        woke = true;
+    }
+}
+
+static void route_failed(struct virtio_pci *vp, unsigned v, const char *what, int r)
+{
+    if (vp->route_failed)
+        return;
+    vp->route_failed = true;
+    vmm_log("%s: MSI-X vector %u: %s: %s; its backend's interrupts go through vmm "
+            "(KVM_SIGNAL_MSI; logged once)", vp->model->name, v, what,
+            r == -ENOSPC ? "no GSI left in KVM's routing table" : g_strerror(-r));
+}
+
+/* Vector @v's route follows its entry (lock held): a GSI with its
+ * message while it delivers, none otherwise (after unbind_stale_calls). */
+static void sync_route(struct virtio_pci *vp, unsigned v)
+{
+    const struct virtio_pci_msix_entry *e = &vp->msix[v];
+    uint64_t addr = ((uint64_t)e->addr_hi << 32) | e->addr_lo;
+    struct virtio_pci_msix_entry *was = &vp->msix_routed[v];
+    int r;
+
+    if (!vector_open(vp, v)) {
+        if (vp->msix_gsi[v] >= 0 && irq_routes_remove(vp->routes, vp->msix_gsi[v]) == 0)
+            vp->msix_gsi[v] = -1;
+        return;
+    }
+    if (vp->msix_gsi[v] < 0) {
+        r = irq_routes_add_msi(vp->routes, addr, e->data, vp->msi_flags, vp->msi_devid);
+        if (r < 0) {
+            route_failed(vp, v, "no route", r);
+            return;
+        }
+        vp->msix_gsi[v] = r;
+    } else if (was->addr_lo != e->addr_lo || was->addr_hi != e->addr_hi || was->data != e->data) {
+        r = irq_routes_update_msi(vp->routes, vp->msix_gsi[v], addr, e->data, vp->msi_flags,
+                                  vp->msi_devid);
+        if (r < 0) {
+            /* The old message must not reach the guest: back to the worker. */
+            route_failed(vp, v, "changing its route", r);
+            for (unsigned q = 0; q < vp->model->nr_queues; q++)
+                if (vp->call_bound[q] == (int)v)
+                    unbind_call(vp, q);
+            wake(vp, vp->kick_fd);
+            if (irq_routes_remove(vp->routes, vp->msix_gsi[v]) == 0)
+                vp->msix_gsi[v] = -1;
+            return;
+        }
+    }
+    *was = *e;
+}
+
+/* MSI-X's state changed (lock held, a vCPU thread: it may change the
+ * table): routes and irqfd bindings follow what the guest wrote. Unbind
+ * before a route goes, bind after it exists. */
+static void sync_routes(struct virtio_pci *vp)
+{
+    if (!vp->routes)
+        return;
+    unbind_stale_calls(vp);
+    for (unsigned v = 0; v < vp->msix_size; v++)
+        sync_route(vp, v);
+    for (unsigned q = 0; q < vp->model->nr_queues; q++) {
+        int v = call_target(vp, q), r;
+
+        if (!offloaded(vp, q) || v < 0 || vp->call_bound[q] >= 0)
+            continue;
+        r = irq_routes_irqfd(vp->routes, vp->call_fd[q], (uint32_t)vp->msix_gsi[v], true);
+        if (r < 0) {
+            if (!vp->irqfd_failed)
+                vmm_log("%s: KVM_IRQFD for queue %u: %s; its backend's interrupts go "
+                        "through vmm (logged once)", vp->model->name, q, g_strerror(-r));
+            vp->irqfd_failed = true;
+            continue;
+        }
+        /* A call already counted is raised by KVM at the binding. */
+        __atomic_store_n(&vp->call_bound[q], v, __ATOMIC_RELEASE);
+        vp->irqfd_binds++;
+        wake(vp, vp->kick_fd); /* the worker stops polling it */
+    }
+}
+
 /* A used-buffer notification for queue @q: its vector with MSI-X (no ISR
  * bit then, spec 4.1.4.5), else the ISR's queue bit and INTx. */
 static void queue_interrupt(struct virtio_pci *vp, unsigned q)
@@ -166,6 +292,7 @@ static void reset(struct virtio_pci *vp)
     vp->offload_start = vp->offload_reset = false;
     if (vp->model->reset)
         vp->model->reset(vp);
+    unbind_stale_calls(vp); /* their vectors are gone; the routes stay the function's */
     update_irq(vp);
 }
 
@@ -315,8 +442,10 @@ static void common_write(struct virtio_pci *vp, unsigned off, uint32_t v)
      * how the driver learns it failed (spec 4.1.5.1.2). */
     case VIRTIO_PCI_COMMON_MSIX: vp->config_vector = v < vp->msix_size ? v : NO_VECTOR; break;
     case VIRTIO_PCI_COMMON_Q_MSIX:
-        if (q)
+        if (q) {
             vp->queue_vector[vp->queue_select] = v < vp->msix_size ? v : NO_VECTOR;
+            sync_routes(vp);
+        }
         break;
     default:
         /* Queue fields change only while the queue is off (spec 4.1.4.3.2). */
@@ -430,11 +559,14 @@ static uint32_t msix_table_access(struct virtio_pci *vp, uint64_t off, uint32_t 
         if (!is_write)
             return e->ctrl;
         e->ctrl = v & MSIX_ENTRY_MASKED;
+        sync_routes(vp);
         msix_deliver_pending(vp);
         return 0;
     }
-    if (is_write)
+    if (is_write) {
         *field = v;
+        sync_routes(vp); /* an unmasked entry's route carries the new message */
+    }
     return *field;
 }
 
@@ -547,10 +679,16 @@ static bool wait_for_kicks(struct virtio_pci *vp, unsigned *calls)
 
     *calls = 0;
     p[0] = (struct pollfd){ .fd = vp->kick_fd, .events = POLLIN };
-    /* An offloaded queue's kicks are the backend's to read. */
-    for (unsigned q = 0; q < n; q++)
-        p[1 + q] = (struct pollfd){ .fd = offloaded(vp, q) ? vp->call_fd[q] : vp->queue_fd[q],
-                                    .events = POLLIN };
+    /* An offloaded queue's kicks are the backend's to read, and its calls
+     * KVM's while bound to an irqfd (poll skips a negative fd). Whoever
+     * changes a binding wakes this thread to look again. */
+    for (unsigned q = 0; q < n; q++) {
+        int fd = vp->queue_fd[q];
+
+        if (offloaded(vp, q))
+            fd = __atomic_load_n(&vp->call_bound[q], __ATOMIC_ACQUIRE) < 0 ? vp->call_fd[q] : -1;
+        p[1 + q] = (struct pollfd){ .fd = fd, .events = POLLIN };
+    }
     if (poll(p, 1 + n, -1) < 0)
         return errno == EINTR;
     if (p[0].revents & POLLIN)
@@ -611,10 +749,13 @@ static void offload_work(struct virtio_pci *vp, unsigned calls)
         offload_start(vp);
     /* The backend decided the driver wants this interrupt (event index
      * and NO_INTERRUPT are its business). */
-    for (unsigned q = 0; q < vp->model->nr_queues; q++)
-        if ((calls & (1U << q)) && vp->offload_running &&
-            !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+    for (unsigned q = 0; q < vp->model->nr_queues; q++) {
+        if (!(calls & (1U << q)))
+            continue;
+        vp->relayed_calls++;
+        if (vp->offload_running && !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
             queue_interrupt(vp, q);
+    }
 }
 
 static gpointer worker(gpointer opaque)
@@ -712,6 +853,7 @@ static void config_written(struct pci_function *fn, unsigned offset, unsigned le
     vp->msix_enabled = ctrl & MSIX_CTRL_ENABLE;
     vp->msix_masked = ctrl & MSIX_CTRL_MASKALL;
     update_irq(vp);
+    sync_routes(vp);
     msix_deliver_pending(vp);
     g_mutex_unlock(&vp->lock);
 }
@@ -766,8 +908,12 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     vp->console = ctx->console;
     vp->kick_fd = -1;
     vp->vm_fd = ctx->vm_fd;
-    for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++)
+    for (unsigned q = 0; q < VIRTIO_PCI_MAX_QUEUES; q++) {
         vp->queue_fd[q] = vp->call_fd[q] = -1;
+        vp->call_bound[q] = -1;
+    }
+    for (unsigned v = 0; v < VIRTIO_PCI_MSIX_MAX; v++)
+        vp->msix_gsi[v] = -1;
     g_mutex_init(&vp->lock);
     if (!bus) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
@@ -798,6 +944,12 @@ bool virtio_pci_realize(struct virtio_pci *vp, const struct virtio_pci_model *mo
     if (ctx->msi && ctx->vm_fd >= 0) {
         vp->msi_flags = ctx->msi_flags;
         add_msix_cap(vp, model->nr_queues + 1);
+        /* Routes only where a backend signals an eventfd: vmm's own models
+         * raise their interrupts on the worker, in userspace already, where
+         * KVM_SIGNAL_MSI costs the one ioctl an irqfd write would. */
+        if (model->offload)
+            vp->routes = ctx->routes;
+        vp->irqfd_report = g_getenv("VMM_TEST_IRQFD") != NULL;
     }
 
     vp->fn.config_written = config_written;
@@ -837,6 +989,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
         g_thread_join(vp->worker);
         vp->worker = NULL;
     }
+    if (vp->irqfd_report && vp->routes)
+        vmm_log("%s: irqfd: %u bindings, %" G_GUINT64_FORMAT " backend calls through the worker",
+                vp->model->name, vp->irqfd_binds, vp->relayed_calls);
     if (vp->bus)
         pci_bus_remove(vp->bus, vp->slot);
     vp->bus = NULL;

@@ -194,6 +194,7 @@ static struct fake_ioeventfd {
 static unsigned fake_nr, fake_kicks;
 static int fake_refuse, setup_vm_fd = -1;
 static bool setup_msi;
+static struct irq_routes *setup_routes; /* the VM's routing table, NULL: none */
 
 static int fake_ioeventfd(int vm_fd, int fd, uint64_t gpa, bool assign)
 {
@@ -300,6 +301,7 @@ static void setup(void)
     backend = (struct fake_backend){ .kick_fd = -1, .call_fd = -1 };
     iobus_init(&bus);
     ctx.msi = setup_msi;
+    ctx.routes = setup_routes;
     ctx.msi_flags = FAKE_MSI_FLAGS;
     ck_assert(devices_realize(&devs, lines, G_N_ELEMENTS(lines), DEVICE_BOOT_ANY, &ctx,
                               setup_vm_fd, NULL, NULL));
@@ -1052,6 +1054,229 @@ START_TEST(msix_offload_call)
 }
 END_TEST
 
+/* KVM's side of irq routing, faked: the table it was last given and the
+ * eventfds bound to GSIs. A backend's call on a bound eventfd is KVM's:
+ * backend_call() delivers it as the route's message (irqfd_msis). */
+static struct irq_routes routes;
+static struct kvm_irq_routing_entry kvm_table[64];
+static unsigned kvm_nr, irqfd_msis;
+static int bound_fd = -1, bound_gsi = -1;
+static uint32_t irqfd_last_data;
+
+static int fake_set_routing(int vm_fd, const struct kvm_irq_routing *t)
+{
+    ck_assert_int_eq(vm_fd, FAKE_VM_FD);
+    ck_assert_uint_le(t->nr, G_N_ELEMENTS(kvm_table));
+    kvm_nr = t->nr;
+    memcpy(kvm_table, t->entries, t->nr * sizeof(*t->entries));
+    return 0;
+}
+
+/* The route KVM has for @gsi; it must be an MSI route. */
+static const struct kvm_irq_routing_entry *kvm_route(int gsi)
+{
+    for (unsigned i = 0; i < kvm_nr; i++)
+        if ((int)kvm_table[i].gsi == gsi) {
+            ck_assert_uint_eq(kvm_table[i].type, KVM_IRQ_ROUTING_MSI);
+            return &kvm_table[i];
+        }
+    return NULL;
+}
+
+static void irqfd_deliver(void)
+{
+    const struct kvm_irq_routing_entry *e = kvm_route(bound_gsi);
+
+    ck_assert_ptr_nonnull(e); /* an irqfd never outlives its route */
+    irqfd_last_data = e->u.msi.data;
+    irqfd_msis++;
+}
+
+static int fake_irqfd(int vm_fd, int fd, uint32_t gsi, bool assign)
+{
+    uint64_t count;
+
+    ck_assert_int_eq(vm_fd, FAKE_VM_FD);
+    if (!assign) {
+        ck_assert_int_eq(fd, bound_fd);
+        ck_assert_int_eq((int)gsi, bound_gsi);
+        bound_fd = bound_gsi = -1;
+        return 0;
+    }
+    ck_assert_int_eq(bound_fd, -1);
+    ck_assert_ptr_nonnull(kvm_route((int)gsi));
+    bound_fd = fd;
+    bound_gsi = (int)gsi;
+    /* What was counted before is raised at the binding, as KVM does. */
+    if (read(fd, &count, sizeof(count)) == sizeof(count))
+        irqfd_deliver();
+    return 0;
+}
+
+/* The fake backend signals queue 0's call eventfd. Under the device lock
+ * (a register access), as a binding never changes midway. */
+static void backend_call(void)
+{
+    mmio_read(common + VIRTIO_PCI_COMMON_STATUS, 1); /* the device settles */
+    if (bound_fd >= 0) {
+        ck_assert_int_eq(bound_fd, backend.call_fd);
+        irqfd_deliver();
+        return;
+    }
+    ck_assert_int_eq(eventfd_write(backend.call_fd, 1), 0);
+}
+
+static int (*real_set_routing)(int vm_fd, const struct kvm_irq_routing *t);
+static int (*real_irqfd)(int vm_fd, int fd, uint32_t gsi, bool assign);
+static const struct kvm_irq_routing_entry pin0 = {
+    .gsi = 0, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { 0, 0 },
+};
+
+static void setup_irqfd_max(unsigned kvm_max)
+{
+    real_set_routing = irq_routes_kvm_set;
+    real_irqfd = irq_routes_kvm_irqfd;
+    irq_routes_kvm_set = fake_set_routing;
+    irq_routes_kvm_irqfd = fake_irqfd;
+    kvm_nr = irqfd_msis = 0;
+    bound_fd = bound_gsi = -1;
+    irq_routes_init(&routes);
+    ck_assert(irq_routes_start(&routes, FAKE_VM_FD, &pin0, 1, kvm_max, NULL));
+    setup_routes = &routes;
+    setup_msix();
+}
+
+static void setup_irqfd(void)
+{
+    setup_irqfd_max(64);
+}
+
+static void teardown_irqfd(void)
+{
+    teardown_msix();
+    setup_routes = NULL;
+    irq_routes_clear(&routes);
+    irq_routes_kvm_set = real_set_routing;
+    irq_routes_kvm_irqfd = real_irqfd;
+}
+
+static void offload_msix_ready(void)
+{
+    offload_ready();
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 1);
+    msix_program(3);
+    msix_control(0x8000);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 0, 2);
+}
+
+/* The backend's call goes to KVM while its vector is open; while it is
+ * masked (entry or function), the worker takes the call and it becomes the
+ * pending bit, sent at the unmask; never lost, never sent masked. */
+START_TEST(irqfd_follows_the_mask)
+{
+    const struct kvm_irq_routing_entry *e;
+
+    offload_msix_ready();
+    ck_assert_int_eq(bound_fd, -1);                  /* entry 0 still masked */
+    unmask(0, true);
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    e = kvm_route(bound_gsi);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_ge(bound_gsi, 1);                  /* above the default route */
+    ck_assert_uint_eq(e->u.msi.address_lo, (uint32_t)MSG_ADDR(0));
+    ck_assert_uint_eq(e->u.msi.data, MSG_DATA(0));
+    ck_assert_uint_eq(e->flags, FAKE_MSI_FLAGS);
+    ck_assert_uint_eq(e->u.msi.devid, slot << 3);
+    ck_assert_uint_eq(kvm_table[0].type, KVM_IRQ_ROUTING_IRQCHIP); /* kept */
+    backend_call();
+    ck_assert_uint_eq(irqfd_msis, 1);
+    ck_assert_uint_eq(msis(), 0);
+
+    /* Entry masked: unbound, the route gone, the call pending. */
+    unmask(0, false);
+    ck_assert_int_eq(bound_fd, -1);
+    ck_assert_uint_eq(kvm_nr, 1);
+    backend_call();
+    WAIT_FOR(mmio_read(msix_pba, 4) == 1U << 0);
+    ck_assert_uint_eq(msis(), 0);
+    unmask(0, true);
+    expect_msi(0, 0);                                /* the pending one, sent */
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+
+    /* A new message on the open entry: the route carries it. */
+    mmio_write(entry(0, 8), 0x99, 4);
+    ck_assert_uint_eq(kvm_route(bound_gsi)->u.msi.data, 0x99);
+    backend_call();
+    ck_assert_uint_eq(irqfd_last_data, 0x99);
+
+    /* The function masked: the same, through Message Control. */
+    msix_control(0xc000);
+    ck_assert_int_eq(bound_fd, -1);
+    backend_call();
+    WAIT_FOR(mmio_read(msix_pba, 4) == 1U << 0);
+    msix_control(0x8000);
+    ck_assert_uint_eq(msis(), 2);
+    ck_assert_uint_eq(fake_msis[1].data, 0x99);
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    ck_assert_uint_eq(irqfd_msis, 2);
+}
+END_TEST
+
+/* No vector, another vector, MSI-X off, a reset: the binding follows, and
+ * each call goes where the driver's choice says. */
+START_TEST(irqfd_follows_the_vector)
+{
+    offload_msix_ready();
+    unmask(0, true);
+    unmask(2, true);
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    /* NO_VECTOR: unbound, and the call sends nothing. */
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 0xffff, 2);
+    ck_assert_int_eq(bound_fd, -1);
+    backend_call();
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);  /* rebinds: KVM takes the count */
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    ck_assert_uint_eq(kvm_route(bound_gsi)->u.msi.data, MSG_DATA(2));
+    /* MSI-X off: INTx, through the worker. */
+    msix_control(0);
+    ck_assert_int_eq(bound_fd, -1);
+    ck_assert_uint_eq(kvm_nr, 1);
+    backend_call();
+    WAIT_FOR(isr_has(1));
+    /* Back on, then a reset (the worker stops the backend): unbound. */
+    msix_control(0x8000);
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    mmio_write(common + VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    WAIT_FOR(status() == 0);
+    ck_assert_int_eq(bound_fd, -1);
+    ck_assert_uint_eq(msis(), 0);
+}
+END_TEST
+
+/* KVM's table has room for one route: vector 0 takes it, vector 1 has
+ * none, and queue 0 on vector 1 keeps working through the worker. */
+START_TEST(irqfd_out_of_gsis)
+{
+    offload_msix_ready();
+    unmask(0, true);
+    unmask(1, true);
+    ck_assert_int_eq(bound_fd, backend.call_fd);     /* vector 0 */
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 1, 2);
+    ck_assert_int_eq(bound_fd, -1);
+    backend_call();
+    WAIT_FOR(msis() == 1);
+    expect_msi(0, 1);
+    ck_assert_uint_eq(irqfd_msis, 0);
+}
+END_TEST
+
+static void setup_irqfd_small(void)
+{
+    setup_irqfd_max(2);
+}
+
 int main(void)
 {
     Suite *s = suite_create("virtio-pci");
@@ -1089,6 +1314,18 @@ int main(void)
     tcase_add_test(tc, msix_config_message);
     tcase_add_test(tc, msix_offload_call);
     tcase_add_test(tc, transmit_reaches_the_console); /* MSI-X offered, the driver uses INTx */
+    suite_add_tcase(s, tc);
+    tc = tcase_create("irqfd");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup_irqfd, teardown_irqfd);
+    tcase_add_test(tc, irqfd_follows_the_mask);
+    tcase_add_test(tc, irqfd_follows_the_vector);
+    tcase_add_test(tc, msix_queue_messages); /* vmm's own models: KVM_SIGNAL_MSI still */
+    suite_add_tcase(s, tc);
+    tc = tcase_create("irqfd-full");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup_irqfd_small, teardown_irqfd);
+    tcase_add_test(tc, irqfd_out_of_gsis);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

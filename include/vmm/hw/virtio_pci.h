@@ -7,9 +7,10 @@
  * interrupts: INTx through the ISR register, or MSI-X once the driver
  * enables it (one vector per queue and one for configuration changes, a
  * table and pending bits in BAR 0), which the VM's in-kernel irqchip
- * takes as KVM_SIGNAL_MSI. MSI-X is offered only where the VM can deliver
- * it (struct device_ctx's msi); elsewhere the function has no such
- * capability and the driver uses INTx.
+ * takes as KVM_SIGNAL_MSI, or, for an offloaded queue's backend, through
+ * an irqfd on the vector's route (vmm/irq_routes.h). MSI-X is offered
+ * only where the VM can deliver it (struct device_ctx's msi); elsewhere
+ * the function has no such capability and the driver uses INTx.
  *
  * Queue work runs on one worker thread per device, never on a vCPU: a
  * guest's notify write only marks the queue and wakes the worker. With an
@@ -23,8 +24,9 @@
  *
  * A model may hand some queues to a backend outside the worker (vhost in
  * the kernel, a vhost-user daemon: struct virtio_pci_offload): their
- * kicks go straight to the backend, and the worker only turns the
- * backend's call eventfds into the queue interrupt.
+ * kicks go straight to the backend, and its call eventfds go to KVM as
+ * irqfds while their MSI-X vectors are routed; otherwise (INTx, masked,
+ * no GSI left) the worker turns them into the queue interrupt.
  *
  * A driver that breaks a queue's rules (vmm/virtqueue.h) gets
  * DEVICE_NEEDS_RESET and a configuration interrupt, and that device does
@@ -74,8 +76,10 @@ struct virtio_pci_offload_queue {
     void *desc_hva, *driver_hva, *device_hva;
     int kick_fd;  /* signalled on each driver notify of the queue (KVM's
                      ioeventfd, or the BAR handler where KVM refused one) */
-    int call_fd;  /* the backend's interrupt request: the worker raises the
-                     queue interrupt when it is signalled */
+    int call_fd;  /* the backend's interrupt request: bound to the queue's
+                     MSI-X vector in KVM (irqfd) while that is routed and
+                     unmasked, else the worker raises the queue interrupt
+                     when it is signalled */
 };
 
 struct virtio_pci_offload {
@@ -158,6 +162,25 @@ struct virtio_pci {
     uint32_t msix_pending;    /* the PBA: bit n, vector n fired while masked */
     uint16_t config_vector, queue_vector[VIRTIO_PCI_MAX_QUEUES];
     bool msi_refused;         /* KVM refused a message: logged once */
+    /* KVM irq routing, for a function with offloaded queues (NULL: every
+     * message goes through KVM_SIGNAL_MSI). Each enabled, unmasked vector
+     * has a GSI whose MSI route carries its entry's message, and each
+     * offloaded queue whose vector has one binds its call eventfd there
+     * (KVM_IRQFD): the backend's signal reaches the guest without vmm.
+     * Masking, disabling or changing the vector unbinds it first; the
+     * worker then polls the call eventfd again, and a call becomes the
+     * vector's pending bit as any other event does. */
+    struct irq_routes *routes;
+    int msix_gsi[VIRTIO_PCI_MSIX_MAX];      /* -1: the vector has no route */
+    struct virtio_pci_msix_entry msix_routed[VIRTIO_PCI_MSIX_MAX]; /* the routes' messages */
+    int call_bound[VIRTIO_PCI_MAX_QUEUES];  /* the vector its call_fd is bound to, -1:
+                                             * none, the worker polls it (atomic) */
+    bool route_failed, irqfd_failed; /* logged once */
+    /* What the tests check (said at destroy under $VMM_TEST_IRQFD): how
+     * often a call eventfd was bound, and the calls the worker relayed. */
+    unsigned irqfd_binds;
+    uint64_t relayed_calls;
+    bool irqfd_report;
     struct pci_bus *bus;      /* where fn is, once added */
     unsigned slot;
 

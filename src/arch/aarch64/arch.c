@@ -227,3 +227,31 @@ void arch_vm_destroy(struct vm *vm)
         close(vm->arch.its_fd);
     vm->arch.its_fd = -1;
 }
+
+/* What the vGIC's initialisation routed (KVM's default routing on arm64):
+ * GSI n to SPI n, for each SPI the distributor has (NR_IRQS counts the
+ * 32 private interrupts too). KVM_IRQ_LINE does not go through the table,
+ * but an irqfd on an SPI does, so they stay as KVM made them. */
+struct kvm_irq_routing_entry *arch_irq_default_routes(struct vm *vm, unsigned *n,
+                                                      GError **error)
+{
+    uint32_t nr_irqs = 0;
+    struct kvm_device_attr attr = {
+        .group = KVM_DEV_ARM_VGIC_GRP_NR_IRQS, .addr = (uintptr_t)&nr_irqs,
+    };
+    struct kvm_irq_routing_entry *e;
+
+    if (vmm_ioctl(vm->arch.gic_fd, KVM_GET_DEVICE_ATTR, &attr, error) < 0)
+        return NULL;
+    if (nr_irqs < 32 || nr_irqs > 1020) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "the vGIC has %u interrupts", nr_irqs);
+        return NULL;
+    }
+    *n = nr_irqs - 32;
+    e = g_new0(struct kvm_irq_routing_entry, MAX(*n, 1u));
+    for (uint32_t spi = 0; spi < *n; spi++)
+        e[spi] = (struct kvm_irq_routing_entry){
+            .gsi = spi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = { .irqchip = 0, .pin = spi },
+        };
+    return e;
+}
