@@ -8,7 +8,7 @@ need_linux
 linux_initrd 'echo "nproc=$(nproc)"
 echo "memtotal=$(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo)"
 sh -c "exit 5"; vmm-exit $?'
-LINUX_APPEND=loglevel=6 VMM_TIMEOUT=200 vmm_linux
+LINUX_APPEND=loglevel=6 VMM_TIMEOUT=200 vmm_linux --cpus 2
 expect_stdout_has "Linux version"
 expect_stdout_has "init: up"
 expect_stdout_has "nproc=2"

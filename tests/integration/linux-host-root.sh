@@ -18,7 +18,7 @@ export VMM_HOST_ROOT_LEAK=yes
 VMM_TIMEOUT=200
 
 host_root() {
-    vmm run --kernel "$LINUX_KERNEL" --cpus 2 --memory 256M --append "$LINUX_BED_APPEND" --host-root "$@"
+    vmm run --kernel "$LINUX_KERNEL" --cpus "$LINUX_CPUS" --memory 256M --append "$LINUX_BED_APPEND" --host-root "$@"
 }
 
 host_root --rw "$T" -- sh -c '
@@ -54,7 +54,7 @@ expect_stdout_has "leak: none"
 rm -f "$T/gone"
 mkfifo "$T/in"
 cmdline="vmm run ... --host-root --rw $T -- sh -c (the XOFF case)"
-timeout "$(scaled 200)" "$VMM" run --kernel "$LINUX_KERNEL" --cpus 2 --memory 256M \
+timeout "$(scaled 200)" "$VMM" run --kernel "$LINUX_KERNEL" --cpus "$LINUX_CPUS" --memory 256M \
     --append "$LINUX_BED_APPEND" --host-root --rw "$T" -- sh -c '
 echo "ready"
 read -r line

@@ -10,5 +10,6 @@ expect_status 124
 n=$(grep -c '' "$T/stderr")
 [ "$n" = 1 ] || fail "$n lines on stderr, expected one"
 expect_stderr_has "timeout"
-grep -qE "\(vCPU 0 at (rip|pc) [0-9a-f]+, vCPU 1 at (rip|pc) [0-9a-f]+\)" "$T/stderr" ||
-    fail "the timeout's line does not say where both vCPUs were"
+want="vCPU 0 at (rip|pc) [0-9a-f]+"
+[ "$LINUX_CPUS" -ge 2 ] && want="$want, vCPU 1 at (rip|pc) [0-9a-f]+"
+grep -qE "\($want\)" "$T/stderr" || fail "the timeout's line does not say where each vCPU was"

@@ -107,7 +107,7 @@ echo "guest: done"
 sleep 1000
 vmm-exit 5'
 vmcfg() {
-    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/$1.console\"},\"disk\":[{\"path\":\"$img\",\"serial\":\"served-disk\"}]}"
+    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":$LINUX_CPUS},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/$1.console\"},\"disk\":[{\"path\":\"$img\",\"serial\":\"served-disk\"}]}"
 }
 # Workers on (the default: the VM in a confined worker), then off (the VM
 # in vmm serve's own process, under serve's seccomp list).

@@ -101,7 +101,7 @@ echo served >/mnt/s/served.txt && sync && echo "served write: ok"
 echo "guest: done"
 sleep 1000
 vmm-exit 5'
-cfg="config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/lx.console\"},\"share\":[{\"path\":\"$T/rw\",\"tag\":\"served\"}]}"
+cfg="config={\"vm\":{\"memory\":\"256M\",\"vcpus\":$LINUX_CPUS},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/lx.console\"},\"share\":[{\"path\":\"$T/rw\",\"tag\":\"served\"}]}"
 VMM_SERVE_WORKERS=on serve_start
 ctl_ok vm-create name=lx start=true "$cfg"
 wait_for "$T/lx.console" "guest: done" 200

@@ -74,7 +74,7 @@ vmm-exit 0"
 host_listen
 # the first VM's output goes to its own files: vmm_linux's are the second's
 # VMM_TEST_IRQFD: the device says at its end how its backend's calls went.
-VMM_TEST_IRQFD=1 timeout "$(scaled 200)" "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus 2 \
+VMM_TEST_IRQFD=1 timeout "$(scaled 200)" "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus "$LINUX_CPUS" \
     --memory 256M --append "$(linux_cmdline)" --vsock "$cid" \
     >"$T/vm1.out" 2>"$T/vm1.err" </dev/null &
 vm_pid=$!
@@ -117,7 +117,7 @@ echo \"guest: done\"
 sleep 1000
 vmm-exit 5"
 vmcfg() {
-    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/$1.console\"},\"vsock\":{\"cid\":$cid}}"
+    echo "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":$LINUX_CPUS},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/$1.console\"},\"vsock\":{\"cid\":$cid}}"
 }
 # serve_round WHAT N: the guest's Nth boot in lx.console echoes both ways
 _lines() { [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ]; }

@@ -16,7 +16,7 @@ sleep 1000
 vmm-exit 5'
 serve_start
 events_start
-ctl_ok vm-create name=lx start=true "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":2},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/lx.console\"}}"
+ctl_ok vm-create name=lx start=true "config={\"vm\":{\"memory\":\"256M\",\"vcpus\":$LINUX_CPUS},\"boot\":{\"kernel\":\"$LINUX_KERNEL\",\"initrd\":\"$T/initrd\",\"cmdline\":\"$(linux_cmdline)\"},\"console\":{\"file\":\"$T/lx.console\"}}"
 wait_for "$T/lx.console" "guest: ready" 200
 grep -q "hvc0 says hello" "$T/lx.console" || fail "no hvc0 line: $(cat "$T/lx.console")"
 grep -q "hwrng bytes: 512" "$T/lx.console" || fail "no RNG bytes: $(cat "$T/lx.console")"
