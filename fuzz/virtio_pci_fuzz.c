@@ -1,6 +1,7 @@
 // fuzz-sources: src/devices/virtio_pci.c src/devices/virtio_console.c src/devices/virtio_rng.c
 // fuzz-sources: src/devices/virtio_blk.c src/devices/virtio_vsock.c
 // fuzz-sources: src/devices/pci.c src/devices/pci_host.c src/devices/aml.c src/devices/dt.c
+// fuzz-sources: src/core/irq_routes.c
 // fuzz-sources: src/virtio/virtqueue.c src/core/guest_mem.c src/core/device.c src/core/iobus.c
 // fuzz-sources: src/core/irq.c src/base/seccomp.c
 // fuzz-sources: fuzz/fake_console.c fuzz/fake_vm.c fuzz/fake_kvm.c src/core/console_observer.c
