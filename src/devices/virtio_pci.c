@@ -102,7 +102,7 @@ static void msix_fire(struct virtio_pci *vp, unsigned v)
 {
     if (v >= vp->msix_size)
         return;
-    if (vp->msix_masked || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
+    if (vp->msix_masked || !vp->bus_master || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
         vp->msix_pending |= 1U << v;
     else
         msix_send(vp, v);
@@ -111,7 +111,7 @@ static void msix_fire(struct virtio_pci *vp, unsigned v)
 /* What was pending and is unmasked now goes out (lock held). */
 static void msix_deliver_pending(struct virtio_pci *vp)
 {
-    if (!vp->msix_enabled || vp->msix_masked)
+    if (!vp->msix_enabled || vp->msix_masked || !vp->bus_master)
         return;
     for (unsigned v = 0; v < vp->msix_size; v++) {
         if (!(vp->msix_pending & (1U << v)) || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
@@ -121,10 +121,11 @@ static void msix_deliver_pending(struct virtio_pci *vp)
     }
 }
 
-/* Vector @v would deliver now: MSI-X on, neither it nor the function masked. */
+/* Vector @v would deliver now: MSI-X on, neither it nor the function
+ * masked, bus mastering on. */
 static bool vector_open(const struct virtio_pci *vp, unsigned v)
 {
-    return vp->msix_enabled && !vp->msix_masked && v < vp->msix_size &&
+    return vp->msix_enabled && !vp->msix_masked && vp->bus_master && v < vp->msix_size &&
            !(vp->msix[v].ctrl & MSIX_ENTRY_MASKED);
 }
 
@@ -317,9 +318,10 @@ static void needs_reset(struct virtio_pci *vp, unsigned q, const char *why)
                 "(logged once)", vp->model->name, q, why);
 }
 
+/* The device may use queue @q's rings now (bus mastering among it). */
 static bool queue_live(const struct virtio_pci *vp, unsigned q)
 {
-    return q < vp->model->nr_queues && vp->queues[q].enabled &&
+    return q < vp->model->nr_queues && vp->queues[q].enabled && vp->bus_master &&
            (vp->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
@@ -714,8 +716,8 @@ static void offload_start(struct virtio_pci *vp)
     vp->offload_start = false;
     /* Started once per reset, however often the driver toggles DRIVER_OK. */
     if (vp->offload_running || !(vp->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
-        (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET))
-        return;
+        (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET) || !vp->bus_master)
+        return; /* without bus mastering: when the driver sets it */
     for (unsigned q = 0; q < vp->model->nr_queues; q++) {
         const struct virtio_pci_queue *vq = &vp->queues[q];
 
@@ -836,25 +838,48 @@ static void follow_bar(struct virtio_pci *vp)
     vp->ioeventfd_refused = true;
 }
 
+/* Bus mastering came on (lock held): the kicks that waited are served,
+ * a backend whose DRIVER_OK waited starts (the worker does both). */
+static void bus_master_on(struct virtio_pci *vp)
+{
+    unsigned own = 0;
+
+    for (unsigned q = 0; q < vp->model->nr_queues; q++)
+        if (!offloaded(vp, q))
+            own |= 1U << q;
+    __atomic_or_fetch(&vp->pending, own, __ATOMIC_RELEASE);
+    if (vp->model->offload && (vp->status & VIRTIO_CONFIG_S_DRIVER_OK))
+        vp->offload_start = true;
+    wake(vp, vp->kick_fd);
+}
+
 /* The guest wrote configuration space: BAR 0 or memory decoding may have
- * moved the notify region, or Message Control changed MSI-X's enable and
- * function mask bits (bus lock held: the transport's lock nests inside). */
+ * moved the notify region; the command register's bus master bit or
+ * Message Control's MSI-X enable and function mask bits may have changed
+ * (bus lock held: the transport's lock nests inside). A backend already
+ * running (vhost-vsock, virtiofsd) keeps its rings while bus mastering is
+ * off: only its interrupts wait, in the PBA. */
 static void config_written(struct pci_function *fn, unsigned offset, unsigned len)
 {
     struct virtio_pci *vp = fn->opaque;
     unsigned ctrl_at = vp->msix_cap + MSIX_CTRL;
-    uint16_t ctrl;
+    bool master_was;
+    uint16_t cmd, ctrl = 0;
 
     follow_bar(vp);
-    if (!vp->msix_size || offset + len <= ctrl_at || offset >= ctrl_at + 2)
-        return;
-    memcpy(&ctrl, fn->config + ctrl_at, 2);
+    memcpy(&cmd, fn->config + PCI_COMMAND, 2);
+    if (vp->msix_size)
+        memcpy(&ctrl, fn->config + ctrl_at, 2);
     g_mutex_lock(&vp->lock);
+    master_was = vp->bus_master;
+    vp->bus_master = cmd & PCI_COMMAND_MASTER;
     vp->msix_enabled = ctrl & MSIX_CTRL_ENABLE;
     vp->msix_masked = ctrl & MSIX_CTRL_MASKALL;
     update_irq(vp);
     sync_routes(vp);
     msix_deliver_pending(vp);
+    if (vp->bus_master && !master_was)
+        bus_master_on(vp);
     g_mutex_unlock(&vp->lock);
 }
 

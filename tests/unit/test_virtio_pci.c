@@ -1008,6 +1008,80 @@ START_TEST(msix_queue_messages)
 }
 END_TEST
 
+static void bus_master(bool on)
+{
+    mmio_write(ECAM + (slot << 15) + PCI_COMMAND,
+               PCI_COMMAND_MEMORY | (on ? PCI_COMMAND_MASTER : 0), 2);
+}
+
+/* Without bus mastering the function initiates nothing: a kicked queue
+ * is not read (the worker had time to: nothing may happen, so the check
+ * is a wait that must pass), no message is sent, the vector's pending bit
+ * waits; setting the bit serves the kick and sends what waited. */
+START_TEST(bus_master_gates_queues_and_messages)
+{
+    struct vring_used *u = at(USED);
+
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    msix_program(3);
+    msix_control(0x8000);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_SELECT, TXQ, 2);
+    mmio_write(common + VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);
+    unmask(2, true);
+    queue_setup(TXQ, DESC, AVAIL, USED);
+    bus_master(false);
+    driver_ok();
+    transmit(BUF, "held\n", 5);
+    g_usleep(200 * 1000);
+    ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 0);
+    ck_assert(!console_has("held"));
+    ck_assert_uint_eq(msis(), 0);
+    bus_master(true);
+    WAIT_FOR(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) == 1);
+    WAIT_FOR(msis() == 1);
+    expect_msi(0, 2);
+    WAIT_FOR(console_has("held\n"));
+
+    /* A message that fired while masked stays pending while the bit is
+     * off, even once its vector is unmasked; it goes out when it is on. */
+    unmask(2, false);
+    transmit(BUF, "two\n", 4);
+    WAIT_FOR(mmio_read(msix_pba, 4) == 1U << 2);
+    bus_master(false);
+    unmask(2, true);
+    ck_assert_uint_eq(msis(), 1);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 1U << 2);
+    bus_master(true);
+    ck_assert_uint_eq(msis(), 2);
+    expect_msi(1, 2);
+    ck_assert_uint_eq(mmio_read(msix_pba, 4), 0);
+}
+END_TEST
+
+/* An offloaded backend starts at DRIVER_OK only with bus mastering on: a
+ * driver that sets it later starts it then. */
+START_TEST(offload_waits_for_bus_master)
+{
+    slot = OFFLOAD_SLOT;
+    discover();
+    bus_master(false);
+    ck_assert(negotiate(1ULL << VIRTIO_F_VERSION_1));
+    queue_setup(0, DESC, AVAIL, USED);
+    queue_setup(1, DESC + 0x400, AVAIL + 0x400, USED + 0x400);
+    driver_ok();
+    g_usleep(200 * 1000);
+    ck_assert_uint_eq(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE), 0);
+    bus_master(true);
+    WAIT_FOR(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE) == 1);
+    ck_assert_uint_eq(status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+    /* Off and on again while it runs: no second start. */
+    bus_master(false);
+    bus_master(true);
+    g_usleep(100 * 1000);
+    ck_assert_uint_eq(__atomic_load_n(&backend.starts, __ATOMIC_ACQUIRE), 1);
+}
+END_TEST
+
 /* A broken queue's configuration interrupt goes to the configuration
  * vector (and sets the ISR's configuration bit, as the spec asks); KVM
  * refusing a message costs that message only. */
@@ -1313,6 +1387,8 @@ int main(void)
     tcase_add_test(tc, msix_queue_messages);
     tcase_add_test(tc, msix_config_message);
     tcase_add_test(tc, msix_offload_call);
+    tcase_add_test(tc, bus_master_gates_queues_and_messages);
+    tcase_add_test(tc, offload_waits_for_bus_master);
     tcase_add_test(tc, transmit_reaches_the_console); /* MSI-X offered, the driver uses INTx */
     suite_add_tcase(s, tc);
     tc = tcase_create("irqfd");

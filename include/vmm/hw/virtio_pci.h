@@ -158,6 +158,11 @@ struct virtio_pci {
     uint8_t msix_cap;         /* the capability's offset in configuration space */
     uint32_t msi_flags, msi_devid; /* KVM_SIGNAL_MSI's flags and device ID */
     bool msix_enabled, msix_masked;
+    /* The command register's bus master bit, copied likewise: without it
+     * the function initiates nothing (PCI 3.0, 6.2.2), neither ring nor
+     * buffer accesses nor MSI-X messages (memory writes too): kicks wait
+     * in pending, messages in the PBA, until the driver sets it. */
+    bool bus_master;
     struct virtio_pci_msix_entry msix[VIRTIO_PCI_MSIX_MAX];
     uint32_t msix_pending;    /* the PBA: bit n, vector n fired while masked */
     uint16_t config_vector, queue_vector[VIRTIO_PCI_MAX_QUEUES];
