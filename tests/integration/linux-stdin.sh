@@ -13,7 +13,7 @@ _con=console=ttyS0
 cmdline="vmm run --kernel ... (stdin: a pipe)"
 mkfifo "$T/in"
 timeout "$(scaled 100)" "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" \
-    --memory 256M --append "$_con quiet" <"$T/in" >"$T/stdout" 2>"$T/stderr" &
+    --memory 256M --append "$_con quiet $LINUX_BED_APPEND" <"$T/in" >"$T/stdout" 2>"$T/stderr" &
 pid=$!
 exec 3>"$T/in"
 wait_for_line "$T/stdout" "init: reading" 90
