@@ -391,14 +391,24 @@ need_linux() {
     [ -n "${EXIT_TOOL:-}" ] || skip "no vmm-exit helper (set VMM_EXIT_TOOL)"
 }
 
-# need_vsock_echo: skip unless the static vsock-echo test program is there
-# (VSOCK_ECHO: for the host side; linux_initrd puts it in the guest's PATH)
-need_vsock_echo() {
-    for _k in "${VMM_VSOCK_ECHO:-}" /vmm/testbed/vsock-echo; do
-        if [ -n "$_k" ] && [ -x "$_k" ]; then VSOCK_ECHO=$_k; break; fi
+# need_test_program NAME VAR: skip unless the static test program NAME
+# (tests/tools/, packed into the bed's /vmm/testbed) is there, or $VAR
+# names it; its path in TEST_PROGRAM, and linux_initrd puts it in the
+# guest's PATH
+need_test_program() {
+    TEST_PROGRAM=
+    for _k in "$(eval echo "\${$2:-}")" "/vmm/testbed/$1"; do
+        if [ -n "$_k" ] && [ -x "$_k" ]; then TEST_PROGRAM=$_k; break; fi
     done
-    [ -n "${VSOCK_ECHO:-}" ] || skip "no vsock-echo test program (set VMM_VSOCK_ECHO)"
-    LINUX_BINS="${LINUX_BINS:-} $VSOCK_ECHO"
+    [ -n "$TEST_PROGRAM" ] || skip "no $1 test program (set $2)"
+    LINUX_BINS="${LINUX_BINS:-} $TEST_PROGRAM"
+}
+
+# need_vsock_echo: need_test_program for vsock-echo (VSOCK_ECHO: for the
+# host side)
+need_vsock_echo() {
+    need_test_program vsock-echo VMM_VSOCK_ECHO
+    VSOCK_ECHO=$TEST_PROGRAM
 }
 
 # linux_initrd BODY: $T/initrd, a busybox initramfs whose /init mounts the
