@@ -170,7 +170,7 @@ static struct kvm_irq_routing_entry *defaults; /* arch_irq_default_routes(), x86
 static unsigned nr_defaults;
 static struct { int fd; uint32_t gsi; } irqfds[MAX_IRQFDS];
 static unsigned nr_irqfds;
-static bool refuse_routing, refuse_irqfd;
+static uint8_t refuse_routing, refuse_irqfd; /* refusal patterns, a bit per call, repeating */
 static int msi_result;                  /* KVM_SIGNAL_MSI's answer (atomic) */
 static uint32_t msi_flags;
 static GThread *vcpu;                   /* the script's thread */
@@ -182,6 +182,16 @@ static struct irq_routes routes;
 static bool main_thread_destroying(void)
 {
     return __atomic_load_n(&destroying, __ATOMIC_ACQUIRE) && g_thread_self() == vcpu;
+}
+
+/* Whether KVM refuses this call: the pattern's low bit, then the pattern
+ * turns by one (kvm_lock held). */
+static bool refused(uint8_t *pattern)
+{
+    bool r = *pattern & 1;
+
+    *pattern = (uint8_t)((*pattern >> 1) | (*pattern << 7));
+    return r;
 }
 
 /* The MSI route KVM has for @gsi, or NULL (kvm_lock held). */
@@ -239,7 +249,7 @@ static int fake_set_routing(int vm_fd, const struct kvm_irq_routing *t)
             kept |= t->entries[j].gsi == irqfds[i].gsi && t->entries[j].type == KVM_IRQ_ROUTING_MSI;
         FUZZ_CHECK(kept);
     }
-    if (refuse_routing) {
+    if (refused(&refuse_routing)) {
         g_mutex_unlock(&kvm_lock);
         return -ENOMEM;
     }
@@ -270,7 +280,7 @@ static int fake_irqfd(int vm_fd, int fd, uint32_t gsi, bool assign)
      * bound twice is KVM's EBUSY, which the transport never asks for. */
     FUZZ_CHECK(g_thread_self() == vcpu && !main_thread_destroying());
     FUZZ_CHECK(i < 0 && msi_route(gsi));
-    if (refuse_irqfd) {
+    if (refused(&refuse_irqfd)) {
         g_mutex_unlock(&kvm_lock);
         return -ENOMEM;
     }
@@ -657,14 +667,15 @@ static void msix_op(struct fuzz_input *in, const struct device_set *devs, unsign
     case 7: /* vhost calls: vsock's receive or transmit queue (the event queue is the worker's) */
         backend_call(transport(devs, VSOCK_DEV), fuzz_u8(in) % 3);
         break;
-    default: { /* what KVM refuses from now on */
-        uint8_t b = fuzz_u8(in);
+    default: { /* what KVM refuses from now on: the routing tables and bindings
+                * a pattern names (0xff: all, 0x55: every other), any MSI */
+        uint8_t routing = fuzz_u8(in), irqfd = fuzz_u8(in), msi = fuzz_u8(in);
 
         g_mutex_lock(&kvm_lock);
-        refuse_routing = b & 1;
-        refuse_irqfd = b & 2;
+        refuse_routing = routing;
+        refuse_irqfd = irqfd;
         g_mutex_unlock(&kvm_lock);
-        __atomic_store_n(&msi_result, b & 4 ? -EINVAL : (b & 8 ? 0 : 1), __ATOMIC_RELAXED);
+        __atomic_store_n(&msi_result, msi & 1 ? -EINVAL : (msi & 2 ? 0 : 1), __ATOMIC_RELAXED);
         break;
     }
     }
@@ -697,7 +708,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         defaults = arch_irq_default_routes(NULL, &nr_defaults, NULL);
     vcpu = g_thread_self();
     kvm_nr = nr_irqfds = 0;
-    refuse_routing = refuse_irqfd = false;
+    refuse_routing = refuse_irqfd = 0;
     msi_result = 1;
     msi_flags = setup & 0x80 ? KVM_MSI_VALID_DEVID : 0;
     kvm_max = setup & 0x10 ? nr_defaults + 1 + ((setup >> 5) & 3) : KVM_ROUTES;
