@@ -218,9 +218,19 @@ static void sync_route(struct virtio_pci *vp, unsigned v)
     *was = *e;
 }
 
+/* Vector @v's route carries its entry's message: not so when KVM refused
+ * both the route's update and its removal (sync_route), and then no call
+ * eventfd may be bound there: the old message would reach the guest. */
+static bool route_current(const struct virtio_pci *vp, unsigned v)
+{
+    const struct virtio_pci_msix_entry *e = &vp->msix[v], *was = &vp->msix_routed[v];
+
+    return was->addr_lo == e->addr_lo && was->addr_hi == e->addr_hi && was->data == e->data;
+}
+
 /* MSI-X's state changed (lock held, a vCPU thread: it may change the
  * table): routes and irqfd bindings follow what the guest wrote. Unbind
- * before a route goes, bind after it exists. */
+ * before a route goes, bind after it exists and carries its message. */
 static void sync_routes(struct virtio_pci *vp)
 {
     if (!vp->routes)
@@ -231,7 +241,7 @@ static void sync_routes(struct virtio_pci *vp)
     for (unsigned q = 0; q < vp->model->nr_queues; q++) {
         int v = call_target(vp, q), r;
 
-        if (!offloaded(vp, q) || v < 0 || vp->call_bound[q] >= 0)
+        if (!offloaded(vp, q) || v < 0 || vp->call_bound[q] >= 0 || !route_current(vp, v))
             continue;
         r = irq_routes_irqfd(vp->routes, vp->call_fd[q], (uint32_t)vp->msix_gsi[v], true);
         if (r < 0) {

@@ -1137,10 +1137,14 @@ static unsigned kvm_nr, irqfd_msis;
 static int bound_fd = -1, bound_gsi = -1;
 static uint32_t irqfd_last_data;
 
+static int kvm_refuse;  /* KVM_SET_GSI_ROUTING fails with it (errno), the table unchanged */
+
 static int fake_set_routing(int vm_fd, const struct kvm_irq_routing *t)
 {
     ck_assert_int_eq(vm_fd, FAKE_VM_FD);
     ck_assert_uint_le(t->nr, G_N_ELEMENTS(kvm_table));
+    if (kvm_refuse)
+        return -kvm_refuse;
     kvm_nr = t->nr;
     memcpy(kvm_table, t->entries, t->nr * sizeof(*t->entries));
     return 0;
@@ -1213,6 +1217,7 @@ static void setup_irqfd_max(unsigned kvm_max)
     irq_routes_kvm_set = fake_set_routing;
     irq_routes_kvm_irqfd = fake_irqfd;
     kvm_nr = irqfd_msis = 0;
+    kvm_refuse = 0;
     bound_fd = bound_gsi = -1;
     irq_routes_init(&routes);
     ck_assert(irq_routes_start(&routes, FAKE_VM_FD, &pin0, 1, kvm_max, NULL));
@@ -1329,6 +1334,34 @@ START_TEST(irqfd_follows_the_vector)
 }
 END_TEST
 
+/* KVM refuses the tables as the driver changes an open vector's message:
+ * the update fails, and so does the route's removal, so KVM's route keeps
+ * the old message. The call eventfd must not stay bound there (nor be
+ * bound again): the worker sends the new message. Once KVM takes tables
+ * again, the next write brings the route up to date and binds it. */
+START_TEST(irqfd_never_on_a_stale_route)
+{
+    offload_msix_ready();
+    unmask(0, true);
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    kvm_refuse = ENOMEM;
+    mmio_write(entry(0, 8), 0x99, 4);
+    ck_assert_uint_eq(kvm_nr, 2);                    /* the old route is still KVM's */
+    ck_assert_int_eq(bound_fd, -1);
+    backend_call();
+    WAIT_FOR(msis() == 1);
+    ck_assert_uint_eq(fake_msis[0].data, 0x99);
+    ck_assert_uint_eq(irqfd_msis, 0);
+    kvm_refuse = 0;
+    mmio_write(entry(0, 8), 0x9a, 4);
+    ck_assert_int_eq(bound_fd, backend.call_fd);
+    ck_assert_uint_eq(kvm_route(bound_gsi)->u.msi.data, 0x9a);
+    backend_call();
+    ck_assert_uint_eq(irqfd_last_data, 0x9a);
+    ck_assert_uint_eq(msis(), 1);
+}
+END_TEST
+
 /* KVM's table has room for one route: vector 0 takes it, vector 1 has
  * none, and queue 0 on vector 1 keeps working through the worker. */
 START_TEST(irqfd_out_of_gsis)
@@ -1396,6 +1429,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup_irqfd, teardown_irqfd);
     tcase_add_test(tc, irqfd_follows_the_mask);
     tcase_add_test(tc, irqfd_follows_the_vector);
+    tcase_add_test(tc, irqfd_never_on_a_stale_route);
     tcase_add_test(tc, msix_queue_messages); /* vmm's own models: KVM_SIGNAL_MSI still */
     suite_add_tcase(s, tc);
     tc = tcase_create("irqfd-full");
