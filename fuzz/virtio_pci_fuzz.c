@@ -48,7 +48,8 @@
  * to an existing MSI route, one eventfd at most once, and only existing
  * ones are unbound; after every step each binding is an offloaded queue's
  * call eventfd on its own vector's GSI while that vector delivers (MSI-X
- * on, neither function nor entry masked), the route carrying the entry's
+ * on, neither function nor entry masked, bus mastering on), the route
+ * carrying the entry's
  * current message, and the transport's call_bound says the same. While
  * the devices go no route changes and only workers unbind; what KVM still
  * holds then (until the VM's fd closes, as the ioeventfds) keeps its routes.
@@ -499,7 +500,8 @@ static void check_routes(const struct device_set *devs)
                        (vp->model->offload->queues & (1U << q)));
             /* Bound only while its own vector delivers. */
             FUZZ_CHECK(v == vp->queue_vector[q] && (unsigned)v < vp->msix_size &&
-                       vp->msix_enabled && !vp->msix_masked && !(vp->msix[v].ctrl & 1));
+                       vp->msix_enabled && !vp->msix_masked && vp->bus_master &&
+                       !(vp->msix[v].ctrl & 1));
             FUZZ_CHECK(i >= 0 && (int)irqfds[i].gsi == vp->msix_gsi[v]);
             FUZZ_CHECK(same_message(msi_route(irqfds[i].gsi), &vp->msix[v]));
             bound++;
