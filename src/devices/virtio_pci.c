@@ -95,38 +95,36 @@ static void msix_send(struct virtio_pci *vp, unsigned v)
     }
 }
 
-/* Vector @v fires (lock held): its message now, or its pending bit while
- * it or the whole function is masked. NO_VECTOR, or any vector outside
- * the table, sends nothing (spec 4.1.4.3: the event has no vector). */
-static void msix_fire(struct virtio_pci *vp, unsigned v)
-{
-    if (v >= vp->msix_size)
-        return;
-    if (vp->msix_masked || !vp->bus_master || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
-        vp->msix_pending |= 1U << v;
-    else
-        msix_send(vp, v);
-}
-
-/* What was pending and is unmasked now goes out (lock held). */
-static void msix_deliver_pending(struct virtio_pci *vp)
-{
-    if (!vp->msix_enabled || vp->msix_masked || !vp->bus_master)
-        return;
-    for (unsigned v = 0; v < vp->msix_size; v++) {
-        if (!(vp->msix_pending & (1U << v)) || (vp->msix[v].ctrl & MSIX_ENTRY_MASKED))
-            continue;
-        vp->msix_pending &= ~(1U << v);
-        msix_send(vp, v);
-    }
-}
-
 /* Vector @v would deliver now: MSI-X on, neither it nor the function
  * masked, bus mastering on. */
 static bool vector_open(const struct virtio_pci *vp, unsigned v)
 {
     return vp->msix_enabled && !vp->msix_masked && vp->bus_master && v < vp->msix_size &&
            !(vp->msix[v].ctrl & MSIX_ENTRY_MASKED);
+}
+
+/* Vector @v fires (lock held): its message now, or its pending bit while
+ * it does not deliver (vector_open). NO_VECTOR, or any vector outside
+ * the table, sends nothing (spec 4.1.4.3: the event has no vector). */
+static void msix_fire(struct virtio_pci *vp, unsigned v)
+{
+    if (v >= vp->msix_size)
+        return;
+    if (vector_open(vp, v))
+        msix_send(vp, v);
+    else
+        vp->msix_pending |= 1U << v;
+}
+
+/* What was pending and is unmasked now goes out (lock held). */
+static void msix_deliver_pending(struct virtio_pci *vp)
+{
+    for (unsigned v = 0; v < vp->msix_size; v++) {
+        if (!(vp->msix_pending & (1U << v)) || !vector_open(vp, v))
+            continue;
+        vp->msix_pending &= ~(1U << v);
+        msix_send(vp, v);
+    }
 }
 
 /* The vector offloaded queue @q's call eventfd should be bound to: its
@@ -179,6 +177,16 @@ static void route_failed(struct virtio_pci *vp, unsigned v, const char *what, in
             r == -ENOSPC ? "no GSI left in KVM's routing table" : g_strerror(-r));
 }
 
+/* Vector @v's route carries its entry's message: not so when KVM refused
+ * both the route's update and its removal (sync_route), and then no call
+ * eventfd may be bound there: the old message would reach the guest. */
+static bool route_current(const struct virtio_pci *vp, unsigned v)
+{
+    const struct virtio_pci_msix_entry *e = &vp->msix[v], *was = &vp->msix_routed[v];
+
+    return was->addr_lo == e->addr_lo && was->addr_hi == e->addr_hi && was->data == e->data;
+}
+
 /* Vector @v's route follows its entry (lock held): a GSI with its
  * message while it delivers, none otherwise (after unbind_stale_calls). */
 static void sync_route(struct virtio_pci *vp, unsigned v)
@@ -200,7 +208,7 @@ static void sync_route(struct virtio_pci *vp, unsigned v)
             return;
         }
         vp->msix_gsi[v] = r;
-    } else if (was->addr_lo != e->addr_lo || was->addr_hi != e->addr_hi || was->data != e->data) {
+    } else if (!route_current(vp, v)) {
         r = irq_routes_update_msi(vp->routes, vp->msix_gsi[v], addr, e->data, vp->msi_flags,
                                   vp->msi_devid);
         if (r < 0) {
@@ -216,16 +224,6 @@ static void sync_route(struct virtio_pci *vp, unsigned v)
         }
     }
     *was = *e;
-}
-
-/* Vector @v's route carries its entry's message: not so when KVM refused
- * both the route's update and its removal (sync_route), and then no call
- * eventfd may be bound there: the old message would reach the guest. */
-static bool route_current(const struct virtio_pci *vp, unsigned v)
-{
-    const struct virtio_pci_msix_entry *e = &vp->msix[v], *was = &vp->msix_routed[v];
-
-    return was->addr_lo == e->addr_lo && was->addr_hi == e->addr_hi && was->data == e->data;
 }
 
 /* MSI-X's state changed (lock held, a vCPU thread: it may change the
