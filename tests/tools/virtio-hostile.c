@@ -99,6 +99,22 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+/* The hexadecimal number in sysfs file @dir/@name; 0 when unreadable. */
+static unsigned read_hex(const char *dir, const char *name)
+{
+    char path[400], buf[32];
+    unsigned v = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((f = fopen(path, "r"))) {
+        if (fgets(buf, sizeof(buf), f))
+            v = strtoul(buf, NULL, 16);
+        fclose(f);
+    }
+    return v;
+}
+
 /* The function with PCI device ID @id from vendor 0x1af4: its sysfs
  * folder in dev_dir. */
 static void find_device(unsigned id)
@@ -109,26 +125,10 @@ static void find_device(unsigned id)
     if (!d)
         fail_setup("/sys/bus/pci/devices");
     while ((e = readdir(d))) {
-        char path[400], buf[32];
-        unsigned v = 0, dv = 0;
-        FILE *f;
-
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-        if ((f = fopen(path, "r"))) {
-            if (fgets(buf, sizeof(buf), f))
-                v = strtoul(buf, NULL, 16);
-            fclose(f);
-        }
-        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-        if ((f = fopen(path, "r"))) {
-            if (fgets(buf, sizeof(buf), f))
-                dv = strtoul(buf, NULL, 16);
-            fclose(f);
-        }
-        if (v == 0x1af4 && dv == id) {
-            snprintf(dev_dir, sizeof(dev_dir), "/sys/bus/pci/devices/%s", e->d_name);
+        snprintf(dev_dir, sizeof(dev_dir), "/sys/bus/pci/devices/%s", e->d_name);
+        if (read_hex(dev_dir, "vendor") == 0x1af4 && read_hex(dev_dir, "device") == id) {
             closedir(d);
             printf("virtio-hostile: device %04x at %s\n", id, e->d_name);
             return;
