@@ -474,8 +474,9 @@ need_linux_module() {
 # the TSC taken as reliable there is no such flip after boot. It changes
 # the guest's choice of clock checks only, nothing vmm is tested on.
 #
-# x86_64 also: noxsave. QEMU's TCG does not hand a nested guest's XSETBV to
-# the bed's KVM (SVM's XSETBV intercept is not emulated), so KVM's idea of
+# x86_64 also: noxsave. The bed's KVM never learns a nested guest's XSETBV
+# (most likely QEMU 7.2's TCG does not emulate SVM's XSETBV intercept:
+# inferred from what follows, not read in QEMU's source), so KVM's idea of
 # the guest's XCR0 and the CPU's part: every guest kernel warned "XSAVE
 # consistency problem: size 2696 != kernel_size 576" (CPUID 0xd's size,
 # which KVM keeps from the XCR0 it saw) and fell back to FXSAVE, tainted,
