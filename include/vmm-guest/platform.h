@@ -36,6 +36,8 @@
 #define VMM_EXIT_REG_STATUS       0x4   /* write v: status v exactly */
 #define VMM_ARM_GICD_BASE         0x08000000ULL
 #define VMM_ARM_GICD_SIZE         0x10000
+#define VMM_ARM_GICC_BASE         0x08010000ULL  /* GICv2 only: the CPU interface */
+#define VMM_ARM_GICC_SIZE         0x2000
 #define VMM_ARM_GITS_BASE         0x08080000ULL  /* the GICv3 ITS, where KVM has one */
 #define VMM_ARM_GITS_SIZE         0x20000
 #define VMM_ARM_GICR_BASE         0x080a0000ULL  /* 0x20000 per vCPU */

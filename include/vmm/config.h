@@ -40,6 +40,8 @@ struct vmm_config {
     bool status_whole;    /* --host-root: the guest's exit status 0-255, not capped (VM_STATUS_WHOLE) */
     bool pc_test_device;  /* [vm] pc-test-device: kvm-unit-tests' x86 test ports */
     char *cpu_features;   /* [vm] cpu-features: "+NAME,-NAME" (arch_cpu_features_parse), or NULL */
+    int gic_version;      /* [vm] gic-version (aarch64): 2, 3, or 0: the host's choice */
+    bool mte;             /* [vm] mte (aarch64): memory tagging for the guest */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;

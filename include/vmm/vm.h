@@ -58,6 +58,12 @@ struct vcpu {
  * whole (0-255) as a shell passes its command's, not capped at 119. */
 #define VM_STATUS_WHOLE 0x4
 #define VM_PC_TESTDEV 0x8  /* [vm] pc-test-device: the machine's pc-testdev line */
+/* aarch64 ([vm] gic-version, mte; the config refuses them elsewhere): the
+ * GIC asked for (neither: GICv3, else GICv2, as the host's KVM can), and
+ * memory tagging. */
+#define VM_GIC_V2 0x10
+#define VM_GIC_V3 0x20
+#define VM_MTE 0x40
 
 struct vm {
     struct kvm *kvm;
@@ -65,7 +71,7 @@ struct vm {
     char *name;
     uint64_t id;             /* the manager's number for it (0 under vmm run) */
     uint64_t ram_size;
-    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV, VM_STATUS_WHOLE, VM_PC_TESTDEV */
+    unsigned flags;          /* VM_LINUX, VM_PCI_TESTDEV, ... above */
 
     struct guest_mem mem;    /* what loaders, call handlers and devices are handed */
 

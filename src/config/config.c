@@ -328,6 +328,17 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     "are KVM's in-kernel IOAPIC and PIC)", cfg->path ? cfg->path : "vmm");
         return false;
     }
+    if ((cfg->gic_version || cfg->mte) && strcmp(arch_name, "aarch64")) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: [vm] %s is for aarch64 guests",
+                    cfg->path ? cfg->path : "vmm", cfg->gic_version ? "gic-version" : "mte");
+        return false;
+    }
+    if (cfg->gic_version == 2 && cfg->vcpus > 8) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] gic-version 2 serves at most 8 vCPUs, not %u",
+                    cfg->vcpus_at ? cfg->vcpus_at : cfg->path ? cfg->path : "vmm", cfg->vcpus);
+        return false;
+    }
     if (cfg->nr_disks && !cfg->boot_linux.kernel_path) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s%sdisk %s: disks are for Linux boots (boot.kernel or --kernel): "

@@ -202,6 +202,22 @@ static const struct cfg_key vm_keys[] = {
              "that reads back at `0xff000000` (see docs/devices.md)",
       .option = "--pc-test-device", .option_arg = "on|off",
       .option_doc = "x86_64: kvm-unit-tests' test ports (pc-testdev)" },
+    { "gic-version", CFG_INT, CFG_FIELD(struct vmm_config, gic_version), .min = 2, .max = 3,
+      .noun = "GIC version",
+      .type_doc = "integer", .default_doc = "the host's: 3 where KVM can emulate a GICv3, else 2",
+      .doc = "aarch64: the guest's interrupt controller, `2` (GICv2: at most 8 vCPUs, no ITS, "
+             "so PCI functions interrupt through INTx) or `3` (GICv3, with the ITS where KVM "
+             "has one); one the host's KVM cannot emulate is an error when the VM is made. "
+             "kvm-unit-tests' `-machine gic-version=N` becomes this key",
+      .option = "--gic-version", .option_arg = "2|3",
+      .option_doc = "aarch64: the guest's GIC, GICv2 or GICv3" },
+    { "mte", CFG_BOOL, CFG_FIELD(struct vmm_config, mte),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "aarch64: `true` gives the guest memory tagging (MTE; KVM_CAP_ARM_MTE), where "
+             "the host's CPU and kernel have it (an error otherwise). The guest finds it in "
+             "its ID registers; kvm-unit-tests' `-machine mte=on` becomes this key",
+      .option = "--mte", .option_arg = "on|off",
+      .option_doc = "aarch64: memory tagging (MTE) for the guest" },
     { "cpu-features", CFG_STRING, CFG_FIELD(struct vmm_config, cpu_features),
       .valid = cpu_features_valid, .noun = "CPU feature list",
       .rule = "comma-separated +NAME and -NAME, each NAME once, from the names docs/toml.md "
@@ -509,7 +525,7 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk", "--share",
                                         "--pci-test-device", "--pc-test-device", "--cpu-features",
-                                        "--vsock", NULL };
+                                        "--gic-version", "--mte", "--vsock", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {

@@ -40,6 +40,14 @@ char *worker_config_json(const struct vmm_config *cfg)
         json_builder_set_member_name(b, "pc-test-device");
         json_builder_add_boolean_value(b, true);
     }
+    if (cfg->gic_version) {
+        json_builder_set_member_name(b, "gic-version");
+        json_builder_add_int_value(b, cfg->gic_version);
+    }
+    if (cfg->mte) {
+        json_builder_set_member_name(b, "mte");
+        json_builder_add_boolean_value(b, true);
+    }
     if (cfg->cpu_features) {
         json_builder_set_member_name(b, "cpu-features");
         json_builder_add_string_value(b, cfg->cpu_features);

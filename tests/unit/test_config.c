@@ -588,6 +588,43 @@ START_TEST(pci_test_device)
 }
 END_TEST
 
+/* [vm] gic-version and mte: their values, the worker's JSON copy, and
+ * (this build being x86_64's) the refusal on another architecture. */
+START_TEST(gic_version_and_mte)
+{
+    struct vmm_config cfg;
+    GError *err = NULL;
+    g_autofree char *json = NULL;
+    char *msg;
+
+    config_init(&cfg);
+    ck_assert_int_eq(cfg.gic_version, 0);
+    ck_assert(!cfg.mte);
+    ck_assert(config_set_option(&cfg, "--gic-version", "2", &err));
+    ck_assert(config_set_option(&cfg, "--mte", "on", &err));
+    ck_assert_int_eq(cfg.gic_version, 2);
+    ck_assert(cfg.mte);
+    for (const char *const *bad = (const char *const[]){ "1", "4", "host", NULL }; *bad; bad++) {
+        ck_assert(!config_set_option(&cfg, "--gic-version", *bad, &err));
+        ck_assert_msg(strstr(err->message, "--gic-version"), "%s", err->message);
+        g_clear_error(&err);
+    }
+    json = worker_config_json(&cfg);
+    ck_assert_msg(strstr(json, "\"gic-version\":2") && strstr(json, "\"mte\":true"), "%s", json);
+    config_clear(&cfg);
+    expect_error("[vm]\ngic-version = \"3\"\n[boot]\nfirmware = \"good\"\n", "gic-version");
+    expect_error("[vm]\ngic-version = 5\n[boot]\nfirmware = \"good\"\n", "gic-version");
+    msg = load("[vm]\ngic-version = 3\n[boot]\nfirmware = \"good\"\n", &cfg);
+    assert_refused(msg, "gic-version on x86_64", "[vm] gic-version is for aarch64 guests");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load("[vm]\nmte = true\n[boot]\nfirmware = \"good\"\n", &cfg);
+    assert_refused(msg, "mte on x86_64", "[vm] mte is for aarch64 guests");
+    g_free(msg);
+    config_clear(&cfg);
+}
+END_TEST
+
 /* [vsock] cid / --vsock: the range (0, 1, 2 and -1 reserved, vhost's 32
  * bits), kernel boots only, and the worker's JSON copy keeps it. */
 START_TEST(vsock_cid)
@@ -784,6 +821,7 @@ int main(void)
     tcase_add_test(tc, json_policy);
     tcase_add_test(tc, options);
     tcase_add_test(tc, pci_test_device);
+    tcase_add_test(tc, gic_version_and_mte);
     tcase_add_test(tc, vsock_cid);
     tcase_add_test(tc, manager_config);
     tcase_add_test(tc, image_names_follow_the_vm_name_rule);

@@ -34,6 +34,7 @@ void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...) {}
 
 static bool build_pmu; /* the VM's vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */
 static bool build_its; /* the VM has a GICv3 ITS */
+static unsigned build_gic = 3; /* the vGIC's version */
 
 /* The tree of a VM of @nr_vcpus; a Linux boot with an initrd when
  * @bootargs is not empty. */
@@ -53,6 +54,7 @@ static void *build(const char *bootargs, unsigned nr_vcpus, char **sha256)
     vm.vcpus = vcpus;
     vm.arch.pmu = build_pmu;
     vm.arch.its = build_its;
+    vm.arch.gic_version = build_gic;
     for (unsigned i = 0; i < nr_vcpus; i++)
         vcpus[i].arch.mpidr = 0x80000000 | i;
     vm.mem.regions[0] = (struct mem_region){ .gpa = 0x40000000, .size = size, .hva = ram };
@@ -235,6 +237,45 @@ START_TEST(pmu_node_with_the_pmu)
 }
 END_TEST
 
+/* A GICv2: the CPU interface where GICv3's redistributors were, and the
+ * PPIs (timer, PMU) name every vCPU in their flags, as its binding asks. */
+START_TEST(gicv2_node_and_ppis)
+{
+    g_autofree char *sum = NULL;
+    g_autofree uint8_t *ram = NULL;
+    const fdt64_t *reg;
+    const fdt32_t *irq;
+    void *fdt;
+    int gic, len;
+
+    build_gic = 2;
+    build_pmu = true;
+    ram = build("console=x", 3, &sum);
+    build_gic = 3;
+    build_pmu = false;
+    fdt = ram + DTB_AT;
+    gic = fdt_path_offset(fdt, "/intc@8000000");
+    ck_assert_int_ge(gic, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(fdt, gic, "arm,cortex-a15-gic"), 0);
+    ck_assert_int_lt(fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3"), 0);
+    reg = fdt_getprop(fdt, gic, "reg", &len);
+    ck_assert_int_eq(len, 32);
+    ck_assert_uint_eq(fdt64_to_cpu(reg[0]), 0x08000000);
+    ck_assert_uint_eq(fdt64_to_cpu(reg[1]), 0x10000);
+    ck_assert_uint_eq(fdt64_to_cpu(reg[2]), 0x08010000);
+    ck_assert_uint_eq(fdt64_to_cpu(reg[3]), 0x2000);
+    irq = fdt_getprop(fdt, fdt_path_offset(fdt, "/timer"), "interrupts", &len);
+    ck_assert_int_eq(len, 48);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(fdt32_to_cpu(irq[3 * i]), 1);          /* PPI */
+        ck_assert_uint_eq(fdt32_to_cpu(irq[3 * i + 2]), 0x704); /* vCPUs 0-2, level high */
+    }
+    irq = fdt_getprop(fdt, fdt_path_offset(fdt, "/pmu"), "interrupts", &len);
+    ck_assert_int_eq(len, 12);
+    ck_assert_uint_eq(fdt32_to_cpu(irq[2]), 0x704);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fdt");
@@ -244,6 +285,7 @@ int main(void)
     tcase_add_test(tc, tree_has_the_devices);
     tcase_add_test(tc, pmu_node_with_the_pmu);
     tcase_add_test(tc, its_node_with_the_its);
+    tcase_add_test(tc, gicv2_node_and_ppis);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -12,6 +12,8 @@ struct cpu_features {
 
 struct arch_vm {
     int gic_fd;
+    unsigned gic_version;              /* 2 or 3: what gic_create() made */
+    bool mte;                          /* memory tagging ([vm] mte, KVM_CAP_ARM_MTE) */
     int its_fd;                        /* the GICv3 ITS, when its is set */
     bool its;                          /* KVM made one (KVM_DEV_TYPE_ARM_VGIC_ITS) */
     bool pmu;                          /* vCPUs have a PMU (KVM_CAP_ARM_PMU_V3) */

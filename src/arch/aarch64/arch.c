@@ -1,5 +1,6 @@
-/* aarch64: machine layout, the GICv3, devices and default exception vectors. */
+/* aarch64: machine layout, the GIC, devices and default exception vectors. */
 #include <elf.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -99,24 +100,82 @@ static bool map_default_vectors(struct vm *vm, GError **error)
     return true;
 }
 
+/* The vGIC's registers: GICv3's distributor and redistributors, or
+ * GICv2's distributor and CPU interface. */
+static bool gic_place(struct vm *vm, GError **error)
+{
+    uint64_t dist = VMM_ARM_GICD_BASE, other;
+    struct kvm_device_attr attr = {
+        .group = KVM_DEV_ARM_VGIC_GRP_ADDR, .addr = (uintptr_t)&dist,
+        .attr = vm->arch.gic_version == 3 ? KVM_VGIC_V3_ADDR_TYPE_DIST : KVM_VGIC_V2_ADDR_TYPE_DIST,
+    };
+
+    if (vmm_ioctl(vm->arch.gic_fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0)
+        return false;
+    other = vm->arch.gic_version == 3 ? VMM_ARM_GICR_BASE : VMM_ARM_GICC_BASE;
+    attr.attr = vm->arch.gic_version == 3 ? KVM_VGIC_V3_ADDR_TYPE_REDIST : KVM_VGIC_V2_ADDR_TYPE_CPU;
+    attr.addr = (uintptr_t)&other;
+    return vmm_ioctl(vm->arch.gic_fd, KVM_SET_DEVICE_ATTR, &attr, error) >= 0;
+}
+
+/* [vm] gic-version: the one asked for, or else GICv3 where the host's KVM
+ * can emulate it and GICv2 where it can only do that (a host whose GIC
+ * is a GICv2, or a GICv3 with the GICv2 compatibility interface). */
 static bool gic_create(struct vm *vm, GError **error)
 {
     struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-    uint64_t dist = VMM_ARM_GICD_BASE, redist = VMM_ARM_GICR_BASE;
-    struct kvm_device_attr attr = { .group = KVM_DEV_ARM_VGIC_GRP_ADDR };
+    bool any = !(vm->flags & (VM_GIC_V2 | VM_GIC_V3));
+    int r = -ENODEV;
 
-    if (vmm_ioctl(vm->fd, KVM_CREATE_DEVICE, &dev, error) < 0) {
-        g_prefix_error(error, "GICv3: ");
+    if (!(vm->flags & VM_GIC_V2))
+        r = __vmm_ioctl(vm->fd, KVM_CREATE_DEVICE, &dev);
+    vm->arch.gic_version = 3;
+    if (r == -ENODEV && !(vm->flags & VM_GIC_V3)) {
+        dev = (struct kvm_create_device){ .type = KVM_DEV_TYPE_ARM_VGIC_V2 };
+        r = __vmm_ioctl(vm->fd, KVM_CREATE_DEVICE, &dev);
+        vm->arch.gic_version = 2;
+    }
+    if (r < 0) {
+        g_set_error(error, VMM_ERROR, r != -ENODEV ? VMM_ERROR_HOST
+                                      : any ? VMM_ERROR_NO_KVM : VMM_ERROR_KVM,
+                    "%s: KVM_CREATE_DEVICE: %s%s",
+                    any ? "GIC" : vm->arch.gic_version == 3 ? "GICv3" : "GICv2", g_strerror(-r),
+                    r != -ENODEV ? ""
+                    : any ? " (the host's KVM emulates neither a GICv3 nor a GICv2)"
+                    : " (the host's KVM cannot emulate this GIC: [vm] gic-version, --gic-version)");
         return false;
     }
     vm->arch.gic_fd = dev.fd;
-    attr.attr = KVM_VGIC_V3_ADDR_TYPE_DIST;
-    attr.addr = (uintptr_t)&dist;
-    if (vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) < 0)
+    if (vm->arch.gic_version == 2 && vm->nr_vcpus > 8) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "GICv2: %u vCPUs, but a GICv2 serves at most 8", vm->nr_vcpus);
         return false;
-    attr.attr = KVM_VGIC_V3_ADDR_TYPE_REDIST;
-    attr.addr = (uintptr_t)&redist;
-    return vmm_ioctl(dev.fd, KVM_SET_DEVICE_ATTR, &attr, error) >= 0;
+    }
+    if (!gic_place(vm, error)) {
+        g_prefix_error(error, "GICv%u: ", vm->arch.gic_version);
+        return false;
+    }
+    return true;
+}
+
+/* [vm] mte: memory tagging for the guest. KVM takes it only before any
+ * vCPU exists, and only where the host's CPU and kernel have MTE. */
+static bool mte_enable(struct vm *vm, GError **error)
+{
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_MTE };
+
+    if (!(vm->flags & VM_MTE))
+        return true;
+    if (kvm_check_cap(vm->fd, KVM_CAP_ARM_MTE) <= 0) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_KVM,
+                    "[vm] mte: KVM offers no memory tagging (KVM_CAP_ARM_MTE): the host's CPU "
+                    "or kernel lacks MTE");
+        return false;
+    }
+    if (vmm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap, error) < 0)
+        return false;
+    vm->arch.mte = true;
+    return true;
 }
 
 /* The ITS turns MSI writes into LPIs: PCI devices' MSI/MSI-X and
@@ -132,6 +191,8 @@ static bool its_create(struct vm *vm, GError **error)
         .addr = (uintptr_t)&base,
     };
 
+    if (vm->arch.gic_version != 3) /* the ITS is GICv3's; PCI functions use INTx */
+        return true;
     if (vmm_ioctl(vm->fd, KVM_CREATE_DEVICE, &dev, NULL) < 0) {
         vmm_log("KVM offers no GICv3 ITS (KVM_DEV_TYPE_ARM_VGIC_ITS): the guest has no MSIs");
         return true;
@@ -175,7 +236,8 @@ bool arch_vm_init(struct vm *vm, GError **error)
     }
     ucall_area_init(vm, l.ucall_gpa);
     host_features(vm);
-    return map_default_vectors(vm, error) && gic_create(vm, error) && its_create(vm, error) &&
+    return mte_enable(vm, error) && map_default_vectors(vm, error) && gic_create(vm, error) &&
+           its_create(vm, error) &&
            iobus_register(&vm->iobus, IOBUS_MMIO, VMM_ARM_UCALL_DOORBELL, VMM_ARM_UCALL_SIZE,
                           ucall_doorbell, NULL, "ucall", error) &&
            machine_realize(vm, error);
@@ -189,7 +251,7 @@ bool arch_vm_finalize(struct vm *vm, GError **error)
 
     /* The GIC can only be initialised once every vCPU exists. */
     if (vmm_ioctl(vm->arch.gic_fd, KVM_SET_DEVICE_ATTR, &init, error) < 0) {
-        g_prefix_error(error, "GICv3 init: ");
+        g_prefix_error(error, "GICv%u init: ", vm->arch.gic_version);
         return false;
     }
     if (vm->arch.its && vmm_ioctl(vm->arch.its_fd, KVM_SET_DEVICE_ATTR, &init, error) < 0) {

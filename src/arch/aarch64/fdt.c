@@ -66,33 +66,53 @@ static int add_its(void *fdt, struct vm *vm, uint32_t phandle)
     return err | fdt_end_node(fdt);
 }
 
-static int add_gic_timer_psci(void *fdt, struct vm *vm, uint32_t its_phandle)
+/* A PPI's flags cell: GICv2's binding also names, in bits 8-15, the CPUs
+ * the interrupt is wired to (every vCPU); GICv3's has no such field. */
+static uint32_t ppi_flags(struct vm *vm)
 {
-    uint32_t timer_irqs[] = {
-        /* secure physical, non-secure physical, virtual, hypervisor PPIs */
-        GIC_PPI, 13, IRQ_LEVEL_HIGH, GIC_PPI, 14, IRQ_LEVEL_HIGH,
-        GIC_PPI, 11, IRQ_LEVEL_HIGH, GIC_PPI, 10, IRQ_LEVEL_HIGH,
-    };
-    fdt64_t gic_reg[4] = {
+    if (vm->arch.gic_version != 2)
+        return IRQ_LEVEL_HIGH;
+    return IRQ_LEVEL_HIGH | (((1u << vm->nr_vcpus) - 1) & 0xff) << 8;
+}
+
+static int add_gic(void *fdt, struct vm *vm, uint32_t its_phandle)
+{
+    fdt64_t reg[4] = {
         cpu_to_fdt64(VMM_ARM_GICD_BASE), cpu_to_fdt64(VMM_ARM_GICD_SIZE),
         cpu_to_fdt64(VMM_ARM_GICR_BASE), cpu_to_fdt64(GICR_STRIDE * vm->nr_vcpus),
     };
     char name[48];
     int err;
 
+    if (vm->arch.gic_version == 2) {
+        reg[2] = cpu_to_fdt64(VMM_ARM_GICC_BASE);
+        reg[3] = cpu_to_fdt64(VMM_ARM_GICC_SIZE);
+    }
+    g_snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)VMM_ARM_GICD_BASE);
+    err = fdt_begin_node(fdt, name);
+    err |= fdt_property_string(fdt, "compatible",
+                               vm->arch.gic_version == 2 ? "arm,cortex-a15-gic" : "arm,gic-v3");
+    err |= fdt_property_u32(fdt, "#interrupt-cells", 3);
+    err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+    err |= fdt_property(fdt, "reg", reg, sizeof(reg));
+    err |= fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
+    err |= add_its(fdt, vm, its_phandle);
+    return err | fdt_end_node(fdt);
+}
+
+static int add_gic_timer_psci(void *fdt, struct vm *vm, uint32_t its_phandle)
+{
+    uint32_t f = ppi_flags(vm);
+    uint32_t timer_irqs[] = {
+        /* secure physical, non-secure physical, virtual, hypervisor PPIs */
+        GIC_PPI, 13, f, GIC_PPI, 14, f, GIC_PPI, 11, f, GIC_PPI, 10, f,
+    };
+    int err;
+
     for (size_t i = 0; i < G_N_ELEMENTS(timer_irqs); i++)
         timer_irqs[i] = cpu_to_fdt32(timer_irqs[i]);
 
-    g_snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)VMM_ARM_GICD_BASE);
-    err = fdt_begin_node(fdt, name);
-    err |= fdt_property_string(fdt, "compatible", "arm,gic-v3");
-    err |= fdt_property_u32(fdt, "#interrupt-cells", 3);
-    err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
-    err |= fdt_property(fdt, "reg", gic_reg, sizeof(gic_reg));
-    err |= fdt_property_u32(fdt, "phandle", PHANDLE_GIC);
-    err |= add_its(fdt, vm, its_phandle);
-    err |= fdt_end_node(fdt);
-
+    err = add_gic(fdt, vm, its_phandle);
     err |= fdt_begin_node(fdt, "timer");
     err |= fdt_property_string(fdt, "compatible", "arm,armv8-timer");
     err |= fdt_property(fdt, "interrupts", timer_irqs, sizeof(timer_irqs));
@@ -109,7 +129,7 @@ static int add_gic_timer_psci(void *fdt, struct vm *vm, uint32_t its_phandle)
 static int add_pmu(void *fdt, struct vm *vm)
 {
     uint32_t irq[] = {
-        cpu_to_fdt32(GIC_PPI), cpu_to_fdt32(ARM_PMU_PPI), cpu_to_fdt32(IRQ_LEVEL_HIGH),
+        cpu_to_fdt32(GIC_PPI), cpu_to_fdt32(ARM_PMU_PPI), cpu_to_fdt32(ppi_flags(vm)),
     };
     int err;
 

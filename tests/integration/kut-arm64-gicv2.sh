@@ -1,0 +1,14 @@
+#!/bin/sh
+# nested-machine: gicv2
+# nested-timeout: 600
+# kvm-unit-tests' arm64 GICv2 and MTE tests (the gic and mte groups of
+# arm/unittests.cfg, "-machine gic-version=2" and "-machine mte=on"),
+# through the shim as kut-arm64.sh runs the rest, in the bed whose host
+# has a GICv2 and MTE (tests/nested/run). Fails when a test listed in
+# tests/kut/arm64-gicv2.pass does not PASS. MAX_SMP is at least 8: the
+# gicv2 tests take up to 8 vCPUs (KVM runs more vCPUs than the bed has).
+. "$(dirname "$0")/lib.sh"
+[ "$ARCH" = aarch64 ] || skip "kvm-unit-tests' arm64 suite runs on aarch64"
+need_kvm
+. "$VMM_SRCDIR/tests/kut/suite.sh"
+kut_suite "$VMM_SRCDIR/tests/kut/arm64-gicv2.pass" 8
