@@ -62,7 +62,7 @@ case "$ARCH" in
     x86_64) command -v qemu-system-x86_64 >/dev/null &&
         qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
     aarch64) command -v qemu-system-aarch64 >/dev/null &&
-        qemu="qemu-system-aarch64 -M virt,gic-version=3 -accel kvm -cpu host" ;;
+        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
 esac
 # kvmtool makes its own console= (its 8250 UART on both arches), and no
 # network device (its default is one in user mode: vmm and QEMU have none)

@@ -16,7 +16,8 @@
 #   memfd   memfds other than guest RAM
 #   file:N  each other file mapped (N without its folder)
 #   other   vdso, vvar and the like
-# Prints "MEM: vmm|kvmtool KIND rss_kib private_kib anonymous_kib" lines and a
+# The same for QEMU (as bench/linux-boot.sh runs it) when the bed has it.
+# Prints "MEM: vmm|qemu|kvmtool KIND rss_kib private_kib anonymous_kib" lines and a
 # "MEM: NAME total ..." line beyond guest RAM, and the threads' count:
 #   rss      resident (file pages count once mapped, and the kernel maps
 #            neighbours of a touched page too: fault-around)
@@ -99,6 +100,22 @@ esac
 cpus=${BENCH_CPUS:-2}
 measure vmm "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus "$cpus" \
     --memory 256M --append "console=$con panic=-1 quiet"
+# QEMU as bench/linux-boot.sh runs it, when the bed has it
+qemu=
+case "$ARCH" in
+    x86_64) command -v qemu-system-x86_64 >/dev/null &&
+        qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
+    aarch64) command -v qemu-system-aarch64 >/dev/null &&
+        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
+esac
+if [ -n "$qemu" ]; then
+    # shellcheck disable=SC2086 # $qemu is a command line
+    measure qemu $qemu -smp "$cpus" -m 256M -nodefaults -no-user-config -display none \
+        -serial stdio -no-reboot -kernel "$LINUX_KERNEL" -initrd "$T/initrd" \
+        -append "console=$con panic=-1 quiet"
+else
+    echo "MEM: qemu not in the bed"
+fi
 if [ -x /vmm/bench-bin/lkvm ]; then
     kvmtool_arch=
     [ "$ARCH" = aarch64 ] && kvmtool_arch="--irqchip gicv3"
