@@ -16,6 +16,8 @@
 #   memfd   memfds other than guest RAM
 #   file:N  each other file mapped (N without its folder)
 #   other   vdso, vvar and the like
+# and a "MEM-BIG: NAME anon mapping of SIZE KiB, RSS KiB resident" line for
+# each anonymous mapping other than guest RAM with 4 MiB or more resident.
 # The same for QEMU (as bench/linux-boot.sh runs it) when the bed has it.
 # Prints "MEM: vmm|qemu|kvmtool KIND rss_kib private_kib anonymous_kib" lines and a
 # "MEM: NAME total ..." line beyond guest RAM, and the threads' count:
@@ -39,6 +41,7 @@ breakdown() {
             if (cat == "") return
             rss[cat] += r; priv[cat] += p; anonymous[cat] += d
             if (size > bigsize) { bigsize = size; bigcat = cat; bigrss = r; bigpriv = p; biganon = d }
+            if (cat == "anon" && r >= 4096) { nbig++; bsize[nbig] = size; brss[nbig] = r }
         }
         /^[0-9a-f]+-[0-9a-f]+ / {
             flush()
@@ -72,6 +75,9 @@ breakdown() {
                 tr += rss[c]; tp += priv[c]; td += anonymous[c]
             }
             printf "MEM: %s total %d %d %d\n", who, tr, tp, td
+            for (i = 1; i <= nbig; i++)
+                if (bsize[i] != bigsize)
+                    printf "MEM-BIG: %s anon mapping of %d KiB, %d KiB resident\n", who, bsize[i], brss[i]
         }' exe="$(readlink "/proc/$2/exe")" "/proc/$2/smaps"
     echo "MEM: $1 threads $(ls "/proc/$2/task" | wc -l)"
 }
