@@ -2,7 +2,8 @@
 # Boot-time bench, run inside the nested test bed (tests/nested/run --bench
 # ARCH, or bench/run-boot): the bed's own Debian kernel with a busybox
 # initramfs, BENCH_CPUS vCPUs (default 2), 256 MiB, "quiet". For vmm, for
-# QEMU (-accel kvm, -M microvm on x86_64) when the bed has it, and for
+# QEMU (-accel kvm; -M microvm on x86_64, -M virt with the host's GIC on
+# aarch64) when the bed has it, and for
 # kvmtool when the bed has /vmm/bench-bin/lkvm (bench/run-boot packs it),
 # in turn, BENCH_RUNS times each:
 #   ms     wall time from starting the VMM to the line /init prints first
@@ -62,7 +63,7 @@ case "$ARCH" in
     x86_64) command -v qemu-system-x86_64 >/dev/null &&
         qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
     aarch64) command -v qemu-system-aarch64 >/dev/null &&
-        qemu="qemu-system-aarch64 -M virt,gic-version=3 -accel kvm -cpu host" ;;
+        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
 esac
 # kvmtool makes its own console= (its 8250 UART on both arches), and no
 # network device (its default is one in user mode: vmm and QEMU have none)

@@ -16,7 +16,10 @@
 #   memfd   memfds other than guest RAM
 #   file:N  each other file mapped (N without its folder)
 #   other   vdso, vvar and the like
-# Prints "MEM: vmm|kvmtool KIND rss_kib private_kib anonymous_kib" lines and a
+# and a "MEM-BIG: NAME anon mapping of SIZE KiB, RSS KiB resident" line for
+# each anonymous mapping other than guest RAM with 4 MiB or more resident.
+# The same for QEMU (as bench/linux-boot.sh runs it) when the bed has it.
+# Prints "MEM: vmm|qemu|kvmtool KIND rss_kib private_kib anonymous_kib" lines and a
 # "MEM: NAME total ..." line beyond guest RAM, and the threads' count:
 #   rss      resident (file pages count once mapped, and the kernel maps
 #            neighbours of a touched page too: fault-around)
@@ -38,6 +41,7 @@ breakdown() {
             if (cat == "") return
             rss[cat] += r; priv[cat] += p; anonymous[cat] += d
             if (size > bigsize) { bigsize = size; bigcat = cat; bigrss = r; bigpriv = p; biganon = d }
+            if (cat == "anon" && r >= 4096) { nbig++; bsize[nbig] = size; brss[nbig] = r }
         }
         /^[0-9a-f]+-[0-9a-f]+ / {
             flush()
@@ -71,6 +75,9 @@ breakdown() {
                 tr += rss[c]; tp += priv[c]; td += anonymous[c]
             }
             printf "MEM: %s total %d %d %d\n", who, tr, tp, td
+            for (i = 1; i <= nbig; i++)
+                if (bsize[i] != bigsize)
+                    printf "MEM-BIG: %s anon mapping of %d KiB, %d KiB resident\n", who, bsize[i], brss[i]
         }' exe="$(readlink "/proc/$2/exe")" "/proc/$2/smaps"
     echo "MEM: $1 threads $(ls "/proc/$2/task" | wc -l)"
 }
@@ -99,6 +106,22 @@ esac
 cpus=${BENCH_CPUS:-2}
 measure vmm "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus "$cpus" \
     --memory 256M --append "console=$con panic=-1 quiet"
+# QEMU as bench/linux-boot.sh runs it, when the bed has it
+qemu=
+case "$ARCH" in
+    x86_64) command -v qemu-system-x86_64 >/dev/null &&
+        qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
+    aarch64) command -v qemu-system-aarch64 >/dev/null &&
+        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
+esac
+if [ -n "$qemu" ]; then
+    # shellcheck disable=SC2086 # $qemu is a command line
+    measure qemu $qemu -smp "$cpus" -m 256M -nodefaults -no-user-config -display none \
+        -serial stdio -no-reboot -kernel "$LINUX_KERNEL" -initrd "$T/initrd" \
+        -append "console=$con panic=-1 quiet"
+else
+    echo "MEM: qemu not in the bed"
+fi
 if [ -x /vmm/bench-bin/lkvm ]; then
     kvmtool_arch=
     [ "$ARCH" = aarch64 ] && kvmtool_arch="--irqchip gicv3"
