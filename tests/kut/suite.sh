@@ -54,12 +54,14 @@ kut_suite() {
         [ -n "${only# }" ] || fail "empty pass list $pass_list"
     fi
 
-    # the runner's bash and GNU timeout come first; no getconf here
+    # the runner's bash and GNU timeout come first; no getconf here. -a with
+    # named tests: a named test runs even when unittests.cfg marks it
+    # "nodefault" (arm64's fpu-context), as a user naming it wants
     t0=$(now)
     (
         cd "$KUT" || exit 1
         PATH=/opt/kut/bin:$PATH QEMU=$SHIM ACCEL=kvm MAX_SMP=$max_smp \
-            TIMEOUT=${KUT_TIMEOUT:-$(scaled 90)}s bash ./run_tests.sh $only
+            TIMEOUT=${KUT_TIMEOUT:-$(scaled 90)}s bash ./run_tests.sh ${only:+-a} $only
     ) >"$T/table" 2>"$T/stderr"
     st=$?
     esc=$(printf '\033')
