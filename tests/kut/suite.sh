@@ -65,13 +65,22 @@ kut_suite() {
     fi
 
     # the runner's bash and GNU timeout come first; no getconf here
+    # Each result line also goes to the bed's console as it comes ("kut:
+    # live: "), so that a bed that dies mid-run (the bed's own QEMU once
+    # aborted under QEMU/KVM, KUT_QEMU=1) still tells how far it got.
+    live=
+    if [ -n "${VMM_BED:-}" ] && [ -w /dev/console ]; then live=yes; fi
     t0=$(now)
     (
         cd "$KUT" || exit 1
         PATH=/opt/kut/bin:$PATH QEMU=$runner ACCEL=kvm MAX_SMP=$max_smp \
             TIMEOUT=${KUT_TIMEOUT:-$(scaled 90)}s bash ./run_tests.sh $only
-    ) >"$T/table" 2>"$T/stderr"
-    st=$?
+        echo $? >"$T/status"
+    ) 2>"$T/stderr" | while IFS= read -r line; do
+        printf '%s\n' "$line"
+        [ -z "$live" ] || printf 'kut: live: %s\n' "$line" >/dev/console
+    done >"$T/table"
+    st=$(cat "$T/status" 2>/dev/null || echo "?")
     esc=$(printf '\033')
     sed "s/$esc\[[0-9;]*m//g" "$T/table" >"$T/plain"
     echo "kvm-unit-tests on $on: run_tests.sh ended with status $st after $(($(now) - t0)) s:"
