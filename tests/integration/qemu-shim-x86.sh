@@ -59,6 +59,12 @@ else
     shim -kernel "$T/k.flat" -cpu max,+la57 && fail "+la57 accepted on a host without it"
     grep -q 'no la57' "$T/err" && [ ! -e "$T/args" ] || { cat "$T/err"; fail "+la57: not refused"; }
 fi
+# -enable-kvm (no value: what vmm always is) before an option that has one
+# (unittests.cfg's cet and lam)
+rm -f "$T/args"
+shim -enable-kvm -kernel "$T/k.flat" -cpu max
+st=$?
+[ "$st" = 1 ] && grep -qx -- "$T/k.flat" "$T/args" || { cat "$T/err"; fail "-enable-kvm: status $st, not honoured"; }
 # a model runs as the host's CPU only when asked, said as a warning
 VMM_SHIM_CPU_MODEL=host
 export VMM_SHIM_CPU_MODEL
