@@ -118,6 +118,11 @@ kut_suite() {
             echo "--- $KUT/logs/$name.log:"
             cat "$KUT/logs/$name.log" 2>/dev/null | tail -n 30
         done
+        # on QEMU/KVM the run is a comparison: the pass list is vmm's
+        if [ "${KUT_QEMU:-0}" = 1 ]; then
+            echo "NOTE: listed in ${pass_list#"$VMM_SRCDIR"/} (vmm passes them) but not PASS on $on:$missing"
+            return 0
+        fi
         fail "listed in ${pass_list#"$VMM_SRCDIR"/} but not PASS on $on:$missing"
     fi
 }
