@@ -279,6 +279,14 @@ bool virtiofsd_start(struct virtiofsd *d, const struct device_share *share, GErr
         g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "%s: virtiofsd %s: %s: %s", d->what,
                     daemon, r.step >= 0 && r.step <= STEP_EXEC ? step_what[r.step] : "?",
                     g_strerror(r.err));
+        /* It exits right after its report (child_fail): reap it, never
+         * signal it. Before its exec it still runs vmm's signal handlers
+         * (and a sanitizer's), which must not act in a copy of vmm: under
+         * ThreadSanitizer a SIGTERM there was passed on to the whole
+         * process group, vmm included. */
+        while (waitpid(pid, &d->status, 0) < 0 && errno == EINTR)
+            ;
+        d->pid = 0;
         goto fail;
     }
     close(rep[0]);

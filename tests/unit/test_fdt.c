@@ -260,10 +260,10 @@ START_TEST(gicv2_node_and_ppis)
     ck_assert_int_lt(fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3"), 0);
     reg = fdt_getprop(fdt, gic, "reg", &len);
     ck_assert_int_eq(len, 32);
-    ck_assert_uint_eq(fdt64_to_cpu(reg[0]), 0x08000000);
-    ck_assert_uint_eq(fdt64_to_cpu(reg[1]), 0x10000);
-    ck_assert_uint_eq(fdt64_to_cpu(reg[2]), 0x08010000);
-    ck_assert_uint_eq(fdt64_to_cpu(reg[3]), 0x2000);
+    ck_assert_uint_eq(fdt64_ld(&reg[0]), 0x08000000);
+    ck_assert_uint_eq(fdt64_ld(&reg[1]), 0x10000);
+    ck_assert_uint_eq(fdt64_ld(&reg[2]), 0x08010000);
+    ck_assert_uint_eq(fdt64_ld(&reg[3]), 0x2000);
     irq = fdt_getprop(fdt, fdt_path_offset(fdt, "/timer"), "interrupts", &len);
     ck_assert_int_eq(len, 48);
     for (int i = 0; i < 4; i++) {
