@@ -34,3 +34,18 @@ start_until() {
         sleep 0.02
     done
 }
+
+# The guest console for a Linux boot ($con), and QEMU's machine as the boot
+# and memory benches run it, when the bed has QEMU ($qemu, words; empty
+# without): microvm on x86_64, virt with the host's GIC on aarch64
+case "$ARCH" in
+    x86_64) con=ttyS0 ;;
+    aarch64) con=ttyAMA0 ;;
+esac
+qemu=
+case "$ARCH" in
+    x86_64) command -v qemu-system-x86_64 >/dev/null &&
+        qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
+    aarch64) command -v qemu-system-aarch64 >/dev/null &&
+        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
+esac

@@ -53,18 +53,7 @@ measure() {
     fi
 }
 
-case "$ARCH" in
-    x86_64) con=ttyS0 ;;
-    aarch64) con=ttyAMA0 ;;
-esac
-append="console=$con panic=-1 quiet"
-qemu=
-case "$ARCH" in
-    x86_64) command -v qemu-system-x86_64 >/dev/null &&
-        qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
-    aarch64) command -v qemu-system-aarch64 >/dev/null &&
-        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
-esac
+append="console=$con panic=-1 quiet" # $con, $qemu: bed-lib.sh
 # kvmtool makes its own console= (its 8250 UART on both arches), and no
 # network device (its default is one in user mode: vmm and QEMU have none)
 # (and on arm64 the bed's GICv3: kvmtool's default is a GICv2)

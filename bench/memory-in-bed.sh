@@ -99,21 +99,10 @@ measure() {
     wait "$pid" 2>/dev/null
 }
 
-case "$ARCH" in
-    x86_64) con=ttyS0 ;;
-    aarch64) con=ttyAMA0 ;;
-esac
 cpus=${BENCH_CPUS:-2}
 measure vmm "$VMM" run --kernel "$LINUX_KERNEL" --initrd "$T/initrd" --cpus "$cpus" \
     --memory 256M --append "console=$con panic=-1 quiet"
-# QEMU as bench/linux-boot.sh runs it, when the bed has it
-qemu=
-case "$ARCH" in
-    x86_64) command -v qemu-system-x86_64 >/dev/null &&
-        qemu="qemu-system-x86_64 -M microvm -accel kvm -cpu host" ;;
-    aarch64) command -v qemu-system-aarch64 >/dev/null &&
-        qemu="qemu-system-aarch64 -M virt,gic-version=host -accel kvm -cpu host" ;;
-esac
+# QEMU as bench/linux-boot.sh runs it, when the bed has it ($qemu: bed-lib.sh)
 if [ -n "$qemu" ]; then
     # shellcheck disable=SC2086 # $qemu is a command line
     measure qemu $qemu -smp "$cpus" -m 256M -nodefaults -no-user-config -display none \
