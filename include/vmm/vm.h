@@ -64,6 +64,7 @@ struct vcpu {
 #define VM_GIC_V2 0x10
 #define VM_GIC_V3 0x20
 #define VM_MTE 0x40
+#define VM_NO_PIT 0x80 /* x86_64 [vm] pit = false: no in-kernel PIT */
 
 struct vm {
     struct kvm *kvm;

@@ -19,6 +19,7 @@ void config_init(struct vmm_config *cfg)
     cfg->memory = VMM_CONFIG_DEFAULT_MEMORY;
     cfg->vcpus = 1;
     cfg->seccomp = true;
+    cfg->pit = true;
     policy_init(&cfg->policy);
 }
 
@@ -331,6 +332,11 @@ bool config_finish(struct vmm_config *cfg, GError **error)
     if ((cfg->gic_version || cfg->mte) && strcmp(arch_name, "aarch64")) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: [vm] %s is for aarch64 guests",
                     cfg->path ? cfg->path : "vmm", cfg->gic_version ? "gic-version" : "mte");
+        return false;
+    }
+    if (!cfg->pit && strcmp(arch_name, "x86_64")) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG, "%s: [vm] pit is for x86_64 guests",
+                    cfg->path ? cfg->path : "vmm");
         return false;
     }
     if (cfg->gic_version == 2 && cfg->vcpus > 8) {

@@ -202,6 +202,13 @@ static const struct cfg_key vm_keys[] = {
              "that reads back at `0xff000000` (see docs/devices.md)",
       .option = "--pc-test-device", .option_arg = "on|off",
       .option_doc = "x86_64: kvm-unit-tests' test ports (pc-testdev)" },
+    { "pit", CFG_BOOL, CFG_FIELD(struct vmm_config, pit),
+      .type_doc = "boolean", .default_doc = "`true`",
+      .doc = "x86_64: `false` leaves the 8254 timer (KVM's in-kernel PIT, ports `0x40`-`0x43` "
+             "and `0x61`) out of a kernel boot, for guests that must not see its ticks; "
+             "kvm-unit-tests' `-machine pit=off` becomes this key",
+      .option = "--pit", .option_arg = "on|off",
+      .option_doc = "x86_64: the 8254 PIT for a kernel boot (on by default)" },
     { "gic-version", CFG_INT, CFG_FIELD(struct vmm_config, gic_version), .min = 2, .max = 3,
       .noun = "GIC version",
       .type_doc = "integer", .default_doc = "the host's: 3 where KVM can emulate a GICv3, else 2",
@@ -525,7 +532,7 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk", "--share",
                                         "--pci-test-device", "--pc-test-device", "--cpu-features",
-                                        "--gic-version", "--mte", "--vsock", NULL };
+                                        "--pit", "--gic-version", "--mte", "--vsock", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {

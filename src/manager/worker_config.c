@@ -40,6 +40,10 @@ char *worker_config_json(const struct vmm_config *cfg)
         json_builder_set_member_name(b, "pc-test-device");
         json_builder_add_boolean_value(b, true);
     }
+    if (!cfg->pit) {
+        json_builder_set_member_name(b, "pit");
+        json_builder_add_boolean_value(b, false);
+    }
     if (cfg->gic_version) {
         json_builder_set_member_name(b, "gic-version");
         json_builder_add_int_value(b, cfg->gic_version);

@@ -4,7 +4,7 @@
 # line every x86 test gets becomes `vmm run --kernel ... --append ...`,
 # the status passes through as isa-debug-exit made it, -device '?' lists
 # what x86/run looks for, pc-testdev becomes --pc-test-device on,
-# pci-testdev --pci-test-device on, -cpu's +/-features
+# pci-testdev --pci-test-device on, -machine pit=off --pit off, -cpu's +/-features
 # become --cpu-features, and what vmm cannot honour (a CPU model unless
 # VMM_SHIM_CPU_MODEL=host) is refused with one line.
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +69,15 @@ rm -f "$T/args"
 shim -enable-kvm -kernel "$T/k.flat" -cpu max
 st=$?
 [ "$st" = 1 ] && grep -qx -- "$T/k.flat" "$T/args" || { cat "$T/err"; fail "-enable-kvm: status $st, not honoured"; }
+# -machine pit=off (vmexit_ipi) becomes --pit off; pit=on is the default
+rm -f "$T/args"
+shim -machine pc,pit=off -kernel "$T/k.flat"
+st=$?
+[ "$st" = 1 ] && grep -qx -- --pit "$T/args" && grep -qx -- off "$T/args" ||
+    { cat "$T/args" "$T/err"; fail "-machine pit=off: status $st, not vmm's --pit off"; }
+rm -f "$T/args"
+shim -machine pit=on -kernel "$T/k.flat"
+[ "$?" = 1 ] && ! grep -qx -- --pit "$T/args" || { cat "$T/args" "$T/err"; fail "-machine pit=on"; }
 # a model runs as the host's CPU only when asked, said as a warning
 VMM_SHIM_CPU_MODEL=host
 export VMM_SHIM_CPU_MODEL
@@ -82,7 +91,7 @@ grep -qx -- '-x2apic,+tsc-deadline' "$T/args" || { cat "$T/args"; fail "qemu64's
 
 # refused, one line each, vmm never run
 for bad in "-cpu qemu64,+x2apic" "-cpu qemu64" "-cpu max,vendor=NoSuchVendor" "-cpu max,+svm" \
-           "-cpu max,phys-bits=36" "-cpu host,migratable=no" "-machine pit=off" \
+           "-cpu max,phys-bits=36" "-cpu host,migratable=no" "-machine pit=maybe" \
            "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev,membar=4096"; do
     rm -f "$T/args"
     # shellcheck disable=SC2086 # each case is an option and its value

@@ -625,6 +625,30 @@ START_TEST(gic_version_and_mte)
 }
 END_TEST
 
+/* [vm] pit: on unless switched off, and the worker's JSON copy says so
+ * only when it is off (the refusal on aarch64 is gic-errors' in the bed). */
+START_TEST(pit_key)
+{
+    struct vmm_config cfg;
+    GError *err = NULL;
+    g_autofree char *on = NULL, *off = NULL;
+
+    config_init(&cfg);
+    ck_assert(cfg.pit);
+    on = worker_config_json(&cfg);
+    ck_assert_msg(!strstr(on, "\"pit\""), "%s", on);
+    ck_assert(!config_set_option(&cfg, "--pit", "maybe", &err));
+    ck_assert_msg(strstr(err->message, "--pit"), "%s", err->message);
+    g_clear_error(&err);
+    ck_assert(config_set_option(&cfg, "--pit", "off", &err));
+    ck_assert(!cfg.pit);
+    off = worker_config_json(&cfg);
+    ck_assert_msg(strstr(off, "\"pit\":false"), "%s", off);
+    config_clear(&cfg);
+    expect_error("[vm]\npit = \"off\"\n[boot]\nfirmware = \"good\"\n", "pit");
+}
+END_TEST
+
 /* [vsock] cid / --vsock: the range (0, 1, 2 and -1 reserved, vhost's 32
  * bits), kernel boots only, and the worker's JSON copy keeps it. */
 START_TEST(vsock_cid)
@@ -822,6 +846,7 @@ int main(void)
     tcase_add_test(tc, options);
     tcase_add_test(tc, pci_test_device);
     tcase_add_test(tc, gic_version_and_mte);
+    tcase_add_test(tc, pit_key);
     tcase_add_test(tc, vsock_cid);
     tcase_add_test(tc, manager_config);
     tcase_add_test(tc, image_names_follow_the_vm_name_rule);

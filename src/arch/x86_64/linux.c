@@ -79,9 +79,13 @@ bool arch_linux_vm_init(struct vm *vm, GError **error)
      * The PIT discards the ticks a guest missed rather than replaying them
      * (QEMU's kvm-pit.lost_tick_policy=discard, which kvm-unit-tests asks
      * for): re-injection would keep KVM from using AVIC, and a guest that
-     * counts PIT ticks for time is long gone. */
-    return vmm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0, error) >= 0 &&
-           vmm_ioctl(vm->fd, KVM_CREATE_PIT2, &pit, error) >= 0 &&
+     * counts PIT ticks for time is long gone. [vm] pit = false leaves the
+     * PIT out: its ports then read as nothing there (0xff). */
+    if (vmm_ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0, error) < 0)
+        return false;
+    if (vm->flags & VM_NO_PIT)
+        return true;
+    return vmm_ioctl(vm->fd, KVM_CREATE_PIT2, &pit, error) >= 0 &&
            vmm_ioctl(vm->fd, KVM_REINJECT_CONTROL, &reinject, error) >= 0;
 }
 
@@ -213,6 +217,8 @@ static bool bios_interrupts(struct vm *vm, GError **error)
         if (vmm_ioctl(vm->fd, KVM_SET_IRQCHIP, &ic, error) < 0)
             return false;
     }
+    if (vm->flags & VM_NO_PIT)
+        return true; /* no tick: a real-mode `sti; hlt` waits for another interrupt */
     if (vmm_ioctl(vm->fd, KVM_GET_PIT2, &pit, error) < 0)
         return false;
     pit.channels[0].count = 0; /* 65536: KVM starts the channel's timer */
