@@ -58,6 +58,10 @@ bool arch_cpu_features_parse(const char *text, struct cpu_features *f, char **pr
 /* After vm_create(), before the VM first runs: the vCPUs get @f's
  * switches; a feature turned on that KVM cannot give is an error. */
 bool arch_vm_cpu_features(struct vm *vm, const struct cpu_features *f, GError **error);
+/* @vcpu wakes from S3 (acpi_pm1.c): the state a firmware's resume path
+ * leaves (x86_64: real mode at the FACS's waking vector). An error when
+ * the guest left no usable vector, or the architecture has no S3. */
+bool arch_vcpu_s3_resume(struct vcpu *vcpu, GError **error);
 /* Exits only this architecture produces; false when @vcpu's exit is not one. */
 bool arch_handle_exit(struct vcpu *vcpu);
 /* A register summary for crash reports, one "name=value" group per line. */

@@ -114,7 +114,8 @@ static const struct rule vcpu_rules[] = {
     ALLOW_EQ("ioctl", 1, KVM_RUN),             /* the vCPU loop; x86 vmcall completion */
     ALLOW_EQ("ioctl", 1, KVM_GET_REGS),        /* x86 vmcall, crash dumps */
     ALLOW_EQ("ioctl", 1, KVM_SET_REGS),        /* x86 vmcall results */
-    ALLOW_EQ("ioctl", 1, KVM_GET_SREGS),       /* x86 crash dumps */
+    ALLOW_EQ("ioctl", 1, KVM_GET_SREGS),       /* x86 crash dumps, S3 resume */
+    ALLOW_EQ("ioctl", 1, KVM_SET_SREGS),       /* x86 S3 resume: real mode at the waking vector */
     ALLOW_EQ("ioctl", 1, KVM_GET_VCPU_EVENTS), /* x86 vmcall: #UD injection */
     ALLOW_EQ("ioctl", 1, KVM_SET_VCPU_EVENTS), /* the same */
     ALLOW_EQ("ioctl", 1, KVM_GET_ONE_REG),     /* aarch64 SMCCC/PSCI arguments, crash dumps */

@@ -7,6 +7,9 @@
  */
 #include <check.h>
 
+#include <string.h>
+
+#include "vmm/hw/acpi_pm1.h"
 #include "vmm/machine.h"
 #include "vmm/vm.h"
 #include "x86-linux.h"
@@ -46,8 +49,8 @@ START_TEST(tables_unchanged)
     g_autofree char *one = tables_sha256(1, NULL);
     g_autofree char *four = tables_sha256(4, NULL);
 
-    ck_assert_str_eq(one, "3c27a2a88e51fb810ba927cc6f38748ee68d2159999fbd7c92f68464d2c9ead5");
-    ck_assert_str_eq(four, "d3aca291a09338e75139c071b42e0317eec9d0eb09a0a08c20eb8e4d75628ccd");
+    ck_assert_str_eq(one, "98b9db2cdcfa9f8e8cff8083385861fe304855ec06f6922b48d45a6d949c47dc");
+    ck_assert_str_eq(four, "d2e2e85edd3ca19f7e665f846725ac343f9b84cade7089ae1b27dc935b3f4398");
 }
 END_TEST
 
@@ -64,6 +67,9 @@ START_TEST(dsdt_has_the_devices)
     /* WordIO: produced, fixed, ports 0xd000-0xdfff, no translation, 4 KiB */
     static const uint8_t io_window[] = { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00,
                                          0x00, 0xd0, 0xff, 0xdf, 0x00, 0x00, 0x00, 0x10 };
+    static const uint8_t pnp0b00[] = { 0x0c, 0x41, 0xd0, 0x0b, 0x00 };
+    static const uint8_t rtc_io[] = { 0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02 };
+    static const uint8_t irq8[] = { 0x22, 0x00, 0x01 };
 
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "_S5_", 4));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, "_SB_", 4));
@@ -76,6 +82,41 @@ START_TEST(dsdt_has_the_devices)
     ck_assert_ptr_nonnull(memmem(area->data, area->len, conf1_io, sizeof(conf1_io)));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, window, sizeof(window)));
     ck_assert_ptr_nonnull(memmem(area->data, area->len, io_window, sizeof(io_window)));
+    /* The CMOS RTC: PNP0B00, ports 0x70-0x71, IRQ 8. */
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, "RTC_", 4));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, pnp0b00, sizeof(pnp0b00)));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, rtc_io, sizeof(rtc_io)));
+    ck_assert_ptr_nonnull(memmem(area->data, area->len, irq8, sizeof(irq8)));
+    /* No \_S3: Linux must not offer a suspend vmm cannot wake it from. */
+    ck_assert_ptr_null(memmem(area->data, area->len, "_S3_", 4));
+}
+END_TEST
+
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/* The FADT stays hardware-reduced and also points at the PM1a blocks, a
+ * 64-byte aligned FACS and the RTC's century byte (kvm-unit-tests' s3). */
+START_TEST(fadt_has_pm1_and_facs)
+{
+    g_autoptr(GByteArray) area = g_byte_array_new();
+    g_autofree char *sum = tables_sha256(1, area);
+    const uint8_t *fadt = memmem(area->data, area->len, "FACP", 4);
+    uint32_t facs;
+
+    ck_assert_ptr_nonnull(fadt);
+    ck_assert(get32(fadt + 112) & (1U << 20));               /* HW_REDUCED_ACPI */
+    ck_assert(!(fadt[109] & (1U << 5)));                     /* a CMOS RTC is there */
+    ck_assert_uint_eq(fadt[108], 0x32);                      /* CENTURY */
+    ck_assert_uint_eq(get32(fadt + 56), ACPI_PM1_EVT_PORT);  /* PM1a_EVT_BLK */
+    ck_assert_uint_eq(get32(fadt + 64), ACPI_PM1_EVT_PORT + 4); /* PM1a_CNT_BLK */
+    ck_assert_uint_eq(fadt[88], 4);
+    ck_assert_uint_eq(fadt[89], 2);
+    facs = get32(fadt + 36);
+    ck_assert_uint_eq(facs % 64, 0);
+    ck_assert_uint_ge(facs, X86_ACPI_BASE);
+    ck_assert_uint_lt(facs - X86_ACPI_BASE + 64, X86_ACPI_SIZE + 1);
+    ck_assert_int_eq(memcmp(area->data + (facs - X86_ACPI_BASE), "FACS", 4), 0);
+    ck_assert_uint_eq(get32(area->data + (facs - X86_ACPI_BASE) + 4), 64);
 }
 END_TEST
 
@@ -86,6 +127,7 @@ int main(void)
 
     tcase_add_test(tc, tables_unchanged);
     tcase_add_test(tc, dsdt_has_the_devices);
+    tcase_add_test(tc, fadt_has_pm1_and_facs);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

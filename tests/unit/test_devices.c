@@ -14,11 +14,13 @@
 #include "vmm-guest/platform.h"
 #include "vmm/console.h"
 #include "vmm/device.h"
+#include "vmm/hw/acpi_pm1.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
 #include "vmm/hw/pc_testdev.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/mc146818.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
 #include "vmm/hw/uart16550.h"
@@ -41,6 +43,8 @@ static const struct device_desc pc[] = {
     { &exit_mmio_device,   VMM_ARM_EXIT_BASE,       0x1000, -1, DEVICE_BOOT_ANY },
     { &pl031_device,       VMM_ARM_PL031_BASE,      0x1000,  2, DEVICE_BOOT_ANY },
     { &fw_cfg_device,      FW_CFG_PORT,             2,      -1, DEVICE_BOOT_ANY },
+    { &mc146818_device,    MC146818_INDEX_PORT,     2,       8, DEVICE_BOOT_ANY },
+    { &acpi_pm1_device,    ACPI_PM1_EVT_PORT, ACPI_PM1_PORTS, -1, DEVICE_BOOT_ANY },
 };
 
 static struct vm vm;
@@ -188,6 +192,147 @@ START_TEST(acpi_sleep_only_s5)
     out(ACPI_SLEEP_CONTROL_PORT, 0x20 | ACPI_S5_SLP_TYP << 2, 1);
     ck_assert_int_eq(vm.stop.reason, VM_STOP_POWEROFF);
     ck_assert_int_eq(vm.stop.status, 0);
+}
+END_TEST
+
+static uint8_t cmos(uint8_t reg)
+{
+    out(MC146818_INDEX_PORT, reg, 1);
+    return in(MC146818_INDEX_PORT + 1);
+}
+
+static void cmos_set(uint8_t reg, uint8_t v)
+{
+    out(MC146818_INDEX_PORT, reg, 1);
+    out(MC146818_INDEX_PORT + 1, v, 1);
+}
+
+static unsigned bcd(uint8_t v) { return (v >> 4) * 10 + (v & 0xf); }
+
+/* The CMOS RTC's date from the host's clock in BCD (or binary), date
+ * writes that move it, out-of-range writes ignored, RAM, and register
+ * A's update-in-progress bit, which comes and goes every second. */
+START_TEST(cmos_rtc_date)
+{
+    GDateTime *t = g_date_time_new_now_utc();
+    int year = g_date_time_get_year(t) % 100;
+    gint64 deadline;
+    uint8_t sec;
+
+    g_date_time_unref(t);
+    ck_assert_uint_eq(cmos(0x0d), 0x80);                 /* D: VRT */
+    ck_assert_uint_eq(cmos(0x0a) & 0x7f, 0x26);
+    ck_assert_uint_eq(cmos(0x0b), 0x02);                 /* 24-hour, BCD */
+    ck_assert_int_eq(bcd(cmos(0x09)), year);
+    ck_assert_uint_eq(cmos(0x32), 0x20);                 /* century */
+    sec = cmos(0x00);
+    ck_assert(bcd(sec) < 60 && (sec & 0xf) < 10);
+    cmos_set(0x09, 0x99);
+    ck_assert_uint_eq(cmos(0x09), 0x99);
+    ck_assert_uint_eq(cmos(0x32), 0x20);
+    cmos_set(0x09, 0x9a);                                /* not BCD: ignored */
+    cmos_set(0x08, 0x13);                                /* month 13: ignored */
+    ck_assert_uint_eq(cmos(0x09), 0x99);
+    ck_assert(bcd(cmos(0x08)) >= 1 && bcd(cmos(0x08)) <= 12);
+    cmos_set(0x0b, 0x02 | 0x04);                         /* binary */
+    ck_assert_uint_eq(cmos(0x09), 99);
+    cmos_set(0x40, 0x5a);
+    ck_assert_uint_eq(cmos(0x80 | 0x40), 0x5a);          /* bit 7 is the NMI mask */
+    ck_assert_uint_eq(in(MC146818_INDEX_PORT), 0xff);    /* write-only */
+    cmos_set(0x0d, 0);
+    ck_assert_uint_eq(cmos(0x0d), 0x80);
+    /* kvm-unit-tests' s3 waits for UIP to set, then to clear */
+    deadline = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    while (!(cmos(0x0a) & 0x80))
+        ck_assert(g_get_monotonic_time() < deadline);
+    while (cmos(0x0a) & 0x80)
+        ck_assert(g_get_monotonic_time() < deadline);
+}
+END_TEST
+
+/* The alarm: when it comes next (what an S3 sleep waits for), the flags
+ * in register C and the interrupt line, which a read of C clears. */
+START_TEST(cmos_rtc_alarm)
+{
+    struct mc146818 *rtc;
+    struct irq_line *line;
+    gint64 now, at, deadline;
+    uint8_t c = 0;
+
+    teardown();
+    console = test_console();
+    build(true);
+    rtc = find(&mc146818_device)->state;
+    line = (struct irq_line *)rtc; /* the model's first member */
+    now = g_get_monotonic_time();
+    ck_assert(!mc146818_next_alarm(rtc, now, &at));      /* AIE off */
+    cmos_set(0x01, 0xc0);
+    cmos_set(0x03, 0xff);
+    cmos_set(0x05, 0xc0);
+    cmos_set(0x0b, 0x02 | 0x20);                         /* AIE */
+    ck_assert(mc146818_next_alarm(rtc, now, &at));
+    ck_assert(at > now && at <= now + G_USEC_PER_SEC);
+    /* the seconds alarm 30 s from now */
+    cmos_set(0x01, (uint8_t)(((bcd(cmos(0x00)) + 30) % 60 / 10) << 4 | (bcd(cmos(0x00)) + 30) % 10));
+    ck_assert(mc146818_next_alarm(rtc, now, &at));
+    ck_assert(at > now + 28 * G_USEC_PER_SEC && at <= now + 31 * G_USEC_PER_SEC);
+    cmos_set(0x01, 0xc0);
+    cmos(0x0c);
+    deadline = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    while (!((c = cmos(0x0c)) & 0x20))
+        ck_assert(g_get_monotonic_time() < deadline);
+    ck_assert_uint_eq(c & 0xb0, 0xb0);                   /* IRQF, AF, UF */
+    ck_assert_int_eq(line->level, 0);                    /* the read acknowledged */
+    deadline = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    while (!line->level) {
+        ck_assert(g_get_monotonic_time() < deadline);
+        in(MC146818_INDEX_PORT); /* no update: the index port */
+        cmos(0x0a);              /* an access evaluates the second */
+    }
+    ck_assert_uint_eq(cmos(0x0c) & 0xa0, 0xa0);
+    ck_assert_int_eq(line->level, 0);
+}
+END_TEST
+
+/* PM1a: status bits clear by writing ones, SCI_EN reads set, SLP_EN
+ * reads clear; sleep types other than S3 do nothing, and S3 on a VM of
+ * two vCPUs ends it with a message (vmm wakes only one). */
+START_TEST(acpi_pm1_registers)
+{
+    static struct vcpu two[2];
+    uint32_t v = 0;
+
+    out(ACPI_PM1_EVT_PORT + 2, 0x0400, 2);               /* RTC_EN */
+    guest_access(IOBUS_PIO, ACPI_PM1_EVT_PORT + 2, &v, 2, false);
+    ck_assert_uint_eq(v, 0x0400);
+    for (unsigned typ = 0; typ < 8; typ++) {
+        if (typ == ACPI_S3_SLP_TYP)
+            continue;
+        out(ACPI_PM1_EVT_PORT + 4, 0x2000 | typ << 10, 2);
+    }
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_NONE);
+    v = 0;
+    guest_access(IOBUS_PIO, ACPI_PM1_EVT_PORT + 4, &v, 2, false);
+    ck_assert_uint_eq(v, 7 << 10 | 1);                   /* the last type, SCI_EN; no SLP_EN */
+    vm.nr_vcpus = 2;
+    vm.vcpus = two;
+    out(ACPI_PM1_EVT_PORT + 4, 0x2000 | ACPI_S3_SLP_TYP << 10, 2);
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_CRASH);
+    ck_assert_msg(strstr(vm.stop.message, "S3 sleep with 2 vCPUs"), "%s", vm.stop.message);
+}
+END_TEST
+
+/* An S3 sleep ends when its VM stops (here: it already has), without a
+ * wake, and leaves the rest to the stop. */
+START_TEST(acpi_pm1_s3_sleep_ends_with_the_vm)
+{
+    static struct vcpu one;
+
+    vm.nr_vcpus = 1;
+    vm.vcpus = &one;
+    vm_stop(&vm, VM_STOP_SIGNAL, 143, NULL);
+    out(ACPI_PM1_EVT_PORT + 4, 0x2000 | ACPI_S3_SLP_TYP << 10, 2);
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_SIGNAL);
 }
 END_TEST
 
@@ -695,6 +840,10 @@ int main(void)
     tcase_add_test(tc, pc_testdev_ports);
     tcase_add_test(tc, i8042_output_port_reset);
     tcase_add_test(tc, acpi_sleep_only_s5);
+    tcase_add_test(tc, cmos_rtc_date);
+    tcase_add_test(tc, cmos_rtc_alarm);
+    tcase_add_test(tc, acpi_pm1_registers);
+    tcase_add_test(tc, acpi_pm1_s3_sleep_ends_with_the_vm);
     tcase_add_test(tc, exit_status_above_119);
     tcase_add_test(tc, exit_status_whole);
     tcase_add_test(tc, debug_exit_shape);

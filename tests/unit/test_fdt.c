@@ -29,6 +29,9 @@ void console_write(struct console *c, const void *buf, size_t len) {}
 void vm_stop(struct vm *vm, vm_stop_reason reason, int status, const char *fmt, ...) {}
 void vm_guest_exit(struct vm *vm, unsigned status) {}
 void vcpu_crash(struct vcpu *vcpu, const char *fmt, ...) {}
+void vm_blocking_begin(struct vm *vm, struct vmm_wait *wake) {}
+void vm_blocking_end(struct vm *vm, struct vmm_wait *wake) {}
+bool arch_vcpu_s3_resume(struct vcpu *vcpu, GError **error) { return false; }
 
 #define DTB_AT 0xe00000
 

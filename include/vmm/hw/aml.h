@@ -7,6 +7,7 @@
 #define VMM_HW_AML_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct device_acpi {
     uint8_t reset_value;
     uint16_t sleep_control_port; /* FADT SLEEP_CONTROL_REG / SLEEP_STATUS_REG, 0: none */
     uint16_t sleep_status_port;
+    uint16_t pm1_evt_port;       /* FADT PM1a_EVT_BLK (4 ports) and PM1a_CNT_BLK (2), */
+    uint16_t pm1_cnt_port;       /* with a FACS for the waking vector; 0: none */
+    bool cmos_rtc;               /* a CMOS RTC at the legacy ports (FADT CENTURY 0x32) */
 };
 
 #define AML_NAME     0x08

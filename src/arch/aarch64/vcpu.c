@@ -80,6 +80,14 @@ fail:
     return false;
 }
 
+/* arm64 machines sleep through PSCI, which KVM answers: no ACPI S3. */
+bool arch_vcpu_s3_resume(struct vcpu *vcpu, GError **error)
+{
+    (void)vcpu;
+    g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "no S3 on aarch64");
+    return false;
+}
+
 bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
 {
     if (vcpu->id > 0)

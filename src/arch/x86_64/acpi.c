@@ -23,6 +23,8 @@
 #define FADT_FLAG_HW_REDUCED      (1U << 20)
 #define FADT_BOOT_NO_VGA          (1U << 2)
 #define FADT_BOOT_NO_CMOS_RTC     (1U << 5)  /* and no 8042 bit: no keyboard to probe */
+#define FADT_CENTURY_REG          0x32       /* the CMOS RTC's century byte */
+#define FACS_SIZE     64
 #define GAS_IO        1
 #define MADT_PCAT_COMPAT          1
 
@@ -141,15 +143,48 @@ static uint8_t *madt(struct table_writer *w, struct vm *vm, uint64_t *gpa)
     return t;
 }
 
+/* The FACS, 64-byte aligned, whose waking vector an S3 sleeper leaves
+ * (arch_vcpu_s3_resume() reads it). */
+static uint8_t *facs(struct table_writer *w, uint64_t *gpa)
+{
+    uint64_t pad = (64 - (w->gpa + w->used) % 64) % 64;
+    uint8_t *t;
+
+    if (pad > w->size - w->used)
+        return NULL;
+    w->used += pad;
+    t = alloc(w, FACS_SIZE, gpa);
+    if (!t)
+        return NULL;
+    memcpy(t, "FACS", 4);
+    put32(t, 4, FACS_SIZE);
+    put8(t, 32, 2);               /* version */
+    return t;
+}
+
 static uint8_t *fadt(struct table_writer *w, const struct device_acpi *d, uint64_t dsdt,
-                     uint64_t *gpa)
+                     uint64_t facs_at, uint64_t *gpa)
 {
     uint8_t *t = table(w, "FACP", 6, FADT_SIZE, gpa);
 
     if (!t)
         return NULL;
     put32(t, 40, (uint32_t)dsdt);
-    put16(t, 109, FADT_BOOT_NO_VGA | FADT_BOOT_NO_CMOS_RTC);
+    if (facs_at) {
+        put32(t, 36, (uint32_t)facs_at);     /* FIRMWARE_CTRL */
+        put64(t, 132, facs_at);              /* X_FIRMWARE_CTRL */
+    }
+    if (d->pm1_evt_port) {
+        put32(t, 56, d->pm1_evt_port);       /* PM1a_EVT_BLK */
+        put32(t, 64, d->pm1_cnt_port);       /* PM1a_CNT_BLK */
+        put8(t, 88, 4);                      /* PM1_EVT_LEN */
+        put8(t, 89, 2);                      /* PM1_CNT_LEN */
+        gas_io(t, 148, d->pm1_evt_port, 32); /* X_PM1a_EVT_BLK */
+        gas_io(t, 172, d->pm1_cnt_port, 16); /* X_PM1a_CNT_BLK */
+    }
+    if (d->cmos_rtc)
+        put8(t, 108, FADT_CENTURY_REG);
+    put16(t, 109, FADT_BOOT_NO_VGA | (d->cmos_rtc ? 0 : FADT_BOOT_NO_CMOS_RTC));
     put32(t, 112, FADT_FLAG_HW_REDUCED | (d->reset_port ? FADT_FLAG_RESET_REG_SUP : 0));
     if (d->reset_port) {
         gas_io(t, 116, d->reset_port, 8);     /* RESET_REG */
@@ -172,7 +207,7 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
         .base = gpa_to_hva(&vm->mem, X86_ACPI_BASE, X86_ACPI_SIZE),
         .gpa = X86_ACPI_BASE, .size = X86_ACPI_SIZE,
     };
-    uint64_t rsdp, dsdt_at, fadt_at, madt_at, xsdt_at;
+    uint64_t rsdp, dsdt_at, fadt_at, madt_at, xsdt_at, facs_at = 0;
     struct device_acpi devs = { .dsdt = g_byte_array_new(), .sb = g_byte_array_new() };
     g_autoptr(GByteArray) aml = NULL;
     uint8_t *r, *d, *x;
@@ -189,7 +224,8 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
      * scans for it when boot_params has no address. */
     r = alloc(&w, 36, &rsdp);
     d = table(&w, "DSDT", 2, HEADER_SIZE + aml->len, &dsdt_at);
-    fits = r && d && fadt(&w, &devs, dsdt_at, &fadt_at) && madt(&w, vm, &madt_at) &&
+    fits = r && d && (!devs.pm1_evt_port || facs(&w, &facs_at)) &&
+           fadt(&w, &devs, dsdt_at, facs_at, &fadt_at) && madt(&w, vm, &madt_at) &&
            (x = table(&w, "XSDT", 1, HEADER_SIZE + 16, &xsdt_at));
     g_byte_array_unref(devs.dsdt);
     g_byte_array_unref(devs.sb);
@@ -211,5 +247,6 @@ bool x86_acpi_build(struct vm *vm, uint64_t *rsdp_gpa, GError **error)
     r[8] = checksum(r, 20);
     r[32] = checksum(r, 36);
     *rsdp_gpa = rsdp;
+    vm->arch.facs_gpa = facs_at;
     return true;
 }

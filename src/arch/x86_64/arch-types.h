@@ -17,6 +17,7 @@ struct arch_vm {
     struct cpu_features cpu_features; /* [vm] cpu-features, applied per vCPU */
     bool vmcall_unavailable;  /* KVM cannot hand vmcall to vmm (no Xen intercept) */
     uint64_t stacks_top;      /* firmware: vCPU 0's stack ends here (vmm/layout.h) */
+    uint64_t facs_gpa;        /* kernel boots with S3 (acpi_pm1): the FACS, else 0 */
 };
 
 struct arch_vcpu {

@@ -7,10 +7,12 @@
  * from its ops' acpi hook (docs/devices.md).
  */
 #include "vmm-guest/platform.h"
+#include "vmm/hw/acpi_pm1.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/mc146818.h"
 #include "vmm/hw/pc_testdev.h"
 #include "vmm/hw/pci_host.h"
 #include "vmm/hw/pci_testdev.h"
@@ -43,6 +45,9 @@ const struct device_desc machine_devices[] = {
     /* Linux reboots through the i8042 and powers off through ACPI. */
     { &i8042_device,       I8042_DATA_PORT,         5,   -1,       DEVICE_BOOT_LINUX },
     { &acpi_sleep_device,  ACPI_SLEEP_CONTROL_PORT, 2,   -1,       DEVICE_BOOT_LINUX },
+    /* S3 the legacy way (kvm-unit-tests' s3), woken by the RTC's alarm. */
+    { &acpi_pm1_device,    ACPI_PM1_EVT_PORT,       ACPI_PM1_PORTS, -1, DEVICE_BOOT_LINUX },
+    { &mc146818_device,    MC146818_INDEX_PORT,     2,   MC146818_IRQ, DEVICE_BOOT_LINUX },
     /* What kvm-unit-tests' multiboot images read: the CPU count, RAM size. */
     { &fw_cfg_device,      FW_CFG_PORT,             2,   -1,       DEVICE_BOOT_LINUX },
     { &pci_host_device,    VMM_X86_PCI_ECAM_BASE,   VMM_PCI_ECAM_SIZE, -1, DEVICE_BOOT_LINUX, &pci },

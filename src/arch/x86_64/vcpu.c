@@ -123,6 +123,68 @@ bool arch_vcpu_boot_firmware(struct vcpu *vcpu, uint64_t entry, GError **error)
            vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
 }
 
+/* A 16-bit real-mode segment, as after INIT. */
+static void real_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool system)
+{
+    *s = (struct kvm_segment){
+        .base = (uint64_t)selector << 4, .limit = 0xffff, .selector = selector, .type = type,
+        .present = 1, .s = !system,
+    };
+}
+
+/*
+ * Waking from S3: what a PC firmware's resume path hands the OS (ACPI,
+ * "Firmware Waking Vector"): real mode with CS:IP = vector >> 4 :
+ * vector & 0xf, the other segments at 0, paging and protection off, the
+ * general registers clear. The vector is the guest's to write: one out
+ * of real mode's reach, or a 64-bit X_FIRMWARE_WAKING_VECTOR (which asks
+ * for protected mode), is refused.
+ */
+bool arch_vcpu_s3_resume(struct vcpu *vcpu, GError **error)
+{
+    struct vm *vm = vcpu->vm;
+    const uint8_t *facs = vm->arch.facs_gpa ? gpa_to_hva(&vm->mem, vm->arch.facs_gpa, 64) : NULL;
+    struct kvm_regs regs = { .rflags = 0x2 };
+    struct kvm_sregs sregs;
+    uint64_t xvector;
+    uint32_t vector;
+
+    if (!facs) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST, "the VM has no FACS");
+        return false;
+    }
+    memcpy(&vector, facs + 12, 4);
+    memcpy(&xvector, facs + 24, 8);
+    if (xvector) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
+                    "the FACS asks for a protected-mode wake (X_FIRMWARE_WAKING_VECTOR %#llx); "
+                    "vmm wakes in real mode only", (unsigned long long)xvector);
+        return false;
+    }
+    if (!vector || vector >= 0x100000 || !gpa_to_hva(&vm->mem, vector, 1)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_HOST,
+                    "the FACS's waking vector %#x is not real-mode RAM", vector);
+        return false;
+    }
+    if (vmm_ioctl(vcpu->fd, KVM_GET_SREGS, &sregs, error) < 0)
+        return false;
+    real_segment(&sregs.cs, vector >> 4, 0xb, false);
+    real_segment(&sregs.ds, 0, 0x3, false);
+    sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+    real_segment(&sregs.tr, 0, 0xb, true);
+    real_segment(&sregs.ldt, 0, 0x2, true);
+    sregs.gdt.base = 0;
+    sregs.gdt.limit = 0xffff;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0x3ff; /* the real-mode IVT */
+    sregs.cr0 = CR0_ET;
+    sregs.cr2 = sregs.cr3 = sregs.cr4 = 0;
+    sregs.efer = 0;
+    regs.rip = vector & 0xf;
+    return vmm_ioctl(vcpu->fd, KVM_SET_SREGS, &sregs, error) >= 0 &&
+           vmm_ioctl(vcpu->fd, KVM_SET_REGS, &regs, error) >= 0;
+}
+
 const char ARCH_PC_NAME[] = "rip";
 
 int arch_vcpu_pc(struct vcpu *vcpu, uint64_t *pc)
