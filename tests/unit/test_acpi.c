@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "vmm/arch.h"
 #include "vmm/hw/acpi_pm1.h"
 #include "vmm/machine.h"
 #include "vmm/vm.h"
@@ -120,6 +121,55 @@ START_TEST(fadt_has_pm1_and_facs)
 }
 END_TEST
 
+/* The waking vector is the guest's to write: what arch_vcpu_s3_resume()
+ * refuses before it touches the vCPU (here without KVM, so a vector it
+ * takes fails at KVM_GET_SREGS on the fake vCPU's fd). */
+START_TEST(s3_resume_checks_the_waking_vector)
+{
+    struct vm vm = { 0 };
+    struct vcpu vcpu = { .vm = &vm, .fd = -1 };
+    uint64_t size = 2 << 20, rsdp = 0, xvector = 0x100000;
+    g_autofree uint8_t *ram = g_malloc0(size);
+    static const struct { uint32_t vector; const char *says; } cases[] = {
+        { 0, "waking vector 0 is not real-mode RAM" },
+        { 0x100000, "waking vector 0x100000 is not real-mode RAM" },
+        { 0xffffffff, "is not real-mode RAM" },
+        { 0x1000, "KVM_GET_SREGS" },
+    };
+    GError *err = NULL;
+    uint8_t *facs;
+
+    vm.name = "acpi";
+    vm.fd = -1;
+    vm.flags = VM_LINUX;
+    vm.nr_vcpus = 1;
+    vm.mem.regions[0] = (struct mem_region){ .gpa = 0, .size = size, .hva = ram };
+    vm.mem.nr = 1;
+    vm.mem.ram = &vm.mem.regions[0];
+    vm.ram_size = size;
+    iobus_init(&vm.iobus);
+    ck_assert(!arch_vcpu_s3_resume(&vcpu, &err));
+    ck_assert_msg(strstr(err->message, "no FACS"), "%s", err->message);
+    g_clear_error(&err);
+    ck_assert(machine_realize(&vm, NULL));
+    ck_assert(x86_acpi_build(&vm, &rsdp, NULL));
+    ck_assert_uint_ne(vm.arch.facs_gpa, 0);
+    facs = ram + vm.arch.facs_gpa;
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        memcpy(facs + 12, &cases[i].vector, 4);
+        ck_assert(!arch_vcpu_s3_resume(&vcpu, &err));
+        ck_assert_msg(strstr(err->message, cases[i].says), "%s", err->message);
+        g_clear_error(&err);
+    }
+    memcpy(facs + 24, &xvector, 8);
+    ck_assert(!arch_vcpu_s3_resume(&vcpu, &err));
+    ck_assert_msg(strstr(err->message, "protected-mode wake"), "%s", err->message);
+    g_clear_error(&err);
+    devices_destroy(&vm.devices);
+    iobus_destroy(&vm.iobus);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acpi");
@@ -128,6 +178,7 @@ int main(void)
     tcase_add_test(tc, tables_unchanged);
     tcase_add_test(tc, dsdt_has_the_devices);
     tcase_add_test(tc, fadt_has_pm1_and_facs);
+    tcase_add_test(tc, s3_resume_checks_the_waking_vector);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
