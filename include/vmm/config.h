@@ -42,6 +42,7 @@ struct vmm_config {
     char *cpu_features;   /* [vm] cpu-features: "+NAME,-NAME" (arch_cpu_features_parse), or NULL */
     int gic_version;      /* [vm] gic-version (aarch64): 2, 3, or 0: the host's choice */
     bool mte;             /* [vm] mte (aarch64): memory tagging for the guest */
+    bool hyperv;          /* [vm] hyperv (x86_64): KVM's Hyper-V enlightenments */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;

@@ -64,6 +64,9 @@ struct vcpu {
 #define VM_GIC_V2 0x10
 #define VM_GIC_V3 0x20
 #define VM_MTE 0x40
+/* x86_64 ([vm] hyperv): KVM's Hyper-V CPUID leaves and SynIC; vmcall is
+ * then KVM's (and Hyper-V's), not vmm's call conduit. */
+#define VM_HYPERV 0x80
 
 struct vm {
     struct kvm *kvm;
