@@ -67,6 +67,7 @@ struct vcpu {
 /* x86_64 ([vm] hyperv): KVM's Hyper-V CPUID leaves and SynIC; vmcall is
  * then KVM's (and Hyper-V's), not vmm's call conduit. */
 #define VM_HYPERV 0x80
+#define VM_HYPERV_TESTDEV 0x100 /* [vm] hyperv-test-device: the machine's hyperv-testdev line */
 
 struct vm {
     struct kvm *kvm;

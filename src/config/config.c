@@ -339,6 +339,12 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     "LAPIC)", cfg->path ? cfg->path : "vmm");
         return false;
     }
+    if (cfg->hyperv_test_device && !cfg->hyperv) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] hyperv-test-device needs [vm] hyperv (its routes go to KVM's SynIC)",
+                    cfg->path ? cfg->path : "vmm");
+        return false;
+    }
     if (cfg->hyperv && cfg->policy.may_call) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s: [vm] hyperv gives vmcall to KVM's Hyper-V, so vmm's guest calls are "

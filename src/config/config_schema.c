@@ -228,6 +228,14 @@ static const struct cfg_key vm_keys[] = {
              "(docs/abi.md). kvm-unit-tests' `-cpu host,hv_passthrough` becomes this key",
       .option = "--hyperv", .option_arg = "on|off",
       .option_doc = "x86_64: Hyper-V enlightenments (hv_passthrough)" },
+    { "hyperv-test-device", CFG_BOOL, CFG_FIELD(struct vmm_config, hyperv_test_device),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "x86_64, with `hyperv`: `true` gives a kernel boot the SynIC part of the test "
+             "device kvm-unit-tests' hyperv_synic test uses (QEMU's `hyperv-testdev`): a "
+             "32-bit port at `0x3000` whose writes create, destroy and raise routes to a "
+             "vCPU's SynIC interrupt sources (see docs/devices.md)",
+      .option = "--hyperv-test-device", .option_arg = "on|off",
+      .option_doc = "x86_64: kvm-unit-tests' Hyper-V test device (hyperv-testdev)" },
     { "cpu-features", CFG_STRING, CFG_FIELD(struct vmm_config, cpu_features),
       .valid = cpu_features_valid, .noun = "CPU feature list",
       .rule = "comma-separated +NAME and -NAME, each NAME once, from the names docs/toml.md "
@@ -535,7 +543,8 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk", "--share",
                                         "--pci-test-device", "--pc-test-device", "--cpu-features",
-                                        "--gic-version", "--mte", "--hyperv", "--vsock", NULL };
+                                        "--gic-version", "--mte", "--hyperv", "--hyperv-test-device", "--vsock",
+                                        NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {
