@@ -9,6 +9,8 @@
  * not fit.
  */
 #include <check.h>
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "vmm-guest/platform.h"
@@ -17,12 +19,14 @@
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
+#include "vmm/hw/hyperv_testdev.h"
 #include "vmm/hw/pc_testdev.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/pl011.h"
 #include "vmm/hw/pl031.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/uart_rx.h"
+#include "vmm/irq_routes.h"
 #include "vmm/machine.h"
 #include "vmm/vm.h"
 
@@ -657,6 +661,86 @@ START_TEST(pc_testdev_ports)
 }
 END_TEST
 
+/* A fake KVM routing table for hyperv-testdev: the SynIC routes it holds. */
+static unsigned hv_routes;
+static struct kvm_irq_routing_entry hv_last;
+
+static int hv_fake_set(int vm_fd, const struct kvm_irq_routing *t)
+{
+    (void)vm_fd;
+    hv_routes = 0;
+    for (unsigned i = 0; i < t->nr; i++) {
+        ck_assert_uint_eq(t->entries[i].type, KVM_IRQ_ROUTING_HV_SINT);
+        ck_assert_uint_lt(t->entries[i].u.hv_sint.sint, HYPERV_TESTDEV_SINTS);
+        ck_assert_uint_lt(t->entries[i].u.hv_sint.vcpu, 2);
+        hv_last = t->entries[i];
+        hv_routes++;
+    }
+    return 0;
+}
+
+static void hv_ctl(uint32_t cmd, uint32_t vp, uint32_t sint)
+{
+    out(HYPERV_TESTDEV_PORT, (cmd << 16) | (vp << 8) | sint, 4);
+}
+
+/* hyperv-testdev as kvm-unit-tests' hyperv_synic drives it, and what a
+ * hostile guest may write instead: SINTs and vCPUs out of range, a route
+ * twice, unknown commands, other widths, more routes than it keeps; a
+ * reset takes every route out of KVM's table. (Raising a SINT needs KVM:
+ * here the ioctl fails on a file that is not a VM, said once, not fatal.) */
+START_TEST(hyperv_testdev_routes)
+{
+    static const struct device_desc line = {
+        &hyperv_testdev_device, HYPERV_TESTDEV_PORT, 4, -1,
+        DEVICE_BOOT_LINUX | DEVICE_HYPERV_TESTDEV,
+    };
+    static const struct kvm_irq_routing_entry none[1];
+    struct irq_routes routes;
+    int fd = open("/dev/null", O_RDWR);
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console, .vm_fd = fd,
+                              .nr_vcpus = 2, .routes = &routes };
+
+    ck_assert_int_ge(fd, 0);
+    irq_routes_kvm_set = hv_fake_set;
+    irq_routes_init(&routes);
+    ck_assert(irq_routes_start(&routes, fd, none, 0, 1024, NULL));
+    hv_routes = 0;
+    ck_assert(device_realize(&vm.devices, &line, &ctx, NULL));
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 1, 15);
+    ck_assert_uint_eq(hv_routes, 1);
+    ck_assert_uint_eq(hv_last.u.hv_sint.vcpu, 1);
+    ck_assert_uint_eq(hv_last.u.hv_sint.sint, 15);
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 1, 15);   /* twice: one route */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 1, 16);   /* no SINT 16 */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 2, 0);    /* no vCPU 2 */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 255, 255);
+    hv_ctl(4, 0, 0);                                   /* QEMU's connections: not here */
+    hv_ctl(0xff, 0, 0);
+    out(HYPERV_TESTDEV_PORT, (HYPERV_TESTDEV_SINT_ROUTE_CREATE << 16) | 3, 2); /* 2 bytes */
+    out(HYPERV_TESTDEV_PORT + 1, 0x0101, 2);
+    ck_assert_uint_eq(hv_routes, 1);
+    ck_assert_uint_eq(in(HYPERV_TESTDEV_PORT), 0xff);
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_SET_SINT, 1, 15); /* raised (here: refused, said once) */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_SET_SINT, 0, 3);  /* no route: nothing */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_DESTROY, 0, 3);   /* no route: nothing */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_DESTROY, 1, 15);
+    ck_assert_uint_eq(hv_routes, 0);
+    /* every (vCPU, SINT) pair: 32 routes, all kept */
+    for (uint32_t vp = 0; vp < 2; vp++)
+        for (uint32_t s = 0; s < HYPERV_TESTDEV_SINTS; s++)
+            hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, vp, s);
+    ck_assert_uint_eq(hv_routes, 2 * HYPERV_TESTDEV_SINTS);
+    devices_reset(&vm.devices);
+    ck_assert_uint_eq(hv_routes, 0);
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 0, 0);    /* usable again after a reset */
+    ck_assert_uint_eq(hv_routes, 1);
+    devices_destroy(&vm.devices);
+    irq_routes_clear(&routes);
+    close(fd);
+}
+END_TEST
+
 /* Two devices on one interrupt (PCI INTx pins are shared): it stays
  * asserted while either asserts it; one lowering its line does not take
  * the level from the other (KVM keeps one level for all of vmm). */
@@ -693,6 +777,7 @@ int main(void)
     tcase_add_test(tc, i8042_ignores_what_it_does_not_know);
     tcase_add_test(tc, shared_interrupt);
     tcase_add_test(tc, pc_testdev_ports);
+    tcase_add_test(tc, hyperv_testdev_routes);
     tcase_add_test(tc, i8042_output_port_reset);
     tcase_add_test(tc, acpi_sleep_only_s5);
     tcase_add_test(tc, exit_status_above_119);
