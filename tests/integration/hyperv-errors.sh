@@ -5,6 +5,7 @@
 # boots have); and with a policy that allows a guest call (vmcall is then
 # KVM's and Hyper-V's, not vmm's conduit). That a guest gets Hyper-V:
 # kvm-unit-tests' hyperv_* tests on tests/kut/x86_64.pass (kut-x86_64).
+# [vm] hyperv-test-device without hyperv is refused the same way.
 . "$(dirname "$0")/lib.sh"
 need_vmm
 : >"$T/kernel"
@@ -26,6 +27,10 @@ printf '[vm]\nhyperv = true\n[boot]\nkernel = "kernel"\n[policy]\nrole = "servic
 expect_config_error "$T/service.toml" "vmm's guest calls are unavailable"
 printf '[vm]\nhyperv = "yes"\n[boot]\nkernel = "kernel"\n' >"$T/type.toml"
 expect_config_error "$T/type.toml" "hyperv"
+# the test device's routes go to KVM's SynIC: it needs hyperv
+vmm run --hyperv-test-device on --kernel "$T/kernel"
+expect_status 125
+expect_stderr_has "[vm] hyperv-test-device needs [vm] hyperv"
 vmm run --hyperv maybe --kernel "$T/kernel"
 expect_status 125
 expect_stderr_has "--hyperv"

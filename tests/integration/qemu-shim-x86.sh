@@ -81,6 +81,17 @@ done
 rm -f "$T/args"
 shim -kernel "$T/k.flat" -cpu host,hv_passthrough,hv_passthrough=off
 grep -qx -- --hyperv "$T/args" && fail "hv_passthrough=off still gave --hyperv"
+# -device hyperv-testdev becomes --hyperv-test-device on (with hv_passthrough,
+# which it needs); hyperv_connections, whose connections vmm's lacks, is refused
+rm -f "$T/args"
+shim -kernel "$T/k.flat" -cpu host,hv_passthrough -device hyperv-testdev
+grep -qx -- --hyperv-test-device "$T/args" || { cat "$T/args" "$T/err"; fail "-device hyperv-testdev: not --hyperv-test-device"; }
+rm -f "$T/args"
+TESTNAME=hyperv_connections shim -kernel "$T/k.flat" -cpu host,hv_passthrough -device hyperv-testdev &&
+    fail "hyperv_connections accepted"
+unset TESTNAME
+[ ! -e "$T/args" ] && grep -q 'message and event connections' "$T/err" ||
+    { cat "$T/err"; fail "hyperv_connections: not refused with the reason"; }
 # a model runs as the host's CPU only when asked, said as a warning
 VMM_SHIM_CPU_MODEL=host
 export VMM_SHIM_CPU_MODEL
@@ -96,7 +107,7 @@ grep -qx -- '-x2apic,+tsc-deadline' "$T/args" || { cat "$T/args"; fail "qemu64's
 for bad in "-cpu qemu64,+x2apic" "-cpu qemu64" "-cpu max,vendor=NoSuchVendor" "-cpu max,+svm" \
            "-cpu max,phys-bits=36" "-cpu host,migratable=no" "-machine pit=off" \
            "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev,membar=4096" \
-           "-cpu qemu64,hv_passthrough" "-cpu host,hv-vpindex"; do
+           "-cpu qemu64,hv_passthrough" "-cpu host,hv-vpindex" "-device hyperv-testdev"; do
     rm -f "$T/args"
     # shellcheck disable=SC2086 # each case is an option and its value
     shim -kernel "$T/k.flat" $bad && fail "$bad accepted"

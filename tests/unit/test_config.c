@@ -668,10 +668,17 @@ START_TEST(hyperv_key)
         ck_assert(g_file_set_contents(bz_path, (char *)bz,
                                       unit_make_bzimage(bz, 16 << 20, 1 << 20), NULL));
     }
-    msg = load("[vm]\nhyperv = true\n[boot]\nkernel = \"bz\"\n[policy]\nrole = \"restricted\"\n",
-               &cfg);
+    msg = load("[vm]\nhyperv-test-device = true\n[boot]\nkernel = \"bz\"\n", &cfg);
+    assert_refused(msg, "hyperv-test-device alone", "[vm] hyperv-test-device needs [vm] hyperv");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load("[vm]\nhyperv = true\nhyperv-test-device = true\n[boot]\nkernel = \"bz\"\n"
+               "[policy]\nrole = \"restricted\"\n", &cfg);
     ck_assert_msg(msg == NULL, "%s", msg);
-    ck_assert(cfg.hyperv);
+    ck_assert(cfg.hyperv && cfg.hyperv_test_device);
+    g_free(json);
+    json = worker_config_json(&cfg);
+    ck_assert_msg(strstr(json, "\"hyperv-test-device\":true"), "%s", json);
     config_clear(&cfg);
 }
 END_TEST
