@@ -6,6 +6,7 @@
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
+#include "vmm/hw/hyperv_testdev.h"
 #include "vmm/layout.h"
 #include "vmm/machine.h"
 #include "vmm/policy.h"
@@ -144,6 +145,8 @@ bool arch_vm_init(struct vm *vm, GError **error)
 
 bool arch_vm_finalize(struct vm *vm, GError **error)
 {
+    /* Hyper-V exits go to the test device's connections (hyperv.c). */
+    vm->arch.hv_testdev = hyperv_testdev_find(&vm->devices);
     return true;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "vmm/error.h"
+#include "vmm/hw/hyperv_testdev.h"
 #include "vmm/vm.h"
 #include "x86.h"
 
@@ -127,21 +128,32 @@ bool x86_hyperv_vcpu_init(struct vcpu *vcpu, GError **error)
 
 /*
  * KVM_EXIT_HYPERV: a SynIC MSR changed (KVM has already done what the
- * guest asked: nothing for vmm to follow, as vmm has no Hyper-V devices
- * of its own), a hypercall KVM leaves to userspace (vmm carries out none:
- * the guest gets Hyper-V's "invalid hypercall code"), or a synthetic
- * debugger MSR (vmm has no debugger: ignored, as the write took effect).
+ * guest asked; the Hyper-V test device, if the VM has it, learns where the
+ * vCPU's message and event pages are), a hypercall KVM leaves to userspace
+ * (the test device's message and event connections; any other gets
+ * Hyper-V's "invalid hypercall code"), or a synthetic debugger MSR (vmm
+ * has no debugger: ignored, as the write took effect).
  */
 void x86_handle_hyperv(struct vcpu *vcpu)
 {
     struct kvm_hyperv_exit *h = &vcpu->run->hyperv;
+    struct hyperv_testdev *t = vcpu->vm->arch.hv_testdev;
+    uint64_t status;
 
     switch (h->type) {
     case KVM_EXIT_HYPERV_SYNIC:
+        /* KVM gives vCPU n VP index n. */
+        if (t)
+            hyperv_testdev_synic(t, vcpu->id, h->u.synic.msr, h->u.synic.control,
+                                 h->u.synic.evt_page, h->u.synic.msg_page);
+        break;
     case KVM_EXIT_HYPERV_SYNDBG:
         break;
     case KVM_EXIT_HYPERV_HCALL:
-        h->u.hcall.result = HV_STATUS_INVALID_HYPERCALL_CODE;
+        if (t && hyperv_testdev_hcall(t, h->u.hcall.input, h->u.hcall.params[0], &status))
+            h->u.hcall.result = status;
+        else
+            h->u.hcall.result = HV_STATUS_INVALID_HYPERCALL_CODE;
         break;
     default:
         vcpu_crash(vcpu, "unexpected Hyper-V exit type %u", h->type);
