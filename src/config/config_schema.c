@@ -230,10 +230,12 @@ static const struct cfg_key vm_keys[] = {
       .option_doc = "x86_64: Hyper-V enlightenments (hv_passthrough)" },
     { "hyperv-test-device", CFG_BOOL, CFG_FIELD(struct vmm_config, hyperv_test_device),
       .type_doc = "boolean", .default_doc = "`false`",
-      .doc = "x86_64, with `hyperv`: `true` gives a kernel boot the SynIC part of the test "
-             "device kvm-unit-tests' hyperv_synic test uses (QEMU's `hyperv-testdev`): a "
-             "32-bit port at `0x3000` whose writes create, destroy and raise routes to a "
-             "vCPU's SynIC interrupt sources (see docs/devices.md)",
+      .doc = "x86_64, with `hyperv`: `true` gives a kernel boot the test device "
+             "kvm-unit-tests' hyperv_synic and hyperv_connections tests use (QEMU's "
+             "`hyperv-testdev`): a 32-bit port at `0x3000` whose writes create, destroy and "
+             "raise routes to a vCPU's SynIC interrupt sources and make message and event "
+             "connections, which answer the guest's HvPostMessage and HvSignalEvent (see "
+             "docs/devices.md)",
       .option = "--hyperv-test-device", .option_arg = "on|off",
       .option_doc = "x86_64: kvm-unit-tests' Hyper-V test device (hyperv-testdev)" },
     { "cpu-features", CFG_STRING, CFG_FIELD(struct vmm_config, cpu_features),
