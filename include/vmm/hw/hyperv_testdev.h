@@ -50,8 +50,10 @@ struct device_set;
 struct hyperv_testdev;
 /* The set's hyperv-testdev, or NULL. */
 struct hyperv_testdev *hyperv_testdev_find(struct device_set *set);
-/* KVM_EXIT_HYPERV_SYNIC on the vCPU with VP index @vp: its SynIC's control
- * and page MSRs now; an EOM write (@msr) lets a held message in. */
+/* KVM_EXIT_HYPERV_SYNIC on the vCPU with VP index @vp (@msr: the SynIC MSR
+ * written): its SynIC's control and page MSRs now; a held message for it
+ * may go in. (KVM makes no exit on an EOM: the device's worker learns of
+ * those from KVM's ack of the route.) */
 void hyperv_testdev_synic(struct hyperv_testdev *t, unsigned vp, uint32_t msr,
                           uint64_t control, uint64_t evt_page, uint64_t msg_page);
 /* KVM_EXIT_HYPERV_HCALL: true, with Hyper-V's status in @status, when the
