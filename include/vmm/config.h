@@ -43,6 +43,8 @@ struct vmm_config {
     int gic_version;      /* [vm] gic-version (aarch64): 2, 3, or 0: the host's choice */
     bool mte;             /* [vm] mte (aarch64): memory tagging for the guest */
     bool pit;             /* [vm] pit (x86_64): KVM's in-kernel 8254 PIT for kernel boots */
+    bool hyperv;          /* [vm] hyperv (x86_64): KVM's Hyper-V enlightenments */
+    bool hyperv_test_device; /* [vm] hyperv-test-device: kvm-unit-tests' hyperv-testdev */
     char *vcpus_at;       /* "file:line:col" of vm.vcpus, for later checks */
     uint8_t *image;       /* the firmware image, read and checked */
     size_t image_size;

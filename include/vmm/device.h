@@ -39,7 +39,9 @@ struct iobus;
 #define DEVICE_PCI_TESTDEV   0x8  /* [vm] pci-test-device */
 #define DEVICE_VSOCK         0x10 /* [vsock] cid: virtio-vsock */
 #define DEVICE_PC_TESTDEV    0x20 /* [vm] pc-test-device (x86_64) */
-#define DEVICE_OPTIONAL      (DEVICE_PCI_TESTDEV | DEVICE_VSOCK | DEVICE_PC_TESTDEV)
+#define DEVICE_HYPERV_TESTDEV 0x40 /* [vm] hyperv-test-device (x86_64) */
+#define DEVICE_OPTIONAL      (DEVICE_PCI_TESTDEV | DEVICE_VSOCK | DEVICE_PC_TESTDEV | \
+                              DEVICE_HYPERV_TESTDEV)
 
 struct device_ops {
     const char *name;     /* the model, for messages */

@@ -6,7 +6,8 @@
  * the routes KVM set up itself (the architecture's defaults: x86_64's
  * IOAPIC and PIC pins for GSIs 0-23, aarch64's vGIC SPIs) along with its
  * own: this module keeps them all, and PCI functions add, change and
- * remove MSI routes through it. A route's GSI is allocated above the
+ * remove MSI routes through it (and x86_64's Hyper-V test device its SynIC
+ * routes, which KVM delivers to a vCPU's SINT). A route's GSI is allocated above the
  * defaults, bounded by what KVM takes (KVM_CAP_IRQ_ROUTING); when none
  * is left the caller gets -ENOSPC and keeps sending its messages with
  * KVM_SIGNAL_MSI.
@@ -28,6 +29,8 @@
 
 struct irq_msi_route {
     bool used;
+    bool hv_sint;             /* a Hyper-V SynIC route (vp_index, sint), not an MSI */
+    uint32_t vp_index, sint;
     uint64_t addr;
     uint32_t data, flags, devid; /* flags: KVM_MSI_VALID_DEVID (aarch64's ITS) or 0 */
 };
@@ -62,7 +65,12 @@ void irq_routes_clear(struct irq_routes *r);
  * unchanged). */
 int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint32_t flags,
                        uint32_t devid);
-/* The message of @gsi's route changes (irqfds bound to it follow); 0 or -errno. */
+/* A new Hyper-V SynIC route (KVM_IRQ_ROUTING_HV_SINT): raising its GSI
+ * (KVM_IRQ_LINE) sets SINT @sint of the vCPU whose Hyper-V VP index is
+ * @vp_index. The GSI, or -errno as irq_routes_add_msi(). */
+int irq_routes_add_hv_sint(struct irq_routes *r, uint32_t vp_index, uint32_t sint);
+/* The message of @gsi's MSI route changes (irqfds bound to it follow); 0
+ * or -errno (-ENOENT: no MSI route there). */
 int irq_routes_update_msi(struct irq_routes *r, uint32_t gsi, uint64_t addr, uint32_t data,
                           uint32_t flags, uint32_t devid);
 /* @gsi's route goes (unbind its irqfds first); 0 or -errno. */

@@ -65,6 +65,10 @@ struct vcpu {
 #define VM_GIC_V3 0x20
 #define VM_MTE 0x40
 #define VM_NO_PIT 0x80 /* x86_64 [vm] pit = false: no in-kernel PIT */
+/* x86_64 ([vm] hyperv): KVM's Hyper-V CPUID leaves and SynIC; vmcall is
+ * then KVM's (and Hyper-V's), not vmm's call conduit. */
+#define VM_HYPERV 0x100
+#define VM_HYPERV_TESTDEV 0x200 /* [vm] hyperv-test-device: the machine's hyperv-testdev line */
 
 struct vm {
     struct kvm *kvm;

@@ -62,7 +62,9 @@ struct vm *vm_build(struct kvm *kvm, const char *name, const struct vmm_config *
                      (cfg->status_whole ? VM_STATUS_WHOLE : 0) |
                      (cfg->pc_test_device ? VM_PC_TESTDEV : 0) |
                      (cfg->gic_version == 2 ? VM_GIC_V2 : 0) | (cfg->gic_version == 3 ? VM_GIC_V3 : 0) |
-                     (cfg->mte ? VM_MTE : 0) | (cfg->pit ? 0 : VM_NO_PIT);
+                     (cfg->mte ? VM_MTE : 0) | (cfg->pit ? 0 : VM_NO_PIT) |
+                     (cfg->hyperv ? VM_HYPERV : 0) |
+                     (cfg->hyperv_test_device ? VM_HYPERV_TESTDEV : 0);
     struct vm *vm = vm_create(kvm, name, cfg->memory, cfg->vcpus, console, flags,
                               cfg->disks, cfg->nr_disks, cfg->shares, cfg->nr_shares, cfg->vsock_cid,
                               &vm_calls_ops, error);

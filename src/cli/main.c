@@ -32,7 +32,7 @@ static const char usage_tail[] =
     "                    exit with its status\n"
     "  --rw DIR          with --host-root: the command may write DIR (repeatable)\n";
 
-#define RUN_MAX_OVERRIDES 16
+#define RUN_MAX_OVERRIDES 24
 
 /* What the command line says, before the config file is read. */
 struct options {

@@ -339,6 +339,24 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     cfg->path ? cfg->path : "vmm");
         return false;
     }
+    if (cfg->hyperv && (cfg->firmware || strcmp(arch_name, "x86_64"))) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] hyperv is for x86_64 kernel boots (SynIC needs KVM's in-kernel "
+                    "LAPIC)", cfg->path ? cfg->path : "vmm");
+        return false;
+    }
+    if (cfg->hyperv_test_device && !cfg->hyperv) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] hyperv-test-device needs [vm] hyperv (its routes go to KVM's SynIC)",
+                    cfg->path ? cfg->path : "vmm");
+        return false;
+    }
+    if (cfg->hyperv && cfg->policy.may_call) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] hyperv gives vmcall to KVM's Hyper-V, so vmm's guest calls are "
+                    "unavailable: the [policy] allows some call", cfg->path ? cfg->path : "vmm");
+        return false;
+    }
     if (cfg->gic_version == 2 && cfg->vcpus > 8) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s: [vm] gic-version 2 serves at most 8 vCPUs, not %u",

@@ -225,6 +225,26 @@ static const struct cfg_key vm_keys[] = {
              "its ID registers; kvm-unit-tests' `-machine mte=on` becomes this key",
       .option = "--mte", .option_arg = "on|off",
       .option_doc = "aarch64: memory tagging (MTE) for the guest" },
+    { "hyperv", CFG_BOOL, CFG_FIELD(struct vmm_config, hyperv),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "x86_64: `true` gives the guest KVM's Hyper-V enlightenments, as QEMU's "
+             "`-cpu host,hv_passthrough` does: every Hyper-V CPUID leaf KVM supports "
+             "(KVM's own leaves move to `0x40000100`) and a SynIC per vCPU; a host whose "
+             "KVM lacks them is an error when the VM is made. `vmcall` then belongs to KVM "
+             "and Hyper-V, not vmm, so a VM whose policy allows any guest call is refused "
+             "(docs/abi.md). kvm-unit-tests' `-cpu host,hv_passthrough` becomes this key",
+      .option = "--hyperv", .option_arg = "on|off",
+      .option_doc = "x86_64: Hyper-V enlightenments (hv_passthrough)" },
+    { "hyperv-test-device", CFG_BOOL, CFG_FIELD(struct vmm_config, hyperv_test_device),
+      .type_doc = "boolean", .default_doc = "`false`",
+      .doc = "x86_64, with `hyperv`: `true` gives a kernel boot the test device "
+             "kvm-unit-tests' hyperv_synic and hyperv_connections tests use (QEMU's "
+             "`hyperv-testdev`): a 32-bit port at `0x3000` whose writes create, destroy and "
+             "raise routes to a vCPU's SynIC interrupt sources and make message and event "
+             "connections, which answer the guest's HvPostMessage and HvSignalEvent (see "
+             "docs/devices.md)",
+      .option = "--hyperv-test-device", .option_arg = "on|off",
+      .option_doc = "x86_64: kvm-unit-tests' Hyper-V test device (hyperv-testdev)" },
     { "cpu-features", CFG_STRING, CFG_FIELD(struct vmm_config, cpu_features),
       .valid = cpu_features_valid, .noun = "CPU feature list",
       .rule = "comma-separated +NAME and -NAME, each NAME once, from the names docs/toml.md "
@@ -532,7 +552,8 @@ bool config_set_option(struct vmm_config *cfg, const char *option, const char *v
 const char *const config_options[] = { "--kernel", "--initrd", "--append", "--cpus",
                                         "--memory", "--console", "--status-line", "--disk", "--share",
                                         "--pci-test-device", "--pc-test-device", "--cpu-features",
-                                        "--pit", "--gic-version", "--mte", "--vsock", NULL };
+                                        "--pit", "--gic-version", "--mte", "--hyperv",
+                                        "--hyperv-test-device", "--vsock", NULL };
 
 static void usage_line(GString *s, const struct cfg_key *k)
 {

@@ -78,6 +78,13 @@ static int commit(struct irq_routes *r)
 
         if (!m->used)
             continue;
+        if (m->hv_sint) {
+            t->entries[k++] = (struct kvm_irq_routing_entry){
+                .gsi = r->first_gsi + i, .type = KVM_IRQ_ROUTING_HV_SINT,
+                .u.hv_sint = { .vcpu = m->vp_index, .sint = m->sint },
+            };
+            continue;
+        }
         t->entries[k++] = (struct kvm_irq_routing_entry){
             .gsi = r->first_gsi + i, .type = KVM_IRQ_ROUTING_MSI, .flags = m->flags,
             .u.msi = { .address_lo = (uint32_t)m->addr, .address_hi = m->addr >> 32,
@@ -97,8 +104,8 @@ static struct irq_msi_route *route_of(struct irq_routes *r, uint32_t gsi)
     return &r->msi[gsi - r->first_gsi];
 }
 
-int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint32_t flags,
-                       uint32_t devid)
+/* Puts @route in the first free slot and sends the table: its GSI or -errno. */
+static int add_route(struct irq_routes *r, const struct irq_msi_route *route)
 {
     int ret = -ENOSPC;
 
@@ -112,8 +119,8 @@ int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint3
 
         if (m->used)
             continue;
-        *m = (struct irq_msi_route){ .used = true, .addr = addr, .data = data, .flags = flags,
-                                     .devid = devid };
+        *m = *route;
+        m->used = true;
         r->nr_msi++;
         ret = commit(r);
         if (ret < 0) {
@@ -129,6 +136,21 @@ out:
     return ret;
 }
 
+int irq_routes_add_msi(struct irq_routes *r, uint64_t addr, uint32_t data, uint32_t flags,
+                       uint32_t devid)
+{
+    const struct irq_msi_route m = { .addr = addr, .data = data, .flags = flags, .devid = devid };
+
+    return add_route(r, &m);
+}
+
+int irq_routes_add_hv_sint(struct irq_routes *r, uint32_t vp_index, uint32_t sint)
+{
+    const struct irq_msi_route m = { .hv_sint = true, .vp_index = vp_index, .sint = sint };
+
+    return add_route(r, &m);
+}
+
 int irq_routes_update_msi(struct irq_routes *r, uint32_t gsi, uint64_t addr, uint32_t data,
                           uint32_t flags, uint32_t devid)
 {
@@ -136,7 +158,7 @@ int irq_routes_update_msi(struct irq_routes *r, uint32_t gsi, uint64_t addr, uin
     int ret = -ENOENT;
 
     g_mutex_lock(&r->lock);
-    if ((m = route_of(r, gsi))) {
+    if ((m = route_of(r, gsi)) && !m->hv_sint) {
         old = *m;
         *m = (struct irq_msi_route){ .used = true, .addr = addr, .data = data, .flags = flags,
                                      .devid = devid };

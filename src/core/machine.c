@@ -14,7 +14,8 @@ bool machine_realize(struct vm *vm, GError **error)
     unsigned boot = (is_linux ? DEVICE_BOOT_LINUX : DEVICE_BOOT_FIRMWARE) |
                     (vm->flags & VM_PCI_TESTDEV ? DEVICE_PCI_TESTDEV : 0) |
                     (vm->vsock_cid ? DEVICE_VSOCK : 0) |
-                    (vm->flags & VM_PC_TESTDEV ? DEVICE_PC_TESTDEV : 0);
+                    (vm->flags & VM_PC_TESTDEV ? DEVICE_PC_TESTDEV : 0) |
+                    (vm->flags & VM_HYPERV_TESTDEV ? DEVICE_HYPERV_TESTDEV : 0);
 
     /* MSIs need the in-kernel irqchip, which only Linux boots create. */
     ctx.msi = is_linux && machine_msi(vm, &ctx.msi_flags);

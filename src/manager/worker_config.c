@@ -52,6 +52,14 @@ char *worker_config_json(const struct vmm_config *cfg)
         json_builder_set_member_name(b, "mte");
         json_builder_add_boolean_value(b, true);
     }
+    if (cfg->hyperv) {
+        json_builder_set_member_name(b, "hyperv");
+        json_builder_add_boolean_value(b, true);
+    }
+    if (cfg->hyperv_test_device) {
+        json_builder_set_member_name(b, "hyperv-test-device");
+        json_builder_add_boolean_value(b, true);
+    }
     if (cfg->cpu_features) {
         json_builder_set_member_name(b, "cpu-features");
         json_builder_add_string_value(b, cfg->cpu_features);

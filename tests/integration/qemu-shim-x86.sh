@@ -5,7 +5,7 @@
 # the status passes through as isa-debug-exit made it, -device '?' lists
 # what x86/run looks for, pc-testdev becomes --pc-test-device on,
 # pci-testdev --pci-test-device on, -machine pit=off --pit off, -cpu's +/-features
-# become --cpu-features, and what vmm cannot honour (a CPU model unless
+# become --cpu-features, hv_passthrough --hyperv on, and what vmm cannot honour (a CPU model unless
 # VMM_SHIM_CPU_MODEL=host) is refused with one line.
 . "$(dirname "$0")/lib.sh"
 SHIM=$VMM_SRCDIR/tools/vmm-qemu-shim
@@ -78,6 +78,23 @@ st=$?
 rm -f "$T/args"
 shim -machine pit=on -kernel "$T/k.flat"
 [ "$?" = 1 ] && ! grep -qx -- --pit "$T/args" || { cat "$T/args" "$T/err"; fail "-machine pit=on"; }
+# hv_passthrough (either spelling) becomes --hyperv on, nothing else
+for hv in hv_passthrough hv-passthrough hv_passthrough=on; do
+    rm -f "$T/args"
+    shim -kernel "$T/k.flat" -cpu "host,$hv"
+    st=$?
+    [ "$st" = 1 ] || { cat "$T/err"; fail "-cpu host,$hv: status $st, expected vmm's 1"; }
+    printf 'run\n--kernel\n%s\n--append\n\n--hyperv\non\n' "$T/k.flat" >"$T/want"
+    cmp -s "$T/args" "$T/want" || { diff "$T/want" "$T/args"; fail "-cpu host,$hv: not --hyperv on"; }
+done
+rm -f "$T/args"
+shim -kernel "$T/k.flat" -cpu host,hv_passthrough,hv_passthrough=off
+grep -qx -- --hyperv "$T/args" && fail "hv_passthrough=off still gave --hyperv"
+# -device hyperv-testdev becomes --hyperv-test-device on (with hv_passthrough,
+# which it needs)
+rm -f "$T/args"
+shim -kernel "$T/k.flat" -cpu host,hv_passthrough -device hyperv-testdev
+grep -qx -- --hyperv-test-device "$T/args" || { cat "$T/args" "$T/err"; fail "-device hyperv-testdev: not --hyperv-test-device"; }
 # a model runs as the host's CPU only when asked, said as a warning
 VMM_SHIM_CPU_MODEL=host
 export VMM_SHIM_CPU_MODEL
@@ -92,7 +109,8 @@ grep -qx -- '-x2apic,+tsc-deadline' "$T/args" || { cat "$T/args"; fail "qemu64's
 # refused, one line each, vmm never run
 for bad in "-cpu qemu64,+x2apic" "-cpu qemu64" "-cpu max,vendor=NoSuchVendor" "-cpu max,+svm" \
            "-cpu max,phys-bits=36" "-cpu host,migratable=no" "-machine pit=maybe" \
-           "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev,membar=4096"; do
+           "-global kvm-pit.lost_tick_policy=delay" "-device pci-testdev,membar=4096" \
+           "-cpu qemu64,hv_passthrough" "-cpu host,hv-vpindex" "-device hyperv-testdev"; do
     rm -f "$T/args"
     # shellcheck disable=SC2086 # each case is an option and its value
     shim -kernel "$T/k.flat" $bad && fail "$bad accepted"

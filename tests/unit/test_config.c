@@ -649,6 +649,64 @@ START_TEST(pit_key)
 }
 END_TEST
 
+/* [vm] hyperv: its value, the worker's JSON copy, and its refusals: on a
+ * firmware boot (no in-kernel LAPIC for SynIC) and with a policy that
+ * allows guest calls (vmcall is then KVM's, not vmm's). */
+START_TEST(hyperv_key)
+{
+    struct vmm_config cfg;
+    GError *err = NULL;
+    g_autofree char *json = NULL;
+    char *msg;
+
+    config_init(&cfg);
+    ck_assert(!cfg.hyperv);
+    json = worker_config_json(&cfg);
+    ck_assert_msg(!strstr(json, "hyperv"), "%s", json);
+    g_clear_pointer(&json, g_free);
+    ck_assert(config_set_option(&cfg, "--hyperv", "on", &err));
+    ck_assert(cfg.hyperv);
+    json = worker_config_json(&cfg);
+    ck_assert_msg(strstr(json, "\"hyperv\":true"), "%s", json);
+    ck_assert(!config_set_option(&cfg, "--hyperv", "maybe", &err));
+    ck_assert_msg(strstr(err->message, "--hyperv"), "%s", err->message);
+    g_clear_error(&err);
+    ck_assert(config_set_option(&cfg, "--hyperv", "off", &err));
+    ck_assert(!cfg.hyperv);
+    config_clear(&cfg);
+    expect_error("[vm]\nhyperv = 1\n[boot]\nfirmware = \"good\"\n", "hyperv");
+    msg = load("[vm]\nhyperv = true\n[boot]\nfirmware = \"good\"\n", &cfg);
+    assert_refused(msg, "hyperv on a firmware boot", "[vm] hyperv is for x86_64 kernel boots");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load("[vm]\nhyperv = true\n[boot]\nkernel = \"good.elf\"\n[policy]\nflags = [\"info\"]\n",
+               &cfg);
+    assert_refused(msg, "hyperv with guest calls", "vmm's guest calls are unavailable");
+    g_free(msg);
+    config_clear(&cfg);
+    /* Accepted on a kernel boot, and (with no call allowed) with a policy. */
+    {
+        uint8_t bz[5 * 512 + 4096];
+        g_autofree char *bz_path = g_build_filename(dir, "bz", NULL);
+
+        ck_assert(g_file_set_contents(bz_path, (char *)bz,
+                                      unit_make_bzimage(bz, 16 << 20, 1 << 20), NULL));
+    }
+    msg = load("[vm]\nhyperv-test-device = true\n[boot]\nkernel = \"bz\"\n", &cfg);
+    assert_refused(msg, "hyperv-test-device alone", "[vm] hyperv-test-device needs [vm] hyperv");
+    g_free(msg);
+    config_clear(&cfg);
+    msg = load("[vm]\nhyperv = true\nhyperv-test-device = true\n[boot]\nkernel = \"bz\"\n"
+               "[policy]\nrole = \"restricted\"\n", &cfg);
+    ck_assert_msg(msg == NULL, "%s", msg);
+    ck_assert(cfg.hyperv && cfg.hyperv_test_device);
+    g_free(json);
+    json = worker_config_json(&cfg);
+    ck_assert_msg(strstr(json, "\"hyperv-test-device\":true"), "%s", json);
+    config_clear(&cfg);
+}
+END_TEST
+
 /* [vsock] cid / --vsock: the range (0, 1, 2 and -1 reserved, vhost's 32
  * bits), kernel boots only, and the worker's JSON copy keeps it. */
 START_TEST(vsock_cid)
@@ -847,6 +905,7 @@ int main(void)
     tcase_add_test(tc, pci_test_device);
     tcase_add_test(tc, gic_version_and_mte);
     tcase_add_test(tc, pit_key);
+    tcase_add_test(tc, hyperv_key);
     tcase_add_test(tc, vsock_cid);
     tcase_add_test(tc, manager_config);
     tcase_add_test(tc, image_names_follow_the_vm_name_rule);

@@ -9,15 +9,19 @@
  * not fit.
  */
 #include <check.h>
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "vmm-guest/platform.h"
 #include "vmm/console.h"
 #include "vmm/device.h"
 #include "vmm/hw/acpi_pm1.h"
+#include "vmm/guest_mem.h"
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
+#include "vmm/hw/hyperv_testdev.h"
 #include "vmm/hw/pc_testdev.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/mc146818.h"
@@ -25,6 +29,7 @@
 #include "vmm/hw/pl031.h"
 #include "vmm/hw/uart16550.h"
 #include "vmm/hw/uart_rx.h"
+#include "vmm/irq_routes.h"
 #include "vmm/machine.h"
 #include "vmm/vm.h"
 
@@ -792,6 +797,202 @@ START_TEST(pc_testdev_ports)
 }
 END_TEST
 
+/* A fake KVM routing table for hyperv-testdev: the SynIC routes it holds. */
+static unsigned hv_routes;
+static struct kvm_irq_routing_entry hv_last;
+
+static int hv_fake_set(int vm_fd, const struct kvm_irq_routing *t)
+{
+    (void)vm_fd;
+    hv_routes = 0;
+    for (unsigned i = 0; i < t->nr; i++) {
+        ck_assert_uint_eq(t->entries[i].type, KVM_IRQ_ROUTING_HV_SINT);
+        ck_assert_uint_lt(t->entries[i].u.hv_sint.sint, HYPERV_TESTDEV_SINTS);
+        ck_assert_uint_lt(t->entries[i].u.hv_sint.vcpu, 2);
+        hv_last = t->entries[i];
+        hv_routes++;
+    }
+    return 0;
+}
+
+static void hv_ctl(uint32_t cmd, uint32_t vp, uint32_t sint)
+{
+    out(HYPERV_TESTDEV_PORT, (cmd << 16) | (vp << 8) | sint, 4);
+}
+
+/* hyperv-testdev as kvm-unit-tests' hyperv_synic drives it, and what a
+ * hostile guest may write instead: SINTs and vCPUs out of range, a route
+ * twice, unknown commands, other widths, more routes than it keeps; a
+ * reset takes every route out of KVM's table. (Raising a SINT needs KVM:
+ * here the ioctl fails on a file that is not a VM, said once, not fatal.) */
+START_TEST(hyperv_testdev_routes)
+{
+    static const struct device_desc line = {
+        &hyperv_testdev_device, HYPERV_TESTDEV_PORT, 4, -1,
+        DEVICE_BOOT_LINUX | DEVICE_HYPERV_TESTDEV,
+    };
+    static const struct kvm_irq_routing_entry none[1];
+    struct irq_routes routes;
+    int fd = open("/dev/null", O_RDWR);
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console, .vm_fd = fd,
+                              .nr_vcpus = 2, .routes = &routes };
+
+    ck_assert_int_ge(fd, 0);
+    irq_routes_kvm_set = hv_fake_set;
+    irq_routes_init(&routes);
+    ck_assert(irq_routes_start(&routes, fd, none, 0, 1024, NULL));
+    hv_routes = 0;
+    ck_assert(device_realize(&vm.devices, &line, &ctx, NULL));
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 1, 15);
+    ck_assert_uint_eq(hv_routes, 1);
+    ck_assert_uint_eq(hv_last.u.hv_sint.vcpu, 1);
+    ck_assert_uint_eq(hv_last.u.hv_sint.sint, 15);
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 1, 15);   /* twice: one route, two users */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 1, 16);   /* no SINT 16 */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 2, 0);    /* no vCPU 2 */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 255, 255);
+    hv_ctl(8, 0, 0);                                   /* no such command */
+    hv_ctl(0xff, 0, 0);
+    out(HYPERV_TESTDEV_PORT, (HYPERV_TESTDEV_SINT_ROUTE_CREATE << 16) | 3, 2); /* 2 bytes */
+    out(HYPERV_TESTDEV_PORT + 1, 0x0101, 2);
+    ck_assert_uint_eq(hv_routes, 1);
+    ck_assert_uint_eq(in(HYPERV_TESTDEV_PORT), 0xff);
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_SET_SINT, 1, 15); /* raised (here: refused, said once) */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_SET_SINT, 0, 3);  /* no route: nothing */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_DESTROY, 0, 3);   /* no route: nothing */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_DESTROY, 1, 15);
+    ck_assert_uint_eq(hv_routes, 1);                   /* its other user keeps it */
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_DESTROY, 1, 15);
+    ck_assert_uint_eq(hv_routes, 0);
+    /* every (vCPU, SINT) pair: 32 routes, all kept */
+    for (uint32_t vp = 0; vp < 2; vp++)
+        for (uint32_t s = 0; s < HYPERV_TESTDEV_SINTS; s++)
+            hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, vp, s);
+    ck_assert_uint_eq(hv_routes, 2 * HYPERV_TESTDEV_SINTS);
+    devices_reset(&vm.devices);
+    ck_assert_uint_eq(hv_routes, 0);
+    hv_ctl(HYPERV_TESTDEV_SINT_ROUTE_CREATE, 0, 0);    /* usable again after a reset */
+    ck_assert_uint_eq(hv_routes, 1);
+    devices_destroy(&vm.devices);
+    irq_routes_clear(&routes);
+    close(fd);
+}
+END_TEST
+
+/* hyperv-testdev's connections over a fake RAM: a posted message lands in
+ * the target's SIMP slot, a second one waits (the slot's pending flag)
+ * and goes in once the slot is free and the SynIC exits again; an event
+ * sets its flag in the SIEFP slot; bad input gets Hyper-V's statuses,
+ * never a write outside RAM. */
+START_TEST(hyperv_testdev_connections)
+{
+    static const struct device_desc line = {
+        &hyperv_testdev_device, HYPERV_TESTDEV_PORT, 4, -1,
+        DEVICE_BOOT_LINUX | DEVICE_HYPERV_TESTDEV,
+    };
+    static const struct kvm_irq_routing_entry none[1];
+    enum { RAM = 0x10000, SIMP = 0x1000, SIEFP = 0x2000, IN = 0x3000 };
+    g_autofree uint8_t *ram = g_malloc0(RAM);
+    struct guest_mem mem = { .nr = 1 };
+    struct irq_routes routes;
+    int fd = open("/dev/null", O_RDWR);
+    struct device_ctx ctx = { .iobus = &vm.iobus, .console = console, .vm_fd = fd,
+                              .nr_vcpus = 2, .routes = &routes, .mem = &mem };
+    struct hyperv_testdev *t;
+    uint8_t *slot = ram + SIMP + 8 * 256, *in_msg = ram + IN;
+    uint32_t v32;
+    uint64_t st, v64;
+
+    mem.regions[0] = (struct mem_region){ .gpa = 0, .size = RAM, .hva = ram };
+    mem.ram = &mem.regions[0];
+    ck_assert_int_ge(fd, 0);
+    irq_routes_kvm_set = hv_fake_set;
+    irq_routes_init(&routes);
+    ck_assert(irq_routes_start(&routes, fd, none, 0, 1024, NULL));
+    ck_assert(device_realize(&vm.devices, &line, &ctx, NULL));
+    t = hyperv_testdev_find(&vm.devices);
+    ck_assert_ptr_nonnull(t);
+    /* message connection 0x10 to vCPU 1's SINT 8, event connection 0x21 to its SINT 9 */
+    out(HYPERV_TESTDEV_PORT, (0x10U << 24) | (HYPERV_TESTDEV_MSG_CONN_CREATE << 16) | (1 << 8) | 8, 4);
+    out(HYPERV_TESTDEV_PORT, (0x21U << 24) | (HYPERV_TESTDEV_EVT_CONN_CREATE << 16) | (1 << 8) | 9, 4);
+    ck_assert_uint_eq(hv_routes, 2);
+    /* vCPU 1's SynIC: enabled, its pages at SIMP and SIEFP */
+    hyperv_testdev_synic(t, 1, 0x40000083, 1, SIEFP | 1, SIMP | 1);
+    /* HvPostMessage { connection 0x10, type 0x1234, 8 bytes } */
+    v32 = 0x10;
+    memcpy(in_msg, &v32, 4);
+    v32 = 0x1234;
+    memcpy(in_msg + 8, &v32, 4);
+    v32 = 8;
+    memcpy(in_msg + 12, &v32, 4);
+    v64 = 0xabcdef;
+    memcpy(in_msg + 16, &v64, 8);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, IN, &st));
+    ck_assert_uint_eq(st, 0);
+    memcpy(&v32, slot, 4);
+    ck_assert_uint_eq(v32, 0x1234);
+    ck_assert_uint_eq(slot[4], 8);
+    ck_assert_uint_eq(slot[5], 0);
+    memcpy(&v64, slot + 16, 8);
+    ck_assert_uint_eq(v64, 0xabcdef);
+    /* the slot is full: the next one waits, marked pending; a third finds no room */
+    v64 = 0x777;
+    memcpy(in_msg + 16, &v64, 8);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, IN, &st));
+    ck_assert_uint_eq(st, 0);
+    ck_assert_uint_eq(slot[5], 1);
+    memcpy(&v64, slot + 16, 8);
+    ck_assert_uint_eq(v64, 0xabcdef);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, IN, &st));
+    ck_assert_uint_eq(st, 0x13);                        /* insufficient buffers */
+    /* the guest frees the slot; the next SynIC exit lets the message in */
+    memset(slot, 0, 8);
+    hyperv_testdev_synic(t, 1, 0x40000080, 1, SIEFP | 1, SIMP | 1);
+    memcpy(&v64, slot + 16, 8);
+    ck_assert_uint_eq(v64, 0x777);
+    ck_assert_uint_eq(slot[5], 0);
+    /* bad posts: unknown connection, too big, type 0, input outside RAM or unaligned, fast */
+    v32 = 0x11;
+    memcpy(in_msg, &v32, 4);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, IN, &st));
+    ck_assert_uint_eq(st, 0x12);
+    v32 = 0x10;
+    memcpy(in_msg, &v32, 4);
+    v32 = 241;
+    memcpy(in_msg + 12, &v32, 4);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, IN, &st));
+    ck_assert_uint_eq(st, 5);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, RAM - 16, &st));
+    ck_assert_uint_eq(st, 5);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, UINT64_MAX - 8, &st));
+    ck_assert_uint_eq(st, 5);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c, IN + 1, &st));
+    ck_assert_uint_eq(st, 5);
+    ck_assert(hyperv_testdev_hcall(t, 0x5c | (1 << 16), IN, &st));
+    ck_assert_uint_eq(st, 3);
+    /* HvSignalEvent (fast): flag 0x21 of SIEFP slot 9, once */
+    ck_assert(hyperv_testdev_hcall(t, 0x5d | (1 << 16), 0x21, &st));
+    ck_assert_uint_eq(st, 0);
+    memcpy(&v64, ram + SIEFP + 9 * 256, 8);
+    ck_assert_uint_eq(v64, 1ULL << 0x21);
+    ck_assert(hyperv_testdev_hcall(t, 0x5d | (1 << 16), 0x1234, &st));
+    ck_assert_uint_eq(st, 0x12);                        /* no such connection */
+    ck_assert(hyperv_testdev_hcall(t, 0x5d | (1 << 16), 0x21 | (1ULL << 32), &st));
+    ck_assert_uint_eq(st, 5);                           /* its only flag is 0 */
+    ck_assert(hyperv_testdev_hcall(t, 0x5d | (1 << 16), 0x21 | (1ULL << 60), &st));
+    ck_assert_uint_eq(st, 3);                           /* reserved bits */
+    ck_assert(!hyperv_testdev_hcall(t, 0x99, 0, &st));  /* not the device's */
+    /* a vCPU the VM lacks is nobody's */
+    hyperv_testdev_synic(t, 7, 0x40000083, 1, 1, 1);
+    out(HYPERV_TESTDEV_PORT, (0x10U << 24) | (HYPERV_TESTDEV_MSG_CONN_DESTROY << 16), 4);
+    out(HYPERV_TESTDEV_PORT, (0x21U << 24) | (HYPERV_TESTDEV_EVT_CONN_DESTROY << 16), 4);
+    ck_assert_uint_eq(hv_routes, 0);
+    devices_destroy(&vm.devices);
+    irq_routes_clear(&routes);
+    close(fd);
+}
+END_TEST
+
 /* Two devices on one interrupt (PCI INTx pins are shared): it stays
  * asserted while either asserts it; one lowering its line does not take
  * the level from the other (KVM keeps one level for all of vmm). */
@@ -828,6 +1029,8 @@ int main(void)
     tcase_add_test(tc, i8042_ignores_what_it_does_not_know);
     tcase_add_test(tc, shared_interrupt);
     tcase_add_test(tc, pc_testdev_ports);
+    tcase_add_test(tc, hyperv_testdev_routes);
+    tcase_add_test(tc, hyperv_testdev_connections);
     tcase_add_test(tc, i8042_output_port_reset);
     tcase_add_test(tc, acpi_sleep_only_s5);
     tcase_add_test(tc, cmos_rtc_date);

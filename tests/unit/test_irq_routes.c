@@ -117,6 +117,39 @@ START_TEST(routes_allocate_above_the_defaults)
 }
 END_TEST
 
+/* A Hyper-V SynIC route sits beside the MSI ones with its own type; it is
+ * not an MSI route to update, and it goes as the others do. */
+START_TEST(routes_hv_sint)
+{
+    struct irq_routes r;
+    const struct kvm_irq_routing_entry *e = NULL;
+    int a, s;
+
+    setup(&r, FAKE_MAX);
+    a = irq_routes_add_msi(&r, 0xfee00000ULL, 1, 0, 0);
+    s = irq_routes_add_hv_sint(&r, 1, 15);
+    ck_assert_int_eq(s, a + 1);
+    ck_assert_uint_eq(kvm.nr, NDEF + 2);
+    assert_defaults_kept();
+    for (unsigned i = NDEF; i < kvm.nr; i++)
+        if (kvm.e[i].gsi == (uint32_t)s)
+            e = &kvm.e[i];
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->type, KVM_IRQ_ROUTING_HV_SINT);
+    ck_assert_uint_eq(e->u.hv_sint.vcpu, 1);
+    ck_assert_uint_eq(e->u.hv_sint.sint, 15);
+    ck_assert_uint_eq(msi_of(a)->u.msi.data, 1);
+    ck_assert_int_eq(irq_routes_update_msi(&r, s, 0xfee00000ULL, 2, 0, 0), -ENOENT);
+    ck_assert_int_eq(irq_routes_remove(&r, s), 0);
+    ck_assert_uint_eq(kvm.nr, NDEF + 1);
+    ck_assert_uint_eq(kvm.e[NDEF].type, KVM_IRQ_ROUTING_MSI);
+    /* The freed slot is an MSI route's again, not a SynIC one. */
+    ck_assert_int_eq(irq_routes_add_msi(&r, 0xfee00000ULL, 3, 0, 0), s);
+    ck_assert_uint_eq(msi_of(s)->u.msi.data, 3);
+    irq_routes_clear(&r);
+}
+END_TEST
+
 START_TEST(routes_update_and_remove)
 {
     struct irq_routes r;
@@ -250,6 +283,7 @@ int main(void)
 
     tcase_add_test(tc, routes_allocate_above_the_defaults);
     tcase_add_test(tc, routes_update_and_remove);
+    tcase_add_test(tc, routes_hv_sint);
     tcase_add_test(tc, routes_are_bounded);
     tcase_add_test(tc, routes_survive_a_refusal);
     tcase_add_test(tc, routes_before_start_and_irqfd);

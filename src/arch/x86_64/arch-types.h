@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct kvm_cpuid2;
+struct hyperv_testdev;
 
 /* [vm] cpu-features: bits index the architecture's feature table. */
 struct cpu_features {
@@ -15,6 +16,8 @@ struct cpu_features {
 struct arch_vm {
     struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, patched per vCPU */
     struct cpu_features cpu_features; /* [vm] cpu-features, applied per vCPU */
+    uint32_t kvm_cpuid_base;  /* KVM's signature leaf: 0x40000100 under Hyper-V's */
+    struct hyperv_testdev *hv_testdev; /* [vm] hyperv-test-device's, or NULL */
     bool vmcall_unavailable;  /* KVM cannot hand vmcall to vmm (no Xen intercept) */
     uint64_t stacks_top;      /* firmware: vCPU 0's stack ends here (vmm/layout.h) */
     uint64_t facs_gpa;        /* kernel boots with S3 (acpi_pm1): the FACS, else 0 */

@@ -6,6 +6,7 @@
 #include "vmm-guest/platform.h"
 #include "vmm/arch.h"
 #include "vmm/error.h"
+#include "vmm/hw/hyperv_testdev.h"
 #include "vmm/layout.h"
 #include "vmm/machine.h"
 #include "vmm/policy.h"
@@ -133,7 +134,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
     }
     vm->arch.cpuid = cpuid;
 
-    if (!write_gdt(vm, error) || !write_page_tables(vm, error))
+    if (!x86_hyperv_init(vm, error) || !write_gdt(vm, error) || !write_page_tables(vm, error))
         return false;
     ucall_area_init(vm, l.ucall_gpa);
     return x86_vmcall_init(vm, error) &&
@@ -144,11 +145,19 @@ bool arch_vm_init(struct vm *vm, GError **error)
 
 bool arch_vm_finalize(struct vm *vm, GError **error)
 {
+    /* Hyper-V exits go to the test device's connections (hyperv.c). */
+    vm->arch.hv_testdev = hyperv_testdev_find(&vm->devices);
     return true;
 }
 
 bool arch_vm_apply_policy(struct vm *vm, const struct vm_policy *policy, GError **error)
 {
+    if (policy->may_call && (vm->flags & VM_HYPERV)) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] hyperv gives vmcall to KVM's Hyper-V, so vmm's guest calls are "
+                    "unavailable: this policy allows some call", vm->name);
+        return false;
+    }
     if (policy->may_call && !x86_vmcall_available(vm))
         vmm_log("%s: this host's KVM cannot hand vmcall to vmm (no Xen hypercall "
                 "intercept, KVM_CAP_XEN_HVM): vmcall is unavailable, the ucall "
@@ -160,6 +169,10 @@ bool arch_handle_exit(struct vcpu *vcpu)
 {
     if (vcpu->run->exit_reason == KVM_EXIT_XEN) {
         x86_handle_vmcall(vcpu);
+        return true;
+    }
+    if (vcpu->run->exit_reason == KVM_EXIT_HYPERV) {
+        x86_handle_hyperv(vcpu);
         return true;
     }
     return false;

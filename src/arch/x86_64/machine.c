@@ -11,6 +11,7 @@
 #include "vmm/hw/acpi_sleep.h"
 #include "vmm/hw/exit_device.h"
 #include "vmm/hw/fw_cfg.h"
+#include "vmm/hw/hyperv_testdev.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/mc146818.h"
 #include "vmm/hw/pc_testdev.h"
@@ -64,6 +65,8 @@ const struct device_desc machine_devices[] = {
     { &pci_testdev_device,    31,                   0,   -1,          DEVICE_BOOT_LINUX | DEVICE_PCI_TESTDEV },
     /* kvm-unit-tests' x86 test ports, when the config asks for them. */
     { &pc_testdev_device,  PC_TESTDEV_DATA_PORT,    4,   -1,       DEVICE_BOOT_LINUX | DEVICE_PC_TESTDEV },
+    /* kvm-unit-tests' Hyper-V test device, when the config asks for it. */
+    { &hyperv_testdev_device, HYPERV_TESTDEV_PORT,  4,   -1,       DEVICE_BOOT_LINUX | DEVICE_HYPERV_TESTDEV },
 };
 const size_t machine_nr_devices = G_N_ELEMENTS(machine_devices);
 

@@ -34,23 +34,21 @@ static bool set_cpuid(struct vcpu *vcpu, GError **error)
         case 0x1f:
             e->edx = vcpu->id;
             break;
-        case KVM_CPUID_FEATURES:
-            /* These make Linux issue KVM hypercalls, which the call
-             * intercept hands to vmm, and vmm does not carry out (it
-             * answers -KVM_ENOSYS: hypercall.c): hidden, none is tried. */
-            if (!x86_vmcall_available(vcpu->vm))
-                break;
+        }
+        /* KVM's features leaf (moved under [vm] hyperv: hyperv.c). These
+         * make Linux issue KVM hypercalls, which the call intercept hands
+         * to vmm, and vmm does not carry out (it answers -KVM_ENOSYS:
+         * hypercall.c): hidden, none is tried. */
+        if (e->function == vcpu->vm->arch.kvm_cpuid_base + 1 && x86_vmcall_available(vcpu->vm))
             e->eax &= ~((1U << KVM_FEATURE_PV_UNHALT) | (1U << KVM_FEATURE_PV_SEND_IPI) |
                         (1U << KVM_FEATURE_PV_SCHED_YIELD));
-            break;
-        }
     }
     return vmm_ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid, error) >= 0;
 }
 
 bool arch_vcpu_init(struct vcpu *vcpu, GError **error)
 {
-    return set_cpuid(vcpu, error);
+    return set_cpuid(vcpu, error) && x86_hyperv_vcpu_init(vcpu, error);
 }
 
 static bool vm_has_cap(long cap, void *data)

@@ -31,7 +31,9 @@ bool x86_vmcall_init(struct vm *vm, GError **error)
         .msr = XEN_HYPERCALL_PAGE_MSR,
     };
 
-    if (!(kvm_check_cap(vm->fd, KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL)) {
+    /* Hyper-V's hypercalls and MSRs would reach the intercept (hyperv.c). */
+    if ((vm->flags & VM_HYPERV) ||
+        !(kvm_check_cap(vm->fd, KVM_CAP_XEN_HVM) & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL)) {
         vm->arch.vmcall_unavailable = true;
         return true;
     }

@@ -29,4 +29,11 @@ bool x86_vmcall_init(struct vm *vm, struct _GError **error);
 bool x86_vmcall_available(struct vm *vm);
 void x86_handle_vmcall(struct vcpu *vcpu);
 
+/* hyperv.c: [vm] hyperv. x86_hyperv_init() after KVM's supported CPUID is
+ * read, before any vCPU; x86_hyperv_vcpu_init() on each new vCPU. Both do
+ * nothing without VM_HYPERV. */
+bool x86_hyperv_init(struct vm *vm, struct _GError **error);
+bool x86_hyperv_vcpu_init(struct vcpu *vcpu, struct _GError **error);
+void x86_handle_hyperv(struct vcpu *vcpu);
+
 #endif
