@@ -11,6 +11,7 @@
 need_kvm
 . "$VMM_SRCDIR/tests/kut/suite.sh"
 rounds=${BENCH_ROUNDS:-2}
+KUT=${VMM_KUT_DIR:-/vmm/kut}
 {
     r=1
     while [ "$r" -le "$rounds" ]; do
