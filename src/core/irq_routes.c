@@ -72,7 +72,8 @@ static int commit(struct irq_routes *r)
         g_malloc0(sizeof(*t) + n * sizeof(struct kvm_irq_routing_entry));
 
     t->nr = n;
-    memcpy(t->entries, r->defaults, r->nr_defaults * sizeof(*r->defaults));
+    if (r->nr_defaults) /* a table with none has no array to copy from */
+        memcpy(t->entries, r->defaults, r->nr_defaults * sizeof(*r->defaults));
     for (unsigned i = 0; i < r->msi_max; i++) {
         const struct irq_msi_route *m = &r->msi[i];
 
