@@ -17,7 +17,7 @@
 
 struct fake_vm_record fake_vm;
 
-G_DEFINE_QUARK(vmm-error-quark, vmm_error)
+VMM_DEFINE_QUARK(vmm-error-quark, vmm_error)
 
 const char arch_name[] = "fuzz";
 

@@ -3,7 +3,7 @@
 
 #include "vmm/error.h"
 
-G_DEFINE_QUARK(vmm-error-quark, vmm_error)
+VMM_DEFINE_QUARK(vmm-error-quark, vmm_error)
 
 int vmm_error_exit_status(const GError *error)
 {

@@ -15,7 +15,7 @@
 #include "vmm/error.h"
 #include "vmm/manager.h"
 
-G_DEFINE_QUARK(vmm-manager-error-quark, manager_error)
+VMM_DEFINE_QUARK(vmm-manager-error-quark, manager_error)
 
 const char *mvm_state_name(mvm_state s)
 {

@@ -9,9 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vmm/error.h"
 #include "vmm/worker_proto.h"
 
-G_DEFINE_QUARK(vmm-worker-proto-error-quark, worker_proto_error)
+VMM_DEFINE_QUARK(vmm-worker-proto-error-quark, worker_proto_error)
 
 const char *worker_msg_type_name(worker_msg_type type)
 {

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 
+#include "vmm/error.h"
 #include "vmm/manager.h"
 #include "vmm/qmp.h"
 
@@ -13,7 +14,7 @@
 #define VMM_VERSION "0.0.0"
 #endif
 
-G_DEFINE_QUARK(vmm-qmp-error-quark, qmp_error)
+VMM_DEFINE_QUARK(vmm-qmp-error-quark, qmp_error)
 
 const char *qmp_error_class(const GError *error)
 {
