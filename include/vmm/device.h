@@ -155,6 +155,9 @@ void devices_destroy(struct device_set *set);
 /* The device-tree hooks in order; the first libfdt error, or 0. */
 int devices_fdt(const struct device_set *set, struct device_fdt *f);
 void devices_acpi(const struct device_set *set, struct device_acpi *a);
+/* The state of the first device of model @ops, or NULL if there is none
+ * (for a model that works with another: S3's wake-up at the RTC's alarm). */
+void *devices_state_of(const struct device_set *set, const struct device_ops *ops);
 /* The device the device tree's stdout-path names, or NULL. */
 const struct device *devices_stdout(const struct device_set *set);
 

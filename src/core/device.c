@@ -126,6 +126,14 @@ void devices_acpi(const struct device_set *set, struct device_acpi *a)
     }
 }
 
+void *devices_state_of(const struct device_set *set, const struct device_ops *ops)
+{
+    for (guint i = 0; i < count(set); i++)
+        if (nth(set, i)->desc->ops == ops)
+            return nth(set, i)->state;
+    return NULL;
+}
+
 const struct device *devices_stdout(const struct device_set *set)
 {
     for (guint i = 0; i < count(set); i++)

@@ -47,22 +47,10 @@ static bool vm_stopping(void *data)
     return vm_is_stopping(data);
 }
 
-/* The RTC's state, if this VM has one. */
-static struct mc146818 *vm_rtc(struct vm *vm)
-{
-    for (guint i = 0; vm->devices.devices && i < vm->devices.devices->len; i++) {
-        struct device *d = g_ptr_array_index(vm->devices.devices, i);
-
-        if (d->desc->ops == &mc146818_device)
-            return d->state;
-    }
-    return NULL;
-}
-
 static void s3(struct vcpu *vcpu, struct acpi_pm1 *pm)
 {
     struct vm *vm = vcpu->vm;
-    struct mc146818 *rtc = vm_rtc(vm);
+    struct mc146818 *rtc = devices_state_of(&vm->devices, &mc146818_device);
     int64_t wake = G_MAXINT64;
     bool by_rtc = false, woke;
     GError *err = NULL;

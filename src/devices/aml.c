@@ -64,6 +64,22 @@ void aml_name_buffer(GByteArray *a, const char *name, const uint8_t *data, size_
     aml_pkg(a, buf);
 }
 
+void aml_isa_device(GByteArray *a, const char *name, const uint8_t hid[4], uint16_t port,
+                    uint8_t nr_ports, int irq)
+{
+    uint16_t irqs = irq >= 0 ? 1u << irq : 0;
+    const uint8_t crs[] = {
+        0x47, 0x01, port & 0xff, port >> 8, port & 0xff, port >> 8, 0x01, nr_ports, /* IO */
+        0x22, irqs & 0xff, irqs >> 8,                    /* IRQNoFlags: edge, high */
+        0x79, 0x00,                                      /* end tag */
+    };
+    GByteArray *body = g_byte_array_new();
+
+    aml_name_dword(body, "_HID", hid);
+    aml_name_buffer(body, "_CRS", crs, sizeof(crs));
+    aml_device(a, name, body);
+}
+
 void aml_device(GByteArray *a, const char *name, GByteArray *body)
 {
     GByteArray *dev = g_byte_array_new();

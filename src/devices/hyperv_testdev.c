@@ -336,17 +336,6 @@ static void ctl_io(struct vcpu *vcpu, void *opaque, uint64_t offset, uint8_t *da
     g_mutex_unlock(&t->lock);
 }
 
-struct hyperv_testdev *hyperv_testdev_find(struct device_set *set)
-{
-    for (unsigned i = 0; set->devices && i < set->devices->len; i++) {
-        struct device *d = g_ptr_array_index(set->devices, i);
-
-        if (d->desc->ops == &hyperv_testdev_device)
-            return d->state;
-    }
-    return NULL;
-}
-
 void hyperv_testdev_synic(struct hyperv_testdev *t, unsigned vp, uint32_t msr,
                           uint64_t control, uint64_t evt_page, uint64_t msg_page)
 {

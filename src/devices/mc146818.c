@@ -391,19 +391,9 @@ static void rtc_destroy(struct device *dev)
 /* Device (RTC) { _HID PNP0B00, _CRS: its two ports and IRQ 8 }. */
 static void rtc_acpi(const struct device *dev, struct device_acpi *a)
 {
-    uint16_t base = dev->desc->base;
-    uint16_t irqs = dev->desc->irq >= 0 ? 1u << dev->desc->irq : 0;
-    const uint8_t crs[] = {
-        0x47, 0x01, base & 0xff, base >> 8, base & 0xff, base >> 8, 0x01, 0x02, /* IO */
-        0x22, irqs & 0xff, irqs >> 8,                  /* IRQNoFlags: edge, high */
-        0x79, 0x00,                                    /* end tag */
-    };
     static const uint8_t hid[] = { 0x41, 0xd0, 0x0b, 0x00 }; /* EisaId ("PNP0B00") */
-    GByteArray *body = g_byte_array_new();
 
-    aml_name_dword(body, "_HID", hid);
-    aml_name_buffer(body, "_CRS", crs, sizeof(crs));
-    aml_device(a->sb, "RTC_", body);
+    aml_isa_device(a->sb, "RTC_", hid, dev->desc->base, 2, dev->desc->irq);
     a->cmos_rtc = true;
 }
 

@@ -196,19 +196,9 @@ static void uart_destroy(struct device *dev)
  */
 static void uart_acpi(const struct device *dev, struct device_acpi *a)
 {
-    uint16_t base = dev->desc->base;
-    uint16_t irqs = dev->desc->irq >= 0 ? 1u << dev->desc->irq : 0;
-    const uint8_t crs[] = {
-        0x47, 0x01, base & 0xff, base >> 8, base & 0xff, base >> 8, 0x01, NR_PORTS, /* IO */
-        0x22, irqs & 0xff, irqs >> 8,                    /* IRQNoFlags: edge, high */
-        0x79, 0x00,                                      /* end tag */
-    };
     static const uint8_t hid[] = { 0x41, 0xd0, 0x05, 0x01 }; /* EisaId ("PNP0501") */
-    GByteArray *body = g_byte_array_new();
 
-    aml_name_dword(body, "_HID", hid);
-    aml_name_buffer(body, "_CRS", crs, sizeof(crs));
-    aml_device(a->sb, "COM1", body);
+    aml_isa_device(a->sb, "COM1", hid, dev->desc->base, NR_PORTS, dev->desc->irq);
 }
 
 const struct device_ops uart16550_device = {

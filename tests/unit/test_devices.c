@@ -910,7 +910,7 @@ START_TEST(hyperv_testdev_connections)
     irq_routes_init(&routes);
     ck_assert(irq_routes_start(&routes, fd, none, 0, 1024, NULL));
     ck_assert(device_realize(&vm.devices, &line, &ctx, NULL));
-    t = hyperv_testdev_find(&vm.devices);
+    t = devices_state_of(&vm.devices, &hyperv_testdev_device);
     ck_assert_ptr_nonnull(t);
     /* message connection 0x10 to vCPU 1's SINT 8, event connection 0x21 to its SINT 9 */
     out(HYPERV_TESTDEV_PORT, (0x10U << 24) | (HYPERV_TESTDEV_MSG_CONN_CREATE << 16) | (1 << 8) | 8, 4);

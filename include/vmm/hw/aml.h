@@ -44,5 +44,11 @@ void aml_name_byte(GByteArray *a, const char *name, uint8_t value);
 void aml_name_buffer(GByteArray *a, const char *name, const uint8_t *data, size_t len);
 /* Device (@name) { @body }, freeing @body. */
 void aml_device(GByteArray *a, const char *name, GByteArray *body);
+/* Device (@name) { Name (_HID, @hid) Name (_CRS, ResourceTemplate () {
+ * IO (Decode16, @port, @port, 1, @nr_ports) IRQNoFlags () { @irq } }) }:
+ * an ISA device at fixed ports with one edge-triggered interrupt (an
+ * empty IRQ mask for @irq < 0). @hid: an EisaId's four bytes. */
+void aml_isa_device(GByteArray *a, const char *name, const uint8_t hid[4], uint16_t port,
+                    uint8_t nr_ports, int irq);
 
 #endif

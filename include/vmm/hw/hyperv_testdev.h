@@ -46,10 +46,7 @@ enum {
 
 extern const struct device_ops hyperv_testdev_device;
 
-struct device_set;
-struct hyperv_testdev;
-/* The set's hyperv-testdev, or NULL. */
-struct hyperv_testdev *hyperv_testdev_find(struct device_set *set);
+struct hyperv_testdev; /* a VM's: devices_state_of(set, &hyperv_testdev_device) */
 /* KVM_EXIT_HYPERV_SYNIC on the vCPU with VP index @vp (@msr: the SynIC MSR
  * written): its SynIC's control and page MSRs now; a held message for it
  * may go in. (KVM makes no exit on an EOM: the device's worker learns of

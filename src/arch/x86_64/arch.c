@@ -146,7 +146,7 @@ bool arch_vm_init(struct vm *vm, GError **error)
 bool arch_vm_finalize(struct vm *vm, GError **error)
 {
     /* Hyper-V exits go to the test device's connections (hyperv.c). */
-    vm->arch.hv_testdev = hyperv_testdev_find(&vm->devices);
+    vm->arch.hv_testdev = devices_state_of(&vm->devices, &hyperv_testdev_device);
     return true;
 }
 
