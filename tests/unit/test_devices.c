@@ -317,6 +317,37 @@ START_TEST(acpi_pm1_registers)
 }
 END_TEST
 
+/* Accesses wider than a register, as a guest may make them: the RTC's two
+ * ports decode one byte each (a 16-bit write is index, then data; the
+ * bytes past port 0x71 read as nothing there), and a 32-bit write across
+ * PM1a's enable and control registers acts once, when all of it is in. */
+START_TEST(wide_accesses)
+{
+    static struct vcpu two[2];
+    uint32_t v;
+
+    out(MC146818_INDEX_PORT, 0x40 | 0x77 << 8, 2);     /* index 0x40, data 0x77 */
+    ck_assert_uint_eq(cmos(0x40), 0x77);
+    v = 0;
+    out(MC146818_INDEX_PORT, 0x40, 1);
+    guest_access(IOBUS_PIO, MC146818_INDEX_PORT + 1, &v, 1, false);
+    ck_assert_uint_eq(v, 0x77);
+    v = 0;
+    guest_access(IOBUS_PIO, MC146818_INDEX_PORT, &v, 2, false);
+    ck_assert_uint_eq(v, 0x77ff);                        /* index write-only, then data */
+
+    vm.nr_vcpus = 2;
+    vm.vcpus = two;
+    out(ACPI_PM1_EVT_PORT + 2, 0x0400 | (uint32_t)(0x2000 | 2 << 10) << 16, 4); /* S4: not offered */
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_NONE);
+    v = 0;
+    guest_access(IOBUS_PIO, ACPI_PM1_EVT_PORT + 2, &v, 4, false);
+    ck_assert_uint_eq(v, 0x0400 | (uint32_t)(2 << 10 | 1) << 16);
+    out(ACPI_PM1_EVT_PORT + 5, 0x20 | ACPI_S3_SLP_TYP << 2, 1); /* SLP_EN in the high byte alone */
+    ck_assert_int_eq(vm.stop.reason, VM_STOP_CRASH);     /* S3, two vCPUs */
+}
+END_TEST
+
 /* An S3 sleep ends when its VM stops (here: it already has), without a
  * wake, and leaves the rest to the stop. */
 START_TEST(acpi_pm1_s3_sleep_ends_with_the_vm)
@@ -1037,6 +1068,7 @@ int main(void)
     tcase_add_test(tc, cmos_rtc_alarm);
     tcase_add_test(tc, acpi_pm1_registers);
     tcase_add_test(tc, acpi_pm1_s3_sleep_ends_with_the_vm);
+    tcase_add_test(tc, wide_accesses);
     tcase_add_test(tc, exit_status_above_119);
     tcase_add_test(tc, exit_status_whole);
     tcase_add_test(tc, debug_exit_shape);
