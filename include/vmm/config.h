@@ -81,6 +81,12 @@ bool config_parse(struct vmm_config *cfg, const char *path, GError **error);
 /* Reads the firmware or kernel and initrd and checks them against the
  * final memory size. */
 bool config_finish(struct vmm_config *cfg, GError **error);
+/* Whether a VM made from @cfg can have @policy (@who and @what name the
+ * VM and the policy in the error): with [vm] hyperv, vmcall is KVM's
+ * Hyper-V's, so no policy that allows a call fits. config_finish() checks
+ * [policy] with it; the manager checks a set-policy with it. */
+bool config_policy_fits(const struct vmm_config *cfg, const struct vm_policy *policy,
+                        const char *who, const char *what, GError **error);
 /* Command-line overrides, from the schema's option names (config_options:
  * --kernel, --initrd, --append, --cpus, --memory, --console, --status-line,
  * --disk, which adds a disk each time, --pci-test-device, --pc-test-device, --cpu-features), with

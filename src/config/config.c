@@ -309,6 +309,17 @@ static bool finish_firmware(struct vmm_config *cfg, GError **error)
     return true;
 }
 
+bool config_policy_fits(const struct vmm_config *cfg, const struct vm_policy *policy,
+                        const char *who, const char *what, GError **error)
+{
+    if (cfg->hyperv && policy->may_call) {
+        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
+                    "%s: [vm] hyperv gives vmcall to KVM's Hyper-V, so vmm's guest calls are "
+                    "unavailable: %s allows some call", who, what);
+        return false;
+    }
+    return true;
+}
 
 bool config_finish(struct vmm_config *cfg, GError **error)
 {
@@ -351,12 +362,9 @@ bool config_finish(struct vmm_config *cfg, GError **error)
                     cfg->path ? cfg->path : "vmm");
         return false;
     }
-    if (cfg->hyperv && cfg->policy.may_call) {
-        g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
-                    "%s: [vm] hyperv gives vmcall to KVM's Hyper-V, so vmm's guest calls are "
-                    "unavailable: the [policy] allows some call", cfg->path ? cfg->path : "vmm");
+    if (!config_policy_fits(cfg, &cfg->policy, cfg->path ? cfg->path : "vmm",
+                            "the [policy]", error))
         return false;
-    }
     if (cfg->gic_version == 2 && cfg->vcpus > 8) {
         g_set_error(error, VMM_ERROR, VMM_ERROR_CONFIG,
                     "%s: [vm] gic-version 2 serves at most 8 vCPUs, not %u",

@@ -406,7 +406,7 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
                         GError **error)
 {
     struct mvm *mv = manager_find(m, name, error);
-    bool manageable;
+    struct vm_policy next;
 
     if (!mv)
         return false;
@@ -417,11 +417,13 @@ bool manager_set_policy(struct manager *m, const char *name, const struct vm_pol
         return false;
     }
     /* Who may manage a VM is the manager's fact, not the caller's. */
-    manageable = mv->policy.manageable;
-    mv->policy = *p;
-    mv->policy.manageable = manageable;
-    mv->policy.frozen = false;
-    policy_update(&mv->policy);
+    next = *p;
+    next.manageable = mv->policy.manageable;
+    next.frozen = false;
+    policy_update(&next);
+    if (!config_policy_fits(&mv->cfg, &next, mv->name, "this policy", error))
+        return false;
+    mv->policy = next;
     return true;
 }
 

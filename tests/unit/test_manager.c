@@ -310,6 +310,43 @@ START_TEST(bad_image_refused_at_start)
 }
 END_TEST
 
+/* With [vm] hyperv, vmcall is KVM's Hyper-V's: a set-policy that allows a
+ * call is refused when it is made, not when the VM starts, and the
+ * policy the VM had stays. */
+START_TEST(hyperv_vm_refuses_a_policy_with_calls)
+{
+    g_autofree char *small = g_build_filename(dir, "small.toml", NULL);
+    struct vmm_config cfg;
+    struct vm_policy p;
+    struct mvm *mv;
+    GError *err = NULL;
+
+    config_init(&cfg);
+    ck_assert(config_load(&cfg, small, NULL));
+    cfg.hyperv = true;
+    cfg.policy.role = VM_ROLE_RESTRICTED;
+    cfg.policy.flags = 0;
+    policy_update(&cfg.policy);
+    mv = manager_create(&m, "hv", &cfg, 0, NULL);
+    config_clear(&cfg);
+    ck_assert_ptr_nonnull(mv);
+    policy_init(&p);
+    p.flags = GUEST_FLAG(GUEST_FLAG_INFO);
+    ck_assert(!manager_set_policy(&m, "hv", &p, &err));
+    ck_assert_msg(strstr(err->message, "hv: [vm] hyperv gives vmcall to KVM's Hyper-V") &&
+                  strstr(err->message, "this policy allows some call"), "%s", err->message);
+    g_clear_error(&err);
+    ck_assert(!mv->policy.may_call);
+    ck_assert_uint_eq(mv->policy.flags, 0);
+    policy_init(&p);
+    p.role = VM_ROLE_SERVICE;
+    ck_assert(!manager_set_policy(&m, "hv", &p, &err));
+    g_clear_error(&err);
+    policy_init(&p);
+    ck_assert_msg(manager_set_policy(&m, "hv", &p, &err), "%s", err ? err->message : "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("manager");
@@ -326,6 +363,7 @@ int main(void)
     tcase_add_test(tc, timed_out_monitor_call_never_reaches_the_monitor);
     tcase_add_test(tc, vm_named_by_its_config);
     tcase_add_test(tc, bad_image_refused_at_start);
+    tcase_add_test(tc, hyperv_vm_refuses_a_policy_with_calls);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -148,7 +148,8 @@ const struct qmp_command_decl qmp_schema_commands[] = {
       "Absent arguments keep the current value; an owner listed in `services` gets exactly "
       "the services listed (as in `[policy.services]`). Only in `prelaunch`: otherwise "
       "`VM 'X' is running: its policy is fixed once it has run`. Unknown names are errors "
-      "naming them. `manageable` is the manager's, not settable." },
+      "naming them. A VM with `[vm] hyperv` takes no policy that allows a call (vmcall is "
+      "KVM's Hyper-V's). `manageable` is the manager's, not settable." },
     { "query-hypercall-stats", QMP_CMD_VM, NULL, "an array",
       "One row per entry of the guest call table and a last row for unknown IDs: "
       "`{\"call\": NAME, \"first\": ID, \"last\": ID, \"total\": N, \"verdicts\": "
