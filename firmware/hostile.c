@@ -36,18 +36,26 @@
  *    more than the 4096 vmm allows, which is refused), ucall print carries
  *    at most 48 bytes, rep outs to the UART's ports at most 16 units;
  *  - stores to its own RAM (an MMIO store never targets RAM).
+ *
+ * Built as hostile-wait (HOSTILE_WAIT_INPUT), vCPU 0 then waits for a line
+ * on its console before the VM ends: how long the storm takes is then the
+ * guest's business, and how long the VM stays up afterwards the test's
+ * (the final counts can be read from vmm while it still runs).
  */
 #include "fw.h"
 #include <vmm-guest/calls.h>
 #include <vmm-guest/platform.h>
 
-#define HOSTILE_ROUNDS   2000        /* per vCPU: 10-20 s in the nested test bed */
+#define HOSTILE_ROUNDS   2000        /* per vCPU: 2-20 s in the nested test bed */
 #define HOSTILE_STATUS   42
 #define HOSTILE_SEED     0x686f7374696c6521ULL   /* "hostile!" */
 #define MAX_CPUS         64
 #define REP_BUF          1024
 #define PRINT_MAX        48
 #define CONSOLE_MAX      32
+#ifndef HOSTILE_WAIT_INPUT
+#define HOSTILE_WAIT_INPUT 0
+#endif
 
 struct rng {
 	uint64_t s;
@@ -577,6 +585,20 @@ static void setup(void)
 		  HOSTILE_ROUNDS);
 }
 
+/* Polls the console (vCPU 0 reset it after the rounds) until a newline. */
+static void wait_for_line(void)
+{
+	int c;
+
+	fw_printf("hostile: waiting for a line on the console\n");
+	do {
+		c = fw_getc();
+		if (c < 0)
+			fw_cpu_relax();
+	} while (c != '\n' && c != '\r');
+	fw_printf("hostile: got the line, the VM ends\n");
+}
+
 void fw_main(unsigned cpu)
 {
 	struct cpu_state s = { .cpu = cpu };
@@ -643,4 +665,6 @@ void fw_main(unsigned cpu)
 		  (unsigned long long)s.n.vm_created, (unsigned long long)s.n.mmio,
 		  (unsigned long long)s.n.pio, (unsigned long long)fw_guard_faults(),
 		  fw_guard_last_fault());
+	if (HOSTILE_WAIT_INPUT && cpu == 0)
+		wait_for_line();
 }
